@@ -1,0 +1,1 @@
+"""The spreadsheet surface: workbook actions and the `funnelplan` command line."""

@@ -1,0 +1,1 @@
+"""Moving data: sample exports, the local fact store and the workbook adapters."""

@@ -1,0 +1,1 @@
+"""The planning workbook, generated reproducibly by code (never a hand-edited binary)."""
