@@ -1,0 +1,302 @@
+"""The `funnelplan` command line: the same actions as the spreadsheet buttons.
+
+Expected errors (bad input, a workbook of the wrong shape) print one readable line and exit
+with status 2; anything unexpected is logged with its traceback to a file named in the message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import logging
+import math
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import pandas as pd
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table as RichTable
+
+from planning.errors import PlanningError
+from sheets_sync.libreoffice import LibreOfficeError
+from sheets_sync.workbook import WorkbookError
+
+F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger("funnelplan")
+
+
+def _version() -> str:
+    try:
+        return version("funnelplan")
+    except PackageNotFoundError:  # running from a source tree
+        return "0+unknown"
+
+
+def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date like 2026-11-17") from None
+
+
+def user_errors(func: F) -> F:
+    """Turn expected errors into one readable line; log unexpected ones with a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (PlanningError, WorkbookError, LibreOfficeError, FileNotFoundError) as exc:
+            raise click.ClickException(str(exc)) from exc
+        except (click.ClickException, click.Abort, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            logfile = Path(tempfile.gettempdir()) / "funnelplan-error.log"
+            logfile.write_text(traceback.format_exc(), encoding="utf-8")
+            raise click.ClickException(
+                f"unexpected error: {exc} (details in {logfile}; please report it)"
+            ) from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(type(value))
+
+
+def _clean_json(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _clean_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean_json(v) for v in value]
+    return value
+
+
+def echo_json(payload: Any) -> None:
+    click.echo(json.dumps(_clean_json(payload), default=_json_default, ensure_ascii=False, indent=2))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(_version(), "--version", prog_name="funnelplan")
+def main() -> None:
+    """funnelplan: plan/fact, run-rate and budget splits for acquisition teams."""
+
+
+def _fmt(v: float | None, kind: str) -> str:
+    if v is None:
+        return "—"
+    if kind == "pct":
+        return f"{v:.0%}"
+    if kind == "money":
+        return f"{v:,.0f}".replace(",", " ")
+    return f"{v:,.0f}".replace(",", " ")
+
+
+def print_summary(summary: dict[str, Any], console: Console) -> None:
+    """Per channel and total: plan, fact, run-rate and % of plan for spend, leads, purchases; CPAs."""
+    total = summary["total"]
+    counts = [k for k in total if not k.startswith("cpa_")]
+    cpas = [k for k in total if k.startswith("cpa_")]
+    table = RichTable(
+        title=f"Plan vs fact vs run-rate — {summary['month']}, as of {summary['as_of']} "
+        f"({summary['days_left']} days left, {summary['currency']})",
+        show_lines=False,
+    )
+    table.add_column("channel", style="bold")
+    for m in counts:
+        for label in ("p", "f", "rr", "rr %"):
+            table.add_column(f"{m} {label}", justify="right")
+    for c in cpas:
+        for label in ("p", "f", "rr"):
+            table.add_column(f"{c.replace('_', ' ')} {label}", justify="right")
+
+    def cells(block: dict[str, Any]) -> list[str]:
+        out: list[str] = []
+        for m in counts:
+            b = block[m]
+            kind = "money" if m in ("spend", "revenue") else "count"
+            out += [_fmt(b["plan"], kind), _fmt(b["fact"], kind), _fmt(b["runrate"], kind)]
+            pct = b["runrate_pct"]
+            style = "" if pct is None else ("green" if pct >= 1 else "red" if pct < 0.9 else "yellow")
+            out.append(f"[{style}]{_fmt(pct, 'pct')}[/]" if style else _fmt(pct, "pct"))
+        for c in cpas:
+            b = block[c]
+            out += [_fmt(b["plan"], "money"), _fmt(b["fact"], "money"), _fmt(b["runrate"], "money")]
+        return out
+
+    for ch in summary["channels"]:
+        table.add_row(str(ch["channel"]), *cells(ch))
+    table.add_row("Total", *cells(total), style="bold")
+    console.print(table)
+
+
+@main.command()
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("funnelplan-demo"),
+              show_default=True, help="Folder for the workbook, the fact store and the exports.")
+@click.option("--month", default="2026-11", show_default=True, help="Sample month, YYYY-MM.")
+@click.option("--as-of", callback=_date, help="Last complete day of facts (default: day 17).")
+@click.option("--seed", default=7, show_default=True, help="Seed of the sample generator.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@user_errors
+def demo(out_dir: Path, month: str, as_of: dt.date | None, seed: int, as_json: bool) -> None:
+    """Run the whole loop on bundled sample data and print plan vs fact vs run-rate."""
+    from addin.demo import run_demo
+
+    console = Console(stderr=True)
+    steps = 5
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+        console=console, transient=as_json, disable=not console.is_terminal and as_json,
+    ) as progress:
+        task = progress.add_task("funnelplan demo", total=steps)
+
+        def step(message: str) -> None:
+            progress.update(task, description=message)
+            progress.advance(task)
+
+        result = run_demo(out_dir, month=month, as_of=as_of, seed=seed, step=step)
+        progress.update(task, completed=steps, description="Done")
+    if as_json:
+        echo_json(result.summary)
+        return
+    out = Console()
+    print_summary(result.summary, out)
+    out.print(f"Workbook: [bold]{result.workbook}[/]  ·  fact store: {result.store}")
+
+
+@main.command()
+@click.option("--month", required=True, help="Plan month, YYYY-MM.")
+@click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="The .xlsx to write.")
+@click.option("--lines", "lines_csv", type=click.Path(exists=True, path_type=Path),
+              help="CSV with channel, campaign and optional plan columns such as 'spend p'.")
+@click.option("--blank-rows", default=10, show_default=True, help="Empty lines to leave for typing.")
+@click.option("--window", default=5, show_default=True, help="Run-rate window, days.")
+@user_errors
+def template(month: str, out: Path, lines_csv: Path | None, blank_rows: int, window: int) -> None:
+    """Write an empty planning workbook for MONTH."""
+    from planning.runrate import parse_month
+    from sheets_sync.xlsx_workbook import save_atomic
+    from workbook_templates.plan_workbook import PlanWorkbookSpec, build_plan_workbook
+
+    lines = pd.read_csv(lines_csv) if lines_csv else pd.DataFrame(columns=["channel", "campaign"])
+    spec = PlanWorkbookSpec(
+        month=parse_month(month), lines=lines, blank_rows=blank_rows, window=window
+    )
+    save_atomic(build_plan_workbook(spec), out)
+    click.echo(f"Wrote {out} ({len(lines)} lines, {blank_rows} blank rows)")
+
+
+@main.command("refresh")
+@click.argument("workbook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--as-of", callback=_date, help="Last complete day of facts (default: Settings).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@user_errors
+def refresh_cmd(workbook: Path, as_of: dt.date | None, as_json: bool) -> None:
+    """Recompute run-rate, % of plan and pace in WORKBOOK from its Daily sheet."""
+    from addin.actions import open_workbook, plan_summary, refresh
+
+    book = open_workbook(workbook)
+    result = refresh(book, as_of=as_of)
+    summary = plan_summary(open_workbook(workbook))
+    summary["lines_without_facts"] = result.lines_without_facts
+    if as_json:
+        echo_json(summary)
+        return
+    for message in book.messages:
+        click.echo(message)
+    print_summary(summary, Console())
+
+
+@main.command("new-month")
+@click.argument("workbook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), help="Where to write next month's workbook.")
+@click.option("--overwrite", is_flag=True, help="Replace --out if it exists.")
+@click.option("--json", "as_json", is_flag=True, help="Print what was planned from facts as JSON.")
+@user_errors
+def new_month_cmd(workbook: Path, out: Path | None, overwrite: bool, as_json: bool) -> None:
+    """Write next month's plan from WORKBOOK: same lines, CPC/CRs learned from facts."""
+    from addin.actions import default_next_path, new_month, next_month, open_workbook
+    from addin.workbook_io import read_settings
+
+    book = open_workbook(workbook)
+    month = read_settings(book).month
+    target = out or default_next_path(workbook, month, next_month(month))
+    result = new_month(book, target, overwrite=overwrite)
+    if as_json:
+        echo_json(
+            {
+                "workbook": result.path,
+                "month": f"{result.month:%Y-%m}",
+                "lines": result.lines,
+                "basis": result.basis.to_dict("records"),
+            }
+        )
+        return
+    for message in book.messages:
+        click.echo(message)
+    from_facts = int((result.basis.drop(columns=["channel", "campaign"]) == "fact").to_numpy().sum())
+    total = int(result.basis.drop(columns=["channel", "campaign"]).size)
+    click.echo(f"{from_facts} of {total} planned ratios come from this month's facts; the rest kept.")
+
+
+@main.command("runrate")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--as-of", callback=_date, help="Last complete day (default: latest date in the file).")
+@click.option("--month", help="YYYY-MM (default: the as-of month).")
+@click.option("--window", default=5, show_default=True, help="Days averaged for the daily rate.")
+@click.option("--method", type=click.Choice(["last_n", "last_n_dow", "linear"]), default="last_n",
+              show_default=True)
+@click.option("--keys", default="channel,campaign", show_default=True,
+              help="Comma-separated line key columns (those present are used).")
+@click.option("--json", "as_json", is_flag=True, help="Print the forecast as JSON.")
+@user_errors
+def runrate_cmd(
+    csv_file: Path, as_of: dt.date | None, month: str | None, window: int, method: str,
+    keys: str, as_json: bool,
+) -> None:
+    """Month-end forecast per line and in total from a daily facts CSV (date, keys, metrics)."""
+    from addin.runrate_csv import forecast_csv
+
+    result = forecast_csv(csv_file, as_of=as_of, month=month, window=window, method=method,
+                          keys=[k.strip() for k in keys.split(",") if k.strip()])
+    if as_json:
+        echo_json(result)
+        return
+    table = RichTable(title=f"Run-rate {result['month']} as of {result['as_of']} ({method}, {window} days)")
+    metrics = result["metrics"]
+    for k in result["keys"]:
+        table.add_column(k)
+    for m in metrics:
+        table.add_column(f"{m} mtd", justify="right")
+        table.add_column(f"{m} rr", justify="right")
+    for line in [*result["lines"], {**dict.fromkeys(result["keys"], ""), **result["total"],
+                                    result["keys"][0] if result["keys"] else "": "Total"}]:
+        row = [str(line.get(k, "")) for k in result["keys"]]
+        for m in metrics:
+            row += [_fmt(line[m]["mtd"], "count"), _fmt(line[m]["runrate"], "count")]
+        table.add_row(*row)
+    Console().print(table)
+    if result["ignored_rows"]:
+        click.echo(f"{result['ignored_rows']} rows outside {result['month']} ignored", err=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

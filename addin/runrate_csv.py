@@ -1,0 +1,122 @@
+"""`funnelplan runrate FILE`: run-rate per line and in total from a daily facts CSV."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from planning.errors import InputError
+from planning.runrate import Method, forecast_cost, forecast_frame, month_progress, parse_month
+
+COST_BASE = "spend"
+
+
+def read_daily_csv(path: Path) -> pd.DataFrame:
+    """The CSV with a `date` column parsed; a bad date names the file line and the value."""
+    try:
+        frame = pd.read_csv(path, sep=None, engine="python", dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read {path.name} as CSV: {exc}") from exc
+    frame.columns = [str(c).strip() for c in frame.columns]
+    if "date" not in frame.columns:
+        raise InputError(f"{path.name} has no `date` column; columns are: {', '.join(frame.columns)}")
+    dates = []
+    for i, raw in enumerate(frame["date"]):
+        try:
+            dates.append(dt.date.fromisoformat(raw.strip()))
+        except ValueError:
+            raise InputError(
+                "is not a date like 2026-11-17", line=f"{path.name}:{i + 2}", column="date", value=raw
+            ) from None
+    frame["date"] = dates
+    return frame
+
+
+def forecast_csv(
+    path: Path,
+    as_of: dt.date | None,
+    month: str | None,
+    window: int,
+    method: str,
+    keys: Sequence[str],
+) -> dict[str, Any]:
+    """Forecast every numeric column of the CSV per line (`keys`) and in total."""
+    frame = read_daily_csv(path)
+    keys = [k for k in keys if k in frame.columns]
+    metrics = [c for c in frame.columns if c != "date" and c not in keys]
+    for m in metrics:
+        values = []
+        for i, raw in enumerate(frame[m]):
+            text = raw.strip().replace("\u00a0", "").replace(" ", "")
+            if text == "":
+                values.append(0.0)
+                continue
+            try:
+                v = float(text.replace(",", "."))
+            except ValueError:
+                raise InputError(
+                    "is not a number", line=f"{path.name}:{i + 2}", column=m, value=raw
+                ) from None
+            if m == COST_BASE and v < 0:
+                raise InputError("must not be negative", line=f"{path.name}:{i + 2}", column=m, value=raw)
+            values.append(v)
+        frame[m] = values
+    if frame.empty:
+        raise InputError(f"{path.name} has no data rows")
+    as_of = as_of or max(frame["date"])
+    start = parse_month(month) if month else as_of.replace(day=1)
+    progress = month_progress(start, as_of)
+    end = start.replace(day=progress.days_in_month)
+    in_month = frame["date"].map(lambda d: start <= d <= end)
+    ignored = int((~in_month).sum())
+    data = frame[in_month]
+    meth: Method = method  # type: ignore[assignment]
+    if keys:
+        fc = forecast_frame(data, start, as_of, keys=keys, metrics=metrics, window=window, method=meth)
+    else:
+        fc = pd.DataFrame()
+    total_frame = data.assign(_all="all")
+    total = forecast_frame(
+        total_frame, start, as_of, keys=["_all"], metrics=metrics, window=window, method=meth
+    ).iloc[0] if len(total_frame) else None
+
+    def block(rec: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for m in metrics:
+            out[m] = {
+                "mtd": _f(rec[f"{m}_mtd"]) if rec is not None else 0.0,
+                "runrate": _f(rec[f"{m}_rr"]) if rec is not None else None,
+                "daily_rate": _f(rec[f"{m}_rate"]) if rec is not None else None,
+            }
+            if COST_BASE in metrics and m != COST_BASE and rec is not None:
+                out[m]["cost_runrate"] = _f(forecast_cost(rec[f"{COST_BASE}_rr"], rec[f"{m}_rr"]))
+        return out
+
+    lines = [{**{k: rec[k] for k in keys}, **block(rec)} for _, rec in fc.iterrows()]
+    return {
+        "file": str(path),
+        "month": f"{start:%Y-%m}",
+        "as_of": as_of.isoformat(),
+        "method": method,
+        "window": window,
+        "days_elapsed": progress.days_elapsed,
+        "days_left": progress.days_left,
+        "keys": keys,
+        "metrics": metrics,
+        "ignored_rows": ignored,
+        "lines": lines,
+        "total": block(total),
+    }
+
+
+def _f(v: Any) -> float | None:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None

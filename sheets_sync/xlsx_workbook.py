@@ -1,0 +1,137 @@
+"""The .xlsx-file adapter of the workbook interface (openpyxl).
+
+Reads values (a formula cell reads as its cached value where the file has one), stages
+writes, and saves atomically: the new file is written beside the original and renamed over
+it, so a crash or kill mid-write leaves the original as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+
+from sheets_sync.workbook import Table, WorkbookError
+
+
+class XlsxWorkbook:
+    """An .xlsx file seen through the workbook interface."""
+
+    def __init__(self, path: Path | str, notify: Callable[[str], None] | None = None) -> None:
+        self.path = Path(path)
+        if not self.path.exists():
+            raise WorkbookError(f"workbook {self.path} does not exist")
+        try:
+            self._book = openpyxl.load_workbook(self.path)
+            self._cached = openpyxl.load_workbook(self.path, data_only=True)
+        except Exception as exc:  # openpyxl raises many types for a broken file
+            raise WorkbookError(f"cannot open {self.path} as an .xlsx workbook: {exc}") from exc
+        self._staged: dict[str, list[tuple[int, int, Sequence[Sequence[Any]]]]] = {}
+        self._notify = notify or (lambda message: None)
+        self.messages: list[str] = []
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def sheet_names(self) -> list[str]:
+        return list(self._book.sheetnames)
+
+    def _sheet(self, sheet: str) -> Any:
+        if sheet not in self._book.sheetnames:
+            raise WorkbookError(f"workbook {self.name} has no sheet `{sheet}`")
+        return self._book[sheet]
+
+    def _value(self, sheet: str, row: int, col: int) -> Any:
+        value = self._sheet(sheet).cell(row=row, column=col).value
+        if isinstance(value, str) and value.startswith("="):
+            return self._cached[sheet].cell(row=row, column=col).value
+        return value
+
+    def read_table(
+        self,
+        sheet: str,
+        header_row: int = 1,
+        first_col: int = 1,
+        stop_labels: Iterable[str] = (),
+    ) -> Table:
+        ws = self._sheet(sheet)
+        stops = {s.strip().lower() for s in stop_labels}
+        headers: list[str] = []
+        col = first_col
+        while True:
+            h = ws.cell(row=header_row, column=col).value
+            if h is None or str(h).strip() == "":
+                break
+            headers.append(str(h).strip())
+            col += 1
+        if not headers:
+            raise WorkbookError(f"sheet `{sheet}` has no headers in row {header_row}")
+        table = Table(sheet=sheet, header_row=header_row, first_col=first_col, headers=headers)
+        row = header_row + 1
+        max_row = ws.max_row
+        while row <= max_row:
+            key = self._value(sheet, row, first_col)
+            if key is None or str(key).strip() == "" or str(key).strip().lower() in stops:
+                break
+            table.rows.append(
+                [self._value(sheet, row, first_col + j) for j in range(len(headers))]
+            )
+            row += 1
+        return table
+
+    def find_row(self, sheet: str, col: int, label: str, start: int = 1) -> int | None:
+        """First row at or below `start` whose cell in `col` equals `label` (case-insensitive)."""
+        ws = self._sheet(sheet)
+        for row in range(start, ws.max_row + 1):
+            v = ws.cell(row=row, column=col).value
+            if isinstance(v, str) and v.strip().lower() == label.lower():
+                return row
+        return None
+
+    def write_block(self, sheet: str, row: int, col: int, values: Sequence[Sequence[Any]]) -> None:
+        self._sheet(sheet)
+        if row < 1 or col < 1:
+            raise WorkbookError(f"cannot write to row {row}, column {col} of `{sheet}`")
+        self._staged.setdefault(sheet, []).append((row, col, values))
+
+    def save(self) -> None:
+        """Apply staged blocks and replace the file atomically (temp file + rename)."""
+        for sheet, blocks in self._staged.items():
+            ws = self._book[sheet]
+            for row, col, values in blocks:
+                for i, line in enumerate(values):
+                    for j, value in enumerate(line):
+                        ws.cell(row=row + i, column=col + j).value = value
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}-", suffix=".xlsx", dir=self.path.parent)
+        os.close(fd)
+        try:
+            self._book.save(tmp)
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        self._staged.clear()
+
+    def notify(self, message: str) -> None:
+        self.messages.append(message)
+        self._notify(message)
+
+
+def save_atomic(book: openpyxl.Workbook, path: Path | str) -> Path:
+    """Save a freshly built workbook to `path` via a temp file and rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".xlsx", dir=path.parent)
+    os.close(fd)
+    try:
+        book.save(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
