@@ -111,41 +111,41 @@ def _fmt(v: float | None, kind: str) -> str:
 
 
 def print_summary(summary: dict[str, Any], console: Console) -> None:
-    """Per channel and total: plan, fact, run-rate and % of plan for spend, leads, purchases; CPAs."""
+    """One small table per metric: per channel and total, plan, fact, run-rate, % of plan and,
+    for counts, the cost per unit (plan, fact, run-rate)."""
     total = summary["total"]
     counts = [k for k in total if not k.startswith("cpa_")]
-    cpas = [k for k in total if k.startswith("cpa_")]
-    table = RichTable(
-        title=f"Plan vs fact vs run-rate — {summary['month']}, as of {summary['as_of']} "
-        f"({summary['days_left']} days left, {summary['currency']})",
-        show_lines=False,
+    cost_of = {k.removeprefix("cpa_"): k for k in total if k.startswith("cpa_")}
+    console.print(
+        f"[bold]Plan vs fact vs run-rate — {summary['month']}, as of {summary['as_of']}[/] "
+        f"({summary['days_elapsed']} days in, {summary['days_left']} left; {summary['currency']})"
     )
-    table.add_column("channel", style="bold")
     for m in counts:
-        for label in ("p", "f", "rr", "rr %"):
-            table.add_column(f"{m} {label}", justify="right")
-    for c in cpas:
-        for label in ("p", "f", "rr"):
-            table.add_column(f"{c.replace('_', ' ')} {label}", justify="right")
+        kind = "money" if m in ("spend", "revenue") else "count"
+        table = RichTable(title=m.capitalize(), title_justify="left", min_width=60)
+        table.add_column("channel", style="bold")
+        for label in ("plan", "fact", "run-rate", "rr % plan"):
+            table.add_column(label, justify="right")
+        cost = cost_of.get(m)
+        if cost:
+            for label in ("cost p", "cost f", "cost rr"):
+                table.add_column(label, justify="right")
 
-    def cells(block: dict[str, Any]) -> list[str]:
-        out: list[str] = []
-        for m in counts:
+        def cells(block: dict[str, Any], m: str = m, kind: str = kind, cost: str | None = cost) -> list[str]:
             b = block[m]
-            kind = "money" if m in ("spend", "revenue") else "count"
-            out += [_fmt(b["plan"], kind), _fmt(b["fact"], kind), _fmt(b["runrate"], kind)]
             pct = b["runrate_pct"]
             style = "" if pct is None else ("green" if pct >= 1 else "red" if pct < 0.9 else "yellow")
-            out.append(f"[{style}]{_fmt(pct, 'pct')}[/]" if style else _fmt(pct, "pct"))
-        for c in cpas:
-            b = block[c]
-            out += [_fmt(b["plan"], "money"), _fmt(b["fact"], "money"), _fmt(b["runrate"], "money")]
-        return out
+            out = [_fmt(b["plan"], kind), _fmt(b["fact"], kind), _fmt(b["runrate"], kind),
+                   f"[{style}]{_fmt(pct, 'pct')}[/]" if style else _fmt(pct, "pct")]
+            if cost:
+                c = block[cost]
+                out += [_fmt(c["plan"], "money"), _fmt(c["fact"], "money"), _fmt(c["runrate"], "money")]
+            return out
 
-    for ch in summary["channels"]:
-        table.add_row(str(ch["channel"]), *cells(ch))
-    table.add_row("Total", *cells(total), style="bold")
-    console.print(table)
+        for ch in summary["channels"]:
+            table.add_row(str(ch["channel"]), *cells(ch))
+        table.add_row("Total", *cells(total), style="bold")
+        console.print(table)
 
 
 @main.command()

@@ -386,9 +386,10 @@ def _write_executive(
     ws.cell(row=exec_total, column=1, value=L.TOTAL_LABEL)
     for m in metrics:
         for k in ("p", "f", "rr"):
+            # The Plan's totals row: the sum of every line, whatever its channel.
             col = ecols[L.abs_header(m, k)]
             c = ws[f"{col}{exec_total}"]
-            c.value = f"=SUM({col}{L.EXEC_FIRST_ROW}:{col}{max(exec_total - 1, L.EXEC_FIRST_ROW)})"
+            c.value = f"={L.PLAN}!{cols[L.abs_header(m, k)]}{total_row}"
             c.number_format = _fmt_for_abs(m, k)
     for row in [*rows, exec_total]:
         for m in metrics:
@@ -413,6 +414,10 @@ def _write_executive(
         ws.column_dimensions[get_column_letter(col_i)].width = 11
     ws.row_dimensions[L.EXEC_HEADER_ROW].height = 30
     ws.freeze_panes = ws.cell(row=L.EXEC_FIRST_ROW, column=2)
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 1
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
 
     # Bar chart: the chart metric by channel, plan vs fact vs run-rate.
     m = spec.chart_metric
@@ -508,8 +513,8 @@ def build_plan_workbook(spec: PlanWorkbookSpec) -> Workbook:
     if default is not None:
         wb.remove(default)
     first_row, total_row, cols = _write_plan(wb, spec)
-    _write_settings(wb, spec)
     _write_daily(wb, spec)
+    _write_settings(wb, spec)
     _write_executive(wb, spec, first_row, total_row, cols)
     _write_history(wb, spec)
     wb.active = 0
