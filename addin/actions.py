@@ -15,7 +15,14 @@ from typing import Any
 
 import pandas as pd
 
-from addin.workbook_io import line_name, read_daily, read_funnel, read_plan, read_settings
+from addin.workbook_io import (
+    line_name,
+    read_daily,
+    read_funnel,
+    read_plan,
+    read_settings,
+    to_date,
+)
 from planning.errors import InputError
 from planning.funnel import Funnel, bottom_up, rollup
 from planning.runrate import forecast_frame, month_progress
@@ -75,12 +82,42 @@ def refresh(wb: WorkbookTarget, as_of: dt.date | None = None) -> RefreshResult:
         if table.has(header) and len(plan):
             wb.write_block(L.PLAN, table.first_row, table.column(header), [[v] for v in columns[m]])
     wb.write_block(L.SETTINGS, settings.as_of_row, settings.as_of_col, [[as_of]])
+    if L.PACE in wb.sheet_names() and settings.chart_metric in metrics:
+        pace = wb.read_table(L.PACE, header_row=1)
+        days = [to_date(d, pace.cell_ref(i, "day"), "day") for i, d in enumerate(pace.values("day"))]
+        m = settings.chart_metric
+        series = pace_series(daily, m, days, as_of, float(fc[f"{m}_rr"].sum()))
+        wb.write_block(L.PACE, pace.first_row, pace.column("fact"), series)
     wb.save()
     done = len(plan) - len(missing)
     wb.notify(f"Run-rate refreshed as of {as_of:%Y-%m-%d}: {done} lines forecast")
     if missing:
         wb.notify(f"{len(missing)} plan lines have no facts: {', '.join(missing[:5])}")
     return RefreshResult(as_of=as_of, lines_forecast=done, lines_without_facts=missing, forecast=fc)
+
+
+def pace_series(
+    daily: pd.DataFrame, metric: str, days: list[dt.date], as_of: dt.date, forecast: float
+) -> list[list[float | None]]:
+    """Per day: [cumulative fact, cumulative run-rate] of `metric` over all lines.
+
+    The fact runs up to as-of; the run-rate runs from as-of (where it equals the fact) to the
+    month end (where it equals `forecast`), straight in between. Blank where not defined.
+    """
+    per_day = daily.groupby("date")[metric].sum() if len(daily) else pd.Series(dtype=float)
+    end = days[-1] if days else as_of
+    mtd = float(sum(v for d, v in per_day.items() if d <= as_of))
+    days_left = (end - as_of).days
+    rows: list[list[float | None]] = []
+    running = 0.0
+    for day in days:
+        running += float(per_day.get(day, 0.0))
+        fact = round(running, 4) if day <= as_of else None
+        rr: float | None = None
+        if days_left > 0 and day >= as_of and math.isfinite(forecast):
+            rr = round(mtd + (forecast - mtd) * (day - as_of).days / days_left, 4)
+        rows.append([fact, rr])
+    return rows
 
 
 SUMMARY_METRICS = ("spend", "leads", "purchases")

@@ -43,8 +43,9 @@ SETTING_METHOD = "run-rate method"
 SETTING_CURRENCY = "currency"
 SETTING_CHART_METRIC = "chart metric"
 
-#: Chart data block on the Executive sheet (header row is found by this label in column A).
-CHART_BLOCK_LABEL = "day"
+#: Pace sheet: cumulative plan / fact / run-rate of the chart metric per day (header row 1).
+PACE = "Pace"
+PACE_HEADERS = ("day", "plan", "fact", "run-rate")
 
 
 def abs_header(metric: str, kind: str) -> str:

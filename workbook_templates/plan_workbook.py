@@ -438,56 +438,44 @@ def _write_executive(
         bar.set_categories(Reference(ws, min_col=1, min_row=L.EXEC_FIRST_ROW, max_row=exec_total - 1))
         ws.add_chart(bar, f"A{exec_total + 3}")
 
-    _write_chart_block(ws, spec, cols, total_row, chart_top=exec_total + 3)
+    _write_pace(wb, ws, spec, cols, total_row, chart_top=exec_total + 3)
 
 
-def _write_chart_block(
-    ws: Worksheet, spec: PlanWorkbookSpec, cols: _Cols, total_row: int, chart_top: int
+def _write_pace(
+    wb: Workbook, exec_ws: Worksheet, spec: PlanWorkbookSpec, cols: _Cols, total_row: int,
+    chart_top: int,
 ) -> None:
-    """Cumulative plan / fact / run-rate of the chart metric per day, as formulas, plus its chart.
+    """The Pace sheet (cumulative plan / fact / run-rate of the chart metric per day) and its
+    chart on the Executive sheet.
 
-    plan(d) = total plan × d / days in month; fact(d) = facts on the Daily sheet up to d
-    (``#N/A`` after as-of, so the line stops); run-rate(d) = month-to-date + (forecast −
-    month-to-date) × (d − as-of) / days left, from as-of to month end.
+    plan(d) = total plan × d / days in month is a formula; fact and run-rate are written by
+    Refresh Run-Rate as values, blank where they do not apply, so the chart draws gaps.
     """
+    ws = wb.create_sheet(L.PACE)
     funnel = spec.funnel
     m = spec.chart_metric
     dim = calendar.monthrange(spec.month.year, spec.month.month)[1]
-    top = chart_top + 17
-    ws.cell(row=top - 1, column=1, value=f"{L.metric_label(m, funnel)}, cumulative").font = (
-        FONT_BOLD
-    )
-    for i, h in enumerate((L.CHART_BLOCK_LABEL, "plan", "fact", "run-rate"), start=1):
-        _header_cell(ws, top, i, h)
-    metric_col = get_column_letter(4 + funnel.metrics.index(m))  # Daily: date, channel, campaign, …
+    for i, h in enumerate(L.PACE_HEADERS, start=1):
+        _header_cell(ws, 1, i, h)
     plan_total = f"{L.PLAN}!${cols[L.abs_header(m, 'p')]}${total_row}"
-    rr_total = f"{L.PLAN}!${cols[L.abs_header(m, 'rr')]}${total_row}"
     for d in range(1, dim + 1):
-        r = top + d
-        day = ws.cell(row=r, column=1, value=spec.month.replace(day=d))
-        day.number_format = "dd"
+        r = 1 + d
+        ws.cell(row=r, column=1, value=spec.month.replace(day=d)).number_format = "yyyy-mm-dd"
         ws.cell(row=r, column=2, value=f"={plan_total}*DAY(A{r})/DaysInMonth")
-        fact = f'SUMIFS({L.DAILY}!${metric_col}:${metric_col},{L.DAILY}!$A:$A,"<="&A{r})'
-        ws.cell(row=r, column=3, value=f'=IF(OR(AsOf="",A{r}>AsOf),NA(),{fact})')
-        mtd = f'SUMIFS({L.DAILY}!${metric_col}:${metric_col},{L.DAILY}!$A:$A,"<="&AsOf)'
-        ws.cell(
-            row=r,
-            column=4,
-            value=(
-                f'=IF(OR(AsOf="",A{r}<AsOf,DaysLeft=0),NA(),'
-                f"{mtd}+({rr_total}-{mtd})*(A{r}-AsOf)/DaysLeft)"
-            ),
-        )
         for c_i in (2, 3, 4):
             ws.cell(row=r, column=c_i).number_format = FMT_COUNT
+    ws["F1"] = f"{L.metric_label(m, funnel)}, cumulative: fact and run-rate are set by Refresh Run-Rate"
+    ws.column_dimensions["A"].width = 12
     line = LineChart()
     line.title = f"{L.metric_label(m, funnel)}: plan vs fact vs run-rate, cumulative"
     line.height, line.width = 7.5, 16
     line.y_axis.title = L.metric_label(m, funnel)
     line.x_axis.title = "day"
-    line.add_data(Reference(ws, min_col=2, max_col=4, min_row=top, max_row=top + dim), titles_from_data=True)
-    line.set_categories(Reference(ws, min_col=1, min_row=top + 1, max_row=top + dim))
-    ws.add_chart(line, f"J{chart_top}")
+    line.x_axis.number_format = "dd"
+    line.display_blanks = "gap"
+    line.add_data(Reference(ws, min_col=2, max_col=4, min_row=1, max_row=1 + dim), titles_from_data=True)
+    line.set_categories(Reference(ws, min_col=1, min_row=2, max_row=1 + dim))
+    exec_ws.add_chart(line, f"J{chart_top}")
 
 
 def _write_history(wb: Workbook, spec: PlanWorkbookSpec) -> None:

@@ -81,6 +81,11 @@ def test_refresh_writes_run_rate_worked_by_hand(book: Path) -> None:
     assert result.lines_without_facts == ["VK / New line"]
     settings = openpyxl.load_workbook(book)[L.SETTINGS]
     assert settings["B3"].value.date() == dt.date(2026, 11, 10)
+    pace = openpyxl.load_workbook(book)[L.PACE]
+    # all lines' leads: 12 a day -> 120 by the 10th; run-rate from 120 to 360 over 20 days
+    assert pace["C11"].value == 120 and pace["C12"].value is None
+    assert pace["D10"].value is None and pace["D11"].value == 120
+    assert pace["D21"].value == 240 and pace["D31"].value == 360
 
 
 def test_refresh_changes_only_rr_columns_and_as_of(book: Path) -> None:
@@ -92,6 +97,7 @@ def test_refresh_changes_only_rr_columns_and_as_of(book: Path) -> None:
     rr_cols = {c.column_letter for c in ws[L.PLAN_HEADER_ROW] if str(c.value).endswith(" rr")
                and not str(c.value).startswith(("cpc", "cpa", "roas", "romi"))}
     allowed = {(L.PLAN, f"{col}{r}") for col in rr_cols for r in range(5, 8)} | {(L.SETTINGS, "B3")}
+    allowed |= {(L.PACE, f"{col}{r}") for col in "CD" for r in range(2, 32)}  # fact, run-rate
     assert changed, "refresh wrote nothing"
     assert changed <= allowed, sorted(changed - allowed)
 

@@ -154,7 +154,7 @@ def test_executive_rollup_equals_planning(demo: dict[str, Any]) -> None:
 
 
 def test_settings_and_chart_series(demo: dict[str, Any]) -> None:
-    settings, vexec, vplan = (demo["values"][s] for s in (L.SETTINGS, L.EXECUTIVE, L.PLAN))
+    settings, pace, vplan = (demo["values"][s] for s in (L.SETTINGS, L.PACE, L.PLAN))
     progress = month_progress(MONTH, AS_OF)
     assert [settings.cell(row=r, column=2).value for r in (4, 5, 6)] == [
         progress.days_in_month, progress.days_elapsed, progress.days_left,
@@ -163,14 +163,15 @@ def test_settings_and_chart_series(demo: dict[str, Any]) -> None:
     plan_total = vplan.cell(row=total_row, column=headers["leads p"]).value
     fact_total = vplan.cell(row=total_row, column=headers["leads f"]).value
     rr_total = vplan.cell(row=total_row, column=headers["leads rr"]).value
-    top = next(r for r in range(1, vexec.max_row + 1) if vexec.cell(row=r, column=1).value == "day")
-    series = [[vexec.cell(row=top + d, column=c).value for c in (2, 3, 4)] for d in range(1, 31)]
+    assert [c.value for c in pace[1]][:4] == list(L.PACE_HEADERS)
+    series = [[pace.cell(row=1 + d, column=c).value for c in (2, 3, 4)] for d in range(1, 31)]
+    assert series[0][0] == pytest.approx(plan_total / 30)  # plan pace is a live formula
     assert series[-1][0] == pytest.approx(plan_total)
     assert series[AS_OF.day - 1][1] == pytest.approx(fact_total)  # fact up to as-of = leads f
-    assert series[AS_OF.day][1] == "#N/A"  # the fact line stops after as-of
+    assert series[AS_OF.day][1] is None  # the fact line stops after as-of (a gap in the chart)
     assert series[AS_OF.day - 1][2] == pytest.approx(fact_total)  # run-rate starts at the fact
     assert series[-1][2] == pytest.approx(rr_total)  # and ends at the forecast
-    assert series[0][2] == "#N/A"
+    assert series[0][2] is None
 
 
 def test_typing_a_plan_number_updates_derived_cells(tmp_path: Path, soffice: str) -> None:
