@@ -57,14 +57,17 @@ def refresh(wb: WorkbookTarget, as_of: dt.date | None = None) -> RefreshResult:
         as_of = settings.as_of
     if as_of is None:
         if daily.empty:
-            raise InputError(
-                "no as-of date: the Daily sheet is empty and Settings has no `as of`"
-            )
+            raise InputError("no as-of date: the Daily sheet is empty and Settings has no `as of`")
         as_of = max(daily["date"])
     metrics = [m for m in funnel.metrics if m in daily.columns]
     keys = list(L.KEYS)
     fc = forecast_frame(
-        daily, settings.month, as_of, keys=keys, metrics=metrics, window=settings.window,
+        daily,
+        settings.month,
+        as_of,
+        keys=keys,
+        metrics=metrics,
+        window=settings.window,
         method=settings.method,  # type: ignore[arg-type]
     )
     by_line = {(r["channel"], r["campaign"]): r for r in fc.to_dict("records")}
@@ -84,7 +87,9 @@ def refresh(wb: WorkbookTarget, as_of: dt.date | None = None) -> RefreshResult:
     wb.write_block(L.SETTINGS, settings.as_of_row, settings.as_of_col, [[as_of]])
     if L.PACE in wb.sheet_names() and settings.chart_metric in metrics:
         pace = wb.read_table(L.PACE, header_row=1)
-        days = [to_date(d, pace.cell_ref(i, "day"), "day") for i, d in enumerate(pace.values("day"))]
+        days = [
+            to_date(d, pace.cell_ref(i, "day"), "day") for i, d in enumerate(pace.values("day"))
+        ]
         m = settings.chart_metric
         series = pace_series(daily, m, days, as_of, float(fc[f"{m}_rr"].sum()))
         wb.write_block(L.PACE, pace.first_row, pace.column("fact"), series)
@@ -104,9 +109,11 @@ def pace_series(
     The fact runs up to as-of; the run-rate runs from as-of (where it equals the fact) to the
     month end (where it equals `forecast`), straight in between. Blank where not defined.
     """
-    per_day = daily.groupby("date")[metric].sum() if len(daily) else pd.Series(dtype=float)
+    per_day: dict[dt.date, float] = {}
+    if len(daily):
+        per_day = {d: float(v) for d, v in daily.groupby("date")[metric].sum().items()}  # type: ignore[misc]
     end = days[-1] if days else as_of
-    mtd = float(sum(v for d, v in per_day.items() if d <= as_of))
+    mtd = sum(v for d, v in per_day.items() if d <= as_of)
     days_left = (end - as_of).days
     rows: list[list[float | None]] = []
     running = 0.0
@@ -134,7 +141,7 @@ def plan_summary(wb: WorkbookTarget) -> dict[str, Any]:
         frame = pd.DataFrame({"channel": plan["channel"]})
         for m in funnel.metrics:
             h = L.abs_header(m, kind)
-            frame[m] = plan[h] if h in plan else math.nan
+            frame[m] = plan.get(h, math.nan)
         kinds[kind] = frame
     per_kind = {k: rollup(f, ["channel"], funnel) for k, f in kinds.items()}
     totals = {k: rollup(f, [], funnel) for k, f in kinds.items()}
@@ -218,9 +225,7 @@ def _ratio(num: float, den: float) -> float:
     return num / den if den and math.isfinite(den) and math.isfinite(num) else math.nan
 
 
-def plan_next_line(
-    row: pd.Series, funnel: Funnel
-) -> tuple[dict[str, float], dict[str, str]]:
+def plan_next_line(row: pd.Series, funnel: Funnel) -> tuple[dict[str, float], dict[str, str]]:
     """Next month's plan counts for one line and the basis of each ratio.
 
     Budget is carried over (`spend p`); CPC and each CR come from this month's facts where
@@ -300,7 +305,9 @@ def new_month(wb: WorkbookTarget, out: Path, overwrite: bool = False) -> NewMont
     spec = PlanWorkbookSpec(
         month=new,
         funnel=funnel,
-        lines=pd.DataFrame(lines, columns=list(dict.fromkeys([*L.KEYS, *[k for li in lines for k in li]]))),
+        lines=pd.DataFrame(
+            lines, columns=list(dict.fromkeys([*L.KEYS, *[k for li in lines for k in li]]))
+        ),
         window=settings.window,
         method=settings.method,
         currency=settings.currency,
@@ -316,5 +323,3 @@ def new_month(wb: WorkbookTarget, out: Path, overwrite: bool = False) -> NewMont
 def open_workbook(path: Path | str) -> XlsxWorkbook:
     """The xlsx adapter for a path (the CLI's workbook)."""
     return XlsxWorkbook(path)
-
-

@@ -91,7 +91,9 @@ def _clean_json(value: Any) -> Any:
 
 
 def echo_json(payload: Any) -> None:
-    click.echo(json.dumps(_clean_json(payload), default=_json_default, ensure_ascii=False, indent=2))
+    click.echo(
+        json.dumps(_clean_json(payload), default=_json_default, ensure_ascii=False, indent=2)
+    )
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -131,15 +133,27 @@ def print_summary(summary: dict[str, Any], console: Console) -> None:
             for label in ("cost p", "cost f", "cost rr"):
                 table.add_column(label, justify="right")
 
-        def cells(block: dict[str, Any], m: str = m, kind: str = kind, cost: str | None = cost) -> list[str]:
+        def cells(
+            block: dict[str, Any], m: str = m, kind: str = kind, cost: str | None = cost
+        ) -> list[str]:
             b = block[m]
             pct = b["runrate_pct"]
-            style = "" if pct is None else ("green" if pct >= 1 else "red" if pct < 0.9 else "yellow")
-            out = [_fmt(b["plan"], kind), _fmt(b["fact"], kind), _fmt(b["runrate"], kind),
-                   f"[{style}]{_fmt(pct, 'pct')}[/]" if style else _fmt(pct, "pct")]
+            style = (
+                "" if pct is None else ("green" if pct >= 1 else "red" if pct < 0.9 else "yellow")
+            )
+            out = [
+                _fmt(b["plan"], kind),
+                _fmt(b["fact"], kind),
+                _fmt(b["runrate"], kind),
+                f"[{style}]{_fmt(pct, 'pct')}[/]" if style else _fmt(pct, "pct"),
+            ]
             if cost:
                 c = block[cost]
-                out += [_fmt(c["plan"], "money"), _fmt(c["fact"], "money"), _fmt(c["runrate"], "money")]
+                out += [
+                    _fmt(c["plan"], "money"),
+                    _fmt(c["fact"], "money"),
+                    _fmt(c["runrate"], "money"),
+                ]
             return out
 
         for ch in summary["channels"]:
@@ -149,8 +163,14 @@ def print_summary(summary: dict[str, Any], console: Console) -> None:
 
 
 @main.command()
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("funnelplan-demo"),
-              show_default=True, help="Folder for the workbook, the fact store and the exports.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=Path("funnelplan-demo"),
+    show_default=True,
+    help="Folder for the workbook, the fact store and the exports.",
+)
 @click.option("--month", default="2026-11", show_default=True, help="Sample month, YYYY-MM.")
 @click.option("--as-of", callback=_date, help="Last complete day of facts (default: day 17).")
 @click.option("--seed", default=7, show_default=True, help="Seed of the sample generator.")
@@ -163,8 +183,12 @@ def demo(out_dir: Path, month: str, as_of: dt.date | None, seed: int, as_json: b
     console = Console(stderr=True)
     steps = 5
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-        console=console, transient=as_json, disable=not console.is_terminal and as_json,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=as_json,
+        disable=not console.is_terminal and as_json,
     ) as progress:
         task = progress.add_task("funnelplan demo", total=steps)
 
@@ -184,10 +208,18 @@ def demo(out_dir: Path, month: str, as_of: dt.date | None, seed: int, as_json: b
 
 @main.command()
 @click.option("--month", required=True, help="Plan month, YYYY-MM.")
-@click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="The .xlsx to write.")
-@click.option("--lines", "lines_csv", type=click.Path(exists=True, path_type=Path),
-              help="CSV with channel, campaign and optional plan columns such as 'spend p'.")
-@click.option("--blank-rows", default=10, show_default=True, help="Empty lines to leave for typing.")
+@click.option(
+    "--out", "out", type=click.Path(path_type=Path), required=True, help="The .xlsx to write."
+)
+@click.option(
+    "--lines",
+    "lines_csv",
+    type=click.Path(exists=True, path_type=Path),
+    help="CSV with channel, campaign and optional plan columns such as 'spend p'.",
+)
+@click.option(
+    "--blank-rows", default=10, show_default=True, help="Empty lines to leave for typing."
+)
 @click.option("--window", default=5, show_default=True, help="Run-rate window, days.")
 @user_errors
 def template(month: str, out: Path, lines_csv: Path | None, blank_rows: int, window: int) -> None:
@@ -227,7 +259,9 @@ def refresh_cmd(workbook: Path, as_of: dt.date | None, as_json: bool) -> None:
 
 @main.command("new-month")
 @click.argument("workbook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--out", type=click.Path(path_type=Path), help="Where to write next month's workbook.")
+@click.option(
+    "--out", type=click.Path(path_type=Path), help="Where to write next month's workbook."
+)
 @click.option("--overwrite", is_flag=True, help="Replace --out if it exists.")
 @click.option("--json", "as_json", is_flag=True, help="Print what was planned from facts as JSON.")
 @user_errors
@@ -252,43 +286,76 @@ def new_month_cmd(workbook: Path, out: Path | None, overwrite: bool, as_json: bo
         return
     for message in book.messages:
         click.echo(message)
-    from_facts = int((result.basis.drop(columns=["channel", "campaign"]) == "fact").to_numpy().sum())
+    from_facts = int(
+        (result.basis.drop(columns=["channel", "campaign"]) == "fact").to_numpy().sum()
+    )
     total = int(result.basis.drop(columns=["channel", "campaign"]).size)
-    click.echo(f"{from_facts} of {total} planned ratios come from this month's facts; the rest kept.")
+    click.echo(
+        f"{from_facts} of {total} planned ratios come from this month's facts; the rest kept."
+    )
 
 
 @main.command("runrate")
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--as-of", callback=_date, help="Last complete day (default: latest date in the file).")
+@click.option(
+    "--as-of", callback=_date, help="Last complete day (default: latest date in the file)."
+)
 @click.option("--month", help="YYYY-MM (default: the as-of month).")
 @click.option("--window", default=5, show_default=True, help="Days averaged for the daily rate.")
-@click.option("--method", type=click.Choice(["last_n", "last_n_dow", "linear"]), default="last_n",
-              show_default=True)
-@click.option("--keys", default="channel,campaign", show_default=True,
-              help="Comma-separated line key columns (those present are used).")
+@click.option(
+    "--method",
+    type=click.Choice(["last_n", "last_n_dow", "linear"]),
+    default="last_n",
+    show_default=True,
+)
+@click.option(
+    "--keys",
+    default="channel,campaign",
+    show_default=True,
+    help="Comma-separated line key columns (those present are used).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the forecast as JSON.")
 @user_errors
 def runrate_cmd(
-    csv_file: Path, as_of: dt.date | None, month: str | None, window: int, method: str,
-    keys: str, as_json: bool,
+    csv_file: Path,
+    as_of: dt.date | None,
+    month: str | None,
+    window: int,
+    method: str,
+    keys: str,
+    as_json: bool,
 ) -> None:
     """Month-end forecast per line and in total from a daily facts CSV (date, keys, metrics)."""
     from addin.runrate_csv import forecast_csv
 
-    result = forecast_csv(csv_file, as_of=as_of, month=month, window=window, method=method,
-                          keys=[k.strip() for k in keys.split(",") if k.strip()])
+    result = forecast_csv(
+        csv_file,
+        as_of=as_of,
+        month=month,
+        window=window,
+        method=method,
+        keys=[k.strip() for k in keys.split(",") if k.strip()],
+    )
     if as_json:
         echo_json(result)
         return
-    table = RichTable(title=f"Run-rate {result['month']} as of {result['as_of']} ({method}, {window} days)")
+    table = RichTable(
+        title=f"Run-rate {result['month']} as of {result['as_of']} ({method}, {window} days)"
+    )
     metrics = result["metrics"]
     for k in result["keys"]:
         table.add_column(k)
     for m in metrics:
         table.add_column(f"{m} mtd", justify="right")
         table.add_column(f"{m} rr", justify="right")
-    for line in [*result["lines"], {**dict.fromkeys(result["keys"], ""), **result["total"],
-                                    result["keys"][0] if result["keys"] else "": "Total"}]:
+    for line in [
+        *result["lines"],
+        {
+            **dict.fromkeys(result["keys"], ""),
+            **result["total"],
+            result["keys"][0] if result["keys"] else "": "Total",
+        },
+    ]:
         row = [str(line.get(k, "")) for k in result["keys"]]
         for m in metrics:
             row += [_fmt(line[m]["mtd"], "count"), _fmt(line[m]["runrate"], "count")]

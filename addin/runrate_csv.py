@@ -24,14 +24,19 @@ def read_daily_csv(path: Path) -> pd.DataFrame:
         raise InputError(f"cannot read {path.name} as CSV: {exc}") from exc
     frame.columns = [str(c).strip() for c in frame.columns]
     if "date" not in frame.columns:
-        raise InputError(f"{path.name} has no `date` column; columns are: {', '.join(frame.columns)}")
+        raise InputError(
+            f"{path.name} has no `date` column; columns are: {', '.join(frame.columns)}"
+        )
     dates = []
     for i, raw in enumerate(frame["date"]):
         try:
             dates.append(dt.date.fromisoformat(raw.strip()))
         except ValueError:
             raise InputError(
-                "is not a date like 2026-11-17", line=f"{path.name}:{i + 2}", column="date", value=raw
+                "is not a date like 2026-11-17",
+                line=f"{path.name}:{i + 2}",
+                column="date",
+                value=raw,
             ) from None
     frame["date"] = dates
     return frame
@@ -63,7 +68,9 @@ def forecast_csv(
                     "is not a number", line=f"{path.name}:{i + 2}", column=m, value=raw
                 ) from None
             if m == COST_BASE and v < 0:
-                raise InputError("must not be negative", line=f"{path.name}:{i + 2}", column=m, value=raw)
+                raise InputError(
+                    "must not be negative", line=f"{path.name}:{i + 2}", column=m, value=raw
+                )
             values.append(v)
         frame[m] = values
     if frame.empty:
@@ -77,13 +84,19 @@ def forecast_csv(
     data = frame[in_month]
     meth: Method = method  # type: ignore[assignment]
     if keys:
-        fc = forecast_frame(data, start, as_of, keys=keys, metrics=metrics, window=window, method=meth)
+        fc = forecast_frame(
+            data, start, as_of, keys=keys, metrics=metrics, window=window, method=meth
+        )
     else:
         fc = pd.DataFrame()
     total_frame = data.assign(_all="all")
-    total = forecast_frame(
-        total_frame, start, as_of, keys=["_all"], metrics=metrics, window=window, method=meth
-    ).iloc[0] if len(total_frame) else None
+    total = (
+        forecast_frame(
+            total_frame, start, as_of, keys=["_all"], metrics=metrics, window=window, method=meth
+        ).iloc[0]
+        if len(total_frame)
+        else None
+    )
 
     def block(rec: Any) -> dict[str, Any]:
         out: dict[str, Any] = {}

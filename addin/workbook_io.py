@@ -119,7 +119,9 @@ def read_settings(wb: WorkbookTarget) -> Settings:
 
 def read_funnel(wb: WorkbookTarget) -> Funnel:
     """The stage chain from the Settings sheet's stages table."""
-    table = wb.read_table(L.SETTINGS, header_row=L.SETTINGS_HEADER_ROW, first_col=L.STAGES_FIRST_COL)
+    table = wb.read_table(
+        L.SETTINGS, header_row=L.SETTINGS_HEADER_ROW, first_col=L.STAGES_FIRST_COL
+    )
     rows = []
     for rec in table.records():
         cr_from = rec.get("cr from")
@@ -153,7 +155,8 @@ def read_plan(wb: WorkbookTarget, funnel: Funnel) -> tuple[Table, pd.DataFrame]:
                 continue
             column: list[float] = []
             for i, raw in enumerate(table.values(header)):
-                where = f"{table.cell_ref(i, header)} ({line_name(data['channel'][i], data['campaign'][i])})"
+                name = line_name(data["channel"][i], data["campaign"][i])
+                where = f"{table.cell_ref(i, header)} ({name})"
                 v = to_number(raw, where, header)
                 if metric == "spend" and v < 0:
                     raise InputError("must not be negative", line=where, column=header, value=raw)
@@ -174,7 +177,10 @@ def read_daily(wb: WorkbookTarget, funnel: Funnel, month: dt.date) -> pd.DataFra
         day = to_date(row["date"], where, "date")
         if not (month <= day < next_month):
             raise InputError(
-                f"is outside the plan month {month:%Y-%m}", line=where, column="date", value=day.isoformat()
+                f"is outside the plan month {month:%Y-%m}",
+                line=where,
+                column="date",
+                value=day.isoformat(),
             )
         records["date"].append(day)
         records["channel"].append(row.get("channel"))
@@ -182,6 +188,8 @@ def read_daily(wb: WorkbookTarget, funnel: Funnel, month: dt.date) -> pd.DataFra
         for m in metrics:
             v = to_number(row[m], table.cell_ref(i, m), m)
             if m == "spend" and v < 0:
-                raise InputError("must not be negative", line=table.cell_ref(i, m), column=m, value=row[m])
+                raise InputError(
+                    "must not be negative", line=table.cell_ref(i, m), column=m, value=row[m]
+                )
             records[m].append(0.0 if math.isnan(v) else v)
     return pd.DataFrame(records)

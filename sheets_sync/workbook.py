@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 
-
 def column_letter(col: int) -> str:
     """1 → "A", 27 → "AA"."""
     letters = ""

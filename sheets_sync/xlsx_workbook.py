@@ -78,9 +78,7 @@ class XlsxWorkbook:
             key = self._value(sheet, row, first_col)
             if key is None or str(key).strip() == "" or str(key).strip().lower() in stops:
                 break
-            table.rows.append(
-                [self._value(sheet, row, first_col + j) for j in range(len(headers))]
-            )
+            table.rows.append([self._value(sheet, row, first_col + j) for j in range(len(headers))])
             row += 1
         return table
 
@@ -107,7 +105,9 @@ class XlsxWorkbook:
                 for i, line in enumerate(values):
                     for j, value in enumerate(line):
                         ws.cell(row=row + i, column=col + j).value = value
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}-", suffix=".xlsx", dir=self.path.parent)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{self.path.stem}-", suffix=".xlsx", dir=self.path.parent
+        )
         os.close(fd)
         try:
             self._book.save(tmp)

@@ -1,4 +1,4 @@
-"""Shared fixtures: real components are required under CI (CI=true) and skipped, loudly, elsewhere."""
+"""Shared fixtures: real components are required under CI (CI=true), skipped loudly elsewhere."""
 
 from __future__ import annotations
 

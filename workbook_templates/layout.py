@@ -20,7 +20,7 @@ PLAN_FIRST_ROW = PLAN_HEADER_ROW + 1
 TOTAL_LABEL = "Total"
 KEYS = ("channel", "campaign")
 
-#: Per absolute metric: plan, fact, run-rate, % of plan (fact), % of plan (run-rate), daily pace needed.
+#: Per absolute metric: plan, fact, run-rate, % of plan (fact, run-rate), daily pace needed.
 ABS_KINDS = ("p", "f", "rr", "%f", "%rr", "pace")
 #: Per ratio: plan, fact, run-rate (CRs have no run-rate column).
 RATIO_KINDS = ("p", "f", "rr")

@@ -102,14 +102,12 @@ def _fmt_for_ratio(ratio: str) -> str:
 
 def _clean(value: object) -> object:
     """A cell value: NaN/inf and pandas NA become blank, numpy scalars plain Python."""
-    if value is None:
+    if value is None or value is pd.NA or value is pd.NaT:
         return None
+    if hasattr(value, "item"):  # numpy scalar
+        value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
         return None
-    if pd.isna(value) if not isinstance(value, (list, tuple)) else False:
-        return None
-    if hasattr(value, "item"):
-        return value.item()  # type: ignore[no-any-return]
     return value
 
 
@@ -137,7 +135,9 @@ def _ratio_parts(ratio: str, funnel: Funnel) -> tuple[str, str]:
     return "spend", stage
 
 
-def _ratio_formula(ratio: str, kind: str, row: int, cols: _Cols, funnel: Funnel, guard: bool) -> str:
+def _ratio_formula(
+    ratio: str, kind: str, row: int, cols: _Cols, funnel: Funnel, guard: bool
+) -> str:
     num, den = _ratio_parts(ratio, funnel)
     n = f"{cols[L.abs_header(num, kind)]}{row}"
     d = f"{cols[L.abs_header(den, kind)]}{row}"
@@ -183,8 +183,9 @@ def _write_plan(wb: Workbook, spec: PlanWorkbookSpec) -> tuple[int, int, _Cols]:
     ws["A1"] = f"Funnel plan — {month_name}"
     ws["A1"].font = FONT_TITLE
     ws["A2"] = (
-        "p = plan (type here) · f = fact (filled by Sync Facts) · rr = run-rate (Refresh Run-Rate) · "
-        "%f, %rr = share of plan · pace = needed per day for the rest of the month"
+        "p = plan (type here) · f = fact (filled by Sync Facts) · "
+        "rr = run-rate (Refresh Run-Rate) · %f, %rr = share of plan · "
+        "pace = needed per day for the rest of the month"
     )
     ws["A2"].font = Font(italic=True, color="595959")
 
@@ -289,7 +290,7 @@ def _write_settings(wb: Workbook, spec: PlanWorkbookSpec) -> None:
         (L.SETTING_DAYS_IN_MONTH, "=DAY(EOMONTH(B2,0))", "formula", "DaysInMonth", "0"),
         (
             L.SETTING_DAYS_ELAPSED,
-            "=IF(B3=\"\",0,MAX(0,MIN(B4,B3-B2+1)))",
+            '=IF(B3="",0,MAX(0,MIN(B4,B3-B2+1)))',
             "formula: days of the month up to as-of",
             "DaysElapsed",
             "0",
@@ -298,7 +299,13 @@ def _write_settings(wb: Workbook, spec: PlanWorkbookSpec) -> None:
         (L.SETTING_WINDOW, spec.window, "run-rate: average of the last N complete days", None, "0"),
         (L.SETTING_METHOD, spec.method, "last_n, last_n_dow (day of week) or linear", None, "@"),
         (L.SETTING_CURRENCY, spec.currency, "currency of spend and revenue", None, "@"),
-        (L.SETTING_CHART_METRIC, spec.chart_metric, "metric drawn on the Executive chart", None, "@"),
+        (
+            L.SETTING_CHART_METRIC,
+            spec.chart_metric,
+            "metric drawn on the Executive chart",
+            None,
+            "@",
+        ),
     ]
     for r, (key, value, help_text, name, fmt) in enumerate(rows, start=2):
         ws.cell(row=r, column=1, value=key).font = FONT_BOLD
@@ -335,7 +342,9 @@ def _write_daily(wb: Workbook, spec: PlanWorkbookSpec) -> None:
                 if c_i == 1:
                     cell.number_format = "yyyy-mm-dd"
                 elif c_i > len(DAILY_KEYS):
-                    cell.number_format = FMT_MONEY if headers[c_i - 1] in ("spend", "revenue") else "0"
+                    cell.number_format = (
+                        FMT_MONEY if headers[c_i - 1] in ("spend", "revenue") else "0"
+                    )
     ws.freeze_panes = "A2"
     ws.column_dimensions["A"].width = 12
     ws.column_dimensions["B"].width = 16
@@ -358,7 +367,11 @@ def _write_executive(
     last = funnel.names[-1]
     ratios = [
         r
-        for r in (f"cpa_{funnel.names[1]}" if len(funnel.names) > 1 else "cpc", f"cpa_{last}", "romi")
+        for r in (
+            f"cpa_{funnel.names[1]}" if len(funnel.names) > 1 else "cpc",
+            f"cpa_{last}",
+            "romi",
+        )
         if r in funnel.ratio_names()
     ]
     headers = ["channel"]
@@ -381,7 +394,9 @@ def _write_executive(
             for k in ("p", "f", "rr"):
                 col = cols[L.abs_header(m, k)]
                 c = ws[f"{ecols[L.abs_header(m, k)]}{row}"]
-                c.value = f"=SUMIF({key_range},$A{row},{L.PLAN}!${col}${first_row}:${col}${last_line})"
+                c.value = (
+                    f"=SUMIF({key_range},$A{row},{L.PLAN}!${col}${first_row}:${col}${last_line})"
+                )
                 c.number_format = _fmt_for_abs(m, k)
     ws.cell(row=exec_total, column=1, value=L.TOTAL_LABEL)
     for m in metrics:
@@ -435,14 +450,20 @@ def _write_executive(
             max_row=exec_total - 1,
         )
         bar.add_data(data, titles_from_data=True)
-        bar.set_categories(Reference(ws, min_col=1, min_row=L.EXEC_FIRST_ROW, max_row=exec_total - 1))
+        bar.set_categories(
+            Reference(ws, min_col=1, min_row=L.EXEC_FIRST_ROW, max_row=exec_total - 1)
+        )
         ws.add_chart(bar, f"A{exec_total + 3}")
 
     _write_pace(wb, ws, spec, cols, total_row, chart_top=exec_total + 3)
 
 
 def _write_pace(
-    wb: Workbook, exec_ws: Worksheet, spec: PlanWorkbookSpec, cols: _Cols, total_row: int,
+    wb: Workbook,
+    exec_ws: Worksheet,
+    spec: PlanWorkbookSpec,
+    cols: _Cols,
+    total_row: int,
     chart_top: int,
 ) -> None:
     """The Pace sheet (cumulative plan / fact / run-rate of the chart metric per day) and its
@@ -464,7 +485,9 @@ def _write_pace(
         ws.cell(row=r, column=2, value=f"={plan_total}*DAY(A{r})/DaysInMonth")
         for c_i in (2, 3, 4):
             ws.cell(row=r, column=c_i).number_format = FMT_COUNT
-    ws["F1"] = f"{L.metric_label(m, funnel)}, cumulative: fact and run-rate are set by Refresh Run-Rate"
+    ws["F1"] = (
+        f"{L.metric_label(m, funnel)}, cumulative: fact and run-rate are set by Refresh Run-Rate"
+    )
     ws.column_dimensions["A"].width = 12
     line = LineChart()
     line.title = f"{L.metric_label(m, funnel)}: plan vs fact vs run-rate, cumulative"
@@ -473,7 +496,9 @@ def _write_pace(
     line.x_axis.title = "day"
     line.x_axis.number_format = "dd"
     line.display_blanks = "gap"
-    line.add_data(Reference(ws, min_col=2, max_col=4, min_row=1, max_row=1 + dim), titles_from_data=True)
+    line.add_data(
+        Reference(ws, min_col=2, max_col=4, min_row=1, max_row=1 + dim), titles_from_data=True
+    )
     line.set_categories(Reference(ws, min_col=1, min_row=2, max_row=1 + dim))
     exec_ws.add_chart(line, f"J{chart_top}")
 

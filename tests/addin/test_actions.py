@@ -28,21 +28,53 @@ def _daily() -> pd.DataFrame:
     rows = []
     for d in range(1, 11):
         day = MONTH.replace(day=d)
-        rows.append({"date": day, "channel": "Search", "campaign": "Brand", "spend": 1000.0,
-                     "traffic": 20, "leads": 10, "calls": 5, "pp": 3, "negotiations": 2,
-                     "purchases": 1, "revenue": 5000.0})
-        rows.append({"date": day, "channel": "Meta", "campaign": "Prospecting", "spend": 500.0,
-                     "traffic": 50, "leads": 2, "calls": 0, "pp": 0, "negotiations": 0,
-                     "purchases": 0, "revenue": 0.0})
+        rows.append(
+            {
+                "date": day,
+                "channel": "Search",
+                "campaign": "Brand",
+                "spend": 1000.0,
+                "traffic": 20,
+                "leads": 10,
+                "calls": 5,
+                "pp": 3,
+                "negotiations": 2,
+                "purchases": 1,
+                "revenue": 5000.0,
+            }
+        )
+        rows.append(
+            {
+                "date": day,
+                "channel": "Meta",
+                "campaign": "Prospecting",
+                "spend": 500.0,
+                "traffic": 50,
+                "leads": 2,
+                "calls": 0,
+                "pp": 0,
+                "negotiations": 0,
+                "purchases": 0,
+                "revenue": 0.0,
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def _lines(daily: pd.DataFrame) -> pd.DataFrame:
-    lines = pd.DataFrame({"channel": ["Search", "Meta", "VK"],
-                          "campaign": ["Brand", "Prospecting", "New line"]})
-    plan = {"spend": [30_000, 20_000, 10_000], "traffic": [600, 2_000, 500],
-            "leads": [240, 100, 20], "calls": [120, 20, 5], "pp": [60, 5, 2],
-            "negotiations": [30, 2, 1], "purchases": [15, 1, 0], "revenue": [75_000, 5_000, 0]}
+    lines = pd.DataFrame(
+        {"channel": ["Search", "Meta", "VK"], "campaign": ["Brand", "Prospecting", "New line"]}
+    )
+    plan = {
+        "spend": [30_000, 20_000, 10_000],
+        "traffic": [600, 2_000, 500],
+        "leads": [240, 100, 20],
+        "calls": [120, 20, 5],
+        "pp": [60, 5, 2],
+        "negotiations": [30, 2, 1],
+        "purchases": [15, 1, 0],
+        "revenue": [75_000, 5_000, 0],
+    }
     for m, values in plan.items():
         lines[L.abs_header(m, "p")] = values
     facts = daily.groupby(["channel", "campaign"], sort=False)[list(METRICS)].sum().reset_index()
@@ -59,8 +91,13 @@ def book(tmp_path: Path) -> Path:
 
 def _cells(path: Path) -> dict[tuple[str, str], Any]:
     wb = openpyxl.load_workbook(path)
-    return {(ws.title, c.coordinate): c.value for ws in wb for row in ws.iter_rows() for c in row
-            if c.value is not None}
+    return {
+        (ws.title, c.coordinate): c.value
+        for ws in wb
+        for row in ws.iter_rows()
+        for c in row
+        if c.value is not None
+    }
 
 
 def _plan_values(path: Path, header: str) -> list[Any]:
@@ -94,8 +131,12 @@ def test_refresh_changes_only_rr_columns_and_as_of(book: Path) -> None:
     after = _cells(book)
     changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
     ws = openpyxl.load_workbook(book)[L.PLAN]
-    rr_cols = {c.column_letter for c in ws[L.PLAN_HEADER_ROW] if str(c.value).endswith(" rr")
-               and not str(c.value).startswith(("cpc", "cpa", "roas", "romi"))}
+    rr_cols = {
+        c.column_letter
+        for c in ws[L.PLAN_HEADER_ROW]
+        if str(c.value).endswith(" rr")
+        and not str(c.value).startswith(("cpc", "cpa", "roas", "romi"))
+    }
     allowed = {(L.PLAN, f"{col}{r}") for col in rr_cols for r in range(5, 8)} | {(L.SETTINGS, "B3")}
     allowed |= {(L.PACE, f"{col}{r}") for col in "CD" for r in range(2, 32)}  # fact, run-rate
     assert changed, "refresh wrote nothing"
@@ -128,7 +169,8 @@ def test_text_in_a_number_cell_names_the_cell(book: Path) -> None:
     with pytest.raises(InputError) as err:
         refresh(XlsxWorkbook(book))
     assert str(err.value) == (
-        f"line 'Plan!{col}6 (Meta / Prospecting)', column `spend p`: value '20 000 руб' is not a number"
+        f"line 'Plan!{col}6 (Meta / Prospecting)', column `spend p`: "
+        "value '20 000 руб' is not a number"
     )
 
 

@@ -45,10 +45,14 @@ def test_demo_json_summary(tmp_path: Path) -> None:
         # the total is the sum of the channels, never anything else
         assert block["plan"] == pytest.approx(sum(c[metric]["plan"] for c in summary["channels"]))
     # CPL recomputed from the summed absolutes
-    assert total["cpa_leads"]["fact"] == pytest.approx(total["spend"]["fact"] / total["leads"]["fact"])
+    assert total["cpa_leads"]["fact"] == pytest.approx(
+        total["spend"]["fact"] / total["leads"]["fact"]
+    )
     workbook = Path(summary["workbook"])
     assert workbook.exists() and (tmp_path / "demo" / "facts.duckdb").exists()
-    assert {"Executive", "Plan", "Daily", "Settings"} <= set(openpyxl.load_workbook(workbook).sheetnames)
+    assert {"Executive", "Plan", "Daily", "Settings"} <= set(
+        openpyxl.load_workbook(workbook).sheetnames
+    )
 
 
 def test_demo_prints_a_table(tmp_path: Path) -> None:
@@ -61,8 +65,9 @@ def test_template_then_refresh_and_new_month(tmp_path: Path) -> None:
     lines = tmp_path / "lines.csv"
     lines.write_text("channel,campaign,spend p,traffic p,leads p\nSearch,Brand,30000,600,240\n")
     book = tmp_path / "plan-2026-12.xlsx"
-    result = CliRunner().invoke(main, ["template", "--month", "2026-12", "--out", str(book),
-                                       "--lines", str(lines)])
+    result = CliRunner().invoke(
+        main, ["template", "--month", "2026-12", "--out", str(book), "--lines", str(lines)]
+    )
     assert result.exit_code == 0, result.output
     wb = openpyxl.load_workbook(book)
     assert wb[L.PLAN]["A5"].value == "Search" and wb[L.PLAN]["C5"].value == 30000

@@ -36,7 +36,9 @@ def assert_cell(actual: Any, expected: float, where: str) -> int:
     if isinstance(expected, float) and math.isnan(expected):
         assert actual in ERROR_BLANK, f"{where}: LibreOffice {actual!r}, planning undefined"
     else:
-        assert isinstance(actual, (int, float)), f"{where}: LibreOffice {actual!r}, planning {expected}"
+        assert isinstance(actual, (int, float)), (
+            f"{where}: LibreOffice {actual!r}, planning {expected}"
+        )
         assert actual == pytest.approx(expected, rel=1e-9, abs=1e-9), where
     return 1
 
@@ -54,9 +56,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory, soffice: str) -> dict[str, An
 
 
 def _plan_frame(ws: Any) -> tuple[dict[str, int], list[int], int]:
-    headers = {
-        str(c.value): c.column for c in ws[L.PLAN_HEADER_ROW] if c.value not in (None, "")
-    }
+    headers = {str(c.value): c.column for c in ws[L.PLAN_HEADER_ROW] if c.value not in (None, "")}
     rows, r = [], L.PLAN_FIRST_ROW
     while ws.cell(row=r, column=1).value not in (None, L.TOTAL_LABEL):
         rows.append(r)
@@ -87,9 +87,7 @@ def test_every_plan_formula_cell_equals_planning(demo: dict[str, Any]) -> None:
             for kind in line_frames:
                 total = rollup(pd.DataFrame(line_frames[kind]), [], funnel).iloc[0]
                 for m in funnel.metrics:
-                    checked += assert_cell(
-                        absolutes[kind][m], float(total[m]), f"total {m} {kind}"
-                    )
+                    checked += assert_cell(absolutes[kind][m], float(total[m]), f"total {m} {kind}")
         for kind in ("p", "f", "rr"):
             ratios = derive(absolutes[kind], funnel)
             for ratio in funnel.ratio_names():
@@ -109,7 +107,9 @@ def test_every_plan_formula_cell_equals_planning(demo: dict[str, Any]) -> None:
             }
             for kind, value in expected.items():
                 h = L.abs_header(m, kind)
-                checked += assert_cell(vws.cell(row=r, column=headers[h]).value, value, f"row {r} {h}")
+                checked += assert_cell(
+                    vws.cell(row=r, column=headers[h]).value, value, f"row {r} {h}"
+                )
     # 30+ lines x (34 ratio + 24 plan-share/pace cells) + the totals: thousands of real checks.
     assert len(rows) >= 20
     assert checked > 1500, checked
@@ -145,8 +145,11 @@ def test_executive_rollup_equals_planning(demo: dict[str, Any]) -> None:
                 if h == "channel" or not h.endswith(f" {kind}"):
                     continue
                 name = h[: -len(kind) - 1].replace(" ", "_")
-                checked += assert_cell(vexec.cell(row=r, column=col).value, float(expected[name]),
-                                       f"Executive {label} {h}")
+                checked += assert_cell(
+                    vexec.cell(row=r, column=col).value,
+                    float(expected[name]),
+                    f"Executive {label} {h}",
+                )
             if label == L.TOTAL_LABEL:
                 break
             r += 1
@@ -157,7 +160,9 @@ def test_settings_and_chart_series(demo: dict[str, Any]) -> None:
     settings, pace, vplan = (demo["values"][s] for s in (L.SETTINGS, L.PACE, L.PLAN))
     progress = month_progress(MONTH, AS_OF)
     assert [settings.cell(row=r, column=2).value for r in (4, 5, 6)] == [
-        progress.days_in_month, progress.days_elapsed, progress.days_left,
+        progress.days_in_month,
+        progress.days_elapsed,
+        progress.days_left,
     ]
     headers, _, total_row = _plan_frame(vplan)
     plan_total = vplan.cell(row=total_row, column=headers["leads p"]).value
@@ -207,4 +212,6 @@ def test_typing_a_plan_number_updates_derived_cells(tmp_path: Path, soffice: str
     total = L.PLAN_FIRST_ROW + 3 + 2 - L.PLAN_FIRST_ROW
     assert value(total, "channel") == L.TOTAL_LABEL
     assert value(total, "leads p") == pytest.approx(405)
-    assert value(total, "cpa leads p") == pytest.approx(500_000 / 405)  # sum/sum, not a mean of CPAs
+    assert value(total, "cpa leads p") == pytest.approx(
+        500_000 / 405
+    )  # sum/sum, not a mean of CPAs
