@@ -324,8 +324,14 @@ def test_plan_lines_are_bottom_up_plans(sample: SampleMonth) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "text"),
     [
-        ({"month": "2026-13"}, "`month` must be a 'YYYY-MM' text or a date, got '2026-13'"),
-        ({"month": 202611}, "`month` must be a 'YYYY-MM' text or a date, got 202611"),
+        (
+            {"month": "2026-13"},
+            "`month` must be a month as 'YYYY-MM' or the first day of a month, got '2026-13'",
+        ),
+        (
+            {"month": 202611},
+            "`month` must be a month as 'YYYY-MM' or the first day of a month, got 202611",
+        ),
         (
             {"as_of": dt.date(2026, 12, 1)},
             "`as_of` must be a day of 2026-11 (2026-11-01 to 2026-11-30), "
