@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from addin.split_action import carry_over
 from addin.workbook_io import (
     line_name,
     read_daily,
@@ -299,6 +300,8 @@ def new_month(wb: WorkbookTarget, out: Path, overwrite: bool = False) -> NewMont
         line.update({L.abs_header(m, "p"): v for m, v in counts.items()})
         lines.append(line)
         basis_rows.append({"channel": row["channel"], "campaign": row["campaign"], **basis})
+    # Optimize Split's history and inputs roll over to the new month.
+    split_history, split_inputs = carry_over(wb)
     history_cols = list(L.KEYS) + [
         L.abs_header(m, k) for m in funnel.metrics for k in ("p", "f") if L.abs_header(m, k) in plan
     ]
@@ -313,6 +316,8 @@ def new_month(wb: WorkbookTarget, out: Path, overwrite: bool = False) -> NewMont
         currency=settings.currency,
         chart_metric=settings.chart_metric if settings.chart_metric in funnel.metrics else "leads",
         history=plan[history_cols],
+        daily_history=split_history,
+        split_inputs=split_inputs,
         history_title=f"{settings.month:%B %Y}: plan and fact per line (from {wb.name})",
     )
     save_atomic(build_plan_workbook(spec), out)

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 import click
 import pandas as pd
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
@@ -181,7 +182,7 @@ def demo(out_dir: Path, month: str, as_of: dt.date | None, seed: int, as_json: b
     from addin.demo import run_demo
 
     console = Console(stderr=True)
-    steps = 5
+    steps = 6
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -203,6 +204,8 @@ def demo(out_dir: Path, month: str, as_of: dt.date | None, seed: int, as_json: b
         return
     out = Console()
     print_summary(result.summary, out)
+    if result.split is not None:
+        print_split(result.split, out, flags=False)
     out.print(f"Workbook: [bold]{result.workbook}[/]  ·  fact store: {result.store}")
 
 
@@ -363,6 +366,236 @@ def runrate_cmd(
     Console().print(table)
     if result["ignored_rows"]:
         click.echo(f"{result['ignored_rows']} rows outside {result['month']} ignored", err=True)
+
+
+def _money(v: float | None) -> str:
+    if v is None or not math.isfinite(v):
+        return "∞" if v == math.inf else "—"
+    return _fmt(v, "money")
+
+
+def _short(v: float | None) -> str:
+    """Money for a narrow table: ``1 535k`` from 100 000 up, else whole units (no-break
+    spaces between thousands, so a cell never wraps inside a number)."""
+    if v is None or not math.isfinite(v):
+        return "∞" if v == math.inf else "—"
+    if abs(v) >= 100_000:
+        return f"{v / 1000:,.0f}k".replace(",", "\u00a0")
+    return f"{v:,.0f}".replace(",", "\u00a0")
+
+
+def _count(v: float | None) -> str:
+    """Conversions: whole from 100 up, else one decimal."""
+    if v is None or not math.isfinite(v):
+        return "—"
+    return (f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.1f}").replace(",", "\u00a0")
+
+
+def _pct(v: float | None) -> str:
+    return "—" if v is None or not math.isfinite(v) else f"{v:+.0%}"
+
+
+def _band(expected: float | None, low: float | None, high: float | None) -> str:
+    """The band around the expected value in %, e.g. ``-4%/+5%``."""
+    if expected is None or low is None or high is None or not expected:
+        return "—"
+    return f"{low / expected - 1:+.0%}/{high / expected - 1:+.0%}"
+
+
+def print_split(split: dict[str, Any], console: Console, flags: bool = True) -> None:
+    """The proposal per channel and in total: current and proposed spend, change, expected
+    conversions now and at the proposal, the band around it (low and high, in % of the
+    expected), marginal CPA; then the flags."""
+    days = f"{split['days']} day{'s' if split['days'] != 1 else ''}"
+    table = RichTable(
+        title=f"Optimize Split ({split['objective']}): {_money(split['budget'])} over {days}",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    table.add_column("channel", style="bold", min_width=10)
+    for label in ("current", "proposed", "Δ%", "conv now", "conv new", "band", "mCPA"):
+        table.add_column(label, justify="right", no_wrap=True)
+    for c in split["channels"]:
+        table.add_row(
+            str(c["channel"]),
+            _short(c["current"]),
+            _short(c["proposed"]),
+            _pct(c["delta_pct"]),
+            _count(c["conversions_now"]),
+            _count(c["expected_conversions"]),
+            _band(c["expected_conversions"], c["low"], c["high"]),
+            _short(c["marginal_cpa"]),
+        )
+    t = split["total"]
+    table.add_row(
+        "Total",
+        _short(t["current"]),
+        _short(t["proposed"]),
+        _pct(t["delta"] / t["current"] if t["current"] else None),
+        _count(t["conversions_now"]),
+        _count(t["expected_conversions"]),
+        _band(t["expected_conversions"], t["low"], t["high"]),
+        "",
+        style="bold",
+    )
+    console.print(table)
+    s = split["solver"]
+    gain = f"{_count(t['expected_conversions'])} conversions vs {_count(t['conversions_now'])} now"
+    gain += f" ({_pct(t['uplift_pct'])})"
+    value, value_now = t.get("value"), t.get("value_now")
+    if split["objective"] == "value" and value is not None and math.isfinite(value):
+        change = (value - value_now) / value_now if value_now else None
+        gain = f"value {_money(value)} vs {_money(value_now)} now ({_pct(change)}); " + gain
+    console.print(
+        f"Expected {gain}; solver: {s['method']}, {s['iterations']} iterations. "
+        f"History: {split['history']}."
+    )
+    if flags:
+        for c in split["channels"]:
+            if c["flags"]:
+                console.print(f"  {c['channel']} ({c['confidence']}): {'; '.join(c['flags'])}")
+
+
+@main.command("optimize")
+@click.argument(
+    "workbook", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--history",
+    "history",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CSV mode: daily history with date, channel, spend, conversions[, value].",
+)
+@click.option(
+    "--budget",
+    type=float,
+    help="Budget to split: the month's (workbook; default its `spend p` total) or over --days.",
+)
+@click.option("--days", type=int, help="CSV mode: days AMOUNT covers (default 1: per day).")
+@click.option(
+    "--bounds",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CSV mode: channel, min, max, locked[, cpa cap, current, value] over --days.",
+)
+@click.option(
+    "--objective",
+    type=click.Choice(["leads", "value"]),
+    help="leads: most conversions; value: most conversions x value per conversion.",
+)
+@click.option("--step", type=float, help="Round each channel to a multiple of this.")
+@click.option(
+    "--max-change",
+    "max_change",
+    type=float,
+    help="A channel without min/max moves at most this share of its current spend "
+    "(default 0.5: ±50%; the workbook's `max change` cell; 0: no such limit).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the proposal as JSON.")
+@user_errors
+def optimize_cmd(
+    workbook: Path | None,
+    history: Path | None,
+    budget: float | None,
+    days: int | None,
+    bounds: Path | None,
+    objective: str | None,
+    step: float | None,
+    max_change: float | None,
+    as_json: bool,
+) -> None:
+    """Propose the budget split across channels that brings the most leads (or value).
+
+    With WORKBOOK: writes the proposal to its Optimize Split sheet (the Plan is not changed;
+    apply-split copies it). With --history: plain CSV in, the proposal out.
+    """
+    if (workbook is None) == (history is None):
+        raise click.UsageError("give either WORKBOOK or --history FILE (and not both)")
+    if max_change is not None and not (math.isfinite(max_change) and max_change >= 0):
+        raise click.BadParameter(
+            f"{max_change:g} is not a share >= 0 (0.5 = ±50%, 0 = no limit)",
+            param_hint="--max-change",
+        )
+    messages: list[str] = []
+    if history is not None:
+        from addin.optimize_csv import optimize_csv
+        from addin.split_proposal import DEFAULT_CHANGE
+
+        if budget is None:
+            raise click.UsageError("--history needs --budget AMOUNT (the budget over --days)")
+        if days is not None and days < 1:
+            raise click.BadParameter(f"{days} is not a number of days >= 1", param_hint="--days")
+        proposal = optimize_csv(
+            history,
+            budget,
+            days=days or 1,
+            bounds_path=bounds,
+            objective=objective or "leads",
+            step=step,
+            max_change=DEFAULT_CHANGE if max_change is None else max_change,
+        )
+    else:
+        if days is not None or bounds is not None:
+            raise click.UsageError("--days and --bounds are for --history (CSV) mode")
+        from addin.actions import open_workbook
+        from addin.split_action import optimize_split
+
+        assert workbook is not None
+        book = open_workbook(workbook)
+        proposal = optimize_split(
+            book, objective=objective, budget=budget, step=step, max_change=max_change
+        )
+        messages = book.messages
+    payload = proposal.to_dict()
+    if as_json:
+        echo_json(payload)
+        return
+    for message in messages:
+        click.echo(message)
+    print_split(payload, Console())
+
+
+@main.command("apply-split")
+@click.argument("workbook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the changed cells as JSON.")
+@user_errors
+def apply_split_cmd(workbook: Path, as_json: bool) -> None:
+    """Copy the Optimize Split proposal into the Plan's `spend p` (undo-split restores it)."""
+    from addin.actions import open_workbook
+    from addin.split_action import apply_split
+
+    book = open_workbook(workbook)
+    result = apply_split(book)
+    if as_json:
+        echo_json(
+            {
+                "cells": [{"cell": r.ref, "old": r.old, "new": r.new} for r in result.cells],
+                "channels": {c: {"old": o, "new": n} for c, (o, n) in result.channels.items()},
+            }
+        )
+        return
+    for message in book.messages:
+        click.echo(message)
+
+
+@main.command("undo-split")
+@click.argument("workbook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Restore even cells changed since apply-split.")
+@click.option("--json", "as_json", is_flag=True, help="Print the restored cells as JSON.")
+@user_errors
+def undo_split_cmd(workbook: Path, force: bool, as_json: bool) -> None:
+    """Restore the Plan's `spend p` cells the last apply-split replaced, exactly."""
+    from addin.actions import open_workbook
+    from addin.split_action import undo_split
+
+    book = open_workbook(workbook)
+    records = undo_split(book, force=force)
+    if as_json:
+        echo_json({"cells": [{"cell": r.ref, "restored": r.old} for r in records]})
+        return
+    for message in book.messages:
+        click.echo(message)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,7 +1,9 @@
 """`funnelplan demo`: the whole loop on bundled sample data.
 
-sample exports (CSV) → DuckDB fact store → planning workbook (.xlsx) with plan and facts →
-Refresh Run-Rate on the workbook → a plan/fact/run-rate summary read back from it.
+sample exports (CSV) → DuckDB fact store → planning workbook (.xlsx) with plan and facts (and
+the days before the month, channel by channel, on the Daily History sheet) → Refresh Run-Rate
+on the workbook → Optimize Split (the proposal sheet and the response curves) → a
+plan/fact/run-rate summary read back from it, with the proposed split under ``"split"``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from addin.actions import plan_summary, refresh
+from addin.split_action import optimize_split
 from planning.funnel import DEFAULT_FUNNEL
 from planning.runrate import parse_month
 from sheets_sync.sample_data import generate_sample, read_exports, write_exports
@@ -34,6 +37,7 @@ class DemoResult:
     store: Path
     exports: dict[str, Path]
     summary: dict[str, Any]
+    split: dict[str, Any] | None = None
 
 
 def _sha256(path: Path) -> str:
@@ -51,6 +55,16 @@ def lines_with_facts(plan: pd.DataFrame, month_daily: pd.DataFrame) -> pd.DataFr
         facts = facts.rename(columns={m: L.abs_header(m, "f") for m in metrics})
         lines = lines.merge(facts, on=list(L.KEYS), how="left")
     return lines
+
+
+def channel_days(daily: pd.DataFrame, before: dt.date) -> pd.DataFrame:
+    """Channel-level days before `before` (``date, channel, spend, leads``, summed over the
+    campaigns): the Daily History sheet Optimize Split fits its curves on."""
+    days = daily[daily["date"] < before]
+    columns = list(L.DAILY_HISTORY_HEADERS)
+    if days.empty:
+        return pd.DataFrame(columns=columns)
+    return days.groupby(["date", "channel"], sort=False)[columns[2:]].sum().reset_index()
 
 
 def run_demo(
@@ -75,6 +89,7 @@ def run_demo(
     with FactStore(store_path) as store:
         store.load_daily(daily, source="sample", file_hash=_sha256(exports["daily"]))
         month_daily = store.daily(start=start, end=as_of)
+        before = store.daily(end=start - dt.timedelta(days=1))
 
     step("Writing the planning workbook")
     book_path = out_dir / f"plan-{start:%Y-%m}.xlsx"
@@ -82,6 +97,7 @@ def run_demo(
         month=start,
         lines=lines_with_facts(plan, month_daily),
         daily=month_daily,
+        daily_history=channel_days(before, start),
         as_of=as_of,
     )
     save_atomic(build_plan_workbook(spec), book_path)
@@ -89,8 +105,14 @@ def run_demo(
     step("Refreshing the run-rate")
     refresh(XlsxWorkbook(book_path), as_of=as_of)
 
+    step("Optimizing the split")
+    split = optimize_split(XlsxWorkbook(book_path)).to_dict()
+
     step("Summarising plan vs fact vs run-rate")
     summary = plan_summary(XlsxWorkbook(book_path))
     summary["workbook"] = str(book_path)
     summary["store"] = str(store_path)
-    return DemoResult(workbook=book_path, store=store_path, exports=exports, summary=summary)
+    summary["split"] = split
+    return DemoResult(
+        workbook=book_path, store=store_path, exports=exports, summary=summary, split=split
+    )

@@ -88,8 +88,22 @@ class WorkbookTarget(Protocol):
         (first column) or a key in `stop_labels` (e.g. the totals row)."""
         ...
 
+    def read_cells(
+        self, sheet: str, row: int, col: int, n_rows: int, n_cols: int
+    ) -> list[list[Any]]:
+        """A block's contents as typed, `n_rows` x `n_cols` from (`row`, `col`), 1-based:
+        numbers, text, dates, booleans, `None` for a blank and a formula as its ``"=..."`` text
+        (what `write_block` must get back to restore the cells exactly)."""
+        ...
+
     def write_block(self, sheet: str, row: int, col: int, values: Sequence[Sequence[Any]]) -> None:
-        """Stage `values` with top-left at (`row`, `col`), 1-based; `None` clears a cell."""
+        """Stage `values` with top-left at (`row`, `col`), 1-based; `None` clears a cell and a
+        text starting with ``=`` is written as a formula."""
+        ...
+
+    def add_sheet(self, sheet: str, hidden: bool = False) -> None:
+        """Stage a new empty sheet at the end (hidden from the tabs if `hidden`); writes to it
+        may be staged at once. It is created for good by `save`."""
         ...
 
     def save(self) -> None:

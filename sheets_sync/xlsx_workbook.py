@@ -91,6 +91,24 @@ class XlsxWorkbook:
                 return row
         return None
 
+    def read_cells(
+        self, sheet: str, row: int, col: int, n_rows: int, n_cols: int
+    ) -> list[list[Any]]:
+        ws = self._sheet(sheet)
+        return [
+            [ws.cell(row=row + i, column=col + j).value for j in range(n_cols)]
+            for i in range(n_rows)
+        ]
+
+    def add_sheet(self, sheet: str, hidden: bool = False) -> None:
+        """Create the sheet in memory (the file only changes on `save`)."""
+        if sheet in self._book.sheetnames:
+            raise WorkbookError(f"workbook {self.name} already has a sheet `{sheet}`")
+        ws = self._book.create_sheet(sheet)
+        if hidden:
+            ws.sheet_state = "hidden"
+        self._cached.create_sheet(sheet)
+
     def write_block(self, sheet: str, row: int, col: int, values: Sequence[Sequence[Any]]) -> None:
         self._sheet(sheet)
         if row < 1 or col < 1:

@@ -6,6 +6,8 @@ columns; these names are the contract between the template, the actions and ever
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from planning.funnel import Funnel
 
 PLAN = "Plan"
@@ -13,6 +15,11 @@ EXECUTIVE = "Executive"
 DAILY = "Daily"
 SETTINGS = "Settings"
 HISTORY = "History"
+
+#: Daily History sheet: channel-level days before the month (header row 1), which Optimize
+#: Split fits its response curves on together with the Daily sheet.
+DAILY_HISTORY = "Daily History"
+DAILY_HISTORY_HEADERS = ("date", "channel", "spend", "leads")
 
 #: Plan sheet: row of the column headers, first line row.
 PLAN_HEADER_ROW = 4
@@ -86,3 +93,144 @@ def metric_label(metric: str, funnel: Funnel) -> str:
     if metric in ("spend", "revenue"):
         return metric.capitalize()
     return funnel.stage(metric).title
+
+
+# --- Optimize Split ------------------------------------------------------------------------
+
+SPLIT = "Optimize Split"
+CURVES = "Curves"
+SPLIT_UNDO = "Split Undo"
+
+#: Optimize Split sheet, top: a key/value block (headers in row 3, one item per row below).
+#: The first four items are inputs the user may set; the rest are written by Optimize Split.
+SPLIT_INFO_HEADER_ROW = 3
+SPLIT_INFO_HEADERS = ("item", "value", "help")
+SPLIT_OBJECTIVE = "objective"
+SPLIT_BUDGET = "budget"
+SPLIT_STEP = "step"
+SPLIT_MAX_CHANGE = "max change"
+SPLIT_MAX_CHANGE_DEFAULT = 0.5  # = addin.split_proposal.DEFAULT_CHANGE (a test checks)
+SPLIT_INFO_INPUTS: tuple[tuple[str, str], ...] = (
+    (SPLIT_OBJECTIVE, "leads (most leads) or value (most revenue: leads x value per conversion)"),
+    (SPLIT_BUDGET, "the month's budget to split; blank = the Plan's total `spend p`"),
+    (SPLIT_STEP, "round each channel's proposal to a multiple of this; blank or 0 = no rounding"),
+    (
+        SPLIT_MAX_CHANGE,
+        "a channel without min/max moves at most this share of its current spend "
+        "(50% = ±50%); blank = 50%, 0 = no limit",
+    ),
+)
+SPLIT_INFO_OUTPUTS: tuple[tuple[str, str], ...] = (
+    ("days", "days in the month: curves are per day, amounts here are monthly"),
+    ("budget used", "what was split"),
+    ("current spend", "the Plan's `spend p`, summed per channel"),
+    ("proposed spend", "sum of the proposal"),
+    ("conversions now", "expected conversions at the current split (fitted curves)"),
+    ("expected conversions", "expected conversions at the proposal"),
+    ("uplift", "expected conversions: proposal − current"),
+    ("uplift %", "uplift / conversions now"),
+    ("value now", "expected value at the current split (when every channel has a value)"),
+    ("expected value", "expected value at the proposal"),
+    ("solver", "method and iterations"),
+    ("marginal return", "value per 1 spent of the last unit, equal across free channels"),
+    ("status", "solver message"),
+    ("history", "daily rows the curves were fitted on"),
+)
+SPLIT_INFO_FIRST_ROW = SPLIT_INFO_HEADER_ROW + 1
+
+#: Optimize Split sheet, below: one row per channel, then a Total row.
+SPLIT_HEADER_ROW = SPLIT_INFO_FIRST_ROW + len(SPLIT_INFO_INPUTS) + len(SPLIT_INFO_OUTPUTS) + 2
+SPLIT_FIRST_ROW = SPLIT_HEADER_ROW + 1
+SPLIT_CHANNEL = "channel"
+SPLIT_MIN = "min"
+SPLIT_MAX = "max"
+SPLIT_LOCKED = "locked"
+SPLIT_CPA_CAP = "cpa cap"
+SPLIT_VALUE = "value per conversion"
+SPLIT_INPUTS = (SPLIT_MIN, SPLIT_MAX, SPLIT_LOCKED, SPLIT_CPA_CAP, SPLIT_VALUE)
+SPLIT_CURRENT = "current"
+SPLIT_PROPOSED = "proposed"
+SPLIT_DELTA = "Δ"
+SPLIT_DELTA_PCT = "Δ%"
+SPLIT_CONV_NOW = "conversions now"
+SPLIT_EXPECTED = "expected conversions"
+SPLIT_LOW = "low"
+SPLIT_HIGH = "high"
+SPLIT_MARGINAL_CPA = "marginal CPA"
+SPLIT_CONFIDENCE = "confidence"
+SPLIT_FLAGS = "flags"
+SPLIT_OUTPUTS = (
+    SPLIT_CURRENT,
+    SPLIT_PROPOSED,
+    SPLIT_DELTA,
+    SPLIT_DELTA_PCT,
+    SPLIT_CONV_NOW,
+    SPLIT_EXPECTED,
+    SPLIT_LOW,
+    SPLIT_HIGH,
+    SPLIT_MARGINAL_CPA,
+    SPLIT_CONFIDENCE,
+    SPLIT_FLAGS,
+)
+SPLIT_HEADERS = (SPLIT_CHANNEL, *SPLIT_INPUTS, *SPLIT_OUTPUTS)
+#: Cells with these words in `locked` lock a channel (case-insensitive); blank or "no" frees it.
+LOCKED_WORDS = ("yes", "y", "true", "1", "x", "locked", "да")
+UNLOCKED_WORDS = ("", "no", "n", "false", "0", "нет")
+
+#: Curves sheet: slot j takes columns 4j+1..4j+4 (spend, conversions, low, high); row 1 names
+#: the slot (the series title), row 2 the quantities, data from row 3. Slot 0 holds the current
+#: split's points, slot 1 the proposal's (one row per channel), slots 2.. one channel's curve
+#: on a grid of `CURVE_POINTS` monthly spends.
+CURVES_TITLE_ROW = 1
+CURVES_HEADER_ROW = 2
+CURVES_FIRST_ROW = 3
+CURVE_QUANTITIES = ("spend", "conversions", "low", "high")
+CURVE_POINTS = 41
+CURVE_MARKER_SLOTS = ("current", "proposed")
+MIN_CURVE_SLOTS = 8  # channel slots a template with no lines reserves
+
+#: Split Undo sheet (hidden): what Apply Split replaced, one row per cell.
+UNDO_HEADERS = ("cell", "sheet", "row", "column", "old kind", "old", "new")
+
+
+def curve_column(slot: int, quantity: str) -> int:
+    """1-based Curves-sheet column of `quantity` in `slot` (0, 1: markers; 2..: channels)."""
+    return 4 * slot + 1 + CURVE_QUANTITIES.index(quantity)
+
+
+#: Optimize Split columns summed on its Total row; Δ% there is recomputed from the sums.
+SPLIT_SUMMED = (
+    SPLIT_CURRENT,
+    SPLIT_PROPOSED,
+    SPLIT_DELTA,
+    SPLIT_CONV_NOW,
+    SPLIT_EXPECTED,
+    SPLIT_LOW,
+    SPLIT_HIGH,
+)
+
+
+def split_row_formulas(row: int, letter: Callable[[str], str]) -> dict[str, str]:
+    """The Optimize Split formulas of a channel row: Δ and Δ% from `current` and `proposed`.
+
+    `letter` maps a header to its column letter. Blank when either is blank; Δ% shows
+    ``#DIV/0!`` when the current spend is 0.
+    """
+    cur, new = f"{letter(SPLIT_CURRENT)}{row}", f"{letter(SPLIT_PROPOSED)}{row}"
+    blank = f'OR({cur}="",{new}="")'
+    return {
+        SPLIT_DELTA: f'=IF({blank},"",{new}-{cur})',
+        SPLIT_DELTA_PCT: f'=IF({blank},"",({new}-{cur})/{cur})',
+    }
+
+
+def split_total_formulas(
+    row: int, first: int, last: int, letter: Callable[[str], str]
+) -> dict[str, str]:
+    """The Optimize Split Total row: sums of the absolutes over rows `first`..`last` and Δ%
+    from the summed current and proposed spend (never an average of the channels' Δ%)."""
+    last = max(last, first)
+    out = {h: f"=SUM({letter(h)}{first}:{letter(h)}{last})" for h in SPLIT_SUMMED}
+    cur, new = f"{letter(SPLIT_CURRENT)}{row}", f"{letter(SPLIT_PROPOSED)}{row}"
+    out[SPLIT_DELTA_PCT] = f"=({new}-{cur})/{cur}"
+    return out

@@ -1,5 +1,8 @@
 """Build the planning workbook (Plan, Executive, Daily, Settings, optional History) with openpyxl.
 
+The Optimize Split sheets (Optimize Split, Curves, the hidden Split Undo) come from
+`workbook_templates.split_sheets`.
+
 Plan numbers (`p`), facts (`f`) and run-rates (`rr`) are values; every derived cell (CR, CPA,
 CPC, ROAS, ROMI, % of plan, pace, totals, the Executive roll-up and the chart's series) is a
 native formula, so it updates when a marketer types a plan number. Ratios on the totals row and
@@ -26,6 +29,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from planning.funnel import DEFAULT_FUNNEL, Funnel
 from planning.runrate import METHODS
 from workbook_templates import layout as L
+from workbook_templates.split_sheets import write_split_sheets
 
 FMT_MONEY = "#,##0"
 FMT_COUNT = "#,##0"
@@ -55,6 +59,10 @@ class PlanWorkbookSpec:
     (``"spend p"``, ``"leads f"``, ``"leads rr"`` …); missing ones stay blank. `daily` has
     ``date, channel, campaign`` and the funnel's metrics. `history` (New Month) is last
     month's lines with header-named values, kept as values on a History sheet.
+    `daily_history` (optional): channel-level days before the month (``date, channel, spend,
+    leads``) for the Daily History sheet, on which Optimize Split fits its response curves with
+    the Daily sheet. `split_inputs` (optional): per channel the Optimize Split inputs
+    (``channel`` and any of ``min``, ``max``, ``locked``, ``cpa cap``, ``value per conversion``).
     """
 
     month: dt.date
@@ -69,6 +77,8 @@ class PlanWorkbookSpec:
     chart_metric: str = "leads"
     history: pd.DataFrame | None = None
     history_title: str = ""
+    daily_history: pd.DataFrame | None = None
+    split_inputs: pd.DataFrame | None = None
 
     def __post_init__(self) -> None:
         if self.month.day != 1:
@@ -351,6 +361,33 @@ def _write_daily(wb: Workbook, spec: PlanWorkbookSpec) -> None:
     ws.column_dimensions["C"].width = 24
 
 
+def _write_daily_history(wb: Workbook, spec: PlanWorkbookSpec) -> None:
+    ws = wb.create_sheet(L.DAILY_HISTORY)
+    headers = list(L.DAILY_HISTORY_HEADERS)
+    for i, h in enumerate(headers, start=1):
+        _header_cell(ws, 1, i, h)
+    ws.cell(
+        row=1,
+        column=len(headers) + 2,
+        value=(
+            "Days before the month, one row per channel and day (several are summed): "
+            "Optimize Split fits its response curves on these and the Daily sheet."
+        ),
+    ).font = Font(italic=True, color="595959")
+    if spec.daily_history is not None and len(spec.daily_history):
+        frame = spec.daily_history.reindex(columns=headers)
+        for r, record in enumerate(frame.itertuples(index=False), start=2):
+            for c_i, value in enumerate(record, start=1):
+                cell = ws.cell(row=r, column=c_i, value=_clean(value))
+                if c_i == 1:
+                    cell.number_format = "yyyy-mm-dd"
+                elif headers[c_i - 1] == "spend":
+                    cell.number_format = FMT_MONEY
+    ws.freeze_panes = "A2"
+    ws.column_dimensions["A"].width = 12
+    ws.column_dimensions["B"].width = 16
+
+
 def _write_executive(
     wb: Workbook, spec: PlanWorkbookSpec, first_row: int, total_row: int, cols: _Cols
 ) -> None:
@@ -520,15 +557,20 @@ def _write_history(wb: Workbook, spec: PlanWorkbookSpec) -> None:
 
 
 def build_plan_workbook(spec: PlanWorkbookSpec) -> Workbook:
-    """The planning workbook for `spec`: Executive, Plan, Daily, Settings (and History)."""
+    """The planning workbook for `spec`: Executive, Plan, Optimize Split, Curves, Daily,
+    Daily History, Settings, Pace (and History), and the hidden Split Undo last."""
     wb = Workbook()
     default = wb.active
     if default is not None:
         wb.remove(default)
     first_row, total_row, cols = _write_plan(wb, spec)
+    write_split_sheets(wb, spec.month.strftime("%B %Y"), spec.lines, spec.split_inputs)
     _write_daily(wb, spec)
+    _write_daily_history(wb, spec)
     _write_settings(wb, spec)
     _write_executive(wb, spec, first_row, total_row, cols)
     _write_history(wb, spec)
+    undo = wb[L.SPLIT_UNDO]
+    wb.move_sheet(undo, offset=len(wb.sheetnames) - 1 - wb.sheetnames.index(L.SPLIT_UNDO))
     wb.active = 0
     return wb

@@ -248,6 +248,9 @@ def test_new_month_plans_from_facts_where_there_is_enough_data(book: Path, tmp_p
     assert basis.loc["New line", "cpc"] == "plan"
     settings = openpyxl.load_workbook(out)[L.SETTINGS]
     assert settings["B2"].value.date() == dt.date(2026, 12, 1)
+    # Optimize Split's history rolls over: this month's Daily days become next month's history
+    carried = XlsxWorkbook(out).read_table(L.DAILY_HISTORY, header_row=1)
+    assert len(carried.rows) == 2 * 10  # two channels x ten days
     history = openpyxl.load_workbook(out)[L.HISTORY]
     assert history["A4"].value == "Search" and history["A6"].value == "VK"
 

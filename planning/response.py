@@ -1,0 +1,614 @@
+"""Response curves: daily conversions as a function of daily spend, one channel each.
+
+Units: `spend` is account currency **per day**, the response is conversions **per day** (the
+history rows are daily); the marginal is conversions per extra unit of currency.
+
+Forms (``x = spend``):
+
+- `Hill` ``(vmax, k, slope)``: ``vmax * x**slope / (k**slope + x**slope)``; `vmax` conversions per
+  day at saturation, `k` the spend giving half of it; concave iff ``slope <= 1``, S-shaped above;
+- `Power` ``(a, b)``: ``a * x**b`` with ``0 < b <= 1`` (``b == 1``: constant CPA ``1 / a``);
+- `NegExp` ``(vmax, k)``: ``vmax * (1 - exp(-x / k))``;
+- `Linear` ``(cpa, capacity)``: ``min(x / cpa, capacity)``: constant CPA up to a capacity cap, the
+  low-confidence fallback when history is too thin for a curve.
+
+Every curve takes ``max_spend`` (default ``inf``), the extrapolation cap: beyond it the response
+stays flat at ``response(max_spend)`` and the marginal is 0. `saturation` is the spend beyond which
+the marginal is 0 (``max_spend``, the capacity's spend ``cpa * capacity`` for `Linear`, 0 for a
+curve that is 0 everywhere).
+
+`response` and `marginal` take a number (returning a float) or an array (returning an ndarray of
+the same shape); negative spend is an `InputError`, NaN gives NaN. `CurveStack` evaluates many
+channels' curves at once (ndarray of shape ``(n_channels,)``), which is what the optimiser uses.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from numbers import Real
+from typing import Any, ClassVar
+
+import numpy as np
+import numpy.typing as npt
+from scipy.special import expit
+
+from planning.errors import InputError
+
+__all__ = [
+    "FORMS",
+    "Curve",
+    "CurveStack",
+    "Hill",
+    "Linear",
+    "NegExp",
+    "Power",
+    "curve_from_params",
+]
+
+FloatArray = npt.NDArray[np.float64]
+ArrayLike = float | int | Sequence[float] | FloatArray
+
+FORMS: tuple[str, ...] = ("hill", "power", "negexp", "linear")
+"""The curve forms, as `Curve.form` spells them."""
+
+_INF = math.inf
+
+
+def _param(form: str, name: str, value: Any, *, low: str, allow_inf: bool = False) -> float:
+    """`value` as a float, checked against `low` (">0" or ">=0"); an InputError names it."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, Real):
+        raise InputError(
+            f"`{name}` of a {form} curve must be a number, got {value!r}",
+            value=value,
+            has_value=False,
+        )
+    x = float(value)
+    shown = repr(value) if type(value) in (int, float) else repr(x)
+    if math.isnan(x) or (math.isinf(x) and not allow_inf):
+        raise InputError(
+            f"`{name}` of a {form} curve must be finite, got {shown}", value=value, has_value=False
+        )
+    if (low == ">0" and x <= 0) or (low == ">=0" and x < 0):
+        bound = "> 0" if low == ">0" else ">= 0"
+        raise InputError(
+            f"`{name}` of a {form} curve must be {bound}, got {shown}", value=value, has_value=False
+        )
+    return x
+
+
+def _set(obj: Curve, name: str, low: str, *, allow_inf: bool = False) -> None:
+    """Validate field `name` of a curve and store it as a float."""
+    value = _param(obj.form, name, getattr(obj, name), low=low, allow_inf=allow_inf)
+    object.__setattr__(obj, name, value)
+
+
+def _spend(spend: ArrayLike) -> tuple[FloatArray, bool]:
+    """Spend as a float array and whether it was a scalar; negative spend is an InputError."""
+    scalar = np.ndim(spend) == 0
+    try:
+        s = np.asarray(spend, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InputError(
+            f"`spend` must be a number or an array of numbers, got {spend!r}",
+            value=spend,
+            has_value=False,
+        ) from None
+    if np.any(s < 0):
+        bad = float(s.flat[int(np.argmax((s < 0).ravel()))])
+        raise InputError(f"`spend` must be >= 0, got {bad!r}", value=bad, has_value=False)
+    return s, scalar
+
+
+def _out(values: FloatArray, scalar: bool) -> float | FloatArray:
+    return float(values.reshape(-1)[0]) if scalar else values
+
+
+# --- kernels: vectorised over spend and parameters (numpy broadcasting), no cap applied ----------
+
+
+def _hill_response(s: FloatArray, vmax: Any, k: Any, slope: Any) -> FloatArray:
+    with np.errstate(divide="ignore", over="ignore"):
+        q = (s / k) ** (-slope)  # x = 0 -> q = inf -> 0; x = inf -> q = 0 -> vmax
+        return np.asarray(vmax / (1.0 + q), dtype=np.float64)
+
+
+def _hill_marginal(s: FloatArray, vmax: Any, k: Any, slope: Any) -> FloatArray:
+    # x^(n-1) / (1 + x^n)^2, rewritten as x^(-n-1) / (1 + x^-n)^2 for x >= 1 (no overflow)
+    x = s / k
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        small = x ** (slope - 1.0) / (1.0 + x**slope) ** 2
+        large = x ** (-slope - 1.0) / (1.0 + x ** (-slope)) ** 2
+        shape = np.where(x < 1.0, small, large)
+    return np.asarray(vmax * slope / k * shape, dtype=np.float64)
+
+
+def _hill_spend_at(
+    m: FloatArray, vmax: Any, k: Any, slope: Any, hint: FloatArray | None = None
+) -> FloatArray:
+    """Spend on the decreasing-marginal branch where the Hill marginal equals `m` (m > 0 finite).
+
+    In ``v = ln(s / k)`` the log-marginal ``g(v) = C + (n - 1) v - 2 ln(1 + e^(n v))`` with
+    ``C = ln(vmax n / k)`` is concave; Newton from a point right of the root stays right of it and
+    converges monotonically. ``g(v) <= C - (n + 1) v`` and, for ``n < 1``, ``g(v) <= C + (n - 1) v``
+    give such a point ``v_right``; Newton starts there, or at `hint` (a spend near the answer, e.g.
+    the previous one) when that is right of the root too. For ``n > 1`` the branch starts at the
+    inflection ``x^n = (n-1)/(n+1)`` (where the marginal peaks); a target at or above the peak
+    returns the inflection. ``n == 1`` is solved in closed form: ``s = sqrt(vmax k / m) - k``.
+    """
+    vmax, k, n = (
+        np.broadcast_to(np.asarray(p, dtype=np.float64), m.shape) for p in (vmax, k, slope)
+    )
+    one = n == 1.0
+    rest = ~one & (vmax > 0)
+    out = np.zeros(m.shape)
+    if np.any(one):
+        out[one] = np.maximum(np.sqrt(vmax[one] * k[one] / m[one]) - k[one], 0.0)
+    if not np.any(rest):
+        return out
+    every = bool(rest.all())
+    pick = (lambda a: a) if every else (lambda a: a[rest])
+    vm, kk, nn, t = pick(vmax), pick(k), pick(n), np.log(pick(m))
+    c = np.log(vm * nn / kk)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        v_right = np.minimum((c - t) / (nn + 1.0), np.where(nn < 1.0, (c - t) / (1.0 - nn), np.inf))
+        v_peak = np.where(nn > 1.0, np.log((nn - 1.0) / (nn + 1.0)) / nn, -np.inf)
+        g_peak = c + (nn - 1.0) * v_peak - 2.0 * np.logaddexp(0.0, nn * v_peak)
+        v = v_right.copy()
+        if hint is not None:  # a hint right of the root (g <= t) is a closer start
+            v_h = np.log(pick(hint) / kk)
+            g_h = c + (nn - 1.0) * v_h - 2.0 * np.logaddexp(0.0, nn * v_h)
+            use = np.isfinite(v_h) & (v_h > v_peak) & (g_h <= t)
+            v[use] = np.minimum(v_h[use], v_right[use])
+    at_peak = (nn > 1.0) & (g_peak <= t)  # the target is above the peak marginal
+    v = np.maximum(v, v_peak)
+    active = np.flatnonzero(~at_peak)
+    for _ in range(100):
+        if active.size == 0:
+            break
+        va, na = v[active], nn[active]
+        g = c[active] + (na - 1.0) * va - 2.0 * np.logaddexp(0.0, na * va)
+        dg = (na - 1.0) - 2.0 * na * expit(na * va)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = (g - t[active]) / dg
+        step[~np.isfinite(step)] = 0.0
+        v[active] = np.clip(va - step, v_peak[active], v_right[active])
+        active = active[np.abs(step) > 1e-14 * np.maximum(1.0, np.abs(va))]
+    v[at_peak] = v_peak[at_peak]
+    if every:
+        return np.asarray(kk * np.exp(v), dtype=np.float64)
+    out[rest] = kk * np.exp(v)
+    return out
+
+
+def _power_response(s: FloatArray, a: Any, b: Any) -> FloatArray:
+    return np.asarray(a * s**b, dtype=np.float64)
+
+
+def _power_marginal(s: FloatArray, a: Any, b: Any) -> FloatArray:
+    with np.errstate(divide="ignore"):
+        return np.asarray(a * b * s ** (b - 1.0), dtype=np.float64)
+
+
+def _power_spend_at(m: FloatArray, a: Any, b: Any) -> FloatArray:
+    a, b = (np.broadcast_to(np.asarray(p, dtype=np.float64), m.shape) for p in (a, b))
+    out = np.where(m < a, _INF, 0.0)  # b == 1: a step (constant marginal a)
+    curved = (b < 1.0) & (a > 0)
+    with np.errstate(divide="ignore", over="ignore"):
+        out[curved] = (m[curved] / (a[curved] * b[curved])) ** (1.0 / (b[curved] - 1.0))
+    return out
+
+
+def _negexp_response(s: FloatArray, vmax: Any, k: Any) -> FloatArray:
+    return np.asarray(-vmax * np.expm1(-s / k), dtype=np.float64)
+
+
+def _negexp_marginal(s: FloatArray, vmax: Any, k: Any) -> FloatArray:
+    return np.asarray(vmax / k * np.exp(-s / k), dtype=np.float64)
+
+
+def _negexp_spend_at(m: FloatArray, vmax: Any, k: Any) -> FloatArray:
+    with np.errstate(divide="ignore"):
+        return np.asarray(np.maximum(k * np.log(vmax / (k * m)), 0.0), dtype=np.float64)
+
+
+def _linear_response(s: FloatArray, cpa: Any, capacity: Any) -> FloatArray:
+    return np.asarray(np.minimum(s / cpa, capacity), dtype=np.float64)
+
+
+def _linear_marginal(s: FloatArray, cpa: Any, capacity: Any) -> FloatArray:
+    return np.asarray(np.where(s < cpa * capacity, 1.0 / cpa, 0.0), dtype=np.float64)
+
+
+def _linear_spend_at(m: FloatArray, cpa: Any, capacity: Any) -> FloatArray:
+    return np.asarray(np.where(m < 1.0 / cpa, _INF, 0.0), dtype=np.float64)
+
+
+# --- the curves --------------------------------------------------------------------------------
+
+
+class Curve(ABC):
+    """Daily conversions as a function of daily spend (currency/day -> conversions/day)."""
+
+    max_spend: float
+    _kernels: ClassVar[tuple[Any, Any, Any]]
+
+    @property
+    @abstractmethod
+    def form(self) -> str:
+        """One of `FORMS`."""
+
+    @property
+    def concave(self) -> bool:
+        """True when the marginal never increases with spend."""
+        return True
+
+    @abstractmethod
+    def params(self) -> dict[str, float]:
+        """The form's parameters by name (`max_spend` excluded)."""
+
+    @property
+    def saturation(self) -> float:
+        """The spend beyond which the marginal is 0 (``inf`` if none)."""
+        return 0.0 if self._zero() else self.max_spend
+
+    @property
+    def inflection(self) -> float:
+        """Where the marginal peaks: 0 for a concave curve."""
+        return 0.0
+
+    def _zero(self) -> bool:
+        return False
+
+    def _values(self) -> tuple[float, ...]:
+        return tuple(self.params().values())
+
+    def _check_cap(self) -> None:
+        _set(self, "max_spend", ">0", allow_inf=True)
+
+    def response(self, spend: ArrayLike) -> float | FloatArray:
+        """Conversions per day at `spend` per day (flat beyond `max_spend`)."""
+        s, scalar = _spend(spend)
+        return _out(self._kernels[0](np.minimum(s, self.max_spend), *self._values()), scalar)
+
+    def marginal(self, spend: ArrayLike) -> float | FloatArray:
+        """d conversions / d spend at `spend` (0 at and beyond `saturation`; may be inf at 0)."""
+        s, scalar = _spend(spend)
+        m = np.where(s >= self.saturation, 0.0, self._kernels[1](s, *self._values()))
+        return _out(np.asarray(m, dtype=np.float64), scalar)
+
+    def spend_at_marginal(self, marginal: ArrayLike) -> float | FloatArray:
+        """The spend where the marginal falls to `marginal`, on the curve's concave branch.
+
+        Between the inflection (0 for a concave curve) and `saturation`; a marginal of 0 or less
+        gives `saturation`. Where the marginal is a step (`Linear`, `Power` with ``b == 1``) a
+        marginal equal to the step gives 0.
+        """
+        scalar = np.ndim(marginal) == 0
+        m = np.atleast_1d(np.asarray(marginal, dtype=np.float64))
+        out = CurveStack([self] * m.size).spend_at_marginal(m.ravel()).reshape(np.shape(marginal))
+        return _out(out, scalar)
+
+
+@dataclass(frozen=True)
+class Hill(Curve):
+    """``vmax * s**slope / (k**slope + s**slope)``: concave iff ``slope <= 1``, else S-shaped."""
+
+    vmax: float
+    k: float
+    slope: float
+    max_spend: float = _INF
+    _kernels: ClassVar[tuple[Any, Any, Any]] = (_hill_response, _hill_marginal, _hill_spend_at)
+
+    def __post_init__(self) -> None:
+        _set(self, "vmax", ">=0")
+        _set(self, "k", ">0")
+        _set(self, "slope", ">0")
+        self._check_cap()
+
+    @property
+    def form(self) -> str:
+        return "hill"
+
+    @property
+    def concave(self) -> bool:
+        return self.slope <= 1.0
+
+    @property
+    def inflection(self) -> float:
+        if self.slope <= 1.0:
+            return 0.0
+        return min(
+            self.k * ((self.slope - 1.0) / (self.slope + 1.0)) ** (1.0 / self.slope), self.max_spend
+        )
+
+    def _zero(self) -> bool:
+        return self.vmax == 0
+
+    def params(self) -> dict[str, float]:
+        return {"vmax": float(self.vmax), "k": float(self.k), "slope": float(self.slope)}
+
+
+@dataclass(frozen=True)
+class Power(Curve):
+    """``a * s**b`` with ``0 < b <= 1``."""
+
+    a: float
+    b: float
+    max_spend: float = _INF
+    _kernels: ClassVar[tuple[Any, Any, Any]] = (_power_response, _power_marginal, _power_spend_at)
+
+    def __post_init__(self) -> None:
+        _set(self, "a", ">=0")
+        _set(self, "b", ">0")
+        if self.b > 1:
+            raise InputError(
+                f"`b` of a power curve must be <= 1 (concave), got {self.b!r}",
+                value=self.b,
+                has_value=False,
+            )
+        self._check_cap()
+
+    @property
+    def form(self) -> str:
+        return "power"
+
+    def _zero(self) -> bool:
+        return self.a == 0
+
+    def params(self) -> dict[str, float]:
+        return {"a": float(self.a), "b": float(self.b)}
+
+
+@dataclass(frozen=True)
+class NegExp(Curve):
+    """``vmax * (1 - exp(-s / k))``."""
+
+    vmax: float
+    k: float
+    max_spend: float = _INF
+    _kernels: ClassVar[tuple[Any, Any, Any]] = (
+        _negexp_response,
+        _negexp_marginal,
+        _negexp_spend_at,
+    )
+
+    def __post_init__(self) -> None:
+        _set(self, "vmax", ">=0")
+        _set(self, "k", ">0")
+        self._check_cap()
+
+    @property
+    def form(self) -> str:
+        return "negexp"
+
+    def _zero(self) -> bool:
+        return self.vmax == 0
+
+    def params(self) -> dict[str, float]:
+        return {"vmax": float(self.vmax), "k": float(self.k)}
+
+
+@dataclass(frozen=True)
+class Linear(Curve):
+    """``min(s / cpa, capacity)``: a constant CPA up to `capacity` conversions per day.
+
+    ``cpa`` may be ``inf`` and ``capacity`` 0 (a channel that brings nothing); ``capacity`` may be
+    ``inf`` (no cap).
+    """
+
+    cpa: float
+    capacity: float
+    max_spend: float = _INF
+    _kernels: ClassVar[tuple[Any, Any, Any]] = (
+        _linear_response,
+        _linear_marginal,
+        _linear_spend_at,
+    )
+
+    def __post_init__(self) -> None:
+        _set(self, "cpa", ">0", allow_inf=True)
+        _set(self, "capacity", ">=0", allow_inf=True)
+        self._check_cap()
+
+    @property
+    def form(self) -> str:
+        return "linear"
+
+    def _zero(self) -> bool:
+        return self.capacity == 0 or math.isinf(self.cpa)
+
+    @property
+    def saturation(self) -> float:
+        if self._zero():
+            return 0.0
+        return min(self.max_spend, self.cpa * self.capacity)
+
+    def params(self) -> dict[str, float]:
+        return {"cpa": float(self.cpa), "capacity": float(self.capacity)}
+
+
+_CLASSES: dict[str, type[Curve]] = {
+    "hill": Hill,
+    "power": Power,
+    "negexp": NegExp,
+    "linear": Linear,
+}
+_NAMES: dict[str, tuple[str, ...]] = {
+    "hill": ("vmax", "k", "slope"),
+    "power": ("a", "b"),
+    "negexp": ("vmax", "k"),
+    "linear": ("cpa", "capacity"),
+}
+
+
+def curve_from_params(form: str, params: Mapping[str, float], max_spend: float = _INF) -> Curve:
+    """A curve from its form name and parameters (e.g. from an MMM): exactly the form's names.
+
+    >>> curve_from_params("hill", {"vmax": 100, "k": 1000, "slope": 1}).response(1000)
+    50.0
+    """
+    key = form.strip().lower() if isinstance(form, str) else form
+    if key not in _CLASSES:
+        raise InputError(
+            f"`form` must be one of {', '.join(FORMS)}, got {form!r}", value=form, has_value=False
+        )
+    names = _NAMES[key]
+    missing = [n for n in names if n not in params]
+    extra = [str(n) for n in params if n not in names]
+    if missing or extra:
+        problem = "missing " + ", ".join(f"`{n}`" for n in missing) if missing else ""
+        if extra:
+            problem += ("; " if problem else "") + "unknown " + ", ".join(f"`{n}`" for n in extra)
+        raise InputError(
+            f"parameters of a {key} curve are {', '.join(names)}: {problem}",
+            value=dict(params),
+            has_value=False,
+        )
+    return _CLASSES[key](*(params[n] for n in names), max_spend=max_spend)  # type: ignore[call-arg]
+
+
+# --- many channels at once ---------------------------------------------------------------------
+
+
+class CurveStack:
+    """The curves of `n` channels evaluated together: every method maps an ndarray of shape
+    ``(n,)`` (one entry per channel, in the order given) to an ndarray of shape ``(n,)``.
+
+    Channels are grouped by form, each group's parameters held as arrays, so one call costs a few
+    numpy operations per form whatever `n` is.
+    """
+
+    def __init__(self, curves: Sequence[Curve]) -> None:
+        self.curves = tuple(curves)
+        self.n = len(self.curves)
+        for i, c in enumerate(self.curves):
+            if not isinstance(c, Curve):
+                raise InputError(f"curve {i + 1} must be a `Curve`, got {c!r}", has_value=False)
+        self.max_spend = np.array([c.max_spend for c in self.curves], dtype=np.float64)
+        self.saturation = np.array([c.saturation for c in self.curves], dtype=np.float64)
+        self.inflection = np.array([c.inflection for c in self.curves], dtype=np.float64)
+        self.concave = np.array([c.concave for c in self.curves], dtype=bool)
+        peak = [c.k * (c.slope - 1.0) ** (1.0 / c.slope) if not c.concave else 0.0 for c in curves]  # type: ignore[attr-defined]
+        self.ratio_peak = np.minimum(np.array(peak, dtype=np.float64), self.max_spend)
+        """Where conversions per unit of spend peak (0 for concave curves): the best average CPA."""
+        groups: dict[type[Curve], list[int]] = {}
+        for i, c in enumerate(self.curves):
+            groups.setdefault(type(c), []).append(i)
+        self._groups: list[tuple[npt.NDArray[np.intp], tuple[Any, Any, Any], list[FloatArray]]] = []
+        self._group_of = np.zeros(self.n, dtype=np.intp)
+        self._pos = np.zeros(self.n, dtype=np.intp)
+        for g, (cls, idx) in enumerate(groups.items()):
+            table = np.array([self.curves[i]._values() for i in idx], dtype=np.float64)
+            params = [np.ascontiguousarray(column) for column in table.T]
+            self._groups.append((np.array(idx, dtype=np.intp), cls._kernels, params))
+            self._group_of[idx] = g
+            self._pos[idx] = np.arange(len(idx))
+
+    def response_of(self, channel: npt.NDArray[np.intp], spend: FloatArray) -> FloatArray:
+        """The response of channel ``channel[i]`` at ``spend[i]`` (equal shapes, any length)."""
+        s = np.minimum(spend, self.max_spend[channel])
+        out = np.empty(s.shape)
+        group, pos = self._group_of[channel], self._pos[channel]
+        for g, (_, kernels, params) in enumerate(self._groups):
+            sel = group == g
+            if np.any(sel):
+                out[sel] = kernels[0](s[sel], *(p[pos[sel]] for p in params))
+        return out
+
+    def response(self, spend: FloatArray) -> FloatArray:
+        """Conversions per day of each channel at its `spend` (shape ``(n,)``)."""
+        s = np.minimum(spend, self.max_spend)
+        out = np.empty(self.n)
+        for idx, kernels, params in self._groups:
+            out[idx] = kernels[0](s[idx], *params)
+        return out
+
+    def marginal(self, spend: FloatArray) -> FloatArray:
+        """d conversions / d spend of each channel at its `spend` (0 at/after saturation)."""
+        out = np.empty(self.n)
+        for idx, kernels, params in self._groups:
+            out[idx] = kernels[1](spend[idx], *params)
+        out[spend >= self.saturation] = 0.0
+        return out
+
+    def spend_at_marginal(self, marginal: FloatArray, hint: FloatArray | None = None) -> FloatArray:
+        """Per channel, the spend on its concave branch where its marginal equals `marginal`.
+
+        In ``[inflection, saturation]``; ``marginal <= 0`` gives `saturation`, ``inf`` the
+        inflection (0 for concave curves). `hint` (spends near the answers, e.g. from a nearby
+        marginal) speeds up the curves solved numerically.
+        """
+        m = np.asarray(marginal, dtype=np.float64)
+        out = np.empty(self.n)
+        inner = (m > 0) & np.isfinite(m)
+        every = bool(inner.all())
+        for idx, kernels, params in self._groups:
+            extra = {} if hint is None or kernels[2] is not _hill_spend_at else {"hint": hint[idx]}
+            if every:
+                out[idx] = kernels[2](m[idx], *params, **extra)
+                continue
+            sel = inner[idx]
+            res = np.zeros(idx.size)
+            if np.any(sel):
+                extra = {k: v[sel] for k, v in extra.items()}
+                res[sel] = kernels[2](m[idx][sel], *(p[sel] for p in params), **extra)
+            out[idx] = res
+        out = np.minimum(np.maximum(out, self.inflection), self.saturation)
+        out[m <= 0] = self.saturation[m <= 0]
+        out[np.isposinf(m)] = self.inflection[np.isposinf(m)]
+        return out
+
+    def spend_for_response(self, target: FloatArray) -> FloatArray:
+        """Per channel, the least spend whose response reaches `target` (``inf`` if none does)."""
+        target = np.asarray(target, dtype=np.float64)
+        low, high = np.full(self.n, _TINY), np.full(self.n, _HUGE)
+        _, high = _log_bisect(lambda s: self.response(s) >= target, low, high)
+        out = np.where(self.response(np.full(self.n, _HUGE)) >= target, high, np.inf)
+        return np.where(target <= 0, 0.0, out)
+
+    def cpa_range(self, cap: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Per channel, the spends ``[low, high]`` whose average CPA ``s / response(s)`` is at
+        most `cap` (currency per conversion; NaN means no cap: ``[0, inf]``).
+
+        The average CPA falls to its minimum at `ratio_peak` (0 for concave curves) and rises
+        after it, so the set is an interval (plus zero spend, which costs nothing). When no spend
+        meets the cap, ``low = inf`` and ``high = 0``.
+        """
+        cap = np.asarray(cap, dtype=np.float64)
+        capped = ~np.isnan(cap)
+        c = np.where(capped, cap, np.inf)
+
+        def ok(s: FloatArray) -> npt.NDArray[np.bool_]:
+            with np.errstate(invalid="ignore"):
+                return np.asarray(c * self.response(s) >= s, dtype=bool)
+
+        peak = np.maximum(self.ratio_peak, _TINY)
+        reachable = ok(peak)
+        huge = np.full(self.n, _HUGE)
+        high, _ = _log_bisect(lambda s: ~ok(s), peak.copy(), huge)
+        high = np.where(ok(huge), np.inf, high)
+        tiny = np.full(self.n, _TINY)
+        _, low = _log_bisect(ok, tiny, peak.copy())
+        low = np.where(ok(tiny), 0.0, low)
+        low = np.where(reachable, low, np.inf)
+        high = np.where(reachable, high, 0.0)
+        return np.where(capped, low, 0.0), np.where(capped, high, np.inf)
+
+
+_TINY, _HUGE = 1e-300, 1e300
+
+
+def _log_bisect(
+    flip: Any, low: FloatArray, high: FloatArray, iterations: int = 130
+) -> tuple[FloatArray, FloatArray]:
+    """Bisect ``[low, high]`` in log space towards where `flip` (monotone, False at `low`,
+    True at `high`) turns True; returns the final ``(low, high)`` (flip False / True)."""
+    for _ in range(iterations):
+        mid = np.exp(0.5 * (np.log(low) + np.log(high)))
+        turned = flip(mid)
+        high = np.where(turned, mid, high)
+        low = np.where(turned, low, mid)
+    return low, high
