@@ -28,3 +28,15 @@ def soffice() -> str:
     require("LibreOffice", path is not None, "apt-get install libreoffice-calc-nogui")
     assert path is not None
     return path
+
+
+# Under CI, property tests run a fixed sequence of examples (reproducible runs, no example
+# database carried between machines); locally they explore new examples every run.
+try:
+    from hypothesis import settings as _hypothesis_settings
+
+    _hypothesis_settings.register_profile("ci", derandomize=True, database=None)
+    if IN_CI:
+        _hypothesis_settings.load_profile("ci")
+except ImportError:  # pragma: no cover - hypothesis is a dev dependency
+    pass
