@@ -103,10 +103,11 @@ def solve_multiplier(
     """The allocation on the multiplier path where ``have == want`` (``measure(x)``; ``have /
     want`` non-increasing in lambda, both >= 0).
 
-    Bisection in ``log lambda`` safeguarding Illinois steps on ``log(have / want)`` (nearly
-    linear in ``log lambda`` for these curves); it ends by interpolating linearly, on
-    ``have - want``, between the bracket's two allocations. None when ``have < want`` down to the
-    smallest multiplier.
+    The root of ``log(have / want)`` (nearly linear in ``log lambda`` for these curves) is
+    bracketed, then found by Brent's method (bisection safeguarding interpolation steps, so a
+    jump from tied step marginals is bisected down to ``1e-13``); it ends by interpolating
+    linearly, on ``have - want``, between the closest allocations either side. None when
+    ``have < want`` down to the smallest multiplier.
     """
 
     def point(ell: float) -> tuple[float, FloatArray, float, float]:
@@ -132,24 +133,26 @@ def solve_multiplier(
             if b[0] <= l_min:
                 return None
             a, it = point(max(b[0] - 2.5, l_min)), it + 1
-    side, wa, wb, last, bisect = 0, a[2], b[2], math.inf, False
-    while math.isfinite(b[0]) and it < 400:
-        if a[2] - b[2] <= 1e-14 or b[0] - a[0] <= 1e-13 * max(1.0, abs(a[0]), abs(b[0])):
-            break
-        lm = (a[0] * wb - b[0] * wa) / (wb - wa) if math.isfinite(wa - wb) else math.nan
-        if bisect or not a[0] < lm < b[0]:
-            lm = 0.5 * (a[0] + b[0])
-        m = point(lm)
-        it += 1
-        if abs(m[2]) <= 4e-16:  # on the root to rounding
-            a, b = (m, b) if m[3] >= 0 else (a, m)
-            break
-        bisect, last = abs(m[2]) > 0.5 * last, abs(m[2])  # slow progress (a jump): bisect
-        if m[2] >= 0:
-            a, wa, wb, side = m, m[2], (wb * 0.5 if side == 1 else wb), 1
-        else:
-            b, wb, wa, side = m, m[2], (wa * 0.5 if side == -1 else wa), -1
-    lam = math.exp(0.5 * (a[0] + b[0])) if math.isfinite(b[0]) else math.exp(a[0])
+    if math.isfinite(b[0]) and a[2] - b[2] > 1e-14:
+        from scipy.optimize import brentq  # only here: keeps importing `planning` light
+
+        best = [a, b]  # the closest points either side of the root: the final bracket
+
+        def f(ell: float) -> float:
+            nonlocal it
+            if ell in (best[0][0], best[1][0]):  # the bracket's ends, already evaluated
+                return best[0][2] if ell == best[0][0] else best[1][2]
+            m = point(ell)
+            it += 1
+            if m[2] >= 0 and m[0] >= best[0][0]:
+                best[0] = m
+            elif m[2] < 0 and m[0] <= best[1][0]:
+                best[1] = m
+            return m[2]
+
+        brentq(f, a[0], b[0], xtol=1e-13, rtol=1e-15, maxiter=400)
+        a, b = best
+    lam = math.exp(a[0] if not math.isfinite(b[0]) or abs(a[2]) <= abs(b[2]) else b[0])
     ties = np.isinf(a[1])
     if np.any(ties):
         return _fill_ties(b[1], ties, measure), lam, it
@@ -253,7 +256,8 @@ class Grid:
         concave = p.concave_on(lo)
         self.concave = np.flatnonzero(free & concave)
         self.sshaped = np.flatnonzero(free & ~concave)
-        base = float(np.sum(p.v * st.response(lo)))
+        at_lo = st.response(lo)
+        base = float(np.sum(p.v * at_lo))
         # concave channels: merge their grid increments, largest first (exact for concave steps)
         ch = np.repeat(self.concave, count[self.concave])
         e = (
@@ -273,7 +277,7 @@ class Grid:
         self.args: list[npt.NDArray[np.int32]] = []
         for j in self.sshaped:
             s = lo[j] + np.arange(count[j] + 1) * self.step
-            f = p.v[j] * st.response_of(np.full(s.size, j), s) - p.v[j] * st.response(lo)[j]
+            f = p.v[j] * (st.response_of(np.full(s.size, j), s) - at_lo[j])
             ok = (s == 0) | ((s >= p.cpa_low[j]) & (s <= p.cpa_high[j]))
             table, arg = _maxplus(table, np.where(ok, f, -np.inf))
             self.args.append(arg)
@@ -326,7 +330,7 @@ def _convex_stretch(
     best there when the rest is short of curvature: SLSQP over just them, the other channels
     solved exactly for what is left (the envelope theorem gives the gradient). None if none."""
     st, floor = p.stack, _floor(p, lo)
-    k = np.flatnonzero(~p.concave_on(lo) & (x > lo) & (x <= floor))
+    k = np.flatnonzero(~p.concave_on(lo) & (x > lo) & (x <= floor + 1e-8 * budget))
     if k.size == 0 or k.size > 50:
         return None
     from scipy.optimize import minimize  # only here: keeps importing `planning` light
@@ -336,21 +340,21 @@ def _convex_stretch(
     rest[k] = False
     low_rest, high_rest = float(np.sum(lo_r[rest])), float(np.sum(hi_r[rest]))
     memo: dict[bytes, tuple[FloatArray, float]] = {}
+    # the rest keeps a sliver above its minimum: its marginal there may be inf
+    gap = min(1e-9 * budget, 0.5 * (high_rest - low_rest))
 
     def solve(s: FloatArray) -> tuple[FloatArray, float]:
+        """The split with `s` pinned, the rest taking what is left (clipped to what it can)."""
         key = s.tobytes()
         if key not in memo:
             lo3, hi3 = lo_r.copy(), hi_r.copy()
             lo3[k] = hi3[k] = s
-            left = budget - float(np.sum(s))
-            if not low_rest - 1e-9 * budget <= left <= high_rest + 1e-9 * budget:
-                memo[key] = (x, math.nan)
+            left = min(max(budget - float(np.sum(s)), low_rest + gap), high_rest)
+            if high_rest > low_rest:
+                x3, lam, _, _ = concave_max(p, lo3, hi3, float(np.sum(s)) + left)
             else:
-                lo3[rest] = np.minimum(lo3[rest], hi3[rest])
-                x3, lam, _, _ = concave_max(
-                    p, lo3, hi3, float(np.sum(lo3)) + max(0.0, left - low_rest)
-                )
-                memo[key] = (x3, lam if math.isfinite(lam) else 0.0)
+                x3, lam = lo3, 0.0
+            memo[key] = (x3, lam if math.isfinite(lam) else 0.0)
         return memo[key]
 
     def value(s: FloatArray) -> float:
@@ -360,10 +364,10 @@ def _convex_stretch(
         x3, lam = solve(s)
         return -(p.v[k] * st.marginal(x3)[k] - lam)
 
-    total = budget - low_rest
+    total = budget - low_rest - gap
     start = x[k].copy()
-    if float(np.sum(start)) > total - 1e-6 * budget:  # leave the rest a little: its marginal
-        start = np.maximum(lo[k], start - 1e-6 * budget / k.size)  # at its minimum may be inf
+    if float(np.sum(start)) > total:
+        start = np.maximum(lo[k], start - (float(np.sum(start)) - total) / k.size)
     res = minimize(
         value,
         start,
@@ -381,8 +385,8 @@ def _convex_stretch(
         options={"maxiter": 200, "ftol": 1e-15},
     )
     s = np.clip(res.x, lo[k], np.minimum(hi[k], floor[k]))
-    x3, lam = solve(s)
-    return None if math.isnan(lam) or abs(float(np.sum(x3)) - budget) > 1e-9 * budget else x3
+    x3, _ = solve(s)
+    return x3 if abs(float(np.sum(x3)) - budget) <= 1e-7 * budget else None
 
 
 def grid_max(
@@ -433,8 +437,10 @@ def grid_max(
         lo3[k], hi3[k] = (floor[k], hi[k]) if s == on[k] and floor[k] < hi[k] else (s, s)
         attempt(lo3, hi3)
     # channels still inside their convex stretch: a small local solve over just them
-    moved = _convex_stretch(p, x, lo, hi, budget)
-    if moved is not None and p.objective(moved) >= best:
+    for _ in range(3):  # a channel pushed down to its inflection joins the stretch next round
+        moved = _convex_stretch(p, x, lo, hi, budget)
+        if moved is None or p.objective(moved) <= best:
+            break
         x, best, note = (
             exact_total(moved, lo, hi, budget),
             p.objective(moved),

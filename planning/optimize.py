@@ -13,17 +13,28 @@ Units: spend is account currency per day (like the curves), conversions are per 
 Methods. With concave curves the optimum equalises the marginal value ``value * marginal`` at a
 multiplier ``lambda`` across channels not at a bound; each channel's spend at ``lambda`` is the
 closed-form (or Newton) inverse of its marginal clipped to its bounds, and the multiplier is found
-by bisection in ``log lambda`` (safeguarded with Illinois steps): method ``"bisection"``, exact to
-rounding. Channels with a step marginal (`Linear`, `Power` with ``b == 1``) tie at one multiplier;
-the tied channels share what is left so the total is exact. When any curve is S-shaped the split is
-found by dynamic programming over a grid of the budget (``grid_points`` steps of the budget above
-the minimums; concave channels combined exactly by merging their sorted increments), method
-``"grid-dp"``: exact on that grid, never a local optimum. It is then polished: with the DP's
-choice of which S-shaped channels spend, every spending channel is restricted to its concave part
-and the split solved exactly; the polish is kept only if it raises the objective.
+by bisection in ``log lambda`` (Brent's method: bisection safeguarding interpolation steps):
+method ``"bisection"``, exact to rounding. Channels with a step marginal (`Linear`, `Power` with
+``b == 1``) tie at one multiplier; the tied channels share what is left so the total is exact.
+When any curve is S-shaped (and its lower bound is below its inflection) the split is found by
+dynamic programming over a grid of the budget (``grid_points`` steps of the budget above the
+minimums; concave channels combined exactly by merging their sorted increments), method
+``"grid-dp"``: exact on that grid, never a local optimum. It is then polished, each step kept
+only if it raises the objective: with the DP's choice of which S-shaped channels spend, every
+spending channel is restricted to its concave part and the split solved exactly; an S-shaped
+channel idle or short of its concave part is tried switched (idle or spending); a channel left
+inside its convex stretch (at most a few, usually none) gets a small local solve (SLSQP over just
+those channels, the rest solved exactly for what they leave).
 
 `step` rounds the split to multiples of `step` keeping the total exact: every channel is rounded
 down, then the channels whose rounding up gains the most value per unit take the rest.
+
+The target questions walk the same multiplier path: the least budget is where the path's
+conversions reach the target; the most conversions at a blended CPA is where ``spend = target *
+conversions`` past the point of best CPA (the best CPA itself, for the error message, by
+Dinkelbach's iteration). With S-shaped curves the DP's table (best value for every grid budget)
+answers both. Every answer is checked before it is returned (the split sums to the budget and
+respects every bound and cap); a violation raises ``PlanningError("Optimization failed: ...")``.
 """
 
 from __future__ import annotations
@@ -53,7 +64,7 @@ from planning.allocation import (
 )
 from planning.allocation import number_text as _num
 from planning.errors import InputError, PlanningError
-from planning.response import Curve, CurveStack
+from planning.response import Curve, CurveStack, Hill, Linear, NegExp, Power
 
 __all__ = [
     "ChannelBounds",
@@ -120,6 +131,7 @@ class ChannelBounds:
 
 
 _FREE = ChannelBounds()
+_CURVES = frozenset((Hill, Power, NegExp, Linear))
 
 
 def channel_bounds(
@@ -212,7 +224,7 @@ def _prepare(
         raise InputError("`curves` must be a non-empty mapping of channel name to `Curve`")
     names = [str(k) for k in curves]
     for name, curve in zip(names, curves.values(), strict=True):
-        if not isinstance(curve, Curve):
+        if type(curve) not in _CURVES and not isinstance(curve, Curve):
             raise InputError(f"must be a `Curve`, got {curve!r}", line=name, column="curve")
     bounds = {} if bounds is None else bounds
     if not isinstance(bounds, Mapping):

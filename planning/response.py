@@ -28,6 +28,7 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from numbers import Real
 from typing import Any, ClassVar
 
@@ -109,6 +110,13 @@ def _out(values: FloatArray, scalar: bool) -> float | FloatArray:
 # --- kernels: vectorised over spend and parameters (numpy broadcasting), no cap applied ----------
 
 
+def _like(p: Any, m: FloatArray) -> FloatArray:
+    """Parameter `p` as a float array of the shape of `m`."""
+    if isinstance(p, np.ndarray) and p.shape == m.shape and p.dtype == np.float64:
+        return p
+    return np.broadcast_to(np.asarray(p, dtype=np.float64), m.shape)
+
+
 def _hill_response(s: FloatArray, vmax: Any, k: Any, slope: Any) -> FloatArray:
     with np.errstate(divide="ignore", over="ignore"):
         q = (s / k) ** (-slope)  # x = 0 -> q = inf -> 0; x = inf -> q = 0 -> vmax
@@ -138,10 +146,10 @@ def _hill_spend_at(
     inflection ``x^n = (n-1)/(n+1)`` (where the marginal peaks); a target at or above the peak
     returns the inflection. ``n == 1`` is solved in closed form: ``s = sqrt(vmax k / m) - k``.
     """
-    vmax, k, n = (
-        np.broadcast_to(np.asarray(p, dtype=np.float64), m.shape) for p in (vmax, k, slope)
-    )
+    vmax, k, n = (_like(p, m) for p in (vmax, k, slope))
     one = n == 1.0
+    if one.all():  # Michaelis-Menten
+        return np.asarray(np.maximum(np.sqrt(vmax * k / m) - k, 0.0), dtype=np.float64)
     rest = ~one & (vmax > 0)
     out = np.zeros(m.shape)
     if np.any(one):
@@ -193,7 +201,7 @@ def _power_marginal(s: FloatArray, a: Any, b: Any) -> FloatArray:
 
 
 def _power_spend_at(m: FloatArray, a: Any, b: Any) -> FloatArray:
-    a, b = (np.broadcast_to(np.asarray(p, dtype=np.float64), m.shape) for p in (a, b))
+    a, b = _like(a, m), _like(b, m)
     out = np.where(m < a, _INF, 0.0)  # b == 1: a step (constant marginal a)
     curved = (b < 1.0) & (a > 0)
     with np.errstate(divide="ignore", over="ignore"):
@@ -262,6 +270,14 @@ class Curve(ABC):
     def _zero(self) -> bool:
         return False
 
+    @classmethod
+    def _shape(cls, params: list[FloatArray], cap: FloatArray) -> tuple[npt.NDArray[Any], ...]:
+        """Vectorised over a group of curves of this class: (saturation, inflection, concave,
+        ratio peak), as the scalar properties give them one curve at a time."""
+        zero = np.zeros(cap.shape)
+        return np.where(params[0] == 0, 0.0, cap), zero, np.ones(cap.shape, dtype=bool), zero
+
+    @cached_property
     def _values(self) -> tuple[float, ...]:
         return tuple(self.params().values())
 
@@ -271,12 +287,12 @@ class Curve(ABC):
     def response(self, spend: ArrayLike) -> float | FloatArray:
         """Conversions per day at `spend` per day (flat beyond `max_spend`)."""
         s, scalar = _spend(spend)
-        return _out(self._kernels[0](np.minimum(s, self.max_spend), *self._values()), scalar)
+        return _out(self._kernels[0](np.minimum(s, self.max_spend), *self._values), scalar)
 
     def marginal(self, spend: ArrayLike) -> float | FloatArray:
         """d conversions / d spend at `spend` (0 at and beyond `saturation`; may be inf at 0)."""
         s, scalar = _spend(spend)
-        m = np.where(s >= self.saturation, 0.0, self._kernels[1](s, *self._values()))
+        m = np.where(s >= self.saturation, 0.0, self._kernels[1](s, *self._values))
         return _out(np.asarray(m, dtype=np.float64), scalar)
 
     def spend_at_marginal(self, marginal: ArrayLike) -> float | FloatArray:
@@ -326,6 +342,15 @@ class Hill(Curve):
 
     def _zero(self) -> bool:
         return self.vmax == 0
+
+    @classmethod
+    def _shape(cls, params: list[FloatArray], cap: FloatArray) -> tuple[npt.NDArray[Any], ...]:
+        vmax, k, n = params
+        s_shaped = n > 1.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            inflection = np.where(s_shaped, k * ((n - 1.0) / (n + 1.0)) ** (1.0 / n), 0.0)
+            peak = np.where(s_shaped, k * (n - 1.0) ** (1.0 / n), 0.0)
+        return np.where(vmax == 0, 0.0, cap), np.minimum(inflection, cap), ~s_shaped, peak
 
     def params(self) -> dict[str, float]:
         return {"vmax": float(self.vmax), "k": float(self.k), "slope": float(self.slope)}
@@ -426,6 +451,15 @@ class Linear(Curve):
             return 0.0
         return min(self.max_spend, self.cpa * self.capacity)
 
+    @classmethod
+    def _shape(cls, params: list[FloatArray], cap: FloatArray) -> tuple[npt.NDArray[Any], ...]:
+        cpa, capacity = params
+        zero = (capacity == 0) | np.isinf(cpa)
+        with np.errstate(invalid="ignore"):
+            saturation = np.where(zero, 0.0, np.minimum(cap, cpa * capacity))
+        none = np.zeros(cap.shape)
+        return saturation, none, np.ones(cap.shape, dtype=bool), none
+
     def params(self) -> dict[str, float]:
         return {"cpa": float(self.cpa), "capacity": float(self.capacity)}
 
@@ -436,6 +470,7 @@ _CLASSES: dict[str, type[Curve]] = {
     "negexp": NegExp,
     "linear": Linear,
 }
+_KNOWN = frozenset(_CLASSES.values())
 _NAMES: dict[str, tuple[str, ...]] = {
     "hill": ("vmax", "k", "slope"),
     "power": ("a", "b"),
@@ -484,28 +519,37 @@ class CurveStack:
     def __init__(self, curves: Sequence[Curve]) -> None:
         self.curves = tuple(curves)
         self.n = len(self.curves)
-        for i, c in enumerate(self.curves):
-            if not isinstance(c, Curve):
-                raise InputError(f"curve {i + 1} must be a `Curve`, got {c!r}", has_value=False)
-        self.max_spend = np.array([c.max_spend for c in self.curves], dtype=np.float64)
-        self.saturation = np.array([c.saturation for c in self.curves], dtype=np.float64)
-        self.inflection = np.array([c.inflection for c in self.curves], dtype=np.float64)
-        self.concave = np.array([c.concave for c in self.curves], dtype=bool)
-        peak = [c.k * (c.slope - 1.0) ** (1.0 / c.slope) if not c.concave else 0.0 for c in curves]  # type: ignore[attr-defined]
-        self.ratio_peak = np.minimum(np.array(peak, dtype=np.float64), self.max_spend)
-        """Where conversions per unit of spend peak (0 for concave curves): the best average CPA."""
         groups: dict[type[Curve], list[int]] = {}
         for i, c in enumerate(self.curves):
+            if type(c) not in _KNOWN and not isinstance(c, Curve):
+                raise InputError(f"curve {i + 1} must be a `Curve`, got {c!r}", has_value=False)
             groups.setdefault(type(c), []).append(i)
+        n = self.n
+        self.max_spend = np.empty(n)
+        self.saturation = np.empty(n)
+        """Per channel, the spend beyond which the marginal is 0."""
+        self.inflection = np.empty(n)
+        """Per channel, where the marginal peaks (0 for concave curves)."""
+        self.concave = np.empty(n, dtype=bool)
+        self.ratio_peak = np.empty(n)
+        """Where conversions per unit of spend peak (0 for concave curves): the best average CPA."""
         self._groups: list[tuple[npt.NDArray[np.intp], tuple[Any, Any, Any], list[FloatArray]]] = []
-        self._group_of = np.zeros(self.n, dtype=np.intp)
-        self._pos = np.zeros(self.n, dtype=np.intp)
-        for g, (cls, idx) in enumerate(groups.items()):
-            table = np.array([self.curves[i]._values() for i in idx], dtype=np.float64)
-            params = [np.ascontiguousarray(column) for column in table.T]
-            self._groups.append((np.array(idx, dtype=np.intp), cls._kernels, params))
+        self._group_of = np.zeros(n, dtype=np.intp)
+        self._pos = np.zeros(n, dtype=np.intp)
+        for g, (cls, members) in enumerate(groups.items()):
+            idx = np.array(members, dtype=np.intp)
+            table = np.array(
+                [(*self.curves[i]._values, self.curves[i].max_spend) for i in members],
+                dtype=np.float64,
+            )
+            params = [np.ascontiguousarray(column) for column in table[:, :-1].T]
+            cap = table[:, -1].copy()
+            sat, infl, concave, peak = cls._shape(params, cap)
+            self.max_spend[idx], self.saturation[idx], self.inflection[idx] = cap, sat, infl
+            self.concave[idx], self.ratio_peak[idx] = concave, np.minimum(peak, cap)
+            self._groups.append((idx, cls._kernels, params))
             self._group_of[idx] = g
-            self._pos[idx] = np.arange(len(idx))
+            self._pos[idx] = np.arange(idx.size)
 
     def response_of(self, channel: npt.NDArray[np.intp], spend: FloatArray) -> FloatArray:
         """The response of channel ``channel[i]`` at ``spend[i]`` (equal shapes, any length)."""

@@ -226,12 +226,22 @@ def test_response_increases_and_concave_marginals_decrease(curve: Curve, xs: lis
 
 
 @settings(max_examples=50, deadline=None)
-@given(st.lists(_curves(), min_size=1, max_size=8), st.data())
+@given(
+    st.lists(
+        st.one_of(_curves(), st.builds(Linear, positive, positive, positive)),
+        min_size=1,
+        max_size=8,
+    ),
+    st.data(),
+)
 def test_stack_matches_each_curve(curves: list[Curve], data: st.DataObject) -> None:
     stack = CurveStack(curves)
     s = np.array([data.draw(spends) for _ in curves])
     assert np.allclose(stack.response(s), [c.response(x) for c, x in zip(curves, s, strict=True)])
     assert np.allclose(stack.marginal(s), [c.marginal(x) for c, x in zip(curves, s, strict=True)])
+    assert list(stack.saturation) == [c.saturation for c in curves]
+    assert list(stack.inflection) == pytest.approx([c.inflection for c in curves], rel=1e-14)
+    assert list(stack.concave) == [c.concave for c in curves]
     channel = np.arange(len(curves))[::-1].copy()
     assert np.allclose(
         stack.response_of(channel, s), [curves[i].response(s[j]) for j, i in enumerate(channel)]
