@@ -1,0 +1,141 @@
+"""What every source reader returns: normalised daily fact rows, quarantined rows, file info.
+
+Every reader (ad-platform exports, call tracking, CRM, a Google Sheet tab, a SQL query) turns
+its input into the same long frame, one value per row:
+
+``date``
+    the day (pandas ``datetime64[ns]`` at midnight);
+``source``
+    the data source's name from the sync config (``"yandex_direct"``, ``"crm"`` …);
+``utm_source``, ``utm_medium``, ``utm_campaign``
+    the line keys the mapping rules match on (``""`` when the input has none). Ad exports put
+    the platform's usual UTM source (``"google"``, ``"yandex"``, ``"facebook"``, ``"vk"``, or the
+    column map's ``utm_source``) and ``"cpc"`` there, and the campaign name in ``utm_campaign``;
+``metric``
+    one of `METRICS`;
+``basis``
+    ``"event"`` (counted on the day it happened) or ``"cohort"`` (counted on the day the lead
+    was created). Ad and call rows are ``"event"`` only; CRM rows come in both;
+``value``
+    float64, already in account currency without VAT for money metrics.
+
+Rows a reader cannot read go to the quarantine frame (`QUARANTINE_COLUMNS`) with the file, the
+1-based line (CSV line or sheet row), the column, the raw value and the reason; they are never
+dropped silently. Rows that repeat a natural key (lead id, call id, date + campaign for an ad
+row) are dropped and counted (`FileInfo.duplicates`, `FileInfo.duplicate_totals`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+__all__ = [
+    "BASES",
+    "FACT_COLUMNS",
+    "METRICS",
+    "MONEY",
+    "QUARANTINE_COLUMNS",
+    "FileInfo",
+    "ReadResult",
+    "empty_facts",
+    "empty_quarantine",
+]
+
+FACT_COLUMNS: tuple[str, ...] = (
+    "date",
+    "source",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "metric",
+    "basis",
+    "value",
+)
+QUARANTINE_COLUMNS: tuple[str, ...] = ("source", "file", "line", "column", "value", "reason")
+
+METRICS: tuple[str, ...] = (
+    "spend",
+    "impressions",
+    "traffic",
+    "platform_leads",
+    "leads",
+    "calls",
+    "calls_all",
+    "pp",
+    "negotiations",
+    "purchases",
+    "revenue",
+)
+"""Plan metrics (spend, traffic = clicks, leads, calls = target calls, pp, negotiations,
+purchases, revenue) plus what only the reports use: impressions, platform_leads (the ad
+platform's own conversions, checked against CRM leads) and calls_all (every call)."""
+
+MONEY: frozenset[str] = frozenset({"spend", "revenue"})
+BASES: tuple[str, str] = ("event", "cohort")
+
+
+@dataclass
+class FileInfo:
+    """How one input was read: what `funnelplan inspect` prints and Data Quality sums up."""
+
+    path: str
+    source: str
+    kind: str
+    """``"ad"``, ``"calls"``, ``"crm"``, ``"sql"`` or ``"gsheet"``."""
+    platform: str = ""
+    """The column map that matched (``"google_ads"``, ``"yandex_direct"``, ``"meta_ads"``,
+    ``"vk_ads"``, a configured one, or ``""``)."""
+    encoding: str = ""
+    delimiter: str = ""
+    date_format: str = ""
+    header_line: int = 0
+    """1-based line (or sheet row) of the header; report lines above it are skipped."""
+    rows_read: int = 0
+    """Data rows seen (the header, report lines above it and totals rows not counted)."""
+    rows_ok: int = 0
+    rows_quarantined: int = 0
+    duplicates: int = 0
+    totals: dict[str, float] = field(default_factory=dict)
+    """Per metric, the sum of the accepted rows (event basis)."""
+    quarantined_totals: dict[str, float] = field(default_factory=dict)
+    """Per metric, the sum of the values that could be read in quarantined rows."""
+    duplicate_totals: dict[str, float] = field(default_factory=dict)
+    file_totals_row: dict[str, float] | None = None
+    """The file's own totals row ("Итого", "Total"), parsed, when it has one."""
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    latest: dt.datetime | None = None
+    """The newest data point: the last timestamp (calls, CRM) or the end of the last day."""
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dict(self.__dict__)
+        for key in ("date_from", "date_to", "latest"):
+            out[key] = None if out[key] is None else out[key].isoformat()
+        return out
+
+
+@dataclass
+class ReadResult:
+    """One input, read: facts (`FACT_COLUMNS`), quarantine (`QUARANTINE_COLUMNS`), info."""
+
+    facts: pd.DataFrame
+    quarantine: pd.DataFrame
+    info: FileInfo
+
+
+def empty_facts() -> pd.DataFrame:
+    frame = pd.DataFrame({c: pd.Series(dtype=object) for c in FACT_COLUMNS})
+    frame["date"] = pd.Series(dtype="datetime64[ns]")
+    frame["value"] = pd.Series(dtype="float64")
+    return frame
+
+
+def empty_quarantine() -> pd.DataFrame:
+    frame = pd.DataFrame({c: pd.Series(dtype=object) for c in QUARANTINE_COLUMNS})
+    frame["line"] = pd.Series(dtype="int64")
+    return frame
