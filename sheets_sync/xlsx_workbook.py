@@ -72,14 +72,28 @@ class XlsxWorkbook:
         if not headers:
             raise WorkbookError(f"sheet `{sheet}` has no headers in row {header_row}")
         table = Table(sheet=sheet, header_row=header_row, first_col=first_col, headers=headers)
-        row = header_row + 1
-        max_row = ws.max_row
-        while row <= max_row:
-            key = self._value(sheet, row, first_col)
+        if ws.max_row <= header_row:
+            return table
+        bounds = {
+            "min_row": header_row + 1,
+            "max_row": ws.max_row,
+            "min_col": first_col,
+            "max_col": first_col + len(headers) - 1,
+            "values_only": True,
+        }
+        cached = self._cached[sheet].iter_rows(**bounds)
+        for line in ws.iter_rows(**bounds):
+            shown = next(cached, None) or ()
+            values = [
+                (shown[j] if j < len(shown) else None)
+                if isinstance(v, str) and v.startswith("=")
+                else v
+                for j, v in enumerate(line)
+            ]
+            key = values[0]
             if key is None or str(key).strip() == "" or str(key).strip().lower() in stops:
                 break
-            table.rows.append([self._value(sheet, row, first_col + j) for j in range(len(headers))])
-            row += 1
+            table.rows.append(values)
         return table
 
     def find_row(self, sheet: str, col: int, label: str, start: int = 1) -> int | None:

@@ -234,3 +234,53 @@ def split_total_formulas(
     cur, new = f"{letter(SPLIT_CURRENT)}{row}", f"{letter(SPLIT_PROPOSED)}{row}"
     out[SPLIT_DELTA_PCT] = f"=({new}-{cur})/{cur}"
     return out
+
+
+# --- Sync Facts ----------------------------------------------------------------------------
+
+MAPPING = "Mapping"
+DATA_QUALITY = "Data Quality"
+UNMAPPED = "Unmapped"
+
+#: Mapping sheet: one rule per row under header row 1 (first match wins). `data source` blank
+#: = any source; `field` utm_source | utm_medium | utm_campaign; `match` exact | contains |
+#: regex (case-insensitive, surrounding spaces ignored); `channel` and `campaign` name the plan
+#: line (campaign blank: the row's utm_campaign).
+MAPPING_HEADER_ROW = 1
+MAPPING_HEADERS = ("data source", "field", "match", "pattern", "channel", "campaign")
+MAPPING_FIELDS = ("utm_source", "utm_medium", "utm_campaign")
+MAPPING_MATCHES = ("exact", "contains", "regex")
+
+#: Unmapped sheet (owned by Sync Facts): facts of the month up to as-of that reach no plan
+#: line, one row per data source and UTM keys. `status` is "unmapped" (no rule matches) or
+#: "unplanned" (a rule maps it to a line the Plan does not have).
+UNMAPPED_HEADER_ROW = 1
+UNMAPPED_KEYS = (
+    "status",
+    "data source",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "channel",
+    "campaign",
+    "from",
+    "to",
+)
+UNMAPPED_METRICS = (
+    "spend",
+    "impressions",
+    "traffic",
+    "platform_leads",
+    "leads",
+    "calls",
+    "calls_all",
+    "pp",
+    "negotiations",
+    "purchases",
+    "revenue",
+)
+UNMAPPED_HEADERS = (*UNMAPPED_KEYS, *UNMAPPED_METRICS)
+
+#: Data Quality sheet (owned by Sync Facts): stacked sections, column A never blank inside
+#: the written range (so the next sync finds and clears the old extent); at most this wide.
+DQ_WIDTH = 14

@@ -1,7 +1,8 @@
 """Build the planning workbook (Plan, Executive, Daily, Settings, optional History) with openpyxl.
 
 The Optimize Split sheets (Optimize Split, Curves, the hidden Split Undo) come from
-`workbook_templates.split_sheets`.
+`workbook_templates.split_sheets`; the Sync Facts sheets (Mapping, Data Quality, Unmapped) from
+`workbook_templates.sync_sheets`.
 
 Plan numbers (`p`), facts (`f`) and run-rates (`rr`) are values; every derived cell (CR, CPA,
 CPC, ROAS, ROMI, % of plan, pace, totals, the Executive roll-up and the chart's series) is a
@@ -15,8 +16,9 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 from openpyxl import Workbook
@@ -30,6 +32,7 @@ from planning.funnel import DEFAULT_FUNNEL, Funnel
 from planning.runrate import METHODS
 from workbook_templates import layout as L
 from workbook_templates.split_sheets import write_split_sheets
+from workbook_templates.sync_sheets import write_sync_sheets
 
 FMT_MONEY = "#,##0"
 FMT_COUNT = "#,##0"
@@ -79,6 +82,7 @@ class PlanWorkbookSpec:
     history_title: str = ""
     daily_history: pd.DataFrame | None = None
     split_inputs: pd.DataFrame | None = None
+    mapping: Sequence[Mapping[str, Any]] = ()
 
     def __post_init__(self) -> None:
         if self.month.day != 1:
@@ -558,7 +562,8 @@ def _write_history(wb: Workbook, spec: PlanWorkbookSpec) -> None:
 
 def build_plan_workbook(spec: PlanWorkbookSpec) -> Workbook:
     """The planning workbook for `spec`: Executive, Plan, Optimize Split, Curves, Daily,
-    Daily History, Settings, Pace (and History), and the hidden Split Undo last."""
+    Daily History, Mapping, Data Quality, Unmapped, Settings, Pace (and History), and the
+    hidden Split Undo last."""
     wb = Workbook()
     default = wb.active
     if default is not None:
@@ -567,6 +572,7 @@ def build_plan_workbook(spec: PlanWorkbookSpec) -> Workbook:
     write_split_sheets(wb, spec.month.strftime("%B %Y"), spec.lines, spec.split_inputs)
     _write_daily(wb, spec)
     _write_daily_history(wb, spec)
+    write_sync_sheets(wb, spec.mapping)
     _write_settings(wb, spec)
     _write_executive(wb, spec, first_row, total_row, cols)
     _write_history(wb, spec)

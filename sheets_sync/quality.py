@@ -1,0 +1,455 @@
+"""The Data Quality report of a sync: freshness, unmapped share, duplicates, quarantine, the CRM
+vs ad-platform leads check and a reconciliation line per source and metric.
+
+Everything here is computed from frames, so the same report feeds the workbook's Data Quality
+sheet, the CLI and ``--json``:
+
+- `SourceRead`: one input as a sync read it (the source's config name and kind, the file, the
+  `ReadResult`, its hash and the store's `LoadOutcome`);
+- `file_totals`: per source and metric, what the files hold: the accepted facts (on the basis
+  the sync uses for that source), the values of quarantined rows and of dropped duplicates, and
+  what a later file of the same sync restates (its window replaces the earlier file's days in
+  the store, so those values are not expected to arrive);
+- `classify`: each stored fact of the files' windows as ``filled`` (on a plan line, in the plan
+  month up to as-of), ``unplanned`` (mapped to a line the Plan does not have), ``unmapped`` (no
+  rule) or ``outside`` (before the month or after as-of);
+- `reconciliation`: per source and metric, **total in the files = filled + unplanned +
+  unmapped + outside + quarantined + duplicates + restated**; ``difference`` is what is
+  missing (or, negative, counted twice) and flags the line;
+- `lead_mismatch`: per channel, CRM leads vs the ad platforms' own conversions (platform_leads),
+  flagged above 5 %;
+- `build_report`: all of it, with the per-source lines and the flags, as a `QualityReport`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sheets_sync.rows import ReadResult
+
+__all__ = [
+    "FRESH_HOURS",
+    "MISMATCH",
+    "RECONCILIATION_COLUMNS",
+    "STATUSES",
+    "QualityReport",
+    "SourceQuality",
+    "SourceRead",
+    "build_report",
+    "classify",
+    "file_totals",
+    "lead_mismatch",
+    "reconciliation",
+]
+
+FRESH_HOURS = 6.0
+"""A source whose newest data point is older than this (hours before `now`) is flagged."""
+MISMATCH = 0.05
+"""CRM leads and the ad platforms' conversions may differ by this share before a flag."""
+
+STATUSES = ("filled", "unplanned", "unmapped", "outside")
+RECONCILIATION_COLUMNS = (
+    "source",
+    "metric",
+    "total",
+    "filled",
+    "unplanned",
+    "unmapped",
+    "outside",
+    "quarantined",
+    "duplicates",
+    "restated",
+    "difference",
+    "ok",
+    "earlier",
+)
+"""``earlier``: filled from loads of earlier syncs (days of the month no file of this sync
+covers); part of the Plan's facts, outside the identity."""
+
+TOLERANCE = 0.01
+"""A reconciliation line is off when more than a cent (plus float noise: `RELATIVE` of the
+total) is unaccounted for."""
+RELATIVE = 1e-10
+
+
+@dataclass
+class SourceRead:
+    """One input of a sync: which source, which file, what was read and what the store did."""
+
+    source: str
+    kind: str
+    label: str
+    """The file's path (or ``"sql: <url>"``) as shown to the user."""
+    result: ReadResult
+    file_hash: str
+    basis: str = "event"
+    """The basis the sync counts this source on (``"event"`` unless the config asks for
+    ``"cohort"`` and the source has cohort rows)."""
+    outcome: Any = None
+    """The store's `LoadOutcome` (skipped, rows, replaced, date_from, date_to) once loaded."""
+
+    def window(self) -> tuple[dt.date, dt.date] | None:
+        """The days the file covers, as the store deletes them on a load: the reader's date
+        range widened to every fact's date (both bases)."""
+        info = self.result.info
+        lows = [_day(info.date_from)] if info.date_from is not None else []
+        highs = [_day(info.date_to)] if info.date_to is not None else []
+        facts = self.result.facts
+        if not facts.empty:
+            dates = pd.to_datetime(facts["date"])
+            lows.append(dates.min().date())
+            highs.append(dates.max().date())
+        if not lows and not highs:
+            return None
+        lo = min(lows) if lows else max(highs)
+        hi = max(highs) if highs else lo
+        return lo, hi
+
+    def facts_on_basis(self) -> pd.DataFrame:
+        facts = self.result.facts
+        return facts[facts["basis"] == self.basis]
+
+
+def _day(value: dt.date | dt.datetime) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def in_windows(dates: pd.Series, windows: Sequence[tuple[dt.date, dt.date]]) -> pd.Series:
+    """Which of `dates` (datetime64) fall in any of `windows` (inclusive)."""
+    mask = pd.Series(False, index=dates.index)
+    for lo, hi in windows:
+        mask |= (dates >= pd.Timestamp(lo)) & (dates <= pd.Timestamp(hi))
+    return mask
+
+
+def file_totals(reads: Sequence[SourceRead]) -> pd.DataFrame:
+    """Per source and metric: ``total`` in the files and its ``quarantined``, ``duplicates`` and
+    ``restated`` parts (see the module docstring). `reads` in load order."""
+    rows: list[pd.DataFrame] = []
+    extra: list[dict[str, Any]] = []
+    for i, read in enumerate(reads):
+        facts = read.facts_on_basis()
+        later = [
+            w for r in reads[i + 1 :] if r.source == read.source and (w := r.window()) is not None
+        ]
+        if not facts.empty:
+            dates = pd.to_datetime(facts["date"])
+            restated = in_windows(dates, later) if later else pd.Series(False, index=facts.index)
+            frame = pd.DataFrame(
+                {
+                    "source": read.source,
+                    "metric": facts["metric"].to_numpy(),
+                    "total": facts["value"].to_numpy(dtype=np.float64),
+                    "restated": np.where(restated.to_numpy(), facts["value"].to_numpy(), 0.0),
+                }
+            )
+            rows.append(frame.groupby(["source", "metric"], sort=False).sum().reset_index())
+        info = read.result.info
+        for metric, value in info.quarantined_totals.items():
+            extra.append({"source": read.source, "metric": metric, "quarantined": float(value)})
+        for metric, value in info.duplicate_totals.items():
+            extra.append({"source": read.source, "metric": metric, "duplicates": float(value)})
+    columns = ["source", "metric", "total", "quarantined", "duplicates", "restated"]
+    parts = [*rows, pd.DataFrame(extra)] if extra else rows
+    if not parts:
+        return pd.DataFrame(
+            {c: pd.Series(dtype=object if i < 2 else float) for i, c in enumerate(columns)}
+        )
+    out = pd.concat(parts, ignore_index=True).reindex(columns=columns)
+    out[columns[2:]] = out[columns[2:]].fillna(0.0)
+    out = out.groupby(["source", "metric"], sort=False)[columns[2:]].sum().reset_index()
+    out["total"] += out["quarantined"] + out["duplicates"]
+    return out
+
+
+def classify(
+    dates: pd.Series, rule: pd.Series, line: pd.Series, start: dt.date, as_of: dt.date | None
+) -> pd.Series:
+    """Status of each fact: ``outside`` (before `start` or after `as_of`), ``unmapped`` (rule 0),
+    ``filled`` (a plan line: `line` >= 0) or ``unplanned``."""
+    d = pd.to_datetime(dates)
+    inside = d >= pd.Timestamp(start)
+    if as_of is None:
+        inside &= False
+    else:
+        inside &= d <= pd.Timestamp(as_of)
+    status = np.where(
+        ~inside.to_numpy(),
+        "outside",
+        np.where(
+            rule.to_numpy() == 0,
+            "unmapped",
+            np.where(line.to_numpy() >= 0, "filled", "unplanned"),
+        ),
+    )
+    return pd.Series(status, index=dates.index, dtype=object)
+
+
+def reconciliation(
+    totals: pd.DataFrame, stored: pd.DataFrame, earlier: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """The reconciliation table (`RECONCILIATION_COLUMNS`).
+
+    `totals`: `file_totals`. `stored`: the store's facts of the files' windows with ``source``,
+    ``metric``, ``value`` and ``status`` (`classify`). `earlier`: ``source, metric, value`` filled
+    from days no file of this sync covers (shown, outside the identity).
+    """
+    keys = ["source", "metric"]
+    if stored.empty:
+        parts = pd.DataFrame(columns=[*keys, *STATUSES])
+    else:
+        parts = (
+            stored.pivot_table(
+                index=keys, columns="status", values="value", aggfunc="sum", fill_value=0.0
+            )
+            .reindex(columns=list(STATUSES), fill_value=0.0)
+            .reset_index()
+        )
+        parts.columns.name = None
+    out = totals.merge(parts, on=keys, how="outer")
+    if earlier is not None and not earlier.empty:
+        e = earlier.groupby(keys, sort=False)["value"].sum().rename("earlier").reset_index()
+        out = out.merge(e, on=keys, how="left")
+    else:
+        out["earlier"] = 0.0
+    numeric = [
+        c for c in RECONCILIATION_COLUMNS if c not in ("source", "metric", "ok", "difference")
+    ]
+    for c in numeric:
+        if c not in out.columns:
+            out[c] = 0.0
+        out[c] = pd.to_numeric(out[c], errors="coerce").fillna(0.0).astype(np.float64)
+    accounted = out[[*STATUSES, "quarantined", "duplicates", "restated"]].sum(axis=1)
+    out["difference"] = out["total"] - accounted
+    limit = TOLERANCE + RELATIVE * out["total"].abs().to_numpy()
+    out["ok"] = np.abs(out["difference"].to_numpy()) <= limit
+    out = out[list(RECONCILIATION_COLUMNS)]
+    return out.sort_values(keys, key=_metric_order, ignore_index=True)
+
+
+def _metric_order(column: pd.Series) -> pd.Series:
+    if column.name != "metric":
+        return column
+    from sheets_sync.rows import METRICS
+
+    order = {m: i for i, m in enumerate(METRICS)}
+    return column.map(lambda m: order.get(m, len(order)))
+
+
+def lead_mismatch(
+    mapped: pd.DataFrame,
+    crm_sources: Sequence[str],
+    ad_sources: Sequence[str],
+    threshold: float = MISMATCH,
+) -> pd.DataFrame:
+    """Per channel: CRM ``leads`` vs the ad platforms' ``platform_leads`` in the window.
+
+    `mapped`: facts in the plan month up to as-of with ``source``, ``channel``, ``metric``,
+    ``value`` and ``rule``. Only channels with facts of both kinds are compared;
+    ``difference`` = (platform − CRM) / CRM; flagged above `threshold` (or CRM 0 and platform
+    > 0)."""
+    columns = ["channel", "crm_leads", "platform_leads", "difference", "flagged"]
+    if mapped.empty or not crm_sources or not ad_sources:
+        return pd.DataFrame(columns=columns)
+    m = mapped[mapped["rule"] > 0]
+    crm = m[m["source"].isin(crm_sources) & (m["metric"] == "leads")]
+    ad = m[m["source"].isin(ad_sources) & (m["metric"] == "platform_leads")]
+    a = crm.groupby("channel")["value"].sum().rename("crm_leads")
+    b = ad.groupby("channel")["value"].sum().rename("platform_leads")
+    both = pd.concat([a, b], axis=1, join="inner").reset_index()
+    if both.empty:
+        return pd.DataFrame(columns=columns)
+    crm_v = both["crm_leads"].to_numpy(dtype=np.float64)
+    ad_v = both["platform_leads"].to_numpy(dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        diff = np.where(crm_v > 0, (ad_v - crm_v) / np.where(crm_v > 0, crm_v, 1.0), np.nan)
+    both["difference"] = diff
+    both["flagged"] = np.where(crm_v > 0, np.abs(diff) > threshold, ad_v > 0)
+    return both[columns]
+
+
+@dataclass
+class SourceQuality:
+    """One source's line on the Data Quality sheet."""
+
+    source: str
+    kind: str
+    files: int = 0
+    skipped: int = 0
+    """Files already in the store (same hash): nothing changed."""
+    latest: dt.datetime | None = None
+    age_hours: float | None = None
+    stale: bool = False
+    rows_read: int = 0
+    rows_ok: int = 0
+    quarantined: int = 0
+    duplicates: int = 0
+    unmapped_share: float | None = None
+    unmapped_basis: str = ""
+    """``"spend"`` when the source has spend in the window, else ``"rows"``."""
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dict(self.__dict__)
+        out["latest"] = None if self.latest is None else self.latest.isoformat()
+        return out
+
+
+@dataclass
+class QualityReport:
+    """The whole Data Quality report of one sync."""
+
+    now: dt.datetime
+    month: dt.date
+    as_of: dt.date | None
+    sources: list[SourceQuality]
+    reconciliation: pd.DataFrame
+    mismatch: pd.DataFrame
+    quarantine: pd.DataFrame
+    """Quarantined rows of this sync's files (source, file, line, column, value, reason)."""
+    flags: list[str] = field(default_factory=list)
+    fresh_hours: float = FRESH_HOURS
+
+    @property
+    def ok(self) -> bool:
+        return not self.flags
+
+    def to_dict(self, quarantine_rows: int = 20) -> dict[str, Any]:
+        return {
+            "now": self.now.isoformat(),
+            "month": f"{self.month:%Y-%m}",
+            "as_of": None if self.as_of is None else self.as_of.isoformat(),
+            "fresh_hours": self.fresh_hours,
+            "sources": [s.to_dict() for s in self.sources],
+            "reconciliation": _records(self.reconciliation),
+            "lead_mismatch": _records(self.mismatch),
+            "quarantined": _records(self.quarantine.head(quarantine_rows)),
+            "quarantined_total": len(self.quarantine),
+            "flags": list(self.flags),
+        }
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    out = []
+    for rec in frame.to_dict("records"):
+        clean: dict[str, Any] = {}
+        for k, v in rec.items():
+            if isinstance(v, np.generic):
+                v = v.item()
+            if isinstance(v, float) and not math.isfinite(v):
+                v = None
+            clean[str(k)] = v
+        out.append(clean)
+    return out
+
+
+def build_report(
+    reads: Sequence[SourceRead],
+    kinds: dict[str, str],
+    stored: pd.DataFrame,
+    earlier: pd.DataFrame,
+    window_facts: pd.DataFrame,
+    now: dt.datetime,
+    month: dt.date,
+    as_of: dt.date | None,
+    fresh_hours: float = FRESH_HOURS,
+    mismatch_share: float = MISMATCH,
+    warnings: dict[str, list[str]] | None = None,
+) -> QualityReport:
+    """The report of a sync.
+
+    `kinds`: every configured source → its kind (sources with no file read still get a line).
+    `stored`: store facts of the files' windows, classified (``source, metric, value, status``).
+    `earlier`: ``source, metric, value`` filled from days outside this sync's files.
+    `window_facts`: every configured source's facts of the plan month up to as-of, mapped
+    (``source, metric, value, rule, channel, status``), for the unmapped share and the leads
+    check.
+    """
+    warnings = warnings or {}
+    recon = reconciliation(file_totals(reads), stored, earlier)
+    flags: list[str] = []
+    sources: list[SourceQuality] = []
+    for name, kind in kinds.items():
+        mine = [r for r in reads if r.source == name]
+        sq = SourceQuality(source=name, kind=kind, files=len(mine))
+        sq.warnings = list(warnings.get(name, []))
+        sq.skipped = sum(1 for r in mine if getattr(r.outcome, "skipped", False))
+        for r in mine:
+            info = r.result.info
+            sq.rows_read += info.rows_read
+            sq.rows_ok += info.rows_ok
+            sq.quarantined += info.rows_quarantined
+            sq.duplicates += info.duplicates
+            sq.warnings += [w for w in info.warnings if w not in sq.warnings]
+            latest = info.latest
+            if latest is None and (w := r.window()) is not None:
+                latest = dt.datetime.combine(w[1], dt.time()) + dt.timedelta(days=1)
+            if latest is not None and (sq.latest is None or latest > sq.latest):
+                sq.latest = latest
+        if sq.latest is not None:
+            sq.age_hours = round((now - sq.latest).total_seconds() / 3600, 2)
+            sq.stale = sq.age_hours > fresh_hours
+        else:
+            sq.stale = True
+        mine_window = window_facts[window_facts["source"] == name] if len(window_facts) else None
+        if mine_window is not None and len(mine_window):
+            spend = mine_window[mine_window["metric"] == "spend"]
+            if len(spend) and spend["value"].sum() > 0:
+                total = float(spend["value"].sum())
+                unmapped = float(spend.loc[spend["rule"] == 0, "value"].sum())
+                sq.unmapped_share, sq.unmapped_basis = unmapped / total, "spend"
+            else:
+                sq.unmapped_share = float((mine_window["rule"] == 0).mean())
+                sq.unmapped_basis = "rows"
+        if sq.stale:
+            when = "no data" if sq.latest is None else f"latest data {sq.latest:%Y-%m-%d %H:%M}"
+            flags.append(f"{name}: no fresh data for more than {fresh_hours:g} h ({when})")
+        if sq.unmapped_share:
+            flags.append(
+                f"{name}: {sq.unmapped_share:.1%} of the {sq.unmapped_basis} is unmapped "
+                "(see the Unmapped sheet)"
+            )
+        if sq.quarantined:
+            rows = "row" if sq.quarantined == 1 else "rows"
+            flags.append(f"{name}: {sq.quarantined} {rows} quarantined (Data Quality sheet)")
+        sources.append(sq)
+    for rec in recon[~recon["ok"]].to_dict("records"):
+        flags.append(
+            f"{rec['source']}: {rec['metric']} does not reconcile "
+            f"(total {rec['total']:,.2f}, {rec['difference']:+,.2f} unaccounted)"
+        )
+    crm = [n for n, k in kinds.items() if k == "crm"]
+    ads = [n for n, k in kinds.items() if k == "ad"]
+    mm = lead_mismatch(window_facts, crm, ads, mismatch_share)
+    for rec in mm[mm["flagged"].astype(bool)].to_dict("records"):
+        diff = rec["difference"]
+        pct = "CRM has none" if diff is None or not math.isfinite(diff) else f"{diff:+.1%}"
+        flags.append(
+            f"{rec['channel']}: ad platforms report {rec['platform_leads']:,.0f} conversions, "
+            f"CRM {rec['crm_leads']:,.0f} leads ({pct})"
+        )
+    quarantine = (
+        pd.concat(
+            [r.result.quarantine for r in reads if len(r.result.quarantine)], ignore_index=True
+        )
+        if any(len(r.result.quarantine) for r in reads)
+        else pd.DataFrame(columns=["source", "file", "line", "column", "value", "reason"])
+    )
+    return QualityReport(
+        now=now,
+        month=month,
+        as_of=as_of,
+        sources=sources,
+        reconciliation=recon,
+        mismatch=mm,
+        quarantine=quarantine,
+        flags=flags,
+        fresh_hours=fresh_hours,
+    )

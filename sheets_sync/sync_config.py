@@ -1,0 +1,446 @@
+"""The sync config: a small TOML file naming the workbook, the fact store and the sources.
+
+```toml
+workbook = "plan-2026-11.xlsx"   # paths are relative to this file
+store = "facts.duckdb"
+basis = "event"                  # or "cohort": CRM stages counted on the lead's created day
+fresh_hours = 6                  # optional: "no fresh data" after this many hours
+lead_mismatch = 0.05             # optional: CRM vs ad-platform leads tolerance
+
+[[sources]]
+name = "yandex_direct"           # goes to the facts' `source` column; Mapping rules may name it
+kind = "ad"                      # ad | calls | crm | sql | gsheet
+path = "exports/yandex_*.csv"    # a glob, or a list of them (ad, calls, crm)
+platform = "yandex_direct"       # optional: force a built-in column map
+rate = 1.0                       # money in the file x rate = account currency
+vat = 0.2
+vat_included = true              # spend / (1 + vat)
+
+[[sources]]
+name = "agency"
+kind = "ad"
+path = "exports/agency_*.csv"
+utm_source = "agency"            # a configured column map's UTM source and medium
+utm_medium = "display"
+[sources.columns]                # header -> metric/key, e.g. spend = ["Media cost, RUB"]
+date = ["Report date"]
+campaign = ["Placement"]
+spend = ["Media cost, RUB"]
+
+[[sources]]
+name = "warehouse"
+kind = "sql"
+url = "postgresql://analytics@db:5432/marketing"   # or duckdb:///path/file.duckdb
+query = "SELECT date, utm_source, utm_medium, utm_campaign, metric, value FROM daily_facts"
+
+[[mapping]]                      # the rules a new workbook's Mapping sheet starts with
+data_source = ""                 # blank: any source
+field = "utm_campaign"           # utm_source | utm_medium | utm_campaign
+match = "contains"               # exact | contains | regex
+pattern = "search_brand"
+channel = "Yandex Direct"
+campaign = "Brand"
+```
+
+`load_config(path)` reads and checks it: every error names the file and the key, e.g.
+``sync.toml: `sources[2].kind`: value 'ads' is not one of ad, calls, crm, sql, gsheet``.
+"""
+
+from __future__ import annotations
+
+import glob
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from planning.errors import InputError
+
+__all__ = [
+    "BASES",
+    "KINDS",
+    "SourceConfig",
+    "SyncConfig",
+    "load_config",
+    "parse_config",
+]
+
+KINDS = ("ad", "calls", "crm", "sql", "gsheet")
+BASES = ("event", "cohort")
+FILE_KINDS = ("ad", "calls", "crm")
+MAPPING_KEYS = ("data source", "field", "match", "pattern", "channel", "campaign")
+
+_TOP_KEYS = ("workbook", "store", "basis", "fresh_hours", "lead_mismatch", "sources", "mapping")
+_SOURCE_KEYS = (
+    "name",
+    "kind",
+    "path",
+    "query",
+    "url",
+    "spreadsheet",
+    "tab",
+    "platform",
+    "rate",
+    "vat",
+    "vat_included",
+    "utm_source",
+    "utm_medium",
+    "columns",
+)
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """One ``[[sources]]`` entry, checked. `key` is where it is (``sources[2]``)."""
+
+    name: str
+    kind: str
+    key: str
+    base: Path
+    paths: tuple[str, ...] = ()
+    query: str = ""
+    url: str = ""
+    spreadsheet: str = ""
+    tab: str = ""
+    platform: str | None = None
+    rate: float = 1.0
+    vat: float = 0.0
+    vat_included: bool = False
+    utm_source: str | None = None
+    utm_medium: str | None = None
+    columns: dict[str, list[str]] | None = None
+    origin: str = "config"
+    """The config file's name, for messages."""
+
+    def files(self) -> list[Path]:
+        """The files the `path` globs match (sorted, each once); none is an error naming the
+        key."""
+        found: dict[Path, None] = {}
+        for i, pattern in enumerate(self.paths):
+            full = Path(pattern).expanduser()
+            if not full.is_absolute():
+                full = self.base / full
+            matches = sorted(Path(p) for p in glob.glob(str(full), recursive=True))
+            matches = [p for p in matches if p.is_file()]
+            if not matches:
+                key = f"{self.key}.path" + (f"[{i}]" if len(self.paths) > 1 else "")
+                what = "no file matches" if glob.has_magic(pattern) else "the file does not exist:"
+                raise InputError(
+                    f"{self.origin}: `{key}` of source `{self.name}`: {what} {pattern} "
+                    f"(looked in {full.parent})"
+                )
+            found.update(dict.fromkeys(matches))
+        return list(found)
+
+    def options(self) -> Any:
+        """The readers' `SourceOptions` for this source (with its column map, if configured)."""
+        from sheets_sync.textfile import ColumnMap, SourceOptions
+
+        column_map = None
+        if self.columns is not None:
+            try:
+                column_map = _column_map(ColumnMap, self)
+            except InputError as exc:
+                raise InputError(f"{self.origin}: `{self.key}.columns`: {exc}") from None
+        return SourceOptions(
+            source=self.name,
+            rate=self.rate,
+            vat=self.vat,
+            vat_included=self.vat_included,
+            platform=self.platform,
+            column_map=column_map,
+        )
+
+
+def _column_map(cls: Any, source: SourceConfig) -> Any:
+    """`ColumnMap.from_dict` with the UTM source and medium when given."""
+    mapping: dict[str, Any] = dict(source.columns or {})
+    extra: dict[str, Any] = {}
+    if source.utm_source is not None:
+        extra["utm_source"] = source.utm_source
+    if source.utm_medium is not None:
+        extra["utm_medium"] = source.utm_medium
+    try:
+        return cls.from_dict(source.name, mapping, **extra)
+    except TypeError:  # from_dict takes the UTM keys inside the mapping
+        return cls.from_dict(source.name, {**mapping, **extra})
+
+
+@dataclass(frozen=True)
+class SyncConfig:
+    """A checked sync config; paths resolved against the config file's folder."""
+
+    workbook: Path
+    store: Path
+    basis: str = "event"
+    sources: tuple[SourceConfig, ...] = ()
+    mapping: tuple[dict[str, str], ...] = ()
+    """Rules a new workbook's Mapping sheet starts with (keys `MAPPING_KEYS`)."""
+    fresh_hours: float = 6.0
+    lead_mismatch: float = 0.05
+    path: Path | None = None
+    base: Path = field(default_factory=Path.cwd)
+
+    @property
+    def origin(self) -> str:
+        return self.path.name if self.path is not None else "config"
+
+    def source(self, name: str) -> SourceConfig:
+        for s in self.sources:
+            if s.name == name:
+                return s
+        raise KeyError(name)
+
+
+def load_config(path: Path | str) -> SyncConfig:
+    """Read and check a sync config file."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(
+            f"the sync config {path} does not exist (write one like "
+            "sheets_sync/sample_config.toml, or pass its path: funnelplan sync path/to/sync.toml)"
+        )
+    text = path.read_text(encoding="utf-8-sig")
+    return parse_config(text, base=path.resolve().parent, origin=path.name, path=path)
+
+
+def parse_config(
+    text: str | Mapping[str, Any],
+    base: Path | str | None = None,
+    origin: str = "config",
+    path: Path | None = None,
+) -> SyncConfig:
+    """Check a config (TOML text or an already parsed table); relative paths against `base`."""
+    base_dir = Path(base) if base is not None else Path.cwd()
+    if isinstance(text, str):
+        try:
+            data: Mapping[str, Any] = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise InputError(f"{origin}: not valid TOML: {exc}") from None
+    else:
+        data = text
+    check = _Checker(origin)
+    check.known(data, _TOP_KEYS, "")
+    workbook = check.text(data, "workbook", "", required=True)
+    store = check.text(data, "store", "", default="facts.duckdb")
+    basis = check.choice(data, "basis", "", BASES, default="event")
+    fresh = check.number(data, "fresh_hours", "", default=6.0, low=0.0)
+    mismatch = check.number(data, "lead_mismatch", "", default=0.05, low=0.0)
+
+    raw_sources = data.get("sources", [])
+    if not isinstance(raw_sources, list) or not all(isinstance(s, dict) for s in raw_sources):
+        raise check.error("sources", "must be a list of [[sources]] tables", raw_sources)
+    sources: list[SourceConfig] = []
+    names: set[str] = set()
+    for i, raw in enumerate(raw_sources):
+        sources.append(_source(check, raw, f"sources[{i}]", base_dir))
+        if sources[-1].name.casefold() in names:
+            raise check.error(
+                f"sources[{i}].name", "is used by an earlier source", sources[-1].name
+            )
+        names.add(sources[-1].name.casefold())
+
+    raw_rules = data.get("mapping", [])
+    if not isinstance(raw_rules, list) or not all(isinstance(r, dict) for r in raw_rules):
+        raise check.error("mapping", "must be a list of [[mapping]] tables", raw_rules)
+    rules = tuple(_rule(check, r, f"mapping[{i}]") for i, r in enumerate(raw_rules))
+
+    return SyncConfig(
+        workbook=_resolve(base_dir, workbook),
+        store=_resolve(base_dir, store),
+        basis=basis,
+        sources=tuple(sources),
+        mapping=rules,
+        fresh_hours=fresh,
+        lead_mismatch=mismatch,
+        path=path,
+        base=base_dir,
+    )
+
+
+def _resolve(base: Path, value: str) -> Path:
+    p = Path(value).expanduser()
+    return p if p.is_absolute() else base / p
+
+
+def _source(check: _Checker, raw: Mapping[str, Any], key: str, base: Path) -> SourceConfig:
+    check.known(raw, _SOURCE_KEYS, key)
+    name = check.text(raw, "name", key, required=True)
+    kind = check.choice(raw, "kind", key, KINDS, required=True)
+    paths: tuple[str, ...] = ()
+    if kind in FILE_KINDS:
+        value = raw.get("path")
+        if isinstance(value, str) and value.strip():
+            paths = (value.strip(),)
+        elif isinstance(value, list) and value and all(isinstance(v, str) and v for v in value):
+            paths = tuple(v.strip() for v in value)
+        else:
+            raise check.error(
+                f"{key}.path",
+                f"is needed for a `{kind}` source: a file or glob (or a list of them)",
+                value,
+            )
+    query = url = spreadsheet = tab = ""
+    if kind == "sql":
+        query = check.text(raw, "query", key, required=True)
+        url = check.text(raw, "url", key, required=True)
+        if not url.startswith(("duckdb://", "postgresql://", "postgres://")):
+            raise check.error(
+                f"{key}.url", "must start with duckdb:/// or postgresql://", raw.get("url")
+            )
+    if kind == "gsheet":
+        spreadsheet = check.text(raw, "spreadsheet", key, required=True)
+        tab = check.text(raw, "tab", key, required=True)
+    platform = check.text(raw, "platform", key, default="") or None
+    rate = check.number(raw, "rate", key, default=1.0, low=0.0, strict_low=True)
+    vat = check.number(raw, "vat", key, default=0.0, low=0.0)
+    if vat >= 1:
+        raise check.error(f"{key}.vat", "is a share (0.2 for 20 %), not a percent", vat)
+    vat_included = raw.get("vat_included", False)
+    if not isinstance(vat_included, bool):
+        raise check.error(f"{key}.vat_included", "must be true or false", vat_included)
+    utm_source = check.text(raw, "utm_source", key, default="") or None
+    utm_medium = check.text(raw, "utm_medium", key, default="") or None
+    columns: dict[str, list[str]] | None = None
+    if "columns" in raw:
+        table = raw["columns"]
+        if not isinstance(table, dict) or not table:
+            raise check.error(f"{key}.columns", 'must be a table: field = ["Header", ...]', table)
+        columns = {}
+        for field_name, headers in table.items():
+            if isinstance(headers, str):
+                headers = [headers]
+            if not isinstance(headers, list) or not all(
+                isinstance(h, str) and h.strip() for h in headers
+            ):
+                raise check.error(
+                    f"{key}.columns.{field_name}",
+                    "must be a header text or a list of them",
+                    headers,
+                )
+            columns[str(field_name)] = [h.strip() for h in headers]
+    return SourceConfig(
+        name=name,
+        kind=kind,
+        key=key,
+        base=base,
+        paths=paths,
+        query=query,
+        url=url,
+        spreadsheet=spreadsheet,
+        tab=tab,
+        platform=platform,
+        rate=rate,
+        vat=vat,
+        vat_included=vat_included,
+        utm_source=utm_source,
+        utm_medium=utm_medium,
+        columns=columns,
+        origin=check.origin,
+    )
+
+
+_RULE_ALIASES = {
+    "data source": "data source",
+    "data_source": "data source",
+    "source": "data source",
+    "field": "field",
+    "match": "match",
+    "pattern": "pattern",
+    "channel": "channel",
+    "campaign": "campaign",
+}
+
+
+def _rule(check: _Checker, raw: Mapping[str, Any], key: str) -> dict[str, str]:
+    rule = dict.fromkeys(MAPPING_KEYS, "")
+    for k, v in raw.items():
+        name = _RULE_ALIASES.get(str(k).strip().lower())
+        if name is None:
+            raise check.error(
+                f"{key}.{k}", f"is not a rule key (use {', '.join(MAPPING_KEYS)})", None
+            )
+        if not isinstance(v, str):
+            raise check.error(f"{key}.{k}", "must be a text", v)
+        rule[name] = v.strip()
+    if rule["field"].lower() not in ("utm_source", "utm_medium", "utm_campaign"):
+        raise check.error(
+            f"{key}.field", "must be one of utm_source, utm_medium, utm_campaign", rule["field"]
+        )
+    if rule["match"].lower() not in ("exact", "contains", "regex"):
+        raise check.error(f"{key}.match", "must be one of exact, contains, regex", rule["match"])
+    for required in ("pattern", "channel"):
+        if not rule[required]:
+            raise check.error(f"{key}.{required}", "is missing", None)
+    return rule
+
+
+class _Checker:
+    """Typed look-ups whose errors name the config file and the key."""
+
+    def __init__(self, origin: str) -> None:
+        self.origin = origin
+
+    def error(self, key: str, reason: str, value: Any) -> InputError:
+        shown = "" if value is None else f"value {value!r} "
+        return InputError(f"{self.origin}: `{key}`: {shown}{reason}")
+
+    def known(self, table: Mapping[str, Any], keys: tuple[str, ...], where: str) -> None:
+        for k in table:
+            if k not in keys:
+                full = f"{where}.{k}" if where else k
+                raise self.error(full, f"is not a known key (known: {', '.join(keys)})", None)
+
+    def text(
+        self,
+        table: Mapping[str, Any],
+        name: str,
+        where: str,
+        required: bool = False,
+        default: str = "",
+    ) -> str:
+        key = f"{where}.{name}" if where else name
+        if name not in table:
+            if required:
+                raise self.error(key, "is missing", None)
+            return default
+        value = table[name]
+        if not isinstance(value, str) or (required and not value.strip()):
+            raise self.error(key, "must be a non-empty text", value)
+        return value.strip()
+
+    def choice(
+        self,
+        table: Mapping[str, Any],
+        name: str,
+        where: str,
+        options: tuple[str, ...],
+        required: bool = False,
+        default: str = "",
+    ) -> str:
+        key = f"{where}.{name}" if where else name
+        value = self.text(table, name, where, required=required, default=default)
+        if value.lower() not in options:
+            raise self.error(key, f"is not one of {', '.join(options)}", table.get(name))
+        return value.lower()
+
+    def number(
+        self,
+        table: Mapping[str, Any],
+        name: str,
+        where: str,
+        default: float,
+        low: float | None = None,
+        strict_low: bool = False,
+    ) -> float:
+        key = f"{where}.{name}" if where else name
+        if name not in table:
+            return default
+        value = table[name]
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.error(key, "must be a number", value)
+        v = float(value)
+        if low is not None and (v < low or (strict_low and v == low)):
+            raise self.error(key, f"must be {'>' if strict_low else '>='} {low:g}", value)
+        return v
