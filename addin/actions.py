@@ -43,12 +43,13 @@ class RefreshResult:
     forecast: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-def refresh(wb: WorkbookTarget, as_of: dt.date | None = None) -> RefreshResult:
+def refresh(wb: WorkbookTarget, as_of: dt.date | None = None, save: bool = True) -> RefreshResult:
     """Recompute the Plan's run-rate (`rr`) columns from the Daily sheet as of a date.
 
     `as_of` defaults to the Settings sheet's, else the latest date on the Daily sheet. The
     % of plan, pace and cost columns are formulas over `rr`, so they follow. Writes only
-    the `rr` columns and the Settings as-of cell.
+    the `rr` columns and the Settings as-of cell; saves unless `save` is false (a caller
+    that writes more, like Sync Facts, saves once for both).
     """
     settings = read_settings(wb)
     funnel = read_funnel(wb)
@@ -94,7 +95,8 @@ def refresh(wb: WorkbookTarget, as_of: dt.date | None = None) -> RefreshResult:
         m = settings.chart_metric
         series = pace_series(daily, m, days, as_of, float(fc[f"{m}_rr"].sum()))
         wb.write_block(L.PACE, pace.first_row, pace.column("fact"), series)
-    wb.save()
+    if save:
+        wb.save()
     done = len(plan) - len(missing)
     wb.notify(f"Run-rate refreshed as of {as_of:%Y-%m-%d}: {done} lines forecast")
     if missing:

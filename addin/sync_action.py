@@ -17,8 +17,8 @@ store and the plan's fact columns, written once against the workbook interface.
 4. sums the plan month up to as-of per line and writes, in one block per contiguous run of
    cells: the Plan's ``"<metric> f"`` columns of the metrics some source provides (a line with
    no facts is left blank and listed), the Daily sheet (owned whole: one row per day and line),
-   the Data Quality and Unmapped sheets; then saves once (the xlsx adapter writes a temp file
-   and renames it) and refreshes the run-rate (`addin.actions.refresh`).
+   the Data Quality and Unmapped sheets; refreshes the run-rate (`addin.actions.refresh`) and
+   saves once for both (the xlsx adapter writes a temp file and renames it).
 
 Nothing else in the workbook changes. As-of is the latest day with facts in the plan month,
 but never today or later while today is in the month (today's data is partial); `as_of`
@@ -623,7 +623,6 @@ def sync(
     old_rows, old_cols = _table_extent(wb, L.UNMAPPED, L.UNMAPPED_HEADER_ROW)
     block = [list(L.UNMAPPED_HEADERS), *unmapped_block(unplanned)]
     wb.write_block(L.UNMAPPED, L.UNMAPPED_HEADER_ROW, 1, _padded(block, old_rows, old_cols))
-    wb.save()
 
     filled_lines = n - len(missing)
     wb.notify(
@@ -648,7 +647,8 @@ def sync(
     refreshed: RefreshResult | None = None
     if refresh_after and as_of is not None and daily_rows:
         progress("Refreshing the run-rate", total - 1, total)
-        refreshed = refresh(wb, as_of=as_of)
+        refreshed = refresh(wb, as_of=as_of, save=False)
+    wb.save()  # once, for the facts and the run-rate together
     progress("Done", total, total)
     return SyncResult(
         workbook=wb.name,

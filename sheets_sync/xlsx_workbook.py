@@ -30,7 +30,6 @@ class XlsxWorkbook:
             self._cached = openpyxl.load_workbook(self.path, data_only=True)
         except Exception as exc:  # openpyxl raises many types for a broken file
             raise WorkbookError(f"cannot open {self.path} as an .xlsx workbook: {exc}") from exc
-        self._staged: dict[str, list[tuple[int, int, Sequence[Sequence[Any]]]]] = {}
         self._notify = notify or (lambda message: None)
         self.messages: list[str] = []
 
@@ -124,19 +123,17 @@ class XlsxWorkbook:
         self._cached.create_sheet(sheet)
 
     def write_block(self, sheet: str, row: int, col: int, values: Sequence[Sequence[Any]]) -> None:
-        self._sheet(sheet)
+        """Write `values` into the in-memory workbook (reads see them; the file only changes on
+        `save`, so a crash before it leaves the file as it was)."""
+        ws = self._sheet(sheet)
         if row < 1 or col < 1:
             raise WorkbookError(f"cannot write to row {row}, column {col} of `{sheet}`")
-        self._staged.setdefault(sheet, []).append((row, col, values))
+        for i, line in enumerate(values):
+            for j, value in enumerate(line):
+                ws.cell(row=row + i, column=col + j).value = value
 
     def save(self) -> None:
-        """Apply staged blocks and replace the file atomically (temp file + rename)."""
-        for sheet, blocks in self._staged.items():
-            ws = self._book[sheet]
-            for row, col, values in blocks:
-                for i, line in enumerate(values):
-                    for j, value in enumerate(line):
-                        ws.cell(row=row + i, column=col + j).value = value
+        """Replace the file atomically (temp file + rename) with the workbook as written."""
         fd, tmp = tempfile.mkstemp(
             prefix=f".{self.path.stem}-", suffix=".xlsx", dir=self.path.parent
         )
@@ -147,7 +144,6 @@ class XlsxWorkbook:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        self._staged.clear()
 
     def notify(self, message: str) -> None:
         self.messages.append(message)
