@@ -385,6 +385,14 @@ def _norm(values: pd.Series) -> pd.Series:
     return values.fillna("").astype(str).str.strip().str.casefold()
 
 
+def _norm_codes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Codes and normalised names (case and surrounding spaces ignored), normalising each
+    distinct value once."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    names = _norm(pd.Series(np.asarray(uniques, dtype=object), dtype=object)).tolist()
+    return np.asarray(codes, dtype=np.int64), names
+
+
 def match_lines(mapped: pd.DataFrame, plan: pd.DataFrame) -> np.ndarray:
     """Per mapped fact, the Plan row index (0-based) of its line, -1 when the Plan has none.
 
@@ -397,20 +405,14 @@ def match_lines(mapped: pd.DataFrame, plan: pd.DataFrame) -> np.ndarray:
         zip(_norm(plan["channel"]), _norm(plan["campaign"]), strict=True)
     ):
         keys.setdefault((ch, camp), i)
-    pairs = pd.DataFrame(
-        {"channel": _norm(mapped["channel"]), "campaign": _norm(mapped["campaign"])}
-    )
-    codes = pairs.groupby(["channel", "campaign"], sort=False).ngroup().to_numpy()
-    first = np.unique(codes, return_index=True)[1]
-    combos = pairs.iloc[first]
-    found = np.array(
-        [
-            keys.get((ch, camp), keys.get((ch, ""), -1)) if ch else -1
-            for ch, camp in zip(combos["channel"], combos["campaign"], strict=True)
-        ],
-        dtype=np.int64,
-    )
-    out = found[codes]
+    ch_codes, ch_names = _norm_codes(mapped["channel"])
+    camp_codes, camp_names = _norm_codes(mapped["campaign"])
+    combo, codes = np.unique(ch_codes * (len(camp_names) + 1) + camp_codes, return_inverse=True)
+    found = np.empty(combo.size, dtype=np.int64)
+    for j, c in enumerate(combo.tolist()):
+        ch, camp = ch_names[c // (len(camp_names) + 1)], camp_names[c % (len(camp_names) + 1)]
+        found[j] = keys.get((ch, camp), keys.get((ch, ""), -1)) if ch else -1
+    out = found[codes.reshape(-1)]
     out[mapped["rule"].to_numpy() == 0] = -1
     return out
 

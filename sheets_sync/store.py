@@ -408,17 +408,41 @@ class FactStore:
                 column = name[:-1]
                 where.append(f"{column} IN ({_marks(wanted)})" if wanted else "FALSE")
                 params.extend(wanted)
-        keys = ", ".join(_FACT_KEYS)
-        frame = self.con.execute(
+        # Text keys travel once per distinct combination (a small table) and come back as
+        # categoricals: turning a million DuckDB strings into Python objects is the slow part.
+        text = [c for c in _FACT_KEYS if c != "date"]
+        cols = ", ".join(text)
+        self.con.execute(
             f"""
-            SELECT {keys}, SUM(value) AS value
-            FROM source_facts WHERE {" AND ".join(where)}
-            GROUP BY ALL ORDER BY {keys}
+            CREATE OR REPLACE TEMP TABLE _picked AS
+            SELECT date, {cols}, SUM(value) AS value
+            FROM source_facts WHERE {" AND ".join(where)} GROUP BY ALL
             """,
             params,
+        )
+        combos = self.con.execute(
+            f"SELECT {cols}, row_number() OVER (ORDER BY {cols}) - 1 AS k "
+            f"FROM (SELECT DISTINCT {cols} FROM _picked) ORDER BY k"
         ).df()
-        frame["date"] = frame["date"].astype("datetime64[ns]")
-        frame["value"] = frame["value"].astype(np.float64)
+        main = self.con.execute(
+            f"""
+            SELECT p.date, c.k, p.value FROM _picked p
+            JOIN (SELECT {cols}, row_number() OVER (ORDER BY {cols}) - 1 AS k
+                  FROM (SELECT DISTINCT {cols} FROM _picked)) c USING ({cols})
+            ORDER BY p.date, c.k
+            """
+        ).fetchnumpy()
+        self.con.execute("DROP TABLE IF EXISTS _picked")
+        k = np.asarray(main["k"], dtype=np.int64)
+        frame = pd.DataFrame(
+            {"date": pd.to_datetime(np.asarray(main["date"])).astype("datetime64[ns]")}
+        )
+        for c in text:
+            uniq, codes = np.unique(
+                combos[c].astype(str).to_numpy(dtype=object), return_inverse=True
+            )
+            frame[c] = pd.Categorical.from_codes(codes[k], categories=pd.Index(uniq))
+        frame["value"] = np.asarray(main["value"], dtype=np.float64)
         return frame[list(FACT_COLUMNS)]
 
     def quarantine(self, sources: Sequence[str] | None = None) -> pd.DataFrame:

@@ -8,6 +8,7 @@ it, so a crash or kill mid-write leaves the original as it was.
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -27,9 +28,11 @@ class XlsxWorkbook:
             raise WorkbookError(f"workbook {self.path} does not exist")
         try:
             self._book = openpyxl.load_workbook(self.path)
-            self._cached = openpyxl.load_workbook(self.path, data_only=True)
         except Exception as exc:  # openpyxl raises many types for a broken file
             raise WorkbookError(f"cannot open {self.path} as an .xlsx workbook: {exc}") from exc
+        self._shown: Any = None
+        """The file's last calculated values (data only, read only), loaded when a formula
+        cell is first read: what a formula shows is only in the file's cache."""
         self._notify = notify or (lambda message: None)
         self.messages: list[str] = []
 
@@ -45,11 +48,13 @@ class XlsxWorkbook:
             raise WorkbookError(f"workbook {self.name} has no sheet `{sheet}`")
         return self._book[sheet]
 
-    def _value(self, sheet: str, row: int, col: int) -> Any:
-        value = self._sheet(sheet).cell(row=row, column=col).value
-        if isinstance(value, str) and value.startswith("="):
-            return self._cached[sheet].cell(row=row, column=col).value
-        return value
+    def _shown_rows(self, sheet: str, **bounds: Any) -> list[tuple[Any, ...]]:
+        """Rows of calculated values of `sheet` as last saved (empty for a sheet added since)."""
+        if self._shown is None:
+            self._shown = openpyxl.load_workbook(self.path, data_only=True, read_only=True)
+        if sheet not in self._shown.sheetnames:
+            return []
+        return list(self._shown[sheet].iter_rows(**bounds, values_only=True))
 
     def read_table(
         self,
@@ -78,13 +83,14 @@ class XlsxWorkbook:
             "max_row": ws.max_row,
             "min_col": first_col,
             "max_col": first_col + len(headers) - 1,
-            "values_only": True,
         }
-        cached = self._cached[sheet].iter_rows(**bounds)
-        for line in ws.iter_rows(**bounds):
-            shown = next(cached, None) or ()
+        raw = list(ws.iter_rows(**bounds, values_only=True))
+        formula = any(isinstance(v, str) and v.startswith("=") for line in raw for v in line)
+        shown = self._shown_rows(sheet, **bounds) if formula else []
+        for i, line in enumerate(raw):
+            calc = shown[i] if i < len(shown) else ()
             values = [
-                (shown[j] if j < len(shown) else None)
+                (calc[j] if j < len(calc) else None)
                 if isinstance(v, str) and v.startswith("=")
                 else v
                 for j, v in enumerate(line)
@@ -120,7 +126,6 @@ class XlsxWorkbook:
         ws = self._book.create_sheet(sheet)
         if hidden:
             ws.sheet_state = "hidden"
-        self._cached.create_sheet(sheet)
 
     def write_block(self, sheet: str, row: int, col: int, values: Sequence[Sequence[Any]]) -> None:
         """Write `values` into the in-memory workbook (reads see them; the file only changes on
@@ -138,8 +143,12 @@ class XlsxWorkbook:
             prefix=f".{self.path.stem}-", suffix=".xlsx", dir=self.path.parent
         )
         os.close(fd)
+        if self._shown is not None:
+            self._shown.close()  # releases the file (Windows cannot replace an open file)
+            self._shown = None
         try:
             self._book.save(tmp)
+            os.chmod(tmp, _mode_for(self.path))
             os.replace(tmp, self.path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -158,8 +167,20 @@ def save_atomic(book: openpyxl.Workbook, path: Path | str) -> Path:
     os.close(fd)
     try:
         book.save(tmp)
+        os.chmod(tmp, _mode_for(path))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _mode_for(path: Path) -> int:
+    """The permissions a saved file gets: the replaced file's (so whoever could open the workbook
+    still can), else the usual ones for a new file (``0o666`` less the umask) — not the
+    owner-only mode of a temporary file."""
+    if path.exists():
+        return stat.S_IMODE(path.stat().st_mode)
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask

@@ -1,0 +1,54 @@
+"""The .xlsx adapter: writes are seen by reads at once, the file changes only on save, and a
+saved workbook keeps its permissions."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import openpyxl
+
+from sheets_sync.xlsx_workbook import XlsxWorkbook, save_atomic
+
+
+def _book(path: Path) -> Path:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "Plan"
+    ws.append(["line", "spend p", "double"])
+    ws.append(["a", 10, "=B2*2"])
+    ws.append(["b", 20, "=B3*2"])
+    return save_atomic(wb, path)
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_reads_see_writes_and_the_file_changes_only_on_save(tmp_path: Path) -> None:
+    path = _book(tmp_path / "plan.xlsx")
+    before = path.read_bytes()
+    wb = XlsxWorkbook(path)
+    wb.write_block("Plan", 2, 2, [[15], [25]])
+    table = wb.read_table("Plan")
+    assert table.values("spend p") == [15, 25]
+    assert table.values("double") == [None, None]  # never calculated: the file caches nothing
+    assert path.read_bytes() == before
+    wb.save()
+    assert XlsxWorkbook(path).read_table("Plan").values("spend p") == [15, 25]
+
+
+def test_new_files_get_the_usual_mode_and_saves_keep_the_files(tmp_path: Path) -> None:
+    umask = os.umask(0o022)
+    try:
+        path = _book(tmp_path / "plan.xlsx")
+        assert _mode(path) == 0o644  # not the 0o600 of a temporary file
+        path.chmod(0o640)
+        wb = XlsxWorkbook(path)
+        wb.write_block("Plan", 2, 2, [[1]])
+        wb.save()
+        assert _mode(path) == 0o640
+    finally:
+        os.umask(umask)
