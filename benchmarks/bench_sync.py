@@ -157,6 +157,7 @@ def our_path(path: Path, lines: int, folder: Path) -> tuple[dict[str, float], pd
         sums = facts.pivot_table(
             index=["channel", "campaign"], columns="metric", values="value", aggfunc="sum"
         )
+        sums.columns = sums.columns.astype(str)  # the store's keys come back categorical
         return sums[["spend", "traffic"]]
 
     seconds["map + aggregate"], sums = timed(aggregate)
