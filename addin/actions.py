@@ -281,12 +281,35 @@ def default_next_path(path: Path, month: dt.date, new: dt.date) -> Path:
     return path.with_name(f"{path.stem}-{new_tag}{path.suffix}")
 
 
+def mapping_records(wb: WorkbookTarget) -> list[dict[str, str]]:
+    """The workbook's Mapping rules as records keyed by `layout.MAPPING_HEADERS`, in order,
+    for the next month's Mapping sheet; [] when the workbook has no Mapping sheet. A bad rule
+    raises the Mapping sheet's error naming its cell (New Month does not drop rules quietly).
+    The rules are read as Sync Facts reads them (`addin.sync_action.read_rules`): blank rows
+    are skipped, texts stripped, the data source, field and match lower-cased."""
+    if L.MAPPING not in wb.sheet_names():
+        return []
+    from addin.sync_action import read_rules  # late: sync_action imports this module
+
+    return [
+        {
+            "data source": rule.source,
+            "field": rule.field,
+            "match": rule.match,
+            "pattern": rule.pattern,
+            "channel": rule.channel,
+            "campaign": rule.campaign,
+        }
+        for rule in read_rules(wb)
+    ]
+
+
 def new_month(wb: WorkbookTarget, out: Path, overwrite: bool = False) -> NewMonthResult:
     """Write next month's planning workbook to `out`; the current workbook is not changed.
 
-    Same lines, stages and settings; planned counts from bottom-up with the carried-over
-    budget and the ratios chosen by `plan_next_line`. This month's plan and fact per line are
-    kept as values on the new workbook's History sheet.
+    Same lines, stages, settings and Mapping rules; planned counts from bottom-up with the
+    carried-over budget and the ratios chosen by `plan_next_line`. This month's plan and fact
+    per line are kept as values on the new workbook's History sheet.
     """
     settings = read_settings(wb)
     funnel = read_funnel(wb)
@@ -304,6 +327,7 @@ def new_month(wb: WorkbookTarget, out: Path, overwrite: bool = False) -> NewMont
         basis_rows.append({"channel": row["channel"], "campaign": row["campaign"], **basis})
     # Optimize Split's history and inputs roll over to the new month.
     split_history, split_inputs = carry_over(wb)
+    mapping = mapping_records(wb)
     history_cols = list(L.KEYS) + [
         L.abs_header(m, k) for m in funnel.metrics for k in ("p", "f") if L.abs_header(m, k) in plan
     ]
@@ -320,6 +344,7 @@ def new_month(wb: WorkbookTarget, out: Path, overwrite: bool = False) -> NewMont
         history=plan[history_cols],
         daily_history=split_history,
         split_inputs=split_inputs,
+        mapping=mapping,
         history_title=f"{settings.month:%B %Y}: plan and fact per line (from {wb.name})",
     )
     save_atomic(build_plan_workbook(spec), out)

@@ -299,8 +299,7 @@ def _frame_hash(result: ReadResult, src: SourceConfig) -> str:
 def read_input(
     src: SourceConfig, path: Path | None, start: dt.date | None = None, end: dt.date | None = None
 ) -> SourceRead | None:
-    """Read one input with its reader; None for a source kind with no reader yet (Google
-    Sheets: it arrives with the Google Sheets issue)."""
+    """Read one input with its reader; None for a source kind with no reader."""
     options = src.options()
     if src.kind == "ad":
         from sheets_sync.ad_export import read_ad_export
@@ -330,6 +329,11 @@ def read_input(
         return SourceRead(
             src.name, src.kind, f"sql: {redact(src.url)}", result, _frame_hash(result, src)
         )
+    if src.kind == "gsheet":
+        from sheets_sync.gsheet_source import read_gsheet
+
+        result = read_gsheet(src.spreadsheet, src.tab, options, src.credentials_file())
+        return SourceRead(src.name, src.kind, result.info.path, result, _frame_hash(result, src))
     return None
 
 
@@ -352,8 +356,7 @@ def read_sources(
         read = read_input(src, path, start, end)
         if read is None:
             warnings.setdefault(src.name, []).append(
-                f"`{src.kind}` sources are not read yet (they arrive with the Google Sheets "
-                "issue): skipped"
+                f"`{src.kind}` sources have no reader: skipped"
             )
             continue
         reads.append(read)

@@ -41,6 +41,7 @@ from sheets_sync.textfile import (
     ColumnMap,
     Floats,
     Grid,
+    SheetRows,
     SourceOptions,
     concat_quarantine,
     date_window,
@@ -173,8 +174,9 @@ def resolve_map(options: SourceOptions) -> ColumnMap | None:
     return None
 
 
-def read_ad_export(path: Path | str, options: SourceOptions) -> ReadResult:
-    """Read one ad-platform export (CSV/TSV or XLSX) into daily facts; see the module notes."""
+def read_ad_export(path: Path | str | SheetRows, options: SourceOptions) -> ReadResult:
+    """Read one ad-platform export (CSV/TSV or XLSX, or a sheet's `SheetRows`) into daily
+    facts; see the module notes."""
     forced = resolve_map(options)
 
     def is_header(cells: list[str]) -> bool:

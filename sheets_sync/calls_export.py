@@ -31,6 +31,7 @@ from sheets_sync.textfile import (
     Bools,
     ColumnMap,
     Floats,
+    SheetRows,
     SourceOptions,
     concat_quarantine,
     date_window,
@@ -86,9 +87,10 @@ def looks_like_calls(headers: list[str], cmap: ColumnMap = CALLS_MAP) -> bool:
 
 
 def read_calls_export(
-    path: Path | str, options: SourceOptions, *, min_duration: float | None = None
+    path: Path | str | SheetRows, options: SourceOptions, *, min_duration: float | None = None
 ) -> ReadResult:
-    """Read one call-tracking export into daily ``calls_all`` / ``calls`` facts."""
+    """Read one call-tracking export (a file or a sheet's `SheetRows`) into daily
+    ``calls_all`` / ``calls`` facts."""
     cmap = options.column_map or CALLS_MAP
     grid = read_grid(path, lambda cells: looks_like_calls(cells, cmap), what="calls export")
     columns = field_columns(grid, cmap)

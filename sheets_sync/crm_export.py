@@ -39,6 +39,7 @@ from sheets_sync.textfile import (
     Bools,
     ColumnMap,
     Floats,
+    SheetRows,
     SourceOptions,
     concat_quarantine,
     date_window,
@@ -125,10 +126,18 @@ def looks_like_crm(headers: list[str], cmap: ColumnMap = CRM_MAP) -> bool:
     )
 
 
-def read_crm_export(path: Path | str, options: SourceOptions) -> ReadResult:
-    """Read one CRM export into leads / pp / negotiations / purchases / revenue facts."""
+def read_crm_export(path: Path | str | SheetRows, options: SourceOptions) -> ReadResult:
+    """Read one CRM export (a file or a sheet's `SheetRows`) into leads / pp / negotiations /
+    purchases / revenue facts."""
     cmap = options.column_map or CRM_MAP
-    grid = read_grid(path, lambda cells: looks_like_crm(cells, cmap), what="CRM export")
+
+    def numeric(headers: list[str]) -> list[str]:
+        found = cmap.resolve(headers)
+        return [found["amount"]] if "amount" in found else []
+
+    grid = read_grid(
+        path, lambda cells: looks_like_crm(cells, cmap), what="CRM export", numeric=numeric
+    )
     columns = field_columns(grid, cmap)
     frame = grid.frame
     n = len(frame)

@@ -22,7 +22,7 @@ from sheets_sync.crm_export import looks_like_crm, read_crm_export
 from sheets_sync.rows import METRICS, ReadResult
 from sheets_sync.textfile import SourceOptions, head_rows
 
-__all__ = ["KINDS", "detect_kind", "inspect", "render"]
+__all__ = ["KINDS", "detect_kind", "inspect", "kind_of_rows", "render"]
 
 KINDS: tuple[str, ...] = ("ad", "calls", "crm")
 QUARANTINE_SHOWN = 20
@@ -30,7 +30,14 @@ QUARANTINE_SHOWN = 20
 
 def detect_kind(path: Path | str, options: SourceOptions | None = None) -> str:
     """``"crm"``, ``"calls"`` or ``"ad"`` from the file's header; `InputError` when none fits."""
-    rows = head_rows(path)
+    return kind_of_rows(head_rows(path), options, str(path))
+
+
+def kind_of_rows(
+    rows: list[list[str]], options: SourceOptions | None = None, where: str = "input"
+) -> str:
+    """``"crm"``, ``"calls"`` or ``"ad"`` from the first header-like row among ``rows`` (cell
+    texts); `InputError` naming ``where`` when none fits."""
     forced = resolve_map(options) if options is not None else None
     for cells in rows:
         if len(cells) < 2:
@@ -44,7 +51,7 @@ def detect_kind(path: Path | str, options: SourceOptions | None = None) -> str:
     widest = max(rows, key=lambda r: sum(1 for c in r if c), default=[])
     seen = ", ".join(repr(c) for c in widest if c) or "nothing"
     raise InputError(
-        f"{path}: not a recognised ad-platform, call-tracking or CRM export; saw {seen}"
+        f"{where}: not a recognised ad-platform, call-tracking or CRM export; saw {seen}"
     )
 
 

@@ -33,6 +33,13 @@ kind = "sql"
 url = "postgresql://analytics@db:5432/marketing"   # or duckdb:///path/file.duckdb
 query = "SELECT date, utm_source, utm_medium, utm_campaign, metric, value FROM daily_facts"
 
+[[sources]]
+name = "offline_leads"
+kind = "gsheet"                  # a tab of a Google Sheet holding ad, calls or CRM rows
+spreadsheet = "1AbC..."          # the spreadsheet id (from its URL)
+tab = "Leads"
+credentials = "service_account.json"   # optional: the service account's key file
+
 [[mapping]]                      # the rules a new workbook's Mapping sheet starts with
 data_source = ""                 # blank: any source
 field = "utm_campaign"           # utm_source | utm_medium | utm_campaign
@@ -80,6 +87,7 @@ _SOURCE_KEYS = (
     "url",
     "spreadsheet",
     "tab",
+    "credentials",
     "platform",
     "rate",
     "vat",
@@ -103,6 +111,9 @@ class SourceConfig:
     url: str = ""
     spreadsheet: str = ""
     tab: str = ""
+    credentials: Path | None = None
+    """A `gsheet` source's service account key file (resolved against the config's folder);
+    None: the environment's (see `sheets_sync.gsheet_source`)."""
     platform: str | None = None
     rate: float = 1.0
     vat: float = 0.0
@@ -132,6 +143,15 @@ class SourceConfig:
                 )
             found.update(dict.fromkeys(matches))
         return list(found)
+
+    def credentials_file(self) -> Path | None:
+        """The `credentials` key file; a missing one is an error naming the key."""
+        if self.credentials is not None and not self.credentials.is_file():
+            raise InputError(
+                f"{self.origin}: `{self.key}.credentials` of source `{self.name}`: the file "
+                f"does not exist: {self.credentials}"
+            )
+        return self.credentials
 
     def options(self) -> Any:
         """The readers' `SourceOptions` for this source (with its column map, if configured)."""
@@ -289,9 +309,14 @@ def _source(check: _Checker, raw: Mapping[str, Any], key: str, base: Path) -> So
             raise check.error(
                 f"{key}.url", "must start with duckdb:/// or postgresql://", raw.get("url")
             )
+    credentials: Path | None = None
     if kind == "gsheet":
         spreadsheet = check.text(raw, "spreadsheet", key, required=True)
         tab = check.text(raw, "tab", key, required=True)
+        key_file = check.text(raw, "credentials", key, default="")
+        credentials = _resolve(base, key_file) if key_file else None
+    elif "credentials" in raw:
+        raise check.error(f"{key}.credentials", "is only for a `gsheet` source", None)
     platform = check.text(raw, "platform", key, default="") or None
     rate = check.number(raw, "rate", key, default=1.0, low=0.0, strict_low=True)
     vat = check.number(raw, "vat", key, default=0.0, low=0.0)
@@ -330,6 +355,7 @@ def _source(check: _Checker, raw: Mapping[str, Any], key: str, base: Path) -> So
         url=url,
         spreadsheet=spreadsheet,
         tab=tab,
+        credentials=credentials,
         platform=platform,
         rate=rate,
         vat=vat,

@@ -7,7 +7,8 @@ Every source reader (ad platforms, call tracking, CRM) starts here:
     delimiter (``;``, ``,``, tab), finds the header row below any report title / date-range
     lines, reads the table with pandas' C parser as strings, keeps each row's 1-based file line
     (sheet row for XLSX), and splits off totals rows ("Итого", "Всего", "Total: Account" …) and
-    trailing note lines;
+    trailing note lines; given a `SheetRows` (a Google Sheet tab's cell values, already read)
+    it builds the same `Grid` through `grid_from_rows`;
 `parse_numbers`, `parse_dates`, `parse_durations`, `parse_flags`
     vectorised cell parsers: decimal comma or point, spaces / NBSP / narrow-NBSP / apostrophe
     thousands, currency signs and words (₽ $ € руб. RUB …), ``"--"`` and ``""`` as blank,
@@ -52,10 +53,13 @@ __all__ = [
     "ColumnMap",
     "DateParse",
     "Grid",
+    "SheetRows",
     "SourceOptions",
+    "cell_texts",
     "concat_quarantine",
     "date_window",
     "field_columns",
+    "grid_from_rows",
     "head_rows",
     "long_facts",
     "normalise_header",
@@ -252,9 +256,14 @@ class SourceOptions:
 
 @dataclass
 class Grid:
-    """A file's table as strings: one column per header, each row's 1-based file line."""
+    """A file's table as strings: one column per header, each row's 1-based file line.
 
-    path: Path
+    Number columns may instead hold float64 (blank = NaN): a CSV's number columns that pandas'
+    C parser read whole, and a sheet's number columns (`grid_from_rows`), where cells the sheet
+    holds as numbers stay numbers (floats among the texts when the column mixes both)."""
+
+    path: Path | str
+    """The file, or for a sheet read through an API its label (``gsheet:<id>!<tab>``)."""
     headers: list[str]
     """The header cells as written (trimmed); `frame` columns are these, made unique."""
     frame: pd.DataFrame
@@ -288,16 +297,32 @@ class Grid:
 
 
 HeaderTest = Callable[[list[str]], bool]
+NumericTest = Callable[[list[str]], Iterable[str]]
+
+
+@dataclass(frozen=True)
+class SheetRows:
+    """A table already read as cell values, row by row from the sheet's row 1: what the Google
+    Sheets API returns for a tab with ``valueRenderOption=UNFORMATTED_VALUE`` and
+    ``dateTimeRenderOption=FORMATTED_STRING`` (numbers as int/float, text as str, dates as
+    their formatted text, booleans as bool, empty cells ``""`` or missing at a row's end).
+    Readers take it in place of a file path (`read_grid` hands it to `grid_from_rows`)."""
+
+    rows: Sequence[Sequence[Any]]
+    where: str
+    """What messages and the quarantine call the input, e.g. ``gsheet:<id>!<tab>``."""
+    sheet: str = ""
 
 
 def read_grid(
-    path: Path | str,
+    path: Path | str | SheetRows,
     is_header: HeaderTest,
     *,
     what: str = "export",
-    numeric: Callable[[list[str]], Iterable[str]] | None = None,
+    numeric: NumericTest | None = None,
 ) -> Grid:
-    """Read ``path`` (CSV/TSV/TXT or XLSX by suffix) into a `Grid`.
+    """Read ``path`` (CSV/TSV/TXT or XLSX by suffix) into a `Grid`; a `SheetRows` goes to
+    `grid_from_rows` (same header search, totals rows and line numbers: sheet rows).
 
     ``is_header`` tells the header row from report lines above it. ``numeric(headers)`` names
     the headers of number columns: in a CSV those are handed to pandas' C number parser
@@ -308,6 +333,10 @@ def read_grid(
     recognised header (the message names the file and the cells of the row that looked most
     like one).
     """
+    if isinstance(path, SheetRows):
+        return grid_from_rows(
+            path.rows, is_header, where=path.where, what=what, numeric=numeric, sheet=path.sheet
+        )
     path = Path(path)
     if not path.exists():
         raise InputError(f"{what} file not found: {path}")
@@ -396,7 +425,7 @@ def _find_header(
     return None
 
 
-def _unrecognised(path: Path, rows: list[list[str]], what: str) -> InputError:
+def _unrecognised(path: Path | str, rows: list[list[str]], what: str) -> InputError:
     widest = max(rows, key=lambda r: sum(1 for c in r if c), default=[])
     seen = ", ".join(repr(c) for c in widest if c) or "nothing"
     return InputError(f"{path}: no recognised {what} header in the first lines; saw {seen}")
@@ -595,6 +624,108 @@ def _read_xlsx(path: Path, is_header: HeaderTest, what: str) -> Grid:
     return _tidy(grid)
 
 
+def grid_from_rows(
+    rows: Sequence[Sequence[Any]],
+    is_header: HeaderTest,
+    *,
+    where: str,
+    what: str = "export",
+    numeric: NumericTest | None = None,
+    sheet: str = "",
+) -> Grid:
+    """The `Grid` of a table already read as cell values (`SheetRows`): ``rows[0]`` is sheet
+    row 1, so a row's line is its sheet row.
+
+    The header is searched like an XLSX sheet's (texts of the first `HEAD_LINES` rows); blank
+    rows, totals rows and trailing notes go as in a file. In the columns ``numeric(headers)``
+    names, a cell the sheet holds as a number stays a number: the column is float64 (blank or
+    ``--`` cells NaN) when every cell is a number, else it keeps the numbers as floats among
+    the texts, and `parse_numbers` takes them as they are (no decimal-comma rule is applied
+    to a number, only to a number written as text). Every other cell becomes text (2026.0 ->
+    ``"2026"``, True -> ``"TRUE"``). ``decimal`` is ``","`` under a Cyrillic header, as for
+    XLSX.
+    """
+    label = where or "sheet"
+    body_rows = [list(r) if r is not None else [] for r in rows]
+    while body_rows and all(_blank_cell(v) for v in body_rows[-1]):
+        body_rows.pop()
+    if not body_rows:
+        raise InputError(f"{label}: the {what} sheet is empty")
+    head = [[_sheet_text(v) for v in r] for r in body_rows[:HEAD_LINES]]
+    found = _find_header({"": head}, is_header)
+    if found is None:
+        raise _unrecognised(label, head, what)
+    index = found[1]
+    headers = head[index]
+    while headers and not headers[-1]:
+        headers = headers[:-1]
+    names = _unique_names(headers)
+    width = len(names)
+    body = body_rows[index + 1 :]
+    extra = max((len(r) for r in body), default=width) - width
+    names += [f"extra {i + 1}" for i in range(max(extra, 0))]
+    wanted = set(numeric(headers)) if numeric is not None else set()
+    number_names = {name for name, header in zip(names, headers, strict=False) if header in wanted}
+    columns: dict[str, Any] = {}
+    for j, name in enumerate(names):
+        cells = [r[j] if j < len(r) else "" for r in body]
+        if name in number_names:
+            columns[name] = _number_cells(cells)
+        else:
+            columns[name] = pd.Series([_sheet_text(v) for v in cells], dtype=object)
+    frame = pd.DataFrame(columns, columns=names)
+    if not len(body):
+        frame = pd.DataFrame({c: pd.Series(dtype=object) for c in names})
+    grid = Grid(
+        path=label,
+        headers=headers,
+        frame=frame,
+        lines=index + 2 + np.arange(len(frame), dtype=np.int64),
+        encoding="",
+        delimiter="",
+        header_line=index + 1,
+        sheet=sheet,
+    )
+    cyrillic = any(re.search("[а-яё]", h, re.IGNORECASE) for h in headers)
+    grid.decimal = "," if cyrillic else "."
+    return _tidy(grid)
+
+
+def _blank_cell(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(
+        value, bool | np.bool_
+    )
+
+
+def cell_texts(row: Sequence[Any]) -> list[str]:
+    """A row of sheet cell values as the texts a file would hold (see `grid_from_rows`)."""
+    return [_sheet_text(v) for v in row]
+
+
+def _sheet_text(value: Any) -> str:
+    """A sheet cell as the text a file would hold (booleans as the sheet shows them)."""
+    if isinstance(value, bool | np.bool_):
+        return "TRUE" if value else "FALSE"
+    return _cell_text(value)
+
+
+def _number_cells(cells: list[Any]) -> pd.Series:
+    """A number column of a sheet: float64 when every cell is a number or blank, else object
+    with the numbers as floats and the rest as text (blank ``""``)."""
+    texts = [
+        v
+        for v in cells
+        if not _is_number(v) and not _blank_cell(v) and str(v).strip() not in BLANK_MARKERS
+    ]
+    if not texts:
+        return pd.Series([float(v) if _is_number(v) else np.nan for v in cells], dtype=np.float64)
+    return pd.Series([float(v) if _is_number(v) else _sheet_text(v) for v in cells], dtype=object)
+
+
 _TOTALS = re.compile(r"(?:итого|всего|итог|grand\s+total|totals?)\b", re.IGNORECASE)
 _SEP = "\x1e"
 """Joins a column's cells into one string so C-level string methods and regexes run once."""
@@ -633,9 +764,9 @@ def _tidy(grid: Grid) -> Grid:
     second = _objects(frame[data_columns[1]]) if len(data_columns) > 1 else None
     totals = np.zeros(len(frame), dtype=bool)
     for i in _edge_rows(len(frame)):
-        label = first[i].strip()
+        label = str(first[i]).strip()
         if not label and second is not None:
-            label = second[i].strip()
+            label = str(second[i]).strip()
         totals[i] = _TOTALS.match(label) is not None
     notes = np.zeros(len(frame), dtype=bool)
     wide = np.flatnonzero((filled > 1) & ~totals)
@@ -701,18 +832,17 @@ def parse_numbers(
     raw = np.asarray(raw, dtype=object)
     kind = pd.api.types.infer_dtype(raw, skipna=True) if len(raw) else "string"
     if kind != "string" and kind != "empty":
-        # numbers and strings mixed (the C parser typed some chunks of the column): numbers
-        # directly, the strings through the text path
-        out = np.array(
-            pd.to_numeric(pd.Series(raw, dtype=object), errors="coerce").to_numpy(
-                dtype=np.float64, na_value=np.nan
-            ),
-            dtype=np.float64,
+        # numbers and strings mixed (the C parser typed some chunks of the column, or a sheet
+        # holds some cells as numbers): numbers as they are, every string through the text
+        # path (so a text "1.234" follows the column's separators, never Python's float())
+        is_text = np.fromiter((isinstance(v, str) for v in raw), dtype=bool, count=len(raw))
+        texts = np.flatnonzero(is_text)
+        out = np.full(len(raw), np.nan, dtype=np.float64)
+        others = np.flatnonzero(~is_text)
+        out[others] = pd.to_numeric(pd.Series(raw[others], dtype=object), errors="coerce").to_numpy(
+            dtype=np.float64, na_value=np.nan
         )
-        texts = np.flatnonzero(np.array([isinstance(v, str) for v in raw[np.isnan(out)]]))
-        texts = np.flatnonzero(np.isnan(out))[texts]
-        blank = np.isnan(out)
-        blank[texts] = False
+        blank = np.isnan(out) & ~is_text
         bad = np.isinf(out)
         out[bad] = np.nan
         if len(texts):
@@ -1159,7 +1289,10 @@ def quarantine_cells(
     index = np.flatnonzero(mask)
     if not len(index):
         return empty_quarantine()
-    raw = _objects(grid.frame[column].to_numpy(dtype=object)[index]) if column in grid.frame else ""
+    raw: Any = ""
+    if column in grid.frame:
+        cells = grid.frame[column].to_numpy(dtype=object)[index]
+        raw = np.array([v if isinstance(v, str) else _cell_text(v) for v in cells], dtype=object)
     return pd.DataFrame(
         {
             "source": source,

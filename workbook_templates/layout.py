@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from planning.funnel import Funnel
+from sheets_sync.rows import METRICS
 
 PLAN = "Plan"
 EXECUTIVE = "Executive"
@@ -266,19 +267,7 @@ UNMAPPED_KEYS = (
     "from",
     "to",
 )
-UNMAPPED_METRICS = (
-    "spend",
-    "impressions",
-    "traffic",
-    "platform_leads",
-    "leads",
-    "calls",
-    "calls_all",
-    "pp",
-    "negotiations",
-    "purchases",
-    "revenue",
-)
+UNMAPPED_METRICS = METRICS
 UNMAPPED_HEADERS = (*UNMAPPED_KEYS, *UNMAPPED_METRICS)
 
 #: Data Quality sheet (owned by Sync Facts): stacked sections, column A never blank inside

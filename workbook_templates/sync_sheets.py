@@ -30,6 +30,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from sheets_sync.quality import RECONCILIATION_COLUMNS
 from workbook_templates import layout as L
 
 if TYPE_CHECKING:
@@ -220,23 +221,7 @@ def quality_block(report: QualityReport, workbook: str = "") -> list[list[Any]]:
             "month (or after as-of) + quarantined + duplicates + restated by a later file"
         ]
     )
-    rows.append(
-        [
-            "source",
-            "metric",
-            "total",
-            "filled",
-            "unplanned",
-            "unmapped",
-            "outside",
-            "quarantined",
-            "duplicates",
-            "restated",
-            "difference",
-            "ok",
-            "earlier loads",
-        ]
-    )
+    rows.append([*RECONCILIATION_COLUMNS[:-1], "earlier loads"])
     for rec in report.reconciliation.to_dict("records"):
         rows.append(
             [

@@ -268,3 +268,44 @@ def test_plan_next_line_without_usable_ratios_is_left_blank() -> None:
     counts, basis = plan_next_line(row, DEFAULT_FUNNEL)
     assert counts == {}
     assert set(basis.values()) == {"none"}
+
+
+def test_new_month_carries_the_mapping_rules_over(tmp_path: Path) -> None:
+    daily = _daily()
+    rules = [
+        {"data source": "yandex_direct", "field": "utm_campaign", "match": "contains",
+         "pattern": "search_brand", "channel": "Search", "campaign": "Brand"},
+        {"data source": "", "field": "utm_source", "match": "regex",
+         "pattern": "^(fb|facebook)$", "channel": "Meta", "campaign": ""},
+    ]  # fmt: skip
+    spec = PlanWorkbookSpec(month=MONTH, lines=_lines(daily), daily=daily, mapping=rules)
+    book = save_atomic(build_plan_workbook(spec), tmp_path / "plan-2026-11.xlsx")
+    # a marketer's edit: a third rule typed below a blank row, with stray spaces
+    sheet = openpyxl.load_workbook(book)
+    ws = sheet[L.MAPPING]
+    for col, value in enumerate(
+        ["vk_ads", "utm_campaign", "exact", " vk_new ", "VK", "New line"], start=1
+    ):
+        ws.cell(row=5, column=col, value=value)
+    sheet.save(book)
+    out = tmp_path / "plan-2026-12.xlsx"
+    new_month(XlsxWorkbook(book), out)
+    carried = openpyxl.load_workbook(out)[L.MAPPING]
+    assert [c.value for c in carried[1][: len(L.MAPPING_HEADERS)]] == list(L.MAPPING_HEADERS)
+    rows = [[c.value for c in carried[r][: len(L.MAPPING_HEADERS)]] for r in range(2, 6)]
+    assert rows == [
+        ["yandex_direct", "utm_campaign", "contains", "search_brand", "Search", "Brand"],
+        [None, "utm_source", "regex", "^(fb|facebook)$", "Meta", None],
+        ["vk_ads", "utm_campaign", "exact", "vk_new", "VK", "New line"],
+        [None] * len(L.MAPPING_HEADERS),
+    ]
+
+
+def test_new_month_without_a_mapping_sheet_starts_with_no_rules(book: Path, tmp_path: Path) -> None:
+    sheet = openpyxl.load_workbook(book)
+    del sheet[L.MAPPING]
+    sheet.save(book)
+    out = tmp_path / "plan-2026-12.xlsx"
+    new_month(XlsxWorkbook(book), out)
+    carried = openpyxl.load_workbook(out)[L.MAPPING]
+    assert carried["A2"].value is None and carried["D2"].value is None
