@@ -534,8 +534,6 @@ def sync(
         w = r.window()
         if w is not None:
             windows.setdefault(r.source, []).append(w)
-    lo = min([month, *(w[0] for ws in windows.values() for w in ws)])
-    hi = max([month_end, *(w[1] for ws in windows.values() for w in ws)])
     basis_of = {
         name: (
             next((r.basis for r in reads if r.source == name), None)
@@ -547,7 +545,10 @@ def sync(
     for b in ("event", "cohort"):
         names = [n for n, nb in basis_of.items() if nb == b]
         if names:
-            frames.append(store.source_facts(start=lo, end=hi, basis=b, sources=names))
+            # the month day by day; the rest of this sync's windows only summed (reconciliation)
+            frames.append(store.source_facts(start=month, end=month_end, basis=b, sources=names))
+            outside = {k: windows[k] for k in names if k in windows}
+            frames.append(store.source_facts_outside(month, month_end, outside, basis=b))
     facts = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     from sheets_sync.mapping import map_facts
 

@@ -21,7 +21,7 @@ logged in ``load_log`` (file, rows, window, quarantined rows, duplicates, newest
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -443,6 +443,46 @@ class FactStore:
             )
             frame[c] = pd.Categorical.from_codes(codes[k], categories=pd.Index(uniq))
         frame["value"] = np.asarray(main["value"], dtype=np.float64)
+        return frame[list(FACT_COLUMNS)]
+
+    def source_facts_outside(
+        self,
+        start: dt.date,
+        end: dt.date,
+        windows: Mapping[str, Sequence[tuple[dt.date, dt.date]]],
+        basis: str = "event",
+    ) -> pd.DataFrame:
+        """Each source's facts inside its `windows` but outside `start`..`end`, summed per key on
+        each side (before `start`, after `end`), dated on the first day before or the last day
+        after: what a reconciliation needs of the days a plan month does not show, without a
+        row per day (`FACT_COLUMNS`, plain text keys)."""
+        first, last = _as_date("start", start), _as_date("end", end)
+        if basis not in BASES:
+            raise InputError(f"`basis` must be one of {', '.join(BASES)}, got {basis!r}")
+        spans: list[str] = []
+        params: list[Any] = [first, basis, first, last]
+        for source, ws in windows.items():
+            if not ws:
+                continue
+            spans.append(f"(source = ? AND ({' OR '.join(['date BETWEEN ? AND ?'] * len(ws))}))")
+            params.append(str(source))
+            for lo, hi in ws:
+                params.extend([_as_date("window", lo), _as_date("window", hi)])
+        if not spans:
+            return self.source_facts(start=first, end=first, sources=[])
+        text = ", ".join(c for c in _FACT_KEYS if c != "date")
+        frame = self.con.execute(
+            f"""
+            SELECT CASE WHEN before THEN MIN(date) ELSE MAX(date) END AS date, {text},
+                   SUM(value) AS value
+            FROM (SELECT *, date < ? AS before FROM source_facts
+                  WHERE basis = ? AND (date < ? OR date > ?) AND ({" OR ".join(spans)}))
+            GROUP BY before, {text} ORDER BY 1, {text}
+            """,
+            params,
+        ).df()
+        frame["date"] = pd.to_datetime(frame["date"]).astype("datetime64[ns]")
+        frame["value"] = frame["value"].astype(np.float64)
         return frame[list(FACT_COLUMNS)]
 
     def quarantine(self, sources: Sequence[str] | None = None) -> pd.DataFrame:

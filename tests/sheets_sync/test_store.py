@@ -692,3 +692,18 @@ def test_any_sequence_of_exports_leaves_each_window_to_its_last_export(
         for d, c, v in zip(facts["date"], facts["utm_campaign"], facts["value"], strict=True)
     }
     assert got == expected
+
+
+def test_facts_outside_a_span_come_summed_per_key_and_side(tmp_path: Path) -> None:
+    """Days 1-10 loaded (leads 2, spend 1000 a day); the span 4-6 and the window 2-9 leave days
+    2-3 before (4 leads, dated day 2) and 7-9 after (6 leads, dated day 9); days 1 and 10 lie
+    outside the window and are left out."""
+    with FactStore(tmp_path / "f.duckdb") as store:
+        store.load(read_result(range(1, 11), leads=2), "h1")
+        out = store.source_facts_outside(day(4), day(6), {"ads": [(day(2), day(9))]})
+        leads = out[out["metric"] == "platform_leads"]
+        assert [d.date() for d in leads["date"]] == [day(2), day(9)]
+        assert list(leads["value"]) == [4.0, 6.0]
+        assert list(out.loc[out["metric"] == "spend", "value"]) == [2000.0, 3000.0]
+        assert store.source_facts_outside(day(4), day(6), {"other": [(day(1), day(9))]}).empty
+        assert store.source_facts_outside(day(4), day(6), {}).empty
