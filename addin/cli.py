@@ -770,8 +770,8 @@ def inspect_cmd(
 ) -> None:
     """Show how FILE would be read before anyone syncs it: platform, encoding, delimiter,
     date format, rows read, rows quarantined (with line numbers) and totals per metric."""
+    from sheets_sync.column_map import SourceOptions
     from sheets_sync.inspect_file import inspect, render
-    from sheets_sync.textfile import SourceOptions
 
     options = SourceOptions(
         source=file.stem, rate=rate, vat=vat, vat_included=vat_included, platform=platform
@@ -788,6 +788,37 @@ def inspect_cmd(
         )
         return
     click.echo(render(result))
+
+
+@main.command("functions")
+@click.option("--json", "as_json", is_flag=True, help="Print the functions as JSON.")
+def functions_cmd(as_json: bool) -> None:
+    """List every spreadsheet function with its arguments and help (what Excel's function
+    wizard shows for it)."""
+    from addin.registry import FUNCTIONS
+
+    if as_json:
+        echo_json([f.describe() for f in FUNCTIONS.values()])
+        return
+    for f in FUNCTIONS.values():
+        click.echo(f"{f.signature}  -> {f.result}")
+        click.echo(f"  {f.help}")
+        for a in f.args:
+            extra = ", optional" if a.optional else ""
+            if a.default is not None:
+                extra += f", default {a.default}"
+            click.echo(f"    {a.name} ({a.kind}{extra}): {a.help}")
+        click.echo("")
+
+
+def _register_excel_commands() -> None:
+    """`funnelplan addin build|install` (the Excel ribbon add-in and the UDF module)."""
+    from addin.excel.commands import addin_group
+
+    main.add_command(addin_group)
+
+
+_register_excel_commands()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -37,9 +37,9 @@ import numpy as np
 import pandas as pd
 
 from sheets_sync.ad_export import read_ad_export
+from sheets_sync.column_map import SourceOptions
 from sheets_sync.mapping import map_facts, rules_from_records
 from sheets_sync.store import FactStore
-from sheets_sync.textfile import SourceOptions
 
 MONTH = dt.date(2026, 11, 1)
 AS_OF = dt.date(2026, 11, 17)

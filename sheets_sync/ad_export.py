@@ -35,25 +35,19 @@ import numpy.typing as npt
 import pandas as pd
 
 from planning.errors import InputError
-from sheets_sync.rows import ReadResult
-from sheets_sync.textfile import (
-    Bools,
-    ColumnMap,
-    Floats,
-    Grid,
-    SheetRows,
-    SourceOptions,
+from sheets_sync.cell_values import parse_dates, parse_numbers
+from sheets_sync.column_map import ColumnMap, SourceOptions
+from sheets_sync.fact_frames import (
     concat_quarantine,
     date_window,
     field_columns,
     long_facts,
-    parse_dates,
-    parse_numbers,
     quarantine_cells,
-    read_grid,
     stripped_codes,
     sums,
 )
+from sheets_sync.rows import ReadResult
+from sheets_sync.textfile import Bools, Floats, Grid, SheetRows, read_grid
 
 __all__ = [
     "AD_METRICS",

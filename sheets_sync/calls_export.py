@@ -26,26 +26,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sheets_sync.rows import ReadResult
-from sheets_sync.textfile import (
-    Bools,
-    ColumnMap,
-    Floats,
-    SheetRows,
-    SourceOptions,
+from sheets_sync.cell_values import parse_dates, parse_durations, parse_flags
+from sheets_sync.column_map import ColumnMap, SourceOptions
+from sheets_sync.fact_frames import (
     concat_quarantine,
     date_window,
     field_columns,
     long_facts,
-    parse_dates,
-    parse_durations,
-    parse_flags,
     quarantine_cells,
-    read_grid,
     stripped_codes,
     sums,
     text_column,
 )
+from sheets_sync.rows import ReadResult
+from sheets_sync.textfile import Bools, Floats, SheetRows, read_grid
 
 __all__ = ["CALLS_MAP", "looks_like_calls", "read_calls_export"]
 

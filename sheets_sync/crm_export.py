@@ -34,25 +34,20 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from sheets_sync.rows import ReadResult, empty_facts
-from sheets_sync.textfile import (
-    Bools,
-    ColumnMap,
-    Floats,
-    SheetRows,
-    SourceOptions,
+from sheets_sync.cell_values import parse_dates, parse_numbers
+from sheets_sync.column_map import ColumnMap, SourceOptions
+from sheets_sync.fact_frames import (
     concat_quarantine,
     date_window,
     field_columns,
     long_facts,
-    parse_dates,
-    parse_numbers,
     quarantine_cells,
-    read_grid,
     stripped_codes,
     sums,
     text_column,
 )
+from sheets_sync.rows import ReadResult, empty_facts
+from sheets_sync.textfile import Bools, Floats, SheetRows, read_grid
 
 __all__ = ["CRM_MAP", "STAGES", "looks_like_crm", "read_crm_export"]
 

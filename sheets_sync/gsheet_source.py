@@ -40,8 +40,9 @@ from pathlib import Path
 from typing import Any
 
 from planning.errors import InputError
+from sheets_sync.column_map import SourceOptions
 from sheets_sync.rows import ReadResult
-from sheets_sync.textfile import HEAD_LINES, SheetRows, SourceOptions, cell_texts
+from sheets_sync.textfile import HEAD_LINES, SheetRows, cell_texts
 
 __all__ = ["READONLY_SCOPES", "VALUE_PARAMS", "read_gsheet", "read_gsheet_rows", "where_label"]
 

@@ -18,9 +18,10 @@ from rich.table import Table
 from planning.errors import InputError
 from sheets_sync.ad_export import detect_platform, read_ad_export, resolve_map
 from sheets_sync.calls_export import looks_like_calls, read_calls_export
+from sheets_sync.column_map import SourceOptions
 from sheets_sync.crm_export import looks_like_crm, read_crm_export
 from sheets_sync.rows import METRICS, ReadResult
-from sheets_sync.textfile import SourceOptions, head_rows
+from sheets_sync.textfile import head_rows
 
 __all__ = ["KINDS", "detect_kind", "inspect", "kind_of_rows", "render"]
 

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from planning.errors import InputError
+from sheets_sync.column_map import SourceOptions
 from sheets_sync.rows import (
     BASES,
     FACT_COLUMNS,
@@ -44,7 +45,6 @@ from sheets_sync.rows import (
     FileInfo,
     ReadResult,
 )
-from sheets_sync.textfile import SourceOptions
 
 __all__ = ["QUERY_COLUMNS", "SqlError", "read_sql", "redact"]
 

@@ -155,7 +155,7 @@ class SourceConfig:
 
     def options(self) -> Any:
         """The readers' `SourceOptions` for this source (with its column map, if configured)."""
-        from sheets_sync.textfile import ColumnMap, SourceOptions
+        from sheets_sync.column_map import ColumnMap, SourceOptions
 
         column_map = None
         if self.columns is not None:

@@ -11,9 +11,9 @@ import pytest
 
 from planning.errors import InputError
 from sheets_sync.ad_export import BUILTIN_MAPS, detect_platform, read_ad_export
+from sheets_sync.column_map import ColumnMap, SourceOptions
 from sheets_sync.inspect_file import detect_kind, inspect, render
 from sheets_sync.rows import FACT_COLUMNS, QUARANTINE_COLUMNS
-from sheets_sync.textfile import ColumnMap, SourceOptions
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "exports"
 

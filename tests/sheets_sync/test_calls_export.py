@@ -10,7 +10,7 @@ import pytest
 
 from planning.errors import InputError
 from sheets_sync.calls_export import read_calls_export
-from sheets_sync.textfile import SourceOptions
+from sheets_sync.column_map import SourceOptions
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "exports"
 

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from planning.errors import InputError
+from sheets_sync.column_map import SourceOptions
 from sheets_sync.crm_export import read_crm_export
-from sheets_sync.textfile import SourceOptions
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "exports"
 

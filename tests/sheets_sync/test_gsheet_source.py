@@ -20,9 +20,10 @@ import pytest
 
 from addin.sync_action import read_input
 from planning.errors import InputError
+from sheets_sync.column_map import SourceOptions
 from sheets_sync.gsheet_source import read_gsheet, read_gsheet_rows, where_label
 from sheets_sync.sync_config import parse_config
-from sheets_sync.textfile import SheetRows, SourceOptions, grid_from_rows, read_grid
+from sheets_sync.textfile import SheetRows, grid_from_rows, read_grid
 
 WHERE = where_label("1AbCdEf", "Stats")
 

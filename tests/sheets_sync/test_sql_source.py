@@ -15,10 +15,10 @@ from conftest import require
 from pg import PrivateCluster, pg_bin_dir
 
 from planning.errors import InputError
+from sheets_sync.column_map import SourceOptions
 from sheets_sync.rows import FACT_COLUMNS, QUARANTINE_COLUMNS
 from sheets_sync.sql_source import SqlError, read_sql, redact
 from sheets_sync.store import FactStore
-from sheets_sync.textfile import SourceOptions
 
 NOV = dt.date(2026, 11, 1)
 QUERY = """

@@ -12,15 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from planning.errors import InputError
-from sheets_sync.textfile import (
-    ColumnMap,
-    SourceOptions,
-    parse_dates,
-    parse_durations,
-    parse_flags,
-    parse_numbers,
-    read_grid,
-)
+from sheets_sync.cell_values import parse_dates, parse_durations, parse_flags, parse_numbers
+from sheets_sync.column_map import ColumnMap, SourceOptions
+from sheets_sync.textfile import read_grid
 
 NBSP = "\u00a0"
 

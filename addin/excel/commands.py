@@ -1,0 +1,197 @@
+"""``funnelplan addin build`` and ``funnelplan addin install`` (the click group `addin_group`).
+
+``build --out DIR`` writes ``FunnelPlan.xlam`` (build/excel/build_xlam.py; the sources are
+committed as text in build/excel/, so this needs a source checkout or a frozen build that
+bundles that folder).
+
+``install`` writes the three things Excel needs:
+
+1. ``FunnelPlan.xlam`` - on Windows into the user's XLSTART folder
+   (``%APPDATA%\\Microsoft\\Excel\\XLSTART``), so Excel opens it at start-up and shows the
+   "Funnel Plan" tab;
+2. ``funnelplan_udfs.py``, the UDF module generated from the registry - on Windows into
+   ``%LOCALAPPDATA%\\funnelplan\\excel``;
+3. the xlwings settings - on Windows merged into the user's xlwings config
+   (``%USERPROFILE%\\.xlwings\\xlwings.conf``): ``INTERPRETER_WIN`` (this Python, which has
+   funnelplan installed), ``UDF MODULES`` (adds ``funnelplan_udfs``) and ``PYTHONPATH`` (adds the
+   UDF module's folder); other settings are kept.
+
+With ``--dir DIR`` (required where Excel for Windows is not, e.g. Linux) the three files go into
+DIR instead (``xlwings.conf`` beside the others) and the command prints where they belong on
+Windows. The ribbon's buttons and the formulas also need xlwings' own add-in (``xlwings addin
+install``); the formulas are declared in a workbook by the xlwings tab's "Import Functions".
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import click
+
+from addin.excel.udfs import UDF_MODULE, write_udf_module
+
+CONFIG_NAME = "xlwings.conf"
+LIST_KEYS = ("UDF MODULES", "PYTHONPATH")
+"""Config keys holding ``;``-separated lists: ours is added, other entries are kept."""
+
+
+def _source_dirs() -> list[Path]:
+    here = Path(__file__).resolve()
+    dirs = [here.parents[2] / "build" / "excel"]  # a source checkout
+    frozen = getattr(sys, "_MEIPASS", None)  # a pyinstaller build bundling build/excel
+    if frozen:
+        dirs.append(Path(frozen) / "build" / "excel")
+    return dirs
+
+
+def load_builder() -> ModuleType:
+    """build/excel/build_xlam.py as a module (it is a script beside its sources, not a package)."""
+    for folder in _source_dirs():
+        script = folder / "build_xlam.py"
+        if script.is_file():
+            spec = importlib.util.spec_from_file_location("funnelplan_build_xlam", script)
+            if spec is None or spec.loader is None:  # pragma: no cover - a .py file always loads
+                break
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            return module
+    raise click.ClickException(
+        "the add-in sources (build/excel/) are not part of this installation; "
+        "run `funnelplan addin build` from a source checkout of funnelplan"
+    )
+
+
+def build_addin(out: Path) -> Path:
+    builder = load_builder()
+    try:
+        path: Path = builder.build_xlam(out)
+    except builder.BuildError as exc:
+        raise click.ClickException(str(exc)) from exc
+    return path
+
+
+def merge_config(text: str, settings: dict[str, str]) -> str:
+    """An xlwings config (lines ``"KEY","value"``) with `settings` applied: list keys get the
+    value added if missing, other keys are replaced; unrelated lines are kept."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    current: dict[str, str] = {}
+    order: list[str] = []
+    for line in lines:
+        key, _, value = line.partition(",")
+        key = key.strip().strip('"')
+        current[key] = value.strip().strip('"')
+        order.append(key)
+    for key, value in settings.items():
+        if key in LIST_KEYS and current.get(key):
+            items = [v for v in current[key].split(";") if v]
+            if value not in items:
+                items.append(value)
+            current[key] = ";".join(items)
+        else:
+            current[key] = value
+        if key not in order:
+            order.append(key)
+    return "".join(f'"{key}","{current[key]}"\n' for key in dict.fromkeys(order))
+
+
+def windows_locations() -> dict[str, Path]:
+    """Where Windows Excel and xlwings look for the add-in, the UDF module and the config."""
+    appdata = Path(os.environ.get("APPDATA", Path.home() / "AppData" / "Roaming"))
+    local = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
+    profile = Path(os.environ.get("USERPROFILE", Path.home()))
+    return {
+        "xlam": appdata / "Microsoft" / "Excel" / "XLSTART",
+        "udfs": local / "funnelplan" / "excel",
+        "config": profile / ".xlwings",
+    }
+
+
+WINDOWS_UDF_DIR = r"%LOCALAPPDATA%\funnelplan\excel"
+"""The UDF module's folder as the config names it when written off Windows (xlwings expands
+environment variables in its config values)."""
+
+
+def default_interpreter() -> str:
+    """This Python on Windows; elsewhere ``python`` (the Windows machine's, on its PATH)."""
+    return sys.executable if sys.platform == "win32" else "python"
+
+
+def install_addin(folder: Path | None, interpreter: str | None = None) -> dict[str, Path]:
+    """Write the .xlam, the UDF module and the xlwings config; return their paths."""
+    on_windows = sys.platform == "win32"
+    if folder is None and not on_windows:
+        raise click.UsageError(
+            "Excel add-ins install on Windows; elsewhere give --dir DIR to write the files "
+            "into a folder and copy them to the Windows machine."
+        )
+    if folder is None:
+        places = windows_locations()
+    else:
+        places = {"xlam": folder, "udfs": folder, "config": folder}
+    xlam = build_addin(places["xlam"])
+    udfs = write_udf_module(places["udfs"])
+    config = places["config"] / CONFIG_NAME
+    config.parent.mkdir(parents=True, exist_ok=True)
+    old = config.read_text(encoding="utf-8") if config.exists() else ""
+    settings = {
+        "INTERPRETER_WIN": interpreter or default_interpreter(),
+        "UDF MODULES": UDF_MODULE,
+        "PYTHONPATH": str(udfs.parent) if on_windows else WINDOWS_UDF_DIR,
+    }
+    tmp = config.with_name(f".{config.name}.tmp")
+    tmp.write_text(merge_config(old, settings), encoding="utf-8")
+    tmp.replace(config)
+    return {"xlam": xlam, "udfs": udfs, "config": config}
+
+
+@click.group("addin")
+def addin_group() -> None:
+    """The Excel add-in: the "Funnel Plan" ribbon (.xlam) and the formulas (xlwings UDFs)."""
+
+
+@addin_group.command("build")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder to write FunnelPlan.xlam to.",
+)
+def build_command(out: Path) -> None:
+    """Build FunnelPlan.xlam (ribbon XML + VBA callback, assembled without Excel)."""
+    click.echo(str(build_addin(out)))
+
+
+@addin_group.command("install")
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Write the files into this folder instead of Excel's locations (required off Windows).",
+)
+@click.option(
+    "--interpreter",
+    default=None,
+    help="The Python (with funnelplan installed) that Excel runs, INTERPRETER_WIN "
+    "[default: this Python on Windows, else `python`].",
+)
+def install_command(folder: Path | None, interpreter: str | None) -> None:
+    """Install the ribbon add-in, the formulas module and the xlwings settings."""
+    written = install_addin(folder, interpreter)
+    click.echo(f"Add-in:        {written['xlam']}")
+    click.echo(f"Formulas:      {written['udfs']}")
+    click.echo(f"xlwings config: {written['config']}")
+    if folder is not None:
+        click.echo("On Windows these belong in:")
+        click.echo(r"  FunnelPlan.xlam     -> %APPDATA%\Microsoft\Excel\XLSTART")
+        click.echo(f"  {UDF_MODULE}.py -> {WINDOWS_UDF_DIR}")
+        click.echo(rf"  {CONFIG_NAME}       -> %USERPROFILE%\.xlwings (merge with an existing one)")
+    click.echo(
+        "Excel also needs the xlwings add-in (`xlwings addin install`); then, in a workbook, "
+        "xlwings tab > Import Functions declares the formulas."
+    )
