@@ -812,10 +812,12 @@ def functions_cmd(as_json: bool) -> None:
 
 
 def _register_excel_commands() -> None:
-    """`funnelplan addin build|install` (the Excel ribbon add-in and the UDF module)."""
-    from addin.excel.commands import addin_group
+    """`funnelplan addin build|install` (the Excel ribbon add-in and the UDF module) and
+    `funnelplan run-action` (a ribbon button, started by xlwings' RunFrozenPython)."""
+    from addin.excel.commands import addin_group, run_action_cmd
 
     main.add_command(addin_group)
+    main.add_command(run_action_cmd)
 
 
 _register_excel_commands()

@@ -20,12 +20,24 @@ With ``--dir DIR`` (required where Excel for Windows is not, e.g. Linux) the thr
 DIR instead (``xlwings.conf`` beside the others) and the command prints where they belong on
 Windows. The ribbon's buttons and the formulas also need xlwings' own add-in (``xlwings addin
 install``); the formulas are declared in a workbook by the xlwings tab's "Import Functions".
+
+In the standalone (PyInstaller) build, ``sys.executable`` is ``funnelplan.exe``, not a Python
+interpreter, so ``install`` writes no xlwings settings and no formulas module (unless
+``--interpreter`` names a real Python): it writes ``FunnelPlan.xlam`` and copies the
+``xlwings.xlam`` shipped in the folder beside it; the buttons then run the frozen program through
+xlwings' ``RunFrozenPython`` and ``funnelplan run-action`` (docs/standalone.md).
+
+``run-action ACTION_ID`` (the top-level click command `run_action_cmd`) is what the ribbon's
+callback starts through ``RunFrozenPython``: it runs one button through
+`addin.excel.dispatcher.run` and ignores the arguments xlwings appends (``--wb=...
+--from_xl=1 --app=... --hwnd=...``; xlwings' ``Book.caller()`` reads them from ``sys.argv``).
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -120,8 +132,34 @@ def default_interpreter() -> str:
     return sys.executable if sys.platform == "win32" else "python"
 
 
+def is_frozen() -> bool:
+    """Whether this is the standalone (PyInstaller) build, where ``sys.executable`` is
+    ``funnelplan.exe`` rather than a Python interpreter."""
+    return bool(getattr(sys, "frozen", False))
+
+
+def shipped_xlwings_xlam() -> Path | None:
+    """xlwings' own add-in (``xlwings/addin/xlwings.xlam``): in the frozen build's folder
+    (``_internal``, which the spec ships it in), else in the installed xlwings package."""
+    candidates: list[Path] = []
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle:
+        candidates.append(Path(bundle) / "xlwings" / "addin" / "xlwings.xlam")
+    try:
+        spec = importlib.util.find_spec("xlwings")
+    except (ImportError, ValueError):  # pragma: no cover - a broken xlwings installation
+        spec = None
+    if spec is not None and spec.origin:
+        candidates.append(Path(spec.origin).parent / "addin" / "xlwings.xlam")
+    return next((path for path in candidates if path.is_file()), None)
+
+
 def install_addin(folder: Path | None, interpreter: str | None = None) -> dict[str, Path]:
-    """Write the .xlam, the UDF module and the xlwings config; return their paths."""
+    """Write the .xlam, the UDF module and the xlwings config; return their paths.
+
+    In the frozen build without `interpreter` (there is no Python to name as
+    ``INTERPRETER_WIN``) write the add-ins only: ``FunnelPlan.xlam`` and a copy of the shipped
+    ``xlwings.xlam`` (key ``xlwings_xlam``, when found)."""
     on_windows = sys.platform == "win32"
     if folder is None and not on_windows:
         raise click.UsageError(
@@ -133,6 +171,15 @@ def install_addin(folder: Path | None, interpreter: str | None = None) -> dict[s
     else:
         places = {"xlam": folder, "udfs": folder, "config": folder}
     xlam = build_addin(places["xlam"])
+    if is_frozen() and interpreter is None:
+        written = {"xlam": xlam}
+        shipped = shipped_xlwings_xlam()
+        if shipped is not None:
+            target = places["xlam"] / shipped.name
+            if shipped.resolve() != target.resolve():
+                shutil.copyfile(shipped, target)
+            written["xlwings_xlam"] = target
+        return written
     udfs = write_udf_module(places["udfs"])
     config = places["config"] / CONFIG_NAME
     config.parent.mkdir(parents=True, exist_ok=True)
@@ -181,8 +228,12 @@ def build_command(out: Path) -> None:
     "[default: this Python on Windows, else `python`].",
 )
 def install_command(folder: Path | None, interpreter: str | None) -> None:
-    """Install the ribbon add-in, the formulas module and the xlwings settings."""
+    """Install the ribbon add-in, the formulas module and the xlwings settings (in the
+    standalone build: the ribbon add-in and xlwings' add-in only)."""
     written = install_addin(folder, interpreter)
+    if "config" not in written:  # the frozen build: add-ins only
+        _report_frozen_install(written, folder)
+        return
     click.echo(f"Add-in:        {written['xlam']}")
     click.echo(f"Formulas:      {written['udfs']}")
     click.echo(f"xlwings config: {written['config']}")
@@ -195,3 +246,48 @@ def install_command(folder: Path | None, interpreter: str | None) -> None:
         "Excel also needs the xlwings add-in (`xlwings addin install`); then, in a workbook, "
         "xlwings tab > Import Functions declares the formulas."
     )
+
+
+def _report_frozen_install(written: dict[str, Path], folder: Path | None) -> None:
+    click.echo(f"Add-in:         {written['xlam']}")
+    if "xlwings_xlam" in written:
+        click.echo(f"xlwings add-in: {written['xlwings_xlam']}")
+    else:
+        click.echo("xlwings add-in: not found in this build; copy xlwings.xlam into XLSTART.")
+    if folder is not None:
+        click.echo(r"On Windows these belong in %APPDATA%\Microsoft\Excel\XLSTART.")
+    expected = windows_locations()["udfs"].parent / "funnelplan.exe"
+    if sys.platform == "win32" and Path(sys.executable).resolve() != expected.resolve():
+        click.echo(
+            f"Warning: this program is {sys.executable}, but the ribbon looks for {expected}; "
+            "unpack the whole folder there."
+        )
+    click.echo(
+        "This is the standalone build: the ribbon's buttons run funnelplan.exe (at "
+        r"%LOCALAPPDATA%\funnelplan\funnelplan.exe). No xlwings settings were written: the "
+        "formulas (=RUNRATE(...) and the others) need a real Python with funnelplan installed "
+        "(`funnelplan addin install` from it, or --interpreter PATH here) or the web function "
+        "server."
+    )
+
+
+@click.command(
+    "run-action",
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+)
+@click.argument("action_id")
+@click.argument("extra", nargs=-1, type=click.UNPROCESSED)
+def run_action_cmd(action_id: str, extra: tuple[str, ...]) -> None:
+    """Run one ribbon button on the calling Excel workbook (started by xlwings'
+    RunFrozenPython from the ribbon; EXTRA, the arguments xlwings appends, is ignored)."""
+    from addin.registry import ACTIONS
+
+    if action_id not in ACTIONS:
+        error = click.ClickException(
+            f"unknown action {action_id!r}; the actions are: {', '.join(ACTIONS)}"
+        )
+        error.exit_code = 2
+        raise error
+    from addin.excel import dispatcher
+
+    dispatcher.run(action_id)  # shows its own message box; a failed action is not a crash

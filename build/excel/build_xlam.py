@@ -161,7 +161,11 @@ def vba_project_bin(bas_text: str, seed: int = 0) -> bytes:
         bas_text.encode("cp1252")
     except UnicodeEncodeError as exc:
         raise BuildError(f"the VBA module must be cp1252 text: {exc}") from exc
+    from ms_ovba_compression.ms_ovba import MsOvba
+
     state = random.getstate()
+    buggy = MsOvba.__dict__["copytoken_help"]
+    MsOvba.copytoken_help = staticmethod(_copytoken_help)  # type: ignore[method-assign]
     # ms-ovba writes its intermediate files into the working directory: work in a temp one.
     with tempfile.TemporaryDirectory(prefix="funnelplan-vba-") as tmp, contextlib.chdir(tmp):
         random.seed(seed)  # the CMG/DPB/GC obfuscation bytes: reproducible builds
@@ -202,6 +206,21 @@ def vba_project_bin(bas_text: str, seed: int = 0) -> bytes:
             return Path("vbaProject.bin").read_bytes()
         finally:
             random.setstate(state)
+            MsOvba.copytoken_help = buggy  # type: ignore[method-assign]
+
+
+def _copytoken_help(difference: int) -> dict[str, int]:
+    """MS-OVBA 2.4.1.3.19.1 CopyToken Help, as the spec has it. ms-ovba-compression 1.0.1
+    computes ``MaximumLength = 0xFFFF << bitCount + 3`` instead of ``(0xFFFF >> bitCount) + 3``,
+    so a repeated run longer than a copy token can hold corrupts the compressed module."""
+    bit_count = max((difference - 1).bit_length(), 4)
+    length_mask = 0xFFFF >> bit_count
+    return {
+        "lengthMask": length_mask,
+        "offsetMask": ~length_mask & 0xFFFF,
+        "bitCount": bit_count,
+        "maxLength": length_mask + 3,
+    }
 
 
 def xlam_bytes(custom_ui: str, bas_text: str) -> bytes:

@@ -20,7 +20,8 @@ import pytest
 from click.testing import CliRunner
 from conftest import require
 
-from addin.excel.commands import addin_group, load_builder, merge_config
+from addin.cli import main
+from addin.excel.commands import addin_group, load_builder, merge_config, run_action_cmd
 from addin.excel.udfs import UDF_MODULE, module_source
 from addin.registry import ACTIONS, FUNCTIONS
 
@@ -184,6 +185,28 @@ def test_vba_read_back_equals_the_committed_module(vba_modules: dict[str, str]) 
     assert "RunPython" in code and "addin.excel.dispatcher" in code and "control.Id" in code
 
 
+def test_vba_callback_has_the_frozen_and_the_python_route(vba_modules: dict[str, str]) -> None:
+    """One Sub (the only onAction target) chooses: funnelplan.exe in %LOCALAPPDATA%\\funnelplan
+    through RunFrozenPython (executable and arguments as its two parameters), else RunPython."""
+    code = vba_modules["FunnelPlan"]
+    assert list(_subs(code)) == ["FunnelPlan_OnAction"]
+    assert 'Environ("LOCALAPPDATA") & "\\funnelplan\\funnelplan.exe"' in code
+    sub = code[code.index("Sub FunnelPlan_OnAction") : code.index("End Sub")]
+    frozen = re.search(
+        r'^ *If (\w+) <> "" Then\n'
+        r' *Application\.Run "xlwings\.xlam!RunFrozenPython", \1, "run-action " & control\.Id\n'
+        r" *Else\n"
+        r' *Application\.Run "xlwings\.xlam!RunPython", _\n'
+        r""" *"import addin\.excel\.dispatcher as d; d\.run\('" & control\.Id & "'\)"\n"""
+        r" *End If$",
+        sub,
+        re.MULTILINE,
+    )
+    assert frozen, sub
+    assert re.search(rf"^ *{frozen.group(1)} = FrozenExe\(\)$", sub, re.MULTILINE)
+    assert re.search(r"^Private Function FrozenExe\(\) As String$", code, re.MULTILINE)
+
+
 def test_vba_project_matches_the_workbook(
     parts: dict[str, bytes], vba_modules: dict[str, str]
 ) -> None:
@@ -302,6 +325,75 @@ def test_addin_install_into_a_folder(tmp_path: Path) -> None:
     assert "XLSTART" in result.output
 
 
+def test_addin_install_in_the_frozen_build_writes_the_add_ins_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`sys.frozen` (PyInstaller's flag) is patched: the real frozen binary is checked by
+    scripts/build-frozen.sh, not here."""
+    require("ms-ovba", _have("ms_ovba"), "pip install ms-ovba")
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    result = CliRunner().invoke(addin_group, ["install", "--dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "FunnelPlan.xlam").is_file()
+    # no INTERPRETER_WIN = sys.executable (funnelplan.exe is no Python), no formulas module
+    assert not (tmp_path / "xlwings.conf").exists()
+    assert not (tmp_path / f"{UDF_MODULE}.py").exists()
+    assert "formulas" in result.output and "real Python" in result.output
+    assert "function server" in result.output and "funnelplan.exe" in result.output
+    if _have("xlwings"):  # the shipped xlwings.xlam is copied beside it
+        assert (tmp_path / "xlwings.xlam").is_file()
+        assert "xlwings add-in:" in result.output
+
+
+def test_addin_install_in_the_frozen_build_with_an_interpreter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`sys.frozen` patched, as above: a Python named with --interpreter gets the full install."""
+    require("ms-ovba", _have("ms_ovba"), "pip install ms-ovba")
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    result = CliRunner().invoke(
+        addin_group, ["install", "--dir", str(tmp_path), "--interpreter", r"C:\Py\python.exe"]
+    )
+    assert result.exit_code == 0, result.output
+    config = (tmp_path / "xlwings.conf").read_text(encoding="utf-8").splitlines()
+    assert '"INTERPRETER_WIN","C:\\Py\\python.exe"' in config
+
+
+def test_run_action_unknown_id_exits_2_naming_the_actions() -> None:
+    result = CliRunner().invoke(main, ["run-action", "no_such_button", "--wb=Plan.xlsx"])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "no_such_button" in lines[0]
+    for action_id in ACTIONS:
+        assert action_id in lines[0]
+
+
+def test_run_action_reaches_the_dispatcher_ignoring_xlwings_arguments(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`addin.excel.dispatcher.run` is replaced by a recorder: the real one needs a running
+    Excel (xlwings' Book.caller() over COM), which cannot run here. What it does with the
+    workbook is tested through `run_on` in test_dispatcher.py."""
+    import addin.excel.dispatcher as dispatcher
+
+    calls: list[str] = []
+    monkeypatch.setattr(dispatcher, "run", calls.append)
+    action_id = next(iter(ACTIONS))
+    # what xlwings' RunFrozenPython appends after "run-action <id>"
+    xlwings_args = [
+        "--wb=plan-2026-11.xlsx",
+        "--from_xl=1",
+        r"--app=C:\Program Files\Microsoft Office\root\Office16\EXCEL.EXE",
+        "--hwnd=132456",
+    ]
+    result = CliRunner().invoke(main, ["run-action", action_id, *xlwings_args])
+    assert result.exit_code == 0, result.output
+    assert calls == [action_id]
+    result = CliRunner().invoke(run_action_cmd, [action_id])  # no extra arguments
+    assert result.exit_code == 0, result.output
+    assert calls == [action_id, action_id]
+
+
 def test_install_without_dir_off_windows_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "platform", "linux")
     result = CliRunner().invoke(addin_group, ["install"])
@@ -313,3 +405,33 @@ def test_merge_config_is_idempotent() -> None:
     once = merge_config("", {"UDF MODULES": "funnelplan_udfs", "INTERPRETER_WIN": "python"})
     twice = merge_config(once, {"UDF MODULES": "funnelplan_udfs", "INTERPRETER_WIN": "python"})
     assert once == twice == '"UDF MODULES","funnelplan_udfs"\n"INTERPRETER_WIN","python"\n'
+
+
+def test_a_long_module_with_long_repeated_runs_reads_back_exactly() -> None:
+    """ms-ovba-compression 1.0.1 does not cap a copy token's length (MS-OVBA 2.4.1.3.19.1), so
+    a repeat longer than a token can hold used to corrupt the module past ~1 KB; the builder
+    uses the spec's CopyToken Help."""
+    require("ms-ovba", _have("ms_ovba"), "pip install ms-ovba")
+    require("oletools", _have("oletools"), "pip install oletools")
+    from oletools.olevba import VBA_Parser
+
+    comment = "' " + "=" * 90 + "\n"
+    bas = (
+        'Attribute VB_Name = "FunnelPlan"\n'
+        + comment * 40
+        + "Public Sub FunnelPlan_OnAction(control As IRibbonControl)\n"
+        + '    MsgBox "'
+        + "x" * 200
+        + '"\n'
+        + "End Sub\n"
+    )
+    data = load_builder().vba_project_bin(bas)
+    parser = VBA_Parser("vbaProject.bin", data=data)
+    try:
+        code = {
+            stream.split("/")[-1]: text.replace("\r\n", "\n")
+            for _, stream, _, text in parser.extract_all_macros()
+        }
+    finally:
+        parser.close()
+    assert code["FunnelPlan"] == bas
