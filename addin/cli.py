@@ -820,7 +820,16 @@ def _register_excel_commands() -> None:
     main.add_command(run_action_cmd)
 
 
+def _register_server_commands() -> None:
+    """`funnelplan serve` and `funnelplan keys create|list|revoke` (the function server)."""
+    from addin.server.commands import keys_group, serve_cmd
+
+    main.add_command(serve_cmd)
+    main.add_command(keys_group)
+
+
 _register_excel_commands()
+_register_server_commands()
 
 
 if __name__ == "__main__":  # pragma: no cover

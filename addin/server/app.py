@@ -1,0 +1,422 @@
+"""The FastAPI app: registry functions and button actions over signed HTTP.
+
+Endpoints (all but ``/health`` and ``/openapi.json`` need a signed request, see `signing`):
+
+- ``GET /health``: ``{"status": "ok"}``.
+- ``GET /functions``: every registry function (`SheetFunction.describe`) and action.
+- ``POST /functions/{name}``: ``{"args": [...], "by_row": false}``; each argument a cell value
+  (number, text, boolean, null) or a range as a 2-D array (rows of cells). Returns
+  ``{"values": rows, "message": reason}``: the result as rows of cells, spreadsheet error values
+  kept as strings (``"#DIV/0!"``). With ``"by_row": true`` the function is called once per row
+  of the ranges (a range of one row, or a single value, is used for every row) and the result
+  has one row per line: ``=RUNRATE(B2:AF10001, ...)`` in one request.
+- ``POST /actions/{id}``: a multipart upload (field ``workbook``, an .xlsx); the button runs on
+  a temporary copy and the changed workbook comes back (``X-Funnelplan-Message`` holds the
+  message, URL-encoded). A failure is a JSON error and no workbook.
+
+Errors are ``{"error": {"code": ..., "message": ...}}`` with the HTTP status. Bodies larger than
+`Settings.max_body_bytes` get 413 before they are read in full. The app keeps no state but the
+keys file and the replay cache beside it, so it runs as many workers.
+"""
+
+import json
+import logging
+import math
+import re
+import tempfile
+import time
+import urllib.parse
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, File, Request, Security, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse, Response
+from fastapi.security import APIKeyHeader
+from pydantic import BaseModel, Field, StrictBool, StrictFloat, StrictInt, StrictStr
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from addin.server.keys import KeyStore
+from addin.server.settings import Settings
+from addin.server.signing import (
+    KEY_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    AuthError,
+    ReplayCache,
+    Verifier,
+)
+
+log = logging.getLogger("funnelplan.server")
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MESSAGE_HEADER = "X-Funnelplan-Message"
+RAW_BODY = "funnelplan_raw_body"
+
+Cell = StrictBool | StrictInt | StrictFloat | StrictStr | None
+Range = list[list[Cell]]
+
+
+class FunctionCall(BaseModel):
+    """A call: the arguments in order (cells or ranges) and whether to call it per row."""
+
+    args: list[Cell | Range] = Field(
+        default_factory=list,
+        description="Each argument a cell value or a range (a 2-D array, rows of cells).",
+        max_length=32,
+    )
+    by_row: bool = Field(
+        False,
+        description=(
+            "Call the function once per row of the ranges (a one-row range or a single value "
+            "is used for every row); the result has one row per line."
+        ),
+    )
+
+
+class FunctionResult(BaseModel):
+    values: list[list[Any]] = Field(description="The result as rows of cells.")
+    message: str = Field("", description="Why a cell holds an error value, if one does.")
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    s: {"model": ErrorResponse} for s in (400, 401, 403, 404, 413, 422)
+}
+
+_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid_request",
+}
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def error_response(status: int, code: str, message: str, **headers: str) -> JSONResponse:
+    return JSONResponse(
+        {"error": {"code": code, "message": message}}, status_code=status, headers=headers or None
+    )
+
+
+class BodyLimit:
+    """413 for a body over `limit` bytes: by its Content-Length, or while it streams in."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = 0
+                if declared > self.limit:
+                    response = error_response(
+                        413, "too_large", f"the request body is larger than {self.limit:,} bytes"
+                    )
+                    await response(scope, receive, send)
+                    return
+        chunks: list[bytes] = []
+        seen = 0
+        while True:  # buffered (at most `limit` bytes): the signature covers the raw body
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            seen += len(chunk)
+            if seen > self.limit:
+                response = error_response(
+                    413, "too_large", f"the request body is larger than {self.limit:,} bytes"
+                )
+                await response(scope, receive, send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        scope.setdefault("state", {})[RAW_BODY] = body
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+# --------------------------------------------------------------------------- values out
+
+
+def _cell_out(value: Any) -> Any:
+    """A result cell as JSON: non-finite numbers are #NUM!, dates ISO text."""
+    if hasattr(value, "item") and not isinstance(value, str | bytes):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return "#NUM!"
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def _rows(value: Any, result: str) -> list[list[Any]]:
+    """A function's value as rows of cells (as `SheetFunction.call_cells`)."""
+    if result == "table" and isinstance(value, list):
+        return [[_cell_out(c) for c in (r if isinstance(r, list) else [r])] for r in value]
+    if isinstance(value, list):
+        return [[_cell_out(v)] for v in value]
+    return [[_cell_out(value)]]
+
+
+def _json(data: Any, started: float) -> Response:
+    """A JSON response with a ``Server-Timing`` header (the computation, in ms)."""
+    text = json.dumps(data, allow_nan=False, separators=(",", ":"), default=str)
+    ms = (time.perf_counter() - started) * 1000
+    headers = {"Server-Timing": f"compute;dur={ms:.1f}"}
+    return Response(text, media_type="application/json", headers=headers)
+
+
+def _per_row(args: list[Any]) -> tuple[int, list[Any]]:
+    """The number of lines of a by-row call and the arguments; 422 for mismatched ranges."""
+    sizes = {len(a) for a in args if isinstance(a, list) and len(a) != 1}
+    if len(sizes) > 1:
+        shown = ", ".join(
+            f"argument {i + 1} has {len(a)} rows" for i, a in enumerate(args) if isinstance(a, list)
+        )
+        raise ApiError(
+            422, "invalid_request", f"the ranges have different numbers of rows ({shown})"
+        )
+    n = sizes.pop() if sizes else 1
+    for i, a in enumerate(args):
+        if isinstance(a, list) and not a:
+            raise ApiError(422, "invalid_request", f"argument {i + 1} is an empty range")
+    return n, args
+
+
+def _safe_name(filename: str | None) -> str:
+    name = Path(filename or "").name
+    name = re.sub(r"[^A-Za-z0-9._ -]", "_", name).strip(" .")
+    if not name.lower().endswith(".xlsx"):
+        raise ApiError(400, "bad_workbook", "upload an .xlsx workbook (field `workbook`)")
+    return name if len(name) > 5 else "workbook.xlsx"
+
+
+# --------------------------------------------------------------------------- the app
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The server for `settings` (default: `Settings.from_env()`)."""
+    settings = settings or Settings.from_env()
+    store = KeyStore(settings.keys_dir)
+    verifier = Verifier(
+        store,
+        ReplayCache(Path(settings.keys_dir) / "replay.sqlite", settings.window_seconds),
+        settings.window_seconds,
+    )
+    app = FastAPI(
+        title="Funnel Plan function server",
+        version="1",
+        description=(
+            "Spreadsheet functions and button actions of Funnel Plan for Google Sheets and "
+            "Excel on the web. Every call except /health needs a signed request: headers "
+            f"{KEY_HEADER}, {TIMESTAMP_HEADER} (Unix seconds) and {SIGNATURE_HEADER} = "
+            "hex HMAC-SHA256(signing key, METHOD\\nPATH\\nTIMESTAMP\\nhex SHA-256(body))."
+        ),
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.keys = store
+
+    key_header = APIKeyHeader(name=KEY_HEADER, auto_error=False, scheme_name="key")
+    ts_header = APIKeyHeader(name=TIMESTAMP_HEADER, auto_error=False, scheme_name="timestamp")
+    sig_header = APIKeyHeader(name=SIGNATURE_HEADER, auto_error=False, scheme_name="signature")
+
+    async def signed(
+        request: Request,
+        _key: Annotated[str | None, Security(key_header)],
+        _ts: Annotated[str | None, Security(ts_header)],
+        _sig: Annotated[str | None, Security(sig_header)],
+    ) -> str:
+        body: bytes = getattr(request.state, RAW_BODY, b"")
+        path = request.url.path
+        if request.url.query:
+            path += "?" + request.url.query
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        try:
+            return verifier.verify(request.method, path, headers, body)
+        except AuthError as error:
+            log.info("refused %s %s: %s", request.method, request.url.path, error.code)
+            raise ApiError(error.status, error.code, error.message) from None
+
+    Signed = Annotated[str, Depends(signed)]
+
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return error_response(exc.status, exc.code, exc.message)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _CODES.get(exc.status_code, "error")
+        return error_response(exc.status_code, code, str(exc.detail), **(exc.headers or {}))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        parts = []
+        for e in errors[:5]:
+            where = ".".join(str(p) for p in e.get("loc", ()))
+            parts.append(f"{where}: {e.get('msg', 'invalid')}")
+        more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+        return error_response(422, "invalid_request", "; ".join(parts) + more)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return error_response(500, "internal", "unexpected server error; see the server log")
+
+    @app.get("/health", tags=["server"])
+    def health() -> dict[str, str]:
+        """Liveness: no authentication."""
+        return {"status": "ok"}
+
+    @app.get("/functions", tags=["functions"], responses=_ERRORS)
+    def list_functions(key: Signed) -> dict[str, Any]:
+        """Every spreadsheet function and button action of the registry."""
+        from addin.registry import ACTIONS, FUNCTIONS
+
+        return {
+            "functions": [
+                json.loads(json.dumps(f.describe(), default=str)) for f in FUNCTIONS.values()
+            ],
+            "actions": [{"id": a.id, "label": a.label, "help": a.help} for a in ACTIONS.values()],
+        }
+
+    @app.post(
+        "/functions/{name}",
+        tags=["functions"],
+        response_model=FunctionResult,
+        responses=_ERRORS,
+    )
+    def call_function(name: str, call: FunctionCall, key: Signed) -> Response:
+        """Call a function on cells and whole ranges; error values come back as strings."""
+        from addin.registry import FUNCTIONS
+
+        started = time.perf_counter()
+        fn = FUNCTIONS.get(name.upper())
+        if fn is None:
+            raise ApiError(404, "unknown_function", f"no function {name!r} (see GET /functions)")
+        if len(call.args) > len(fn.args):
+            raise ApiError(
+                422,
+                "invalid_request",
+                f"{fn.name} takes at most {len(fn.args)} arguments, got {len(call.args)}",
+            )
+        if not call.by_row:
+            value, message = fn.evaluate(*call.args)
+            return _json({"values": _rows(value, fn.result), "message": message}, started)
+        n, args = _per_row(list(call.args))
+        rows: list[list[Any]] = []
+        first = ""
+        for i in range(n):
+            row_args = [([a[i]] if len(a) > 1 else a) if isinstance(a, list) else a for a in args]
+            value, message = fn.evaluate(*row_args)
+            cells = _rows(value, fn.result)
+            rows.append([c for r in cells for c in r])
+            if message and not first:
+                first = f"row {i + 1}: {message}" if n > 1 else message
+        return _json({"values": rows, "message": first}, started)
+
+    @app.post(
+        "/actions/{action_id}",
+        tags=["actions"],
+        responses={**_ERRORS, 200: {"content": {XLSX: {}}, "description": "The changed workbook."}},
+        response_class=Response,
+    )
+    def run_action(
+        action_id: str,
+        key: Signed,
+        workbook: Annotated[UploadFile, File(description="The .xlsx workbook.")],
+    ) -> Response:
+        """Run a button on an uploaded workbook and return the changed workbook."""
+        from addin.registry import ACTIONS, ActionError, dispatch
+        from sheets_sync.workbook import WorkbookError
+        from sheets_sync.xlsx_workbook import XlsxWorkbook
+
+        if action_id not in ACTIONS:
+            known = ", ".join(ACTIONS)
+            raise ApiError(
+                404, "unknown_action", f"no action {action_id!r}; the actions are: {known}"
+            )
+        name = _safe_name(workbook.filename)
+        with tempfile.TemporaryDirectory(prefix="funnelplan-action-") as tmp:
+            folder = Path(tmp)
+            path = folder / name
+            with path.open("wb") as out:
+                while chunk := workbook.file.read(1 << 20):
+                    out.write(chunk)
+            before = set(folder.iterdir())
+            try:
+                wb = XlsxWorkbook(path)
+            except WorkbookError as error:
+                raise ApiError(
+                    400, "bad_workbook", str(error).replace(str(folder) + "/", "")
+                ) from None
+            try:
+                message = dispatch(action_id, wb)
+            except ActionError as error:
+                raise ApiError(
+                    422, "action_failed", str(error).replace(str(folder) + "/", "")
+                ) from None
+            created = [
+                p
+                for p in set(folder.iterdir()) - before
+                if p.suffix.lower() == ".xlsx" and not p.name.startswith(".")
+            ]
+            result = created[0] if len(created) == 1 else path
+            content = result.read_bytes()
+        headers = {
+            "Content-Disposition": f'attachment; filename="{result.name}"',
+            MESSAGE_HEADER: urllib.parse.quote(message),
+        }
+        return Response(content, media_type=XLSX, headers=headers)
+
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=list(settings.cors_origins),
+        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_headers=["Content-Type", KEY_HEADER, TIMESTAMP_HEADER, SIGNATURE_HEADER],
+        expose_headers=[MESSAGE_HEADER, "Content-Disposition"],
+        max_age=600,
+    )
+    return app

@@ -1,0 +1,112 @@
+"""`funnelplan serve` and `funnelplan keys create|list|revoke` (registered in `addin.cli`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from addin.server.settings import DEFAULT_KEYS_DIR
+
+_KEYS_DIR = click.option(
+    "--keys-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="FUNNELPLAN_KEYS_DIR",
+    default=DEFAULT_KEYS_DIR,
+    show_default=True,
+    help="Folder of the API keys file (keys.json) and the replay cache.",
+)
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8765, show_default=True, type=int, help="Port to listen on.")
+@click.option("--workers", default=1, show_default=True, type=int, help="Worker processes.")
+@_KEYS_DIR
+def serve_cmd(host: str, port: int, workers: int, keys_dir: Path) -> None:
+    """Run the function server (put HTTPS in front of it: a reverse proxy or a container
+    service). Every call needs a key from `funnelplan keys create`."""
+    import os
+
+    import uvicorn
+
+    from addin.server.keys import KeyStore
+
+    active = [k for k in KeyStore(keys_dir).list() if k.active]
+    if not active:
+        click.echo(
+            f"warning: no active API keys in {keys_dir}; create one with "
+            f"`funnelplan keys create NAME --keys-dir {keys_dir}`",
+            err=True,
+        )
+    os.environ["FUNNELPLAN_KEYS_DIR"] = str(keys_dir)  # read by the workers' app factory
+    uvicorn.run(
+        "addin.server.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        server_header=False,
+    )
+
+
+@click.group("keys")
+def keys_group() -> None:
+    """Create, list and revoke the server's API keys (one per workbook)."""
+
+
+@keys_group.command("create")
+@click.argument("name")
+@_KEYS_DIR
+def keys_create(name: str, keys_dir: Path) -> None:
+    """Create a key; its id and secret are printed once and never stored in clear."""
+    from addin.server.keys import KeyStore, KeyStoreError
+
+    try:
+        key = KeyStore(keys_dir).create(name)
+    except KeyStoreError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"key id:  {key.id}")
+    click.echo(f"secret:  {key.secret}")
+    click.echo(
+        "Store the secret in the client now (Script Properties / the add-in's settings): "
+        "it is not shown again.",
+        err=True,
+    )
+
+
+@keys_group.command("list")
+@_KEYS_DIR
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def keys_list(keys_dir: Path, as_json: bool) -> None:
+    """List the keys (ids, names, dates; never secrets)."""
+    from addin.server.keys import KeyStore, KeyStoreError
+
+    try:
+        keys = KeyStore(keys_dir).list()
+    except KeyStoreError as error:
+        raise click.ClickException(str(error)) from error
+    if as_json:
+        click.echo(json.dumps([k.public() for k in keys], indent=2))
+        return
+    if not keys:
+        click.echo(f"no keys in {keys_dir}")
+    for k in keys:
+        state = f"revoked {k.revoked}" if k.revoked else "active"
+        click.echo(f"{k.id}  {k.name}  created {k.created}  {state}")
+
+
+@keys_group.command("revoke")
+@click.argument("key_id")
+@_KEYS_DIR
+def keys_revoke(key_id: str, keys_dir: Path) -> None:
+    """Revoke a key: requests signed with it are refused from then on (every worker)."""
+    from addin.server.keys import KeyStore, KeyStoreError
+
+    try:
+        key = KeyStore(keys_dir).revoke(key_id)
+    except KeyStoreError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"revoked {key.id} ({key.name}) at {key.revoked}")

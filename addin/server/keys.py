@@ -1,0 +1,166 @@
+"""API keys: created, listed and revoked with `funnelplan keys`; never stored or logged in clear.
+
+A key is an id (``fpk_...``, sent with every request) and a secret (shown once, kept by the
+client: Script Properties in Apps Script, the add-in's storage in Office.js). The keys file
+(``keys.json`` in the keys folder, mode 0600) holds, per key, its id, name, creation and
+revocation times and the *signing key* derived from the secret one way:
+
+    signing_key = HMAC-SHA256(key=secret, msg="funnelplan-signing-key:" + key_id)
+
+so the secret itself cannot be read back from the file. The client derives the same signing key
+and signs each request with it (`addin.server.signing`). HMAC verification needs the signing key
+on the server: whoever can read the keys file can sign requests, so keep it readable by the
+server's account only, and revoke every key if it leaks.
+
+The file is re-read when it changes (its mtime and size), so a revocation takes effect in every
+worker on the next request; writes replace it atomically under a lock file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: single-writer use only
+    fcntl = None  # type: ignore[assignment]
+
+KEYS_FILE = "keys.json"
+_PREFIX = "fpk_"
+_DERIVE_LABEL = "funnelplan-signing-key:"
+
+
+def derive_signing_key(key_id: str, secret: str) -> bytes:
+    """The key a client signs requests with (the server stores only this)."""
+    return hmac.new(secret.encode(), (_DERIVE_LABEL + key_id).encode(), hashlib.sha256).digest()
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """A key as stored (no secret): id, name, created, revoked (None while active)."""
+
+    id: str
+    name: str
+    created: str
+    revoked: str | None
+    signing_key: str  # hex of `derive_signing_key`
+
+    @property
+    def active(self) -> bool:
+        return self.revoked is None
+
+    def public(self) -> dict[str, Any]:
+        """What `keys list` shows (no key material)."""
+        return {"id": self.id, "name": self.name, "created": self.created, "revoked": self.revoked}
+
+
+@dataclass(frozen=True)
+class NewKey:
+    """A key just created: the only time its secret exists outside the client."""
+
+    id: str
+    name: str
+    secret: str
+
+
+class KeyStoreError(Exception):
+    """A keys-file problem (unknown id, unreadable file) with a readable sentence."""
+
+
+class KeyStore:
+    """The keys file in `folder`."""
+
+    def __init__(self, folder: Path | str) -> None:
+        self.folder = Path(folder)
+        self.path = self.folder / KEYS_FILE
+        self._cache: dict[str, ApiKey] = {}
+        self._stamp: tuple[int, int] | None = None
+
+    # ------------------------------------------------------------------ reading
+
+    def _load(self) -> dict[str, ApiKey]:
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            self._cache, self._stamp = {}, None
+            return self._cache
+        stamp = (st.st_mtime_ns, st.st_size)
+        if stamp != self._stamp:
+            try:
+                data = json.loads(self.path.read_text(encoding="utf-8"))
+                keys = {k["id"]: ApiKey(**k) for k in data.get("keys", [])}
+            except (OSError, ValueError, TypeError, KeyError) as exc:
+                raise KeyStoreError(f"cannot read the keys file {self.path}: {exc}") from exc
+            self._cache, self._stamp = keys, stamp
+        return self._cache
+
+    def get(self, key_id: str) -> ApiKey | None:
+        return self._load().get(key_id)
+
+    def list(self) -> list[ApiKey]:
+        return sorted(self._load().values(), key=lambda k: k.created)
+
+    # ------------------------------------------------------------------ writing
+
+    @contextmanager
+    def _locked(self) -> Iterator[dict[str, ApiKey]]:
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with open(self.folder / ".keys.lock", "a") as lock:
+            if fcntl is not None:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                self._stamp = None
+                keys = dict(self._load())
+                yield keys
+                self._write(keys)
+            finally:
+                if fcntl is not None:
+                    fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _write(self, keys: dict[str, ApiKey]) -> None:
+        text = json.dumps({"keys": [asdict(k) for k in keys.values()]}, indent=2)
+        fd, tmp = tempfile.mkstemp(prefix=".keys-", suffix=".json", dir=self.folder)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+            os.chmod(tmp, 0o600)
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        self._stamp = None
+
+    def create(self, name: str) -> NewKey:
+        """A new active key; its secret is returned here and nowhere else."""
+        name = name.strip()
+        if not name:
+            raise KeyStoreError("give the key a name (e.g. the workbook it is for)")
+        key_id = _PREFIX + secrets.token_hex(8)
+        secret = secrets.token_urlsafe(32)
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        with self._locked() as keys:
+            keys[key_id] = ApiKey(key_id, name, now, None, derive_signing_key(key_id, secret).hex())
+        return NewKey(key_id, name, secret)
+
+    def revoke(self, key_id: str) -> ApiKey:
+        """Revoke a key (kept in the file, marked revoked); unknown ids are an error."""
+        with self._locked() as keys:
+            key = keys.get(key_id)
+            if key is None:
+                raise KeyStoreError(f"no key {key_id!r} (see `funnelplan keys list`)")
+            if key.revoked is None:
+                now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+                key = ApiKey(key.id, key.name, key.created, now, key.signing_key)
+                keys[key_id] = key
+        return key

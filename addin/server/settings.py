@@ -1,0 +1,44 @@
+"""The server's settings: where the keys live, the body limit, CORS origins, the time window."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_KEYS_DIR = Path.home() / ".funnelplan" / "server"
+DEFAULT_ORIGINS = ("https://localhost:3000",)
+DEFAULT_MAX_BODY = 5 * 1024 * 1024
+DEFAULT_WINDOW = 300
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What `create_app` needs; `from_env` reads the ``FUNNELPLAN_*`` variables.
+
+    keys_dir: the folder of ``keys.json`` (the API keys) and ``replay.sqlite`` (signatures
+    seen within the window, shared by every worker on the host).
+    max_body_bytes: larger requests get 413 before they are read.
+    cors_origins: origins allowed to call from a browser (the Office.js add-in's host).
+    window_seconds: a request's timestamp must be within this many seconds of the server's clock.
+    """
+
+    keys_dir: Path = DEFAULT_KEYS_DIR
+    max_body_bytes: int = DEFAULT_MAX_BODY
+    cors_origins: tuple[str, ...] = DEFAULT_ORIGINS
+    window_seconds: int = DEFAULT_WINDOW
+
+    @classmethod
+    def from_env(cls, keys_dir: Path | str | None = None) -> Settings:
+        env = os.environ
+        origins = env.get("FUNNELPLAN_CORS_ORIGINS")
+        return cls(
+            keys_dir=Path(keys_dir or env.get("FUNNELPLAN_KEYS_DIR") or DEFAULT_KEYS_DIR),
+            max_body_bytes=int(env.get("FUNNELPLAN_MAX_BODY_BYTES", DEFAULT_MAX_BODY)),
+            cors_origins=(
+                tuple(o.strip() for o in origins.split(",") if o.strip())
+                if origins is not None
+                else DEFAULT_ORIGINS
+            ),
+            window_seconds=int(env.get("FUNNELPLAN_WINDOW_SECONDS", DEFAULT_WINDOW)),
+        )

@@ -1,0 +1,162 @@
+"""Request signatures: HMAC-SHA256 with a timestamp window and a replay cache.
+
+A client signs each request with its signing key (`keys.derive_signing_key`) over
+
+    METHOD + "\\n" + PATH + "\\n" + TIMESTAMP + "\\n" + hex(SHA-256(body))
+
+(PATH with its query string, if any; TIMESTAMP in Unix seconds) and sends
+
+    X-Funnelplan-Key: the key id
+    X-Funnelplan-Timestamp: TIMESTAMP
+    X-Funnelplan-Signature: hex(HMAC-SHA256(signing key, the text above))
+
+The server refuses (401) a missing header, an unknown key, a timestamp more than the window
+(300 s) from its clock, a wrong signature or a signature already seen within the window, and
+(403) a revoked key. Seen signatures are kept in a small SQLite file beside the keys, so every
+worker on the host shares them; several hosts behind a load balancer need a shared cache (or
+sticky sessions) for replay protection to span them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+from addin.server.keys import KeyStore
+
+KEY_HEADER = "X-Funnelplan-Key"
+TIMESTAMP_HEADER = "X-Funnelplan-Timestamp"
+SIGNATURE_HEADER = "X-Funnelplan-Signature"
+
+
+class AuthError(Exception):
+    """A refused request: HTTP status (401 or 403), a code and a sentence (no secrets)."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def canonical(method: str, path: str, timestamp: str, body: bytes) -> bytes:
+    """The text a signature covers."""
+    digest = hashlib.sha256(body).hexdigest()
+    return f"{method.upper()}\n{path}\n{timestamp}\n{digest}".encode()
+
+
+def sign(signing_key: bytes, method: str, path: str, timestamp: str, body: bytes) -> str:
+    """The hex signature of a request."""
+    return hmac.new(
+        signing_key, canonical(method, path, timestamp, body), hashlib.sha256
+    ).hexdigest()
+
+
+def signed_headers(
+    key_id: str, signing_key: bytes, method: str, path: str, body: bytes, now: float | None = None
+) -> dict[str, str]:
+    """The three headers of a signed request (for Python clients and tests)."""
+    timestamp = str(int(time.time() if now is None else now))
+    return {
+        KEY_HEADER: key_id,
+        TIMESTAMP_HEADER: timestamp,
+        SIGNATURE_HEADER: sign(signing_key, method, path, timestamp, body),
+    }
+
+
+class ReplayCache:
+    """Signatures seen within the window, in SQLite (shared by the workers of one host)."""
+
+    def __init__(self, path: Path, window_seconds: int) -> None:
+        self.path = path
+        self.window = window_seconds
+        self._local = threading.local()
+        self._last_sweep = 0.0
+
+    def _db(self) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=OFF")
+            db.execute("CREATE TABLE IF NOT EXISTS seen (sig TEXT PRIMARY KEY, expires REAL)")
+            self._local.db = db
+        return db
+
+    def first_use(self, signature: str, now: float) -> bool:
+        """Record `signature`; False if it was already seen within the window."""
+        db = self._db()
+        if now - self._last_sweep > 30:
+            self._last_sweep = now
+            db.execute("DELETE FROM seen WHERE expires < ?", (now,))
+        try:
+            db.execute(
+                "INSERT INTO seen (sig, expires) VALUES (?, ?)", (signature, now + 2 * self.window)
+            )
+        except sqlite3.IntegrityError:
+            row = db.execute("SELECT expires FROM seen WHERE sig = ?", (signature,)).fetchone()
+            if row is not None and row[0] < now:  # an expired entry not swept yet
+                db.execute(
+                    "UPDATE seen SET expires = ? WHERE sig = ?", (now + 2 * self.window, signature)
+                )
+                return True
+            return False
+        return True
+
+
+class Verifier:
+    """Checks a request's key, timestamp, signature and freshness."""
+
+    def __init__(self, keys: KeyStore, replay: ReplayCache, window_seconds: int) -> None:
+        self.keys = keys
+        self.replay = replay
+        self.window = window_seconds
+
+    def verify(
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str],
+        body: bytes,
+        now: float | None = None,
+    ) -> str:
+        """The key id of a valid request; raises `AuthError` otherwise."""
+        now = time.time() if now is None else now
+        key_id = headers.get(KEY_HEADER.lower(), "")
+        timestamp = headers.get(TIMESTAMP_HEADER.lower(), "")
+        signature = headers.get(SIGNATURE_HEADER.lower(), "").strip().lower()
+        if not key_id or not timestamp or not signature:
+            raise AuthError(
+                401,
+                "unauthenticated",
+                f"sign the request: {KEY_HEADER}, {TIMESTAMP_HEADER} and {SIGNATURE_HEADER} "
+                "headers are required",
+            )
+        key = self.keys.get(key_id)
+        if key is None:
+            raise AuthError(401, "unknown_key", "unknown API key")
+        if not key.active:
+            raise AuthError(403, "revoked_key", "this API key was revoked")
+        try:
+            stamp = int(timestamp)
+        except ValueError:
+            raise AuthError(
+                401, "bad_timestamp", f"{TIMESTAMP_HEADER} must be Unix seconds"
+            ) from None
+        if abs(now - stamp) > self.window:
+            raise AuthError(
+                401,
+                "expired",
+                f"the request's timestamp is more than {self.window} s from the server's clock",
+            )
+        expected = sign(bytes.fromhex(key.signing_key), method, path, timestamp, body)
+        if not hmac.compare_digest(expected, signature):
+            raise AuthError(401, "bad_signature", "the request's signature does not match")
+        if not self.replay.first_use(signature, now):
+            raise AuthError(401, "replayed", "this signed request was already used")
+        return key.id
