@@ -271,6 +271,12 @@ def _report_frozen_install(written: dict[str, Path], folder: Path | None) -> Non
     )
 
 
+class _UnknownAction(click.ClickException):
+    """A button id the registry does not know: exit status 2, one line."""
+
+    exit_code = 2
+
+
 @click.command(
     "run-action",
     context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
@@ -283,11 +289,7 @@ def run_action_cmd(action_id: str, extra: tuple[str, ...]) -> None:
     from addin.registry import ACTIONS
 
     if action_id not in ACTIONS:
-        error = click.ClickException(
-            f"unknown action {action_id!r}; the actions are: {', '.join(ACTIONS)}"
-        )
-        error.exit_code = 2
-        raise error
+        raise _UnknownAction(f"unknown action {action_id!r}; the actions are: {', '.join(ACTIONS)}")
     from addin.excel import dispatcher
 
     dispatcher.run(action_id)  # shows its own message box; a failed action is not a crash
