@@ -821,11 +821,14 @@ def _register_excel_commands() -> None:
 
 
 def _register_server_commands() -> None:
-    """`funnelplan serve` and `funnelplan keys create|list|revoke` (the function server)."""
+    """`funnelplan serve`, `funnelplan keys create|list|revoke` (the function server) and
+    `funnelplan clients` (the Apps Script and Office.js clients generated for it)."""
+    from addin.clients.commands import clients_cmd
     from addin.server.commands import keys_group, serve_cmd
 
     main.add_command(serve_cmd)
     main.add_command(keys_group)
+    main.add_command(clients_cmd)
 
 
 _register_excel_commands()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ from addin.registry import (
     Arg,
     CellError,
     Cells,
+    Evaluation,
     SheetFunction,
     as_date,
     as_numbers,
@@ -44,7 +45,13 @@ from planning.errors import InputError
 from planning.funnel import DEFAULT_FUNNEL, Funnel, Stage, bottom_up, top_down
 from planning.optimize import ChannelBounds, maximize
 from planning.response import FORMS, Curve, curve_from_params
-from planning.runrate import METHODS, forecast_cost, forecast_series, month_progress
+from planning.runrate import (
+    METHODS,
+    forecast_cost,
+    forecast_frame,
+    forecast_series,
+    month_progress,
+)
 from sheets_sync.workbook import WorkbookTarget
 
 __all__ = ["ACTIONS", "FUNCTIONS"]
@@ -133,6 +140,122 @@ def runrate_cost(
         note("the count's forecast is 0")
         return DIV0
     return forecast_cost(spend_rr, count_rr)
+
+
+# Batched RUNRATE / RUNRATE_COST (`SheetFunction.by_rows`): every line with usable arguments goes
+# into one `forecast_frame` call per (as-of, window, method); any other line (a blank, text or
+# error value, a bad option, a zero count forecast...) is evaluated on its own, so its error value
+# and reason are exactly those of a single call. `forecast_frame` gives exactly the numbers of
+# `forecast_series` (planning.runrate sums day by day whatever the number of lines).
+
+_Line = tuple[list[dt.date], list[list[float]]]
+"""A usable line: its days up to as-of and, per metric, its value on each day."""
+
+
+def _line(series: list[Cells], as_of: dt.date, dates: Cells | None) -> _Line | None:
+    """The line's days and values when `_daily_series` accepts every metric of it, else None
+    (the line is then evaluated on its own, which says why)."""
+    n = len(series[0])
+    if any(len(values) != n for values in series) or (dates is not None and len(dates) != n):
+        return None
+    if dates is None:
+        start = as_of.replace(day=1)
+        days: list[Any] = [start + dt.timedelta(days=i) for i in range(n)]
+    else:
+        days = list(dates)
+    kept = []
+    for i, day in enumerate(days):
+        if day is None:
+            if any(values[i] is not None for values in series):
+                return None
+            continue
+        if isinstance(day, str):
+            return None
+        if day > as_of:
+            continue
+        if any(isinstance(values[i], str) for values in series):
+            return None
+        kept.append(i)
+    columns = []
+    for values in series:
+        if all(values[i] is None for i in kept):
+            return None
+        columns.append([0.0 if values[i] is None else float(values[i]) for i in kept])
+    return [days[i] for i in kept], columns
+
+
+def _forecast_lines(
+    lines: list[_Line], as_of: dt.date, window: int, method: str, n_metrics: int
+) -> list[list[float]]:
+    """The month-end forecast of every metric of every line: one `forecast_frame` call."""
+    day_numbers = [(day - _EPOCH_1970).days for line_days, _ in lines for day in line_days]
+    frame = pd.DataFrame(
+        {
+            "date": np.array(day_numbers, dtype="datetime64[D]"),
+            "line": np.repeat(np.arange(len(lines)), [len(d) for d, _ in lines]),
+            **{
+                f"m{k}": np.array([v for _, cols in lines for v in cols[k]], dtype=np.float64)
+                for k in range(n_metrics)
+            },
+        }
+    )
+    metrics = [f"m{k}" for k in range(n_metrics)]
+    out = forecast_frame(
+        frame,
+        as_of.replace(day=1),
+        as_of,
+        ["line"],
+        metrics,
+        window=window,
+        method=method,  # type: ignore[arg-type]
+    )
+    if len(out) != len(lines) or out["line"].tolist() != list(range(len(lines))):
+        raise AssertionError("forecast_frame returned other lines")  # the caller falls back
+    return [[float(x) for x in out[f"{m}_rr"]] for m in metrics]
+
+
+_EPOCH_1970 = dt.date(1970, 1, 1)
+
+
+def _runrate_rows(
+    fn: SheetFunction, rows: Sequence[Sequence[Any]], n_metrics: int
+) -> list[Evaluation]:
+    results: list[Evaluation | None] = [None] * len(rows)
+    groups: dict[tuple[dt.date, int, str], list[tuple[int, _Line]]] = {}
+    for i, row in enumerate(rows):
+        line = None
+        try:
+            coerced = fn.coerce(*row)
+            series: list[Cells] = coerced[:n_metrics]
+            as_of, window, method, dates = coerced[n_metrics:]
+            n, how = _check_runrate_options(window, method)
+            line = _line(series, as_of, dates)
+        except Exception:  # the row's own evaluation says why
+            line = None
+        if line is None:
+            results[i] = fn.evaluate(*row)
+        else:
+            groups.setdefault((as_of, n, how), []).append((i, line))
+    for (as_of, n, how), members in groups.items():
+        forecasts = _forecast_lines([line for _, line in members], as_of, n, how, n_metrics)
+        for j, (i, _) in enumerate(members):
+            if n_metrics == 1:
+                results[i] = Evaluation(forecasts[0][j], "")
+            elif forecasts[1][j] == 0:  # #DIV/0! and its reason, as a single call gives them
+                results[i] = fn.evaluate(*rows[i])
+            else:
+                results[i] = Evaluation(forecast_cost(forecasts[0][j], forecasts[1][j]), "")
+    return [r if r is not None else fn.evaluate(*rows[i]) for i, r in enumerate(results)]
+
+
+def runrate_rows(fn: SheetFunction, rows: Sequence[Sequence[Any]]) -> list[Evaluation]:
+    """RUNRATE of many lines at once (`SheetFunction.by_rows`), exactly as one call per line."""
+    return _runrate_rows(fn, rows, 1)
+
+
+def runrate_cost_rows(fn: SheetFunction, rows: Sequence[Sequence[Any]]) -> list[Evaluation]:
+    """RUNRATE_COST of many lines at once (`SheetFunction.by_rows`), exactly as one per line."""
+    return _runrate_rows(fn, rows, 2)
 
 
 def plan_pct(value: Cells, plan: Cells) -> Any:
@@ -408,6 +531,7 @@ _FUNCTIONS = (
         ),
         "Month-end forecast (run-rate) of a daily metric from its month-to-date values.",
         "scalar",
+        by_rows=runrate_rows,
     ),
     SheetFunction(
         "RUNRATE_COST",
@@ -422,6 +546,7 @@ _FUNCTIONS = (
         ),
         "Forecast cost per unit (CPC, CPA): forecast spend / forecast count.",
         "scalar",
+        by_rows=runrate_cost_rows,
     ),
     SheetFunction(
         "PLAN_PCT",

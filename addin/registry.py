@@ -53,7 +53,7 @@ import datetime as dt
 import logging
 import math
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from numbers import Real
 from pathlib import Path
@@ -429,6 +429,9 @@ class SheetFunction:
     args: tuple[Arg, ...]
     help: str
     result: ResultKind
+    by_rows: Callable[[SheetFunction, Sequence[Sequence[Any]]], list[Evaluation]] | None = None
+    """Optional batched evaluation of many calls at once (`evaluate_rows`): given the function
+    and one argument list per row, one `Evaluation` per row, exactly what `evaluate` gives."""
 
     @property
     def signature(self) -> str:
@@ -472,6 +475,23 @@ class SheetFunction:
             return Evaluation(result, message)
         finally:
             _reasons.reset(token)
+
+    def evaluate_rows(self, rows: Sequence[Sequence[Any]]) -> list[Evaluation]:
+        """`evaluate` of each row's arguments, one `Evaluation` per row (never raises).
+
+        Uses the function's `by_rows` hook when it has one (e.g. RUNRATE: one vectorised
+        forecast for every line), which gives exactly the per-row results; should the hook
+        itself fail, each row is evaluated on its own.
+        """
+        if self.by_rows is not None and rows:
+            try:
+                results = self.by_rows(self, rows)
+            except Exception:
+                log.debug("%s by_rows failed:\n%s", self.name, traceback.format_exc())
+            else:
+                if len(results) == len(rows):
+                    return results
+        return [self.evaluate(*row) for row in rows]
 
     def _failed(self, code: str, reason: str) -> Any:
         return [[reason]] if self.result == "table" else code

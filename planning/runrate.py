@@ -259,6 +259,19 @@ class _RunRate(NamedTuple):
     base_is_mean: npt.NDArray[np.bool_]  # last_n_dow: no window day usable, base = overall mean
 
 
+def _day_sum(matrix: FloatArray) -> FloatArray:
+    """The sum over the days (axis 0) of a ``(n_days, n_lines)`` matrix, day after day in order.
+
+    The same rounding for a line alone as among many (numpy sums a single column pairwise, many
+    columns row by row, which differ in the last bits): `forecast_frame` gives exactly the
+    numbers of `forecast_series`, and so the batched spreadsheet functions those of one call.
+    """
+    total = np.zeros(matrix.shape[1:], dtype=np.float64)
+    for row in matrix:
+        total += row
+    return total
+
+
 def _run_rate(
     daily: FloatArray, first_day: date, progress: MonthProgress, window: int, method: str
 ) -> _RunRate:
@@ -273,7 +286,7 @@ def _run_rate(
     elapsed, left = progress.days_elapsed, progress.days_left
     n = min(window, elapsed)
     recent = month_rows[elapsed - n :]
-    mtd = month_rows.sum(axis=0)
+    mtd = _day_sum(month_rows)
     window_days = np.full(n_lines, n, dtype=np.int64)
     days_seen = np.full(n_lines, elapsed, dtype=np.int64)
     all_zero = np.zeros(n_lines, dtype=bool)
@@ -282,7 +295,7 @@ def _run_rate(
     base_is_mean = np.zeros(n_lines, dtype=bool)
 
     if method == "last_n":
-        rate = recent.mean(axis=0)
+        rate = _day_sum(recent) / n
         forecast = mtd + left * rate
     elif method == "linear":
         rate = mtd / elapsed
@@ -293,8 +306,8 @@ def _run_rate(
         observed = ~np.isnan(daily)
         filled = np.where(observed, daily, 0.0)
         days_seen = observed.sum(axis=0)
-        overall = filled.sum(axis=0) / days_seen
-        sums = np.stack([filled[weekday == w].sum(axis=0) for w in range(7)])
+        overall = _day_sum(filled) / days_seen
+        sums = np.stack([_day_sum(filled[weekday == w]) for w in range(7)])
         counts = np.stack([observed[weekday == w].sum(axis=0) for w in range(7)])
         all_zero = overall == 0
         unseen = counts == 0
@@ -303,13 +316,13 @@ def _run_rate(
             window_factors = factors[weekday[n_days - n :]]
             usable = window_factors != 0
             used = usable.sum(axis=0)
-            base = np.where(usable, recent / window_factors, 0.0).sum(axis=0) / used
+            base = _day_sum(np.where(usable, recent / window_factors, 0.0)) / used
         base_is_mean = used == 0
         rate = np.where(base_is_mean, overall, base)
         window_days = np.where(base_is_mean, days_seen, used).astype(np.int64)
         skipped = np.where(base_is_mean, 0, n - used).astype(np.int64)
         later = (progress.month_end.weekday() - np.arange(left)) % 7
-        forecast = mtd + rate * factors[later].sum(axis=0)
+        forecast = mtd + rate * _day_sum(factors[later])
     if left == 0:
         forecast = mtd.copy()
     return _RunRate(

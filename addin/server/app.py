@@ -347,9 +347,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         n, args = _per_row(list(call.args))
         rows: list[list[Any]] = []
         first = ""
-        for i in range(n):
-            row_args = [([a[i]] if len(a) > 1 else a) if isinstance(a, list) else a for a in args]
-            value, message = fn.evaluate(*row_args)
+        per_row = [
+            [([a[i]] if len(a) > 1 else a) if isinstance(a, list) else a for a in args]
+            for i in range(n)
+        ]
+        # one evaluation per row; RUNRATE and RUNRATE_COST batch them (`SheetFunction.by_rows`)
+        for i, (value, message) in enumerate(fn.evaluate_rows(per_row)):
             cells = _rows(value, fn.result)
             rows.append([c for r in cells for c in r])
             if message and not first:

@@ -399,3 +399,89 @@ def test_any_input_gives_a_value_or_an_error_value_never_an_exception(
     if isinstance(value, str) and value.startswith("#"):
         assert value in ERRORS or value == "#REF!"
         assert reason  # every whole-call error value says why
+
+
+# --------------------------------------------------------------------------- batched rows (by_rows)
+
+day_value = st.one_of(
+    st.floats(-50, 1000, allow_nan=False).map(lambda x: round(x, 2)),
+    st.floats(0, 1e6, allow_nan=False),
+    st.just(0.0),
+    st.none(),
+    st.sampled_from(["", "abc", NA, "#REF!", True, math.inf]),
+)
+clean_value = st.floats(0, 1000, allow_nan=False).map(lambda x: round(x, 2))
+as_of_day = st.dates(dt.date(2026, 1, 1), dt.date(2027, 12, 31))
+
+
+def _same(evaluations: list[Any]) -> list[Any]:
+    """Evaluations comparable with ==: nan as a marker (a nan forecast shows #NUM!)."""
+    return [
+        ("nan" if isinstance(v, float) and math.isnan(v) else v, reason)
+        for v, reason in evaluations
+    ]
+
+
+@st.composite
+def runrate_rows(draw: st.DrawFn, metrics: int) -> list[list[Any]]:
+    """Argument lists of RUNRATE (metrics=1) or RUNRATE_COST (2), one per line, as the server
+    gives them by row: mostly clean lines, some with blanks, text, error values and bad options."""
+    days = draw(st.integers(1, 40))
+    shared_as_of = draw(as_of_day)
+    window = draw(st.sampled_from([5, 5, 1, 3, 7, 10.0, 0, 2.5, None]))
+    method = draw(st.sampled_from(["last_n", "last_n_dow", "linear", None, "bogus"]))
+    dates: list[list[Any]] | None = None
+    if draw(st.booleans()):  # a date header shared by every line, maybe reaching back months
+        first = shared_as_of - dt.timedelta(days=draw(st.integers(0, 70)))
+        header: list[Any] = [first + dt.timedelta(days=i) for i in range(days)]
+        if draw(st.integers(0, 4)) == 0:
+            header[draw(st.integers(0, days - 1))] = draw(st.sampled_from([None, "x", NA]))
+        dates = [header]
+    rows = []
+    for _ in range(draw(st.integers(1, 12))):
+        values = draw(st.sampled_from([clean_value, clean_value, day_value]))
+        line = [[draw(values) for _ in range(days)] for _ in range(metrics)]
+        if draw(st.integers(0, 6)) == 0:  # a blank line
+            line[0] = [None] * days
+        as_of: Any = shared_as_of
+        if draw(st.integers(0, 5)) == 0:
+            as_of = draw(st.sampled_from([None, "abc", NA, draw(as_of_day).isoformat()]))
+        rows.append(
+            [*[[cells] for cells in line], as_of, window, method, *([dates] if dates else [])]
+        )
+    return rows
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(rows=runrate_rows(1))
+def test_runrate_by_rows_equals_per_row(rows: list[list[Any]]) -> None:
+    fn = FUNCTIONS["RUNRATE"]
+    assert fn.by_rows is not None
+    assert _same(fn.evaluate_rows(rows)) == _same([fn.evaluate(*row) for row in rows])
+
+
+@settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(rows=runrate_rows(2))
+def test_runrate_cost_by_rows_equals_per_row(rows: list[list[Any]]) -> None:
+    fn = FUNCTIONS["RUNRATE_COST"]
+    assert fn.by_rows is not None
+    assert _same(fn.evaluate_rows(rows)) == _same([fn.evaluate(*row) for row in rows])
+
+
+def test_runrate_by_rows_is_one_vectorised_forecast(monkeypatch: pytest.MonkeyPatch) -> None:
+    from addin import functions
+
+    def per_line(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a usable line was forecast on its own")
+
+    fn = FUNCTIONS["RUNRATE"]
+    rows: list[list[Any]] = [[[[10.0 * i + d for d in range(17)]], "2026-11-17"] for i in range(50)]
+    expected = [fn.evaluate(*row) for row in rows]
+    monkeypatch.setattr(functions, "forecast_series", per_line)
+    assert fn.evaluate_rows(rows) == expected
+    assert [v for v, _ in expected[:2]] == [136 + 13 * 14.0, 170 + 136 + 13 * 24.0]
+    bad = [[["abc", *range(16)]], "2026-11-17"]  # a bad line gets its error value and reason
+    assert fn.evaluate_rows([*rows, bad])[-1] == (
+        VALUE,
+        "row 1 of `values`: 'abc' is text, not a number",
+    )

@@ -1,0 +1,324 @@
+"""The Google Sheets client: an Apps Script project generated from the registry.
+
+Files: ``appsscript.json`` (manifest and scopes), ``Code.gs`` (one custom function per registry
+function, the signed call, the cache, the "Funnel Plan" menu) and ``SETUP.md``.
+
+The menu's buttons do not change the sheet from Apps Script: a button needs the workbook as a
+file (``POST /actions/{id}`` takes an .xlsx and returns the changed .xlsx), and sending a Google
+Sheet as a file and writing the result back would need Drive scopes and a format round trip
+that loses Sheets-only features. Each item explains where the action runs instead (the Sheets
+adapter ``sheets_sync`` or ``funnelplan`` on the copy); see SETUP.md.
+"""
+
+from __future__ import annotations
+
+import json
+
+from addin.clients.common import (
+    CACHE_SECONDS,
+    KEY_LABEL,
+    actions,
+    base_url,
+    comment,
+    function_specs,
+    functions,
+    js,
+)
+from addin.registry import Arg, SheetFunction
+
+SCOPES = [
+    "https://www.googleapis.com/auth/script.external_request",
+    "https://www.googleapis.com/auth/spreadsheets.currentonly",
+    "https://www.googleapis.com/auth/script.container.ui",
+]
+
+_JS_TYPES = {
+    "number": "number",
+    "numbers": "number|number[][]",
+    "dates": "Date|Date[][]",
+    "date": "Date",
+    "text": "string",
+    "table": "Array<Array<*>>",
+    "bool": "boolean",
+}
+
+
+def manifest(url: str) -> str:
+    data = {
+        "timeZone": "Etc/UTC",
+        "dependencies": {},
+        "exceptionLogging": "STACKDRIVER",
+        "runtimeVersion": "V8",
+        "oauthScopes": SCOPES,
+        "urlFetchWhitelist": [base_url(url) + "/"],
+    }
+    return json.dumps(data, indent=2) + "\n"
+
+
+def _param(arg: Arg) -> str:
+    name = f"[{arg.name}]" if arg.optional else arg.name
+    return f" * @param {{{_JS_TYPES[arg.kind]}}} {name} {comment(arg.help)}"
+
+
+def _function(fn: SheetFunction) -> str:
+    params = ", ".join(a.name for a in fn.args)
+    shape = {"scalar": "a value", "column": "one value per row", "table": "a table"}[fn.result]
+    lines = [
+        "/**",
+        f" * {comment(fn.help)}",
+        " *",
+        *(_param(a) for a in fn.args),
+        f" * @return {shape} (computed by the Funnel Plan server).",
+        " * @customfunction",
+        " */",
+        f"function {fn.name}({params}) {{",
+        f"  return funnelplanCall_({js(fn.name)}, Array.prototype.slice.call(arguments));",
+        "}",
+    ]
+    return "\n".join(lines)
+
+
+_RUNTIME = r"""
+var FUNNELPLAN_DEFAULT_URL = __URL__;
+var FUNNELPLAN_FUNCTIONS = __SPECS__;
+var FUNNELPLAN_ACTIONS = __ACTIONS__;
+var FUNNELPLAN_CACHE_SECONDS = __CACHE__;
+
+/** Server URL, key id and secret from the Script Properties (see SETUP.md). */
+function funnelplanSettings_() {
+  var props = PropertiesService.getScriptProperties();
+  var url = (props.getProperty('FUNNELPLAN_URL') || FUNNELPLAN_DEFAULT_URL).replace(/\/+$/, '');
+  var keyId = props.getProperty('FUNNELPLAN_KEY_ID');
+  var secret = props.getProperty('FUNNELPLAN_SECRET');
+  if (!keyId || !secret) {
+    throw new Error('Funnel Plan: set FUNNELPLAN_KEY_ID and FUNNELPLAN_SECRET in the Script ' +
+                    'Properties (Extensions > Apps Script > Project Settings).');
+  }
+  return {url: url, keyId: keyId, secret: secret};
+}
+
+function funnelplanBytes_(text) {
+  return Utilities.newBlob(text).getBytes();
+}
+
+function funnelplanHex_(bytes) {
+  var out = '';
+  for (var i = 0; i < bytes.length; i++) {
+    var b = (bytes[i] + 256) % 256;
+    out += (b < 16 ? '0' : '') + b.toString(16);
+  }
+  return out;
+}
+
+function funnelplanSha256Hex_(text) {
+  return funnelplanHex_(Utilities.computeDigest(
+      Utilities.DigestAlgorithm.SHA_256, text, Utilities.Charset.UTF_8));
+}
+
+/** The three signature headers of a request (see the server's signing module). */
+function funnelplanSign_(settings, method, path, body) {
+  var signingKey = Utilities.computeHmacSha256Signature(
+      funnelplanBytes_(__LABEL__ + settings.keyId), funnelplanBytes_(settings.secret));
+  var timestamp = String(Math.floor(Date.now() / 1000));
+  var text = method + '\n' + path + '\n' + timestamp + '\n' + funnelplanSha256Hex_(body);
+  var signature = Utilities.computeHmacSha256Signature(funnelplanBytes_(text), signingKey);
+  return {
+    'X-Funnelplan-Key': settings.keyId,
+    'X-Funnelplan-Timestamp': timestamp,
+    'X-Funnelplan-Signature': funnelplanHex_(signature)
+  };
+}
+
+var funnelplanTimeZone_ = null;
+
+/** A cell as JSON: dates as ISO days (in the spreadsheet's time zone), blanks as null. */
+function funnelplanCell_(value) {
+  if (value instanceof Date) {
+    if (funnelplanTimeZone_ === null) {
+      try {
+        funnelplanTimeZone_ = SpreadsheetApp.getActiveSpreadsheet().getSpreadsheetTimeZone();
+      } catch (e) {
+        funnelplanTimeZone_ = Session.getScriptTimeZone();
+      }
+    }
+    return Utilities.formatDate(value, funnelplanTimeZone_, 'yyyy-MM-dd');
+  }
+  if (value === '' || value === undefined) return null;
+  if (typeof value === 'number' && !isFinite(value)) return '#NUM!';
+  return value;
+}
+
+function funnelplanArg_(value) {
+  if (Array.isArray(value)) {
+    return value.map(function (row) {
+      return Array.isArray(row) ? row.map(funnelplanCell_) : [funnelplanCell_(row)];
+    });
+  }
+  return funnelplanCell_(value);
+}
+
+/**
+ * One function call: every argument (whole ranges) in one signed request; the result as rows
+ * of cells. A scalar function given a range of several rows and columns is computed per row
+ * (one result per row). Identical calls are served from the script cache.
+ */
+function funnelplanCall_(name, values) {
+  var args = values.map(funnelplanArg_);
+  while (args.length && args[args.length - 1] === null) args.pop();
+  var first = args[0];
+  var byRow = FUNNELPLAN_FUNCTIONS[name].result === 'scalar' && Array.isArray(first) &&
+      first.length > 1 && first[0].length > 1;
+  var body = JSON.stringify({args: args, by_row: byRow});
+  var settings = funnelplanSettings_();
+  var cache = CacheService.getScriptCache();
+  var cacheKey = 'fp:' + funnelplanSha256Hex_(settings.url + '\n' + name + '\n' + body);
+  var cached = cache.get(cacheKey);
+  if (cached !== null && cached !== undefined) return JSON.parse(cached);
+  var path = '/functions/' + name;
+  var response = UrlFetchApp.fetch(settings.url + path, {
+    method: 'post',
+    contentType: 'application/json',
+    payload: body,
+    headers: funnelplanSign_(settings, 'POST', path, body),
+    muteHttpExceptions: true
+  });
+  var text = response.getContentText();
+  var data;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw new Error('Funnel Plan server: HTTP ' + response.getResponseCode());
+  }
+  if (response.getResponseCode() !== 200) {
+    var error = data && data.error ? data.error.message : text;
+    throw new Error('Funnel Plan server: ' + error);
+  }
+  var rows = data.values.map(function (row) {
+    return row.map(function (cell) { return cell === null ? '' : cell; });
+  });
+  var out = JSON.stringify(rows);
+  if (out.length < 90000) cache.put(cacheKey, out, FUNNELPLAN_CACHE_SECONDS);
+  return rows;
+}
+
+/** The "Funnel Plan" menu. */
+function onOpen() {
+  var menu = SpreadsheetApp.getUi().createMenu('Funnel Plan');
+  FUNNELPLAN_ACTIONS.forEach(function (action) {
+    menu.addItem(action.label, 'funnelplanAction_' + action.id);
+  });
+  menu.addSeparator();
+  menu.addItem('Server and key…', 'funnelplanSetup');
+  menu.addToUi();
+}
+
+/** A button: explains where the action runs (the server needs the workbook as a file). */
+function funnelplanAction_(id) {
+  var action = FUNNELPLAN_ACTIONS.filter(function (a) { return a.id === id; })[0];
+  var ui = SpreadsheetApp.getUi();
+  ui.alert(action.label,
+      action.help + '\n\nThis action runs on the Funnel Plan server against a copy of the ' +
+      'workbook: download this sheet (File > Download > Microsoft Excel), run "' +
+      action.label + '" from the Excel add-in or with `funnelplan` on the copy (or POST it to ' +
+      '/actions/' + action.id + '), then import the result. To keep a Google Sheet in sync ' +
+      'directly, use the Funnel Plan Sheets sync (see SETUP.md).',
+      ui.ButtonSet.OK);
+  return action.id;
+}
+
+/** Menu: ask for the server URL, key id and secret and keep them in the Script Properties. */
+function funnelplanSetup() {
+  var ui = SpreadsheetApp.getUi();
+  var props = PropertiesService.getScriptProperties();
+  var fields = [
+    ['FUNNELPLAN_URL', 'Server URL (https://...)'],
+    ['FUNNELPLAN_KEY_ID', 'API key id'],
+    ['FUNNELPLAN_SECRET', 'API key secret']
+  ];
+  for (var i = 0; i < fields.length; i++) {
+    var answer = ui.prompt('Funnel Plan', fields[i][1], ui.ButtonSet.OK_CANCEL);
+    if (answer.getSelectedButton() !== ui.Button.OK) return;
+    var value = answer.getResponseText().trim();
+    if (value) props.setProperty(fields[i][0], value);
+  }
+  ui.alert('Funnel Plan', 'Saved. Recalculate the sheet to use the server.', ui.ButtonSet.OK);
+}
+"""
+
+
+def code(url: str) -> str:
+    action_list = [{"id": a.id, "label": a.label, "help": a.help} for a in actions()]
+    runtime = (
+        _RUNTIME.replace("__URL__", js(base_url(url)))
+        .replace("__SPECS__", js(function_specs()))
+        .replace("__ACTIONS__", js(action_list))
+        .replace("__CACHE__", str(CACHE_SECONDS))
+        .replace("__LABEL__", js(KEY_LABEL))
+    )
+    handlers = "\n".join(
+        f"function funnelplanAction_{a.id}() {{ return funnelplanAction_({js(a.id)}); }}"
+        for a in actions()
+    )
+    header = (
+        "// Funnel Plan for Google Sheets. GENERATED by `funnelplan clients` from the function\n"
+        "// registry: do not edit; regenerate instead.\n"
+    )
+    body = "\n\n".join(_function(f) for f in functions())
+    return f"{header}{runtime}\n{handlers}\n\n{body}\n"
+
+
+def setup(url: str) -> str:
+    names = "\n".join(f"- `{f.signature}`: {f.help}" for f in functions())
+    items = "\n".join(f"- **{a.label}**: {a.help}" for a in actions())
+    return f"""# Funnel Plan for Google Sheets: setup
+
+Generated by `funnelplan clients` for the server `{base_url(url)}`.
+
+1. Ask the server's admin for an API key: `funnelplan keys create "my sheet"` prints a key id
+   and a secret (the secret is shown once).
+2. Open the spreadsheet, then **Extensions > Apps Script**.
+3. In the editor, **Project Settings**: tick "Show appsscript.json manifest file in editor".
+   Replace `appsscript.json` with this folder's `appsscript.json`, and `Code.gs` with this
+   folder's `Code.gs` (or push both with `clasp push`).
+4. Still in **Project Settings > Script Properties**, add:
+   - `FUNNELPLAN_URL`: `{base_url(url)}` (optional: this is the default)
+   - `FUNNELPLAN_KEY_ID`: the key id
+   - `FUNNELPLAN_SECRET`: the secret
+   (or reload the sheet and use **Funnel Plan > Server and key…**).
+5. Reload the spreadsheet and accept the permissions: connect to an external service (the
+   server), read this spreadsheet only, show menus and dialogs.
+
+## Functions
+
+Type them like any formula; give whole ranges (`=CPA(B2:B100, C2:C100)`): each formula is one
+request to the server. A run-rate over a block of lines (`=RUNRATE(D2:AH500, B1)`) returns one
+forecast per line. Identical formulas are answered from a cache for
+{CACHE_SECONDS // 60} minutes. Error values come back as text (`#DIV/0!`); a problem with the
+whole call (a missing key, ranges of different sizes) shows as `#ERROR!` with the reason.
+
+{names}
+
+## Menu "Funnel Plan"
+
+{items}
+
+The buttons need the workbook as a file: they run on the server against an uploaded copy
+(`POST /actions/<id>` with the .xlsx), which Apps Script cannot do without Drive access and a
+format round trip. A menu item explains this; run the button from the Excel add-in or with
+`funnelplan` on a downloaded copy, or keep the sheet in sync with the Funnel Plan Sheets sync
+(`sheets_sync`, a service account), which writes only the columns it owns.
+
+## Security
+
+The secret stays in the Script Properties (visible to the sheet's editors: give each sheet
+its own key and revoke it with `funnelplan keys revoke KEY_ID`). Requests are signed
+(HMAC-SHA256 with a timestamp); the secret is never sent.
+"""
+
+
+def files(url: str) -> dict[str, str]:
+    return {
+        "appsscript.json": manifest(url),
+        "Code.gs": code(url),
+        "SETUP.md": setup(url),
+    }
