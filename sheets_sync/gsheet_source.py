@@ -27,9 +27,9 @@ Decisions:
   (``~/.config/gspread/service_account.json``). The spreadsheet must be shared with the
   service account's e-mail.
 
-Testing: `read_gsheet_rows` is tested offline on grids (tests/sheets_sync/test_gsheet_source.py).
-The HTTP call itself (`read_gsheet`) is not tested yet: it needs the Sheets API test double
-that arrives with the Google Sheets issue (issue 6), and gspread is deliberately not faked.
+Testing: `read_gsheet_rows` on grids, and `read_gsheet` with an unmodified gspread client
+talking HTTP to the local Sheets API test double (tests/sheets_double), in
+tests/sheets_sync/test_gsheet_source.py. Google's real API is not reached from tests.
 """
 
 from __future__ import annotations
@@ -107,15 +107,16 @@ def read_gsheet(
     options: SourceOptions,
     credentials_file: Path | str | None = None,
     kind: str | None = None,
+    client: Any = None,
 ) -> ReadResult:
     """Fetch one tab of a Google Sheet (one ``values.get`` call) and read it with
     `read_gsheet_rows`. Errors (no key file, no access, no such spreadsheet or tab, no
     network) are `InputError` messages naming the spreadsheet and tab.
 
-    Not covered by the offline tests: see the module notes.
+    `client` (a `gspread.Client`) replaces the key file, e.g. one pointed at a test double.
     """
     where = where_label(spreadsheet_id, tab)
-    rows = _fetch_values(spreadsheet_id, tab, credentials_file, where)
+    rows = _fetch_values(spreadsheet_id, tab, credentials_file, where, client)
     return read_gsheet_rows(rows, options, kind, where)
 
 
@@ -137,17 +138,23 @@ def _key_file(credentials_file: Path | str | None) -> Path:
 
 
 def _fetch_values(
-    spreadsheet_id: str, tab: str, credentials_file: Path | str | None, where: str
+    spreadsheet_id: str,
+    tab: str,
+    credentials_file: Path | str | None,
+    where: str,
+    client: Any = None,
 ) -> list[list[Any]]:
-    """The tab's values, row by row from row 1 (the one HTTP call)."""
+    """The tab's values, row by row from row 1 (the one HTTP call). `client`: a ready
+    `gspread.Client` (else one is made from the service account key file)."""
     import gspread
     from gspread.utils import absolute_range_name
 
-    key = _key_file(credentials_file)
-    try:
-        client = gspread.service_account(filename=str(key), scopes=list(READONLY_SCOPES))
-    except (ValueError, KeyError, OSError) as exc:
-        raise InputError(f"{key}: not a Google service account key file ({exc})") from None
+    if client is None:
+        key = _key_file(credentials_file)
+        try:
+            client = gspread.service_account(filename=str(key), scopes=list(READONLY_SCOPES))
+        except (ValueError, KeyError, OSError) as exc:
+            raise InputError(f"{key}: not a Google service account key file ({exc})") from None
     try:
         response = client.http_client.values_get(
             spreadsheet_id, absolute_range_name(tab), params=dict(VALUE_PARAMS)

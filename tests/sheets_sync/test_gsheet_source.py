@@ -266,3 +266,25 @@ def test_read_gsheet_without_a_key_file_says_so(tmp_path: Path) -> None:
     # stops before gspread makes any request (the request itself waits for the test double)
     with pytest.raises(InputError, match=r"service account key file .* does not exist"):
         read_gsheet("1AbCdEf", "Stats", SourceOptions("x"), credentials_file=tmp_path / "no.json")
+
+
+def test_read_gsheet_over_http_from_the_sheets_double() -> None:
+    """`read_gsheet` through gspread, unmodified, talking HTTP to the local Sheets API double:
+    one values.get, the Russian-locale tab read to the same numbers as the grid above."""
+    from sheets_double.server import SheetsDouble, gspread_client
+
+    with SheetsDouble() as double:
+        double.add_book("1AbCdEf", "Plan sources", "ru_RU")
+        double.seed("1AbCdEf", "Stats", RU_AD)
+        before = len(double.log)
+        result = read_gsheet(
+            "1AbCdEf", "Stats", SourceOptions("yandex_direct"), client=gspread_client(double.url)
+        )
+        assert [method for method, _ in double.log[before:]] == ["GET"]
+    info = result.info
+    assert (info.kind, info.platform, info.header_line) == ("gsheet", "yandex_direct", 4)
+    assert (info.rows_read, info.rows_ok, info.rows_quarantined) == (5, 4, 1)
+    assert info.totals["spend"] == pytest.approx(3716.234)
+    assert info.totals["traffic"] == 143
+    q = result.quarantine
+    assert q[["line", "column", "value"]].values.tolist() == [[9, "Показы", "сорок"]]
