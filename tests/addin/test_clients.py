@@ -238,9 +238,11 @@ def keys_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("keys")
 
 
-@pytest.fixture(scope="module")
-def signer(keys_dir: Path) -> Signer:
-    return new_signer(keys_dir, "clients test")
+@pytest.fixture()
+def signer(keys_dir: Path, request: pytest.FixtureRequest) -> Signer:
+    """A key per test: the Apps Script and Office.js runs send identical requests, and within
+    one second the same key would sign them identically (refused as a replay)."""
+    return new_signer(keys_dir, request.node.name)
 
 
 @pytest.fixture(scope="module")
