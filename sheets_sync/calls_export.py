@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from sheets_sync.cell_values import parse_dates, parse_durations, parse_flags
-from sheets_sync.column_map import ColumnMap, SourceOptions
+from sheets_sync.column_map import UTM_ALIASES, ColumnMap, SourceOptions
 from sheets_sync.fact_frames import (
     concat_quarantine,
     date_window,
@@ -57,9 +57,7 @@ CALLS_MAP = ColumnMap(
             "Date",
             "Дата",
         ),
-        "utm_source": ("utm_source", "Источник", "Source"),
-        "utm_medium": ("utm_medium", "Канал", "Medium"),
-        "utm_campaign": ("utm_campaign", "Кампания", "Campaign"),
+        **UTM_ALIASES,
         "duration": ("Duration", "Длительность", "Длительность разговора", "Talk time"),
         "target": ("Target", "Целевой", "Целевой звонок", "Is target"),
     },

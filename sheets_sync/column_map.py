@@ -17,7 +17,7 @@ from typing import Any
 from planning.errors import InputError
 from sheets_sync.rows import MONEY
 
-__all__ = ["ColumnMap", "SourceOptions", "normalise_header"]
+__all__ = ["UTM_ALIASES", "ColumnMap", "SourceOptions", "normalise_header"]
 
 
 def normalise_header(text: object) -> str:
@@ -29,6 +29,14 @@ def normalise_header(text: object) -> str:
 
 
 _PAREN_SUFFIX = re.compile(r"\s*[\(\[][^\)\]]*[\)\]]\s*$")
+
+
+UTM_ALIASES: dict[str, tuple[str, ...]] = {
+    "utm_source": ("utm_source", "Источник", "Source"),
+    "utm_medium": ("utm_medium", "Канал", "Medium"),
+    "utm_campaign": ("utm_campaign", "Кампания", "Campaign"),
+}
+"""The UTM columns of row-per-event exports (call tracking, CRM), English and Russian."""
 
 
 @dataclass(frozen=True)

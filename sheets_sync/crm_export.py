@@ -35,7 +35,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from sheets_sync.cell_values import parse_dates, parse_numbers
-from sheets_sync.column_map import ColumnMap, SourceOptions
+from sheets_sync.column_map import UTM_ALIASES, ColumnMap, SourceOptions
 from sheets_sync.fact_frames import (
     concat_quarantine,
     date_window,
@@ -64,9 +64,7 @@ CRM_MAP = ColumnMap(
             "Создана",
             "Создан",
         ),
-        "utm_source": ("utm_source", "Источник", "Source"),
-        "utm_medium": ("utm_medium", "Канал", "Medium"),
-        "utm_campaign": ("utm_campaign", "Кампания", "Campaign"),
+        **UTM_ALIASES,
         "stage": ("Stage", "Этап", "Стадия", "Этап сделки"),
         "pp_date": ("PP date", "Proposal date", "Дата КП", "Дата предложения"),
         "negotiations_date": ("Negotiations date", "Negotiation date", "Дата переговоров"),
