@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -690,16 +691,32 @@ def sync_facts(wb: WorkbookTarget) -> str:
     from sheets_sync.sync_config import load_config
     from sheets_sync.xlsx_workbook import XlsxWorkbook
 
-    book = workbook_path(wb, "Sync Facts reads sync.toml from the workbook's folder")
-    config = load_config(_sync_config(wb, book))
-    if config.workbook.resolve() != book.resolve():
-        raise ActionError(
-            f"{config.origin} syncs {config.workbook.name}, not this workbook ({book.name}): "
-            "fix its `workbook` line."
-        )
-    if isinstance(wb, XlsxWorkbook):  # a live workbook is open in Excel by design
-        check_writable(book)
-        sweep_temp_files(book)
+    spreadsheet = getattr(wb, "spreadsheet_id", None)
+    if spreadsheet:  # a Google Sheet: the function server names the config it found
+        found = getattr(wb, "sync_config", None)
+        if not found:
+            raise ActionError(
+                "Sync Facts on a Google Sheet runs on the function server (Funnel Plan menu), "
+                "which reads the sheet's sync config from its sync folder; from a command line "
+                "run: funnelplan sync CONFIG."
+            )
+        config = load_config(found)
+        if config.spreadsheet != spreadsheet:
+            raise ActionError(
+                f"{config.origin} syncs {config.target}, not this Google Sheet ({spreadsheet}): "
+                "fix its `workbook` line."
+            )
+    else:
+        book = workbook_path(wb, "Sync Facts reads sync.toml from the workbook's folder")
+        config = load_config(_sync_config(wb, book))
+        if config.spreadsheet or config.workbook.resolve() != book.resolve():
+            raise ActionError(
+                f"{config.origin} syncs {config.target}, not this workbook ({book.name}): "
+                "fix its `workbook` line."
+            )
+        if isinstance(wb, XlsxWorkbook):  # a live workbook is open in Excel by design
+            check_writable(book)
+            sweep_temp_files(book)
     plan_inputs(config)  # a missing source file stops the sync before anything changes
     config.store.parent.mkdir(parents=True, exist_ok=True)
     with FactStore(config.store) as store:
@@ -760,7 +777,17 @@ def new_month_action(wb: WorkbookTarget) -> str:
     from addin.actions import default_next_path, new_month, next_month
     from addin.workbook_io import read_settings
 
-    book = workbook_path(wb, "New Month writes next month's workbook beside it")
+    out_dir = getattr(wb, "output_dir", None)
+    if out_dir:  # the function server: a Google Sheet's next month comes back as a file
+        safe = re.sub(r"[^\w. -]", "_", wb.name).strip(" .") or "plan"
+        book = Path(out_dir) / f"{safe}.xlsx"
+    elif getattr(wb, "spreadsheet_id", None):
+        raise ActionError(
+            "New Month on a Google Sheet runs on the function server (Funnel Plan menu), which "
+            "returns next month's workbook to import as a new spreadsheet."
+        )
+    else:
+        book = workbook_path(wb, "New Month writes next month's workbook beside it")
     month = read_settings(wb).month
     target = default_next_path(book, month, next_month(month))
     if target.exists():

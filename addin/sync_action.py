@@ -882,19 +882,29 @@ def run_sync(
     progress: Progress = _no_progress,
     notify: Callable[[str], None] | None = None,
 ) -> SyncResult:
-    """Sync the config's workbook file from its sources through its store."""
+    """Sync the config's workbook (a file, or a Google Sheet) from its sources through its
+    store."""
     from sheets_sync.xlsx_workbook import XlsxWorkbook
 
-    path = config.workbook
-    if not path.exists():
-        raise WorkbookError(
-            f"workbook {path} does not exist (`workbook` in {config.origin}; create one with "
-            "funnelplan template)"
+    wb: WorkbookTarget
+    if config.spreadsheet:
+        from sheets_sync.gsheets_workbook import GoogleSheetsWorkbook
+
+        plan_inputs(config)  # a missing source file stops the sync before anything changes
+        wb = GoogleSheetsWorkbook(
+            config.spreadsheet, credentials_file=config.credentials, notify=notify
         )
-    check_writable(path)
-    sweep_temp_files(path)
-    plan_inputs(config)  # a missing source file stops the sync before anything changes
-    wb = XlsxWorkbook(path, notify=notify)
+    else:
+        path = config.workbook
+        if not path.exists():
+            raise WorkbookError(
+                f"workbook {path} does not exist (`workbook` in {config.origin}; create one "
+                "with funnelplan template)"
+            )
+        check_writable(path)
+        sweep_temp_files(path)
+        plan_inputs(config)  # a missing source file stops the sync before anything changes
+        wb = XlsxWorkbook(path, notify=notify)
     config.store.parent.mkdir(parents=True, exist_ok=True)
     with FactStore(config.store) as store:
         return sync(wb, config, store, now=now, as_of=as_of, progress=progress)

@@ -8,9 +8,9 @@ then 50 concurrent clients for 10 s.
 2. Load: the server as deployed (`uvicorn addin.server.app:create_app --factory`, one worker, in
    its own process) and `--clients` concurrent clients (httpx.AsyncClient, one connection each)
    that send signed requests back to back for `--seconds`: RUNRATE of one 31-day line, a
-   different line each time (the replay cache refuses a repeated signature). Prints the
-   throughput (requests/s), the p50/p99 latency and the error count (anything but a 200 with a
-   number), which must be 0.
+   different line each time (each request signed with its own nonce, the replay cache on).
+   Prints the throughput (requests/s), the p50/p99 latency and the error count (anything but a
+   200 with a number), which must be 0.
 
     python benchmarks/bench_server.py [--lines 10000] [--days 31] [--clients 50] [--seconds 10]
     python benchmarks/bench_server.py --skip-batch    # the load part alone

@@ -46,7 +46,7 @@ Decisions:
   it; if the values call then fails, they are deleted again (best effort) before the error
   is raised;
 * credentials: a `gspread.Client` may be passed (tests, an app's own auth); else
-  ``credentials_file`` (else ``GOOGLE_APPLICATION_CREDENTIALS``) is read: a service
+  `open_client` reads ``credentials_file`` (else ``GOOGLE_APPLICATION_CREDENTIALS``): a service
   account's JSON key, or an OAuth user's authorized-user JSON (``refresh_token``), with the
   single scope ``https://www.googleapis.com/auth/spreadsheets``. Timeouts: `timeout`
   (connect 10 s, read 60 s by default) via ``client.set_timeout``.
@@ -69,6 +69,7 @@ from typing import Any, TypeVar
 
 import gspread
 import requests
+from google.auth.exceptions import RefreshError, TransportError
 from gspread.exceptions import APIError
 
 from sheets_sync.workbook import Table, WorkbookError, column_letter
@@ -80,7 +81,9 @@ __all__ = [
     "GoogleSheetsWorkbook",
     "RateLimiter",
     "SheetsApiError",
+    "account_email",
     "load_credentials",
+    "open_client",
 ]
 
 SCOPES: tuple[str, ...] = ("https://www.googleapis.com/auth/spreadsheets",)
@@ -170,6 +173,47 @@ def load_credentials(credentials_file: Path | str | None = None) -> Any:
     )
 
 
+def _credentials(client: gspread.Client) -> Any:
+    http = client.http_client
+    return getattr(http, "auth", None) or getattr(http.session, "credentials", None)
+
+
+def account_email(client: gspread.Client) -> str | None:
+    """The service account's email (what a sheet must be shared with); None for OAuth users."""
+    email = getattr(_credentials(client), "service_account_email", None)
+    return email if isinstance(email, str) else None
+
+
+GOOGLE_ORIGIN = "https://sheets.googleapis.com"
+API_ROOT_ENV = "FUNNELPLAN_SHEETS_API_ROOT"
+
+
+def open_client(
+    credentials_file: Path | str | None = None, api_root: str | None = None
+) -> gspread.Client:
+    """An unmodified `gspread.Client` on the credentials in `credentials_file` (see
+    `load_credentials`). `api_root` (else ``FUNNELPLAN_SHEETS_API_ROOT``) sends the Sheets
+    API calls to another origin than https://sheets.googleapis.com: a company proxy, or a
+    local test double. The token exchange goes wherever the credentials file's ``token_uri``
+    says."""
+    from google.auth.transport.requests import AuthorizedSession
+
+    credentials = load_credentials(credentials_file)
+    root = (api_root or os.environ.get(API_ROOT_ENV) or "").rstrip("/")
+    if not root or root == GOOGLE_ORIGIN:
+        return gspread.Client(auth=credentials)
+
+    class RootedSession(AuthorizedSession):
+        """gspread's custom-session hook: the same calls, another origin."""
+
+        def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+            if url.startswith(GOOGLE_ORIGIN):
+                url = root + url[len(GOOGLE_ORIGIN) :]
+            return super().request(method, url, *args, **kwargs)
+
+    return gspread.Client(auth=credentials, session=RootedSession(credentials))
+
+
 class GoogleSheetsWorkbook:
     """A Google Sheet seen through the workbook interface."""
 
@@ -189,21 +233,26 @@ class GoogleSheetsWorkbook:
         read_limiter: RateLimiter | None = None,
     ) -> None:
         if client is None:
-            client = gspread.Client(auth=load_credentials(credentials_file))
+            client = open_client(credentials_file)
         self.client = client
         self.client.set_timeout(timeout)
         self.http = client.http_client
         self.spreadsheet_id = spreadsheet_id
         self.max_tries = max(1, max_tries)
         self.backoff, self.max_backoff, self._sleep = backoff, max_backoff, sleep
-        auth = getattr(self.http, "auth", None) or getattr(self.http.session, "credentials", None)
-        user = getattr(auth, "service_account_email", None) or str(id(auth))
+        user = account_email(client) or str(id(_credentials(client)))
         self._writes = write_limiter or _limiter(user, "write")
         self._reads = read_limiter or _limiter(user, "read")
         self._notify = notify or (lambda message: None)
         self.messages: list[str] = []
         self.requests: list[str] = []
         """What this workbook sent, one entry per HTTP attempt (for request counts)."""
+        self.sync_config: Path | None = None
+        """The sync config Sync Facts uses for this sheet (set by whoever found it: the
+        function server looks in its sync folder); a sheet has no folder to look beside."""
+        self.output_dir: Path | str | None = None
+        """Where New Month may write next month's workbook (the function server's temporary
+        folder, whose file it returns); None: New Month refuses, a sheet has no folder."""
         meta = self._call(
             "read", "open the spreadsheet", self.http.fetch_sheet_metadata, spreadsheet_id
         )
@@ -228,7 +277,7 @@ class GoogleSheetsWorkbook:
 
     @property
     def name(self) -> str:
-        return self._title
+        return getattr(self, "_title", self.spreadsheet_id)
 
     def sheet_names(self) -> list[str]:
         return list(self._sheets)
@@ -435,7 +484,13 @@ class GoogleSheetsWorkbook:
                 header = exc.response.headers.get("Retry-After")
                 if header and header.isdigit():
                     retry_after = float(header)
-            except (requests.Timeout, requests.ConnectionError) as exc:
+            except RefreshError as exc:
+                raise SheetsApiError(
+                    f"Google refused the credentials ({_refresh_reason(exc)}) while trying to "
+                    f"{what} in {self.name}; nothing was changed. Check the service account's "
+                    "key file (or the OAuth user's refresh token) and that it is not disabled."
+                ) from exc
+            except (requests.Timeout, requests.ConnectionError, TransportError) as exc:
                 last = f"{type(exc).__name__}: {exc}"
             if attempt == self.max_tries:
                 break
@@ -449,6 +504,12 @@ class GoogleSheetsWorkbook:
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def _refresh_reason(exc: RefreshError) -> str:
+    """The token endpoint's error (``invalid_grant: ...``) without any token or key material."""
+    first = exc.args[0] if exc.args else ""
+    return str(first).split("\n", 1)[0][:200] or type(exc).__name__
 
 
 def _quote(sheet: str) -> str:

@@ -1,7 +1,9 @@
 """The sync config: a small TOML file naming the workbook, the fact store and the sources.
 
 ```toml
-workbook = "plan-2026-11.xlsx"   # paths are relative to this file
+workbook = "plan-2026-11.xlsx"   # paths are relative to this file; or a Google Sheet:
+                                 # its URL, or "gsheet:SPREADSHEET_ID"
+credentials = "service_account.json"   # optional: Google credentials for a Google Sheet
 store = "facts.duckdb"
 basis = "event"                  # or "cohort": CRM stages counted on the lead's created day
 fresh_hours = 6                  # optional: "no fresh data" after this many hours
@@ -63,12 +65,14 @@ from pathlib import Path
 from typing import Any
 
 from planning.errors import InputError
+from sheets_sync.sheet_ids import spreadsheet_id_of
 
 __all__ = [
     "BASES",
     "KINDS",
     "SourceConfig",
     "SyncConfig",
+    "config_for_sheet",
     "load_config",
     "parse_config",
 ]
@@ -78,7 +82,16 @@ BASES = ("event", "cohort")
 FILE_KINDS = ("ad", "calls", "crm")
 MAPPING_KEYS = ("data source", "field", "match", "pattern", "channel", "campaign")
 
-_TOP_KEYS = ("workbook", "store", "basis", "fresh_hours", "lead_mismatch", "sources", "mapping")
+_TOP_KEYS = (
+    "workbook",
+    "credentials",
+    "store",
+    "basis",
+    "fresh_hours",
+    "lead_mismatch",
+    "sources",
+    "mapping",
+)
 _SOURCE_KEYS = (
     "name",
     "kind",
@@ -189,7 +202,11 @@ def _column_map(cls: Any, source: SourceConfig) -> Any:
 
 @dataclass(frozen=True)
 class SyncConfig:
-    """A checked sync config; paths resolved against the config file's folder."""
+    """A checked sync config; paths resolved against the config file's folder.
+
+    A Google Sheet as the workbook sets `spreadsheet` (its id) and `credentials` (the key
+    file, None for ``GOOGLE_APPLICATION_CREDENTIALS``); `workbook` then holds the text as
+    written and is not a file."""
 
     workbook: Path
     store: Path
@@ -201,6 +218,13 @@ class SyncConfig:
     lead_mismatch: float = 0.05
     path: Path | None = None
     base: Path = field(default_factory=Path.cwd)
+    spreadsheet: str | None = None
+    credentials: Path | None = None
+
+    @property
+    def target(self) -> str:
+        """The workbook as a user names it: the file's name or the Google Sheet's id."""
+        return f"Google Sheet {self.spreadsheet}" if self.spreadsheet else self.workbook.name
 
     @property
     def origin(self) -> str:
@@ -225,6 +249,40 @@ def load_config(path: Path | str) -> SyncConfig:
     return parse_config(text, base=path.resolve().parent, origin=path.name, path=path)
 
 
+def config_for_sheet(folder: Path | str, spreadsheet_id: str) -> Path:
+    """The config in `folder` (``*.toml``) whose workbook is the Google Sheet `spreadsheet_id`:
+    how the function server finds what Sync Facts on a sheet reads. Exactly one must match."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError(
+            f"the sync folder {folder} does not exist: put the sheet's sync config there "
+            f'(workbook = "gsheet:{spreadsheet_id}")'
+        )
+    found: list[Path] = []
+    broken: list[str] = []
+    for path in sorted(folder.glob("*.toml")):
+        try:
+            config = load_config(path)
+        except InputError as exc:
+            broken.append(str(exc))
+            continue
+        if config.spreadsheet == spreadsheet_id:
+            found.append(path)
+    if len(found) == 1:
+        return found[0]
+    if found:
+        names = ", ".join(p.name for p in found)
+        raise InputError(
+            f"more than one sync config in {folder} syncs Google Sheet {spreadsheet_id} "
+            f"({names}): keep one"
+        )
+    why = f" ({len(broken)} configs could not be read: {broken[0]})" if broken else ""
+    raise InputError(
+        f"no sync config in {folder} syncs Google Sheet {spreadsheet_id}: add one with "
+        f'workbook = "gsheet:{spreadsheet_id}"{why}'
+    )
+
+
 def parse_config(
     text: str | Mapping[str, Any],
     base: Path | str | None = None,
@@ -243,6 +301,14 @@ def parse_config(
     check = _Checker(origin)
     check.known(data, _TOP_KEYS, "")
     workbook = check.text(data, "workbook", "", required=True)
+    credentials = check.text(data, "credentials", "", default="")
+    spreadsheet = spreadsheet_id_of(workbook)
+    if spreadsheet is None and workbook.strip().lower().startswith(("gsheet:", "https://")):
+        raise check.error(
+            "workbook",
+            "is neither a file nor a Google Sheet (its URL, or gsheet:SPREADSHEET_ID)",
+            workbook,
+        )
     store = check.text(data, "store", "", default="facts.duckdb")
     basis = check.choice(data, "basis", "", BASES, default="event")
     fresh = check.number(data, "fresh_hours", "", default=6.0, low=0.0)
@@ -267,7 +333,9 @@ def parse_config(
     rules = tuple(_rule(check, r, f"mapping[{i}]") for i, r in enumerate(raw_rules))
 
     return SyncConfig(
-        workbook=_resolve(base_dir, workbook),
+        workbook=Path(workbook) if spreadsheet else _resolve(base_dir, workbook),
+        spreadsheet=spreadsheet,
+        credentials=_resolve(base_dir, credentials) if credentials else None,
         store=_resolve(base_dir, store),
         basis=basis,
         sources=tuple(sources),

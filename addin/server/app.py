@@ -10,6 +10,10 @@ Endpoints (all but ``/health`` and ``/openapi.json`` need a signed request, see 
   kept as strings (``"#DIV/0!"``). With ``"by_row": true`` the function is called once per row
   of the ranges (a range of one row, or a single value, is used for every row) and the result
   has one row per line: ``=RUNRATE(B2:AF10001, ...)`` in one request.
+- ``POST /sheets/{spreadsheet_id}/actions/{id}``: a button on a Google Sheet, which the server
+  opens with its service account (`Settings.google_credentials`); the key must be bound to that
+  sheet (``funnelplan keys create NAME --sheet ID``). Returns ``{"message", "requests", ...}``;
+  New Month also returns next month's workbook (base64 .xlsx) for the client to import.
 - ``POST /actions/{id}``: a multipart upload (field ``workbook``, an .xlsx); the button runs on
   a temporary copy and the changed workbook comes back (``X-Funnelplan-Message`` holds the
   message, URL-encoded). A failure is a JSON error and no workbook.
@@ -19,11 +23,13 @@ Errors are ``{"error": {"code": ..., "message": ...}}`` with the HTTP status. Bo
 keys file and the replay cache beside it, so it runs as many workers.
 """
 
+import base64
 import json
 import logging
 import math
 import re
 import tempfile
+import threading
 import time
 import urllib.parse
 from pathlib import Path
@@ -42,6 +48,7 @@ from addin.server.keys import KeyStore
 from addin.server.settings import Settings
 from addin.server.signing import (
     KEY_HEADER,
+    NONCE_HEADER,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     AuthError,
@@ -79,6 +86,19 @@ class FunctionCall(BaseModel):
 class FunctionResult(BaseModel):
     values: list[list[Any]] = Field(description="The result as rows of cells.")
     message: str = Field("", description="Why a cell holds an error value, if one does.")
+
+
+class SheetActionResult(BaseModel):
+    message: str = Field(description="What the button did, to show the user.")
+    spreadsheet_id: str
+    requests: int = Field(description="Sheets API requests the button made (retries counted).")
+    workbook: str | None = Field(
+        None, description="New Month: next month's workbook, a base64 .xlsx, to import."
+    )
+    filename: str | None = Field(None, description="New Month: the workbook's file name.")
+
+
+SHEET_ID = re.compile(r"[A-Za-z0-9_-]{10,100}")
 
 
 class ErrorBody(BaseModel):
@@ -248,8 +268,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=(
             "Spreadsheet functions and button actions of Funnel Plan for Google Sheets and "
             "Excel on the web. Every call except /health needs a signed request: headers "
-            f"{KEY_HEADER}, {TIMESTAMP_HEADER} (Unix seconds) and {SIGNATURE_HEADER} = "
-            "hex HMAC-SHA256(signing key, METHOD\\nPATH\\nTIMESTAMP\\nhex SHA-256(body))."
+            f"{KEY_HEADER}, {TIMESTAMP_HEADER} (Unix seconds), {NONCE_HEADER} (fresh per "
+            f"request, 8 to 64 of A-Z a-z 0-9 _ -) and {SIGNATURE_HEADER} = hex "
+            "HMAC-SHA256(signing key, METHOD\\nPATH\\nTIMESTAMP\\nNONCE\\nhex SHA-256(body)), "
+            "PATH as sent (percent-encoded, with the query string)."
         ),
         docs_url=None,
         redoc_url=None,
@@ -260,15 +282,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     key_header = APIKeyHeader(name=KEY_HEADER, auto_error=False, scheme_name="key")
     ts_header = APIKeyHeader(name=TIMESTAMP_HEADER, auto_error=False, scheme_name="timestamp")
     sig_header = APIKeyHeader(name=SIGNATURE_HEADER, auto_error=False, scheme_name="signature")
+    nonce_header = APIKeyHeader(name=NONCE_HEADER, auto_error=False, scheme_name="nonce")
 
     async def signed(
         request: Request,
         _key: Annotated[str | None, Security(key_header)],
         _ts: Annotated[str | None, Security(ts_header)],
         _sig: Annotated[str | None, Security(sig_header)],
+        _nonce: Annotated[str | None, Security(nonce_header)],
     ) -> str:
         body: bytes = getattr(request.state, RAW_BODY, b"")
-        path = request.url.path
+        # the path as sent (percent-encoded): `request.url.path` is decoded
+        raw_path = request.scope.get("raw_path")
+        path = raw_path.decode("utf-8", "replace") if raw_path else request.url.path
         if request.url.query:
             path += "?" + request.url.query
         headers = {k.lower(): v for k, v in request.headers.items()}
@@ -413,12 +439,106 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         }
         return Response(content, media_type=XLSX, headers=headers)
 
+    google: dict[str, Any] = {}
+    google_lock = threading.Lock()
+
+    def sheets_client() -> Any:
+        """One gspread client per app (its token is reused), built on first use."""
+        from sheets_sync.gsheets_workbook import open_client
+
+        with google_lock:
+            if "client" not in google:
+                google["client"] = open_client(
+                    settings.google_credentials, settings.sheets_api_root
+                )
+            return google["client"]
+
+    @app.post(
+        "/sheets/{spreadsheet_id}/actions/{action_id}",
+        tags=["actions"],
+        response_model=SheetActionResult,
+        responses=_ERRORS,
+    )
+    def run_sheet_action(spreadsheet_id: str, action_id: str, key: Signed) -> Response:
+        """Run a button on a Google Sheet (the key must be bound to it: `keys create --sheet`).
+
+        The server opens the sheet with its service account, reads it in one request and
+        writes the button's cells in one; Sync Facts reads the sheet's config from the server's
+        sync folder; New Month returns next month's workbook (base64 .xlsx) to import."""
+        from addin.registry import ACTIONS, ActionError, dispatch
+        from planning.errors import InputError
+        from sheets_sync.gsheets_workbook import GoogleSheetsWorkbook, account_email
+        from sheets_sync.sync_config import config_for_sheet
+        from sheets_sync.workbook import WorkbookError
+
+        started = time.perf_counter()
+        if not SHEET_ID.fullmatch(spreadsheet_id):
+            raise ApiError(
+                422, "invalid_request", "spreadsheet_id is not a Google Sheets id (from its URL)"
+            )
+        if action_id not in ACTIONS:
+            known = ", ".join(ACTIONS)
+            raise ApiError(
+                404, "unknown_action", f"no action {action_id!r}; the actions are: {known}"
+            )
+        bound = store.get(key)
+        if bound is None or bound.spreadsheet != spreadsheet_id:
+            raise ApiError(
+                403,
+                "key_not_for_sheet",
+                f"this key may not run buttons on Google Sheet {spreadsheet_id}: create one "
+                f"for it with `funnelplan keys create NAME --sheet {spreadsheet_id}`",
+            )
+        try:
+            client = sheets_client()
+        except WorkbookError as error:
+            log.error("no Google credentials: %s", error)
+            raise ApiError(
+                503, "no_google_credentials", "the server has no usable Google credentials"
+            ) from None
+        with tempfile.TemporaryDirectory(prefix="funnelplan-sheet-") as tmp:
+            try:
+                wb = GoogleSheetsWorkbook(spreadsheet_id, client=client)
+            except WorkbookError as error:
+                email = account_email(client)
+                share = f" Share the sheet with {email} as an editor." if email else ""
+                raise ApiError(422, "sheet_unavailable", f"{error}{share}") from None
+            if action_id == "sync_facts":
+                try:
+                    wb.sync_config = config_for_sheet(settings.sync_dir, spreadsheet_id)
+                except InputError as error:
+                    raise ApiError(422, "action_failed", f"Sync Facts: {error}") from None
+            if action_id == "new_month":
+                wb.output_dir = tmp
+            try:
+                message = dispatch(action_id, wb)
+            except ActionError as error:
+                raise ApiError(422, "action_failed", str(error)) from None
+            created = sorted(Path(tmp).glob("*.xlsx"))
+            result: dict[str, Any] = {
+                "message": message,
+                "spreadsheet_id": spreadsheet_id,
+                "requests": len(wb.requests),
+                "workbook": None,
+                "filename": None,
+            }
+            if created:
+                result["workbook"] = base64.b64encode(created[0].read_bytes()).decode()
+                result["filename"] = created[0].name
+        return _json(result, started)
+
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=list(settings.cors_origins),
         allow_methods=["GET", "POST", "OPTIONS"],
-        allow_headers=["Content-Type", KEY_HEADER, TIMESTAMP_HEADER, SIGNATURE_HEADER],
+        allow_headers=[
+            "Content-Type",
+            KEY_HEADER,
+            TIMESTAMP_HEADER,
+            NONCE_HEADER,
+            SIGNATURE_HEADER,
+        ],
         expose_headers=[MESSAGE_HEADER, "Content-Disposition"],
         max_age=600,
     )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from addin.server.settings import DEFAULT_KEYS_DIR
+from addin.server.settings import DEFAULT_KEYS_DIR, DEFAULT_SYNC_DIR
 
 _KEYS_DIR = click.option(
     "--keys-dir",
@@ -24,7 +24,29 @@ _KEYS_DIR = click.option(
 @click.option("--port", default=8765, show_default=True, type=int, help="Port to listen on.")
 @click.option("--workers", default=1, show_default=True, type=int, help="Worker processes.")
 @_KEYS_DIR
-def serve_cmd(host: str, port: int, workers: int, keys_dir: Path) -> None:
+@click.option(
+    "--google-credentials",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    envvar="FUNNELPLAN_GOOGLE_CREDENTIALS",
+    help="The service account's JSON key for buttons on Google Sheets "
+    "(default: GOOGLE_APPLICATION_CREDENTIALS).",
+)
+@click.option(
+    "--sync-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="FUNNELPLAN_SYNC_DIR",
+    default=DEFAULT_SYNC_DIR,
+    show_default=True,
+    help='Folder of the Google Sheets\' sync configs (workbook = "gsheet:ID").',
+)
+def serve_cmd(
+    host: str,
+    port: int,
+    workers: int,
+    keys_dir: Path,
+    google_credentials: Path | None,
+    sync_dir: Path,
+) -> None:
     """Run the function server (put HTTPS in front of it: a reverse proxy or a container
     service). Every call needs a key from `funnelplan keys create`."""
     import os
@@ -32,6 +54,16 @@ def serve_cmd(host: str, port: int, workers: int, keys_dir: Path) -> None:
     import uvicorn
 
     from addin.server.keys import KeyStore
+
+    if google_credentials is not None:
+        os.environ["FUNNELPLAN_GOOGLE_CREDENTIALS"] = str(google_credentials.resolve())
+        try:
+            email = json.loads(google_credentials.read_text(encoding="utf-8")).get("client_email")
+        except (OSError, ValueError):
+            email = None
+        if email:
+            click.echo(f"Google Sheets: share each sheet with {email} as an editor.", err=True)
+    os.environ["FUNNELPLAN_SYNC_DIR"] = str(sync_dir.resolve())
 
     active = [k for k in KeyStore(keys_dir).list() if k.active]
     if not active:
@@ -59,13 +91,18 @@ def keys_group() -> None:
 
 @keys_group.command("create")
 @click.argument("name")
+@click.option(
+    "--sheet",
+    metavar="ID_OR_URL",
+    help="The Google Sheet whose buttons this key may run (its id or URL).",
+)
 @_KEYS_DIR
-def keys_create(name: str, keys_dir: Path) -> None:
+def keys_create(name: str, sheet: str | None, keys_dir: Path) -> None:
     """Create a key; its id and secret are printed once and never stored in clear."""
     from addin.server.keys import KeyStore, KeyStoreError
 
     try:
-        key = KeyStore(keys_dir).create(name)
+        key = KeyStore(keys_dir).create(name, spreadsheet=sheet)
     except KeyStoreError as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"key id:  {key.id}")
@@ -95,7 +132,8 @@ def keys_list(keys_dir: Path, as_json: bool) -> None:
         click.echo(f"no keys in {keys_dir}")
     for k in keys:
         state = f"revoked {k.revoked}" if k.revoked else "active"
-        click.echo(f"{k.id}  {k.name}  created {k.created}  {state}")
+        where = f"  sheet {k.spreadsheet}" if k.spreadsheet else ""
+        click.echo(f"{k.id}  {k.name}{where}  created {k.created}  {state}")
 
 
 @keys_group.command("revoke")

@@ -27,7 +27,7 @@ import secrets
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -48,13 +48,15 @@ def derive_signing_key(key_id: str, secret: str) -> bytes:
 
 @dataclass(frozen=True)
 class ApiKey:
-    """A key as stored (no secret): id, name, created, revoked (None while active)."""
+    """A key as stored (no secret): id, name, created, revoked (None while active), and the
+    Google Sheet it may run buttons on (None: functions and uploaded workbooks only)."""
 
     id: str
     name: str
     created: str
     revoked: str | None
     signing_key: str  # hex of `derive_signing_key`
+    spreadsheet: str | None = None
 
     @property
     def active(self) -> bool:
@@ -62,7 +64,13 @@ class ApiKey:
 
     def public(self) -> dict[str, Any]:
         """What `keys list` shows (no key material)."""
-        return {"id": self.id, "name": self.name, "created": self.created, "revoked": self.revoked}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "spreadsheet": self.spreadsheet,
+            "created": self.created,
+            "revoked": self.revoked,
+        }
 
 
 @dataclass(frozen=True)
@@ -141,16 +149,28 @@ class KeyStore:
             raise
         self._stamp = None
 
-    def create(self, name: str) -> NewKey:
-        """A new active key; its secret is returned here and nowhere else."""
+    def create(self, name: str, spreadsheet: str | None = None) -> NewKey:
+        """A new active key; its secret is returned here and nowhere else. `spreadsheet` (an
+        id or a Google Sheets URL) is the one Google Sheet whose buttons the key may run."""
+        from sheets_sync.sheet_ids import spreadsheet_id_of
+
         name = name.strip()
         if not name:
             raise KeyStoreError("give the key a name (e.g. the workbook it is for)")
+        sheet = None
+        if spreadsheet:
+            sheet = spreadsheet_id_of(spreadsheet) or spreadsheet_id_of("gsheet:" + spreadsheet)
+            if sheet is None:
+                raise KeyStoreError(
+                    f"{spreadsheet!r} is not a Google Sheet: give its id or its URL"
+                )
         key_id = _PREFIX + secrets.token_hex(8)
         secret = secrets.token_urlsafe(32)
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         with self._locked() as keys:
-            keys[key_id] = ApiKey(key_id, name, now, None, derive_signing_key(key_id, secret).hex())
+            keys[key_id] = ApiKey(
+                key_id, name, now, None, derive_signing_key(key_id, secret).hex(), sheet
+            )
         return NewKey(key_id, name, secret)
 
     def revoke(self, key_id: str) -> ApiKey:
@@ -161,6 +181,6 @@ class KeyStore:
                 raise KeyStoreError(f"no key {key_id!r} (see `funnelplan keys list`)")
             if key.revoked is None:
                 now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-                key = ApiKey(key.id, key.name, key.created, now, key.signing_key)
+                key = replace(key, revoked=now)
                 keys[key_id] = key
         return key

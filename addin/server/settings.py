@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_KEYS_DIR = Path.home() / ".funnelplan" / "server"
+DEFAULT_SYNC_DIR = Path.home() / ".funnelplan" / "sync"
 DEFAULT_ORIGINS = ("https://localhost:3000",)
 DEFAULT_MAX_BODY = 5 * 1024 * 1024
 DEFAULT_WINDOW = 300
@@ -21,12 +22,20 @@ class Settings:
     max_body_bytes: larger requests get 413 before they are read.
     cors_origins: origins allowed to call from a browser (the Office.js add-in's host).
     window_seconds: a request's timestamp must be within this many seconds of the server's clock.
+    google_credentials: the Google service account's JSON key the buttons on a Google Sheet run
+    with (share each sheet with its email as an editor); None: ``GOOGLE_APPLICATION_CREDENTIALS``.
+    sheets_api_root: another origin for the Sheets API (a proxy); None: Google's.
+    sync_dir: the folder of the Google Sheets' sync configs (``*.toml`` whose ``workbook`` is
+    the sheet), read by Sync Facts on a sheet.
     """
 
     keys_dir: Path = DEFAULT_KEYS_DIR
     max_body_bytes: int = DEFAULT_MAX_BODY
     cors_origins: tuple[str, ...] = DEFAULT_ORIGINS
     window_seconds: int = DEFAULT_WINDOW
+    google_credentials: Path | None = None
+    sheets_api_root: str | None = None
+    sync_dir: Path = DEFAULT_SYNC_DIR
 
     @classmethod
     def from_env(cls, keys_dir: Path | str | None = None) -> Settings:
@@ -41,4 +50,11 @@ class Settings:
                 else DEFAULT_ORIGINS
             ),
             window_seconds=int(env.get("FUNNELPLAN_WINDOW_SECONDS", DEFAULT_WINDOW)),
+            google_credentials=(
+                Path(env["FUNNELPLAN_GOOGLE_CREDENTIALS"])
+                if env.get("FUNNELPLAN_GOOGLE_CREDENTIALS")
+                else None
+            ),
+            sheets_api_root=env.get("FUNNELPLAN_SHEETS_API_ROOT") or None,
+            sync_dir=Path(env.get("FUNNELPLAN_SYNC_DIR") or DEFAULT_SYNC_DIR),
         )

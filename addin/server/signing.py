@@ -1,26 +1,33 @@
-"""Request signatures: HMAC-SHA256 with a timestamp window and a replay cache.
+"""Request signatures: HMAC-SHA256 with a timestamp window, a nonce and a replay cache.
 
 A client signs each request with its signing key (`keys.derive_signing_key`) over
 
-    METHOD + "\\n" + PATH + "\\n" + TIMESTAMP + "\\n" + hex(SHA-256(body))
+    METHOD + "\\n" + PATH + "\\n" + TIMESTAMP + "\\n" + NONCE + "\\n" + hex(SHA-256(body))
 
-(PATH with its query string, if any; TIMESTAMP in Unix seconds) and sends
+(PATH as sent on the request line, percent-encoded, with its query string, if any; TIMESTAMP in
+Unix seconds; NONCE fresh for every request, 8 to 64 characters of ``A-Z a-z 0-9 _ -``, a UUID
+or 32 hex digits) and sends
 
     X-Funnelplan-Key: the key id
     X-Funnelplan-Timestamp: TIMESTAMP
+    X-Funnelplan-Nonce: NONCE
     X-Funnelplan-Signature: hex(HMAC-SHA256(signing key, the text above))
 
-The server refuses (401) a missing header, an unknown key, a timestamp more than the window
-(300 s) from its clock, a wrong signature or a signature already seen within the window, and
-(403) a revoked key. Seen signatures are kept in a small SQLite file beside the keys, so every
-worker on the host shares them; several hosts behind a load balancer need a shared cache (or
-sticky sessions) for replay protection to span them.
+The nonce makes two identical requests (same key, body and second) sign differently, so both
+pass; the same signed request sent twice is still refused. The server refuses (401) a missing
+header, an unknown key, a timestamp more than the window (300 s) from its clock, a malformed
+nonce, a wrong signature or a signature already seen within the window, and (403) a revoked
+key. Seen signatures are kept in a small SQLite file beside the keys, so every worker on the
+host shares them; several hosts behind a load balancer need a shared cache (or sticky sessions)
+for replay protection to span them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import re
+import secrets
 import sqlite3
 import threading
 import time
@@ -31,6 +38,10 @@ from addin.server.keys import KeyStore
 KEY_HEADER = "X-Funnelplan-Key"
 TIMESTAMP_HEADER = "X-Funnelplan-Timestamp"
 SIGNATURE_HEADER = "X-Funnelplan-Signature"
+NONCE_HEADER = "X-Funnelplan-Nonce"
+
+NONCE_PATTERN = re.compile(r"[A-Za-z0-9_-]{8,64}")
+"""A valid nonce (the whole value): a UUID, hex digits or URL-safe base64 fit."""
 
 
 class AuthError(Exception):
@@ -43,33 +54,51 @@ class AuthError(Exception):
         self.message = message
 
 
-def canonical(method: str, path: str, timestamp: str, body: bytes) -> bytes:
+def canonical(method: str, path: str, timestamp: str, nonce: str, body: bytes) -> bytes:
     """The text a signature covers."""
     digest = hashlib.sha256(body).hexdigest()
-    return f"{method.upper()}\n{path}\n{timestamp}\n{digest}".encode()
+    return f"{method.upper()}\n{path}\n{timestamp}\n{nonce}\n{digest}".encode()
 
 
-def sign(signing_key: bytes, method: str, path: str, timestamp: str, body: bytes) -> str:
+def sign(
+    signing_key: bytes, method: str, path: str, timestamp: str, nonce: str, body: bytes
+) -> str:
     """The hex signature of a request."""
     return hmac.new(
-        signing_key, canonical(method, path, timestamp, body), hashlib.sha256
+        signing_key, canonical(method, path, timestamp, nonce, body), hashlib.sha256
     ).hexdigest()
 
 
+def new_nonce() -> str:
+    """A fresh nonce: 32 random hex digits."""
+    return secrets.token_hex(16)
+
+
 def signed_headers(
-    key_id: str, signing_key: bytes, method: str, path: str, body: bytes, now: float | None = None
+    key_id: str,
+    signing_key: bytes,
+    method: str,
+    path: str,
+    body: bytes,
+    now: float | None = None,
+    nonce: str | None = None,
 ) -> dict[str, str]:
-    """The three headers of a signed request (for Python clients and tests)."""
+    """The four headers of a signed request (for Python clients and tests): a fresh nonce
+    unless `nonce` is given."""
     timestamp = str(int(time.time() if now is None else now))
+    nonce = new_nonce() if nonce is None else nonce
     return {
         KEY_HEADER: key_id,
         TIMESTAMP_HEADER: timestamp,
-        SIGNATURE_HEADER: sign(signing_key, method, path, timestamp, body),
+        NONCE_HEADER: nonce,
+        SIGNATURE_HEADER: sign(signing_key, method, path, timestamp, nonce, body),
     }
 
 
 class ReplayCache:
-    """Signatures seen within the window, in SQLite (shared by the workers of one host)."""
+    """Signatures seen within the window, in SQLite (shared by the workers of one host). A
+    signature covers the request's nonce, so only the same signed request sent again repeats
+    one."""
 
     def __init__(self, path: Path, window_seconds: int) -> None:
         self.path = path
@@ -110,7 +139,7 @@ class ReplayCache:
 
 
 class Verifier:
-    """Checks a request's key, timestamp, signature and freshness."""
+    """Checks a request's key, timestamp, nonce, signature and freshness."""
 
     def __init__(self, keys: KeyStore, replay: ReplayCache, window_seconds: int) -> None:
         self.keys = keys
@@ -129,13 +158,14 @@ class Verifier:
         now = time.time() if now is None else now
         key_id = headers.get(KEY_HEADER.lower(), "")
         timestamp = headers.get(TIMESTAMP_HEADER.lower(), "")
+        nonce = headers.get(NONCE_HEADER.lower(), "")
         signature = headers.get(SIGNATURE_HEADER.lower(), "").strip().lower()
-        if not key_id or not timestamp or not signature:
+        if not key_id or not timestamp or not nonce or not signature:
             raise AuthError(
                 401,
                 "unauthenticated",
-                f"sign the request: {KEY_HEADER}, {TIMESTAMP_HEADER} and {SIGNATURE_HEADER} "
-                "headers are required",
+                f"sign the request: {KEY_HEADER}, {TIMESTAMP_HEADER}, {NONCE_HEADER} and "
+                f"{SIGNATURE_HEADER} headers are required",
             )
         key = self.keys.get(key_id)
         if key is None:
@@ -154,7 +184,14 @@ class Verifier:
                 "expired",
                 f"the request's timestamp is more than {self.window} s from the server's clock",
             )
-        expected = sign(bytes.fromhex(key.signing_key), method, path, timestamp, body)
+        if not NONCE_PATTERN.fullmatch(nonce):
+            raise AuthError(
+                401,
+                "bad_nonce",
+                f"{NONCE_HEADER} must be 8 to 64 letters, digits, '_' or '-' (a fresh UUID per "
+                "request fits)",
+            )
+        expected = sign(bytes.fromhex(key.signing_key), method, path, timestamp, nonce, body)
         if not hmac.compare_digest(expected, signature):
             raise AuthError(401, "bad_signature", "the request's signature does not match")
         if not self.replay.first_use(signature, now):

@@ -37,16 +37,22 @@ function funnelplanSha256Hex_(text) {
       Utilities.DigestAlgorithm.SHA_256, text, Utilities.Charset.UTF_8));
 }
 
-/** The three signature headers of a request (see the server's signing module). */
+/**
+ * The four signature headers of a request (see the server's signing module): a fresh nonce per
+ * request, so two identical requests in the same second are both accepted.
+ */
 function funnelplanSign_(settings, method, path, body) {
   var signingKey = Utilities.computeHmacSha256Signature(
       funnelplanBytes_("funnelplan-signing-key:" + settings.keyId), funnelplanBytes_(settings.secret));
   var timestamp = String(Math.floor(Date.now() / 1000));
-  var text = method + '\n' + path + '\n' + timestamp + '\n' + funnelplanSha256Hex_(body);
+  var nonce = Utilities.getUuid();
+  var text = method + '\n' + path + '\n' + timestamp + '\n' + nonce + '\n' +
+      funnelplanSha256Hex_(body);
   var signature = Utilities.computeHmacSha256Signature(funnelplanBytes_(text), signingKey);
   return {
     'X-Funnelplan-Key': settings.keyId,
     'X-Funnelplan-Timestamp': timestamp,
+    'X-Funnelplan-Nonce': nonce,
     'X-Funnelplan-Signature': funnelplanHex_(signature)
   };
 }

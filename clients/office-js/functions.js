@@ -39,18 +39,29 @@ async function funnelplanHmac(keyBytes, data) {
   return crypto.subtle.sign("HMAC", key, data);
 }
 
-/** The three signature headers (see the server's signing module); `body` is bytes. */
+/** A fresh nonce per request: a random UUID, or 16 random bytes as hex. */
+function funnelplanNonce() {
+  if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
+  return funnelplanHex(crypto.getRandomValues(new Uint8Array(16)));
+}
+
+/**
+ * The four signature headers (see the server's signing module); `body` is bytes. The nonce
+ * makes two identical requests in the same second sign differently (both are accepted).
+ */
 async function funnelplanSign(settings, method, path, body) {
   const signingKey = await funnelplanHmac(
     funnelplanEncoder.encode(settings.secret),
     funnelplanEncoder.encode(FUNNELPLAN_LABEL + settings.keyId));
   const timestamp = String(Math.floor(Date.now() / 1000));
+  const nonce = funnelplanNonce();
   const digest = funnelplanHex(await crypto.subtle.digest("SHA-256", body));
-  const text = `${method}\n${path}\n${timestamp}\n${digest}`;
+  const text = `${method}\n${path}\n${timestamp}\n${nonce}\n${digest}`;
   const signature = await funnelplanHmac(signingKey, funnelplanEncoder.encode(text));
   return {
     "X-Funnelplan-Key": settings.keyId,
     "X-Funnelplan-Timestamp": timestamp,
+    "X-Funnelplan-Nonce": nonce,
     "X-Funnelplan-Signature": funnelplanHex(signature),
   };
 }
@@ -82,8 +93,8 @@ const funnelplanCache = new Map();
 
 /**
  * One call: every argument (whole ranges) in one signed request; the result as rows. Identical
- * calls (in flight or answered within the last minutes) share one request: the server refuses
- * a signed request seen twice, and identical formulas often recalculate together.
+ * calls (in flight or answered within the last minutes) share one request: identical formulas
+ * often recalculate together, and one answer serves them all.
  */
 function funnelplanCall(name, values) {
   const key = name + "\n" + JSON.stringify(values);

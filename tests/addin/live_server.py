@@ -62,9 +62,15 @@ class Signer:
         return derive_signing_key(self.key_id, self.secret)
 
     def headers(
-        self, method: str, path: str, body: bytes, now: float | None = None
+        self,
+        method: str,
+        path: str,
+        body: bytes,
+        now: float | None = None,
+        nonce: str | None = None,
     ) -> dict[str, str]:
-        return signed_headers(self.key_id, self.signing_key, method, path, body, now)
+        """The four signature headers (a fresh nonce unless `nonce` is given)."""
+        return signed_headers(self.key_id, self.signing_key, method, path, body, now, nonce)
 
 
 def new_signer(keys_dir: Path, name: str = "test") -> Signer:

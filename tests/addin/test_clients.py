@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,10 +25,12 @@ from addin.clients import generate, write_clients
 from addin.clients.commands import clients_cmd
 from addin.registry import ACTIONS, FUNCTIONS
 from addin.server.settings import Settings
+from addin.server.signing import KEY_HEADER, NONCE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = ROOT / "clients"
 EXAMPLE_URL = "https://funnelplan.example.com"
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 AS_OF = "2026-03-10"
 DAYS = [[100.0 + 10 * i + j for j in range(10)] for i in range(3)]
@@ -144,8 +148,11 @@ process.stdin.on('end', async () => {
 const toBuf = (v) => Buffer.isBuffer(v) ? v : Array.isArray(v) ? Buffer.from(v.map(b => (b + 256) % 256)) : Buffer.from(String(v), 'utf8');
 const signed = (buf) => Array.from(buf, b => (b > 127 ? b - 256 : b));
 let requests = 0;
-const menus = [], alerts = [], cacheStore = {};
+const menus = [], alerts = [], cacheStore = {}, sent = [];
 const props = {FUNNELPLAN_URL: spec.url, FUNNELPLAN_KEY_ID: spec.keyId, FUNNELPLAN_SECRET: spec.secret};
+if (spec.now) Date.now = () => spec.now;  // every request signed in the same second
+const scriptCache = {get: (k) => (k in cacheStore ? cacheStore[k] : null), put: (k, v) => { cacheStore[k] = v; }};
+const freshCache = () => ({get: () => null, put: () => {}});  // an empty cache per call
 const ui = {
   ButtonSet: {OK: 'OK', OK_CANCEL: 'OK_CANCEL'}, Button: {OK: 'OK'},
   createMenu(title) {
@@ -159,7 +166,7 @@ const ui = {
 const context = {
   JSON, Math, Date, Array, String, Error, isFinite, console,
   PropertiesService: {getScriptProperties: () => ({getProperty: (k) => (k in props ? props[k] : null), setProperty: (k, v) => { props[k] = v; }})},
-  CacheService: {getScriptCache: () => ({get: (k) => (k in cacheStore ? cacheStore[k] : null), put: (k, v) => { cacheStore[k] = v; }})},
+  CacheService: {getScriptCache: () => (spec.freshCache ? freshCache() : scriptCache)},
   SpreadsheetApp: {getUi: () => ui, getActiveSpreadsheet: () => ({getSpreadsheetTimeZone: () => 'UTC'})},
   Session: {getScriptTimeZone: () => 'UTC'},
   Utilities: {
@@ -167,12 +174,14 @@ const context = {
     newBlob: (text) => ({getBytes: () => signed(Buffer.from(text, 'utf8'))}),
     computeDigest: (alg, value) => signed(crypto.createHash(alg).update(toBuf(value)).digest()),
     computeHmacSha256Signature: (value, key) => signed(crypto.createHmac('sha256', toBuf(key)).update(toBuf(value)).digest()),
+    getUuid: () => crypto.randomUUID(),
     formatDate: (date, tz, fmt) => { if (tz !== 'UTC' || fmt !== 'yyyy-MM-dd') throw new Error('shim'); return date.toISOString().slice(0, 10); },
   },
   UrlFetchApp: {
     fetch(url, options) {
       requests += 1;
       const headers = Object.assign({'Content-Type': options.contentType}, options.headers);
+      sent.push(options.headers);
       const out = spawnSync(process.execPath, ['-e', FETCH], {input: JSON.stringify({url, method: options.method.toUpperCase(), headers, payload: options.payload}), encoding: 'utf8'});
       if (out.status !== 0) throw new Error('fetch failed: ' + out.stderr);
       const res = JSON.parse(out.stdout);
@@ -192,19 +201,24 @@ for (const [name, args] of spec.calls) {
 context.onOpen();
 const actionFn = menus[0].items[0][1];
 context[actionFn]();
-process.stdout.write(JSON.stringify({results, menus, alerts}));
+process.stdout.write(JSON.stringify({results, menus, alerts, sent}));
 """
 
 OFFICE_HARNESS = r"""
 const fs = require('fs'), vm = require('vm');
 const spec = JSON.parse(fs.readFileSync(0, 'utf8'));
 const registered = {};
+const sent = [];
 let requests = 0;
+// without crypto.randomUUID (older browsers) the client falls back to getRandomValues
+const webCrypto = spec.noRandomUUID
+  ? {subtle: globalThis.crypto.subtle, getRandomValues: (a) => globalThis.crypto.getRandomValues(a)}
+  : globalThis.crypto;
 class CfError { constructor(code) { this.code = code; } }
 const store = {'funnelplan.url': spec.url, 'funnelplan.keyId': spec.keyId, 'funnelplan.secret': spec.secret};
 const context = {
-  console, TextEncoder, crypto: globalThis.crypto, btoa, Math, Date, JSON, Array, String, Number, Error, Uint8Array, Object,
-  fetch: (...a) => { requests += 1; return fetch(...a); },
+  console, TextEncoder, crypto: webCrypto, btoa, Math, Date, JSON, Array, String, Number, Error, Uint8Array, Object,
+  fetch: (url, init) => { requests += 1; sent.push(init.headers); return fetch(url, init); },
   localStorage: {getItem: (k) => (k in store ? store[k] : null)},
   CustomFunctions: {associate: (id, fn) => { registered[id] = fn; }, Error: CfError,
     ErrorCode: {invalidValue: '#VALUE!', divisionByZero: '#DIV/0!', notAvailable: '#N/A', invalidNumber: '#NUM!', nullReference: '#NULL!'}},
@@ -220,7 +234,7 @@ const arg = (a) => (a && typeof a === 'object' && a.$date ? serial(a.$date) : a)
     const values = await registered[name](...args.map(arg));
     results.push({values: values.map(r => r.map(c => (c instanceof CfError ? c.code : c))), requests: requests - before});
   }
-  process.stdout.write(JSON.stringify({results, registered: Object.keys(registered)}));
+  process.stdout.write(JSON.stringify({results, registered: Object.keys(registered), sent}));
 })().catch((e) => { console.error(e); process.exit(1); });
 """
 
@@ -238,11 +252,11 @@ def keys_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("keys")
 
 
-@pytest.fixture()
-def signer(keys_dir: Path, request: pytest.FixtureRequest) -> Signer:
-    """A key per test: the Apps Script and Office.js runs send identical requests, and within
-    one second the same key would sign them identically (refused as a replay)."""
-    return new_signer(keys_dir, request.node.name)
+@pytest.fixture(scope="module")
+def signer(keys_dir: Path) -> Signer:
+    """One key for every run: the Apps Script and Office.js runs send identical requests, often
+    within one second, and each request's own nonce keeps their signatures apart."""
+    return new_signer(keys_dir, "clients")
 
 
 @pytest.fixture(scope="module")
@@ -285,6 +299,9 @@ def test_apps_script_under_node(
         assert got["values"] == _expected(name, args), name
     assert [r["requests"] for r in out["results"]] == [1, 1, 1, 1, 0]  # the last one cached
     assert out["results"][0]["values"] != [["#N/A"]] * 3
+    nonces = [headers[NONCE_HEADER] for headers in out["sent"]]
+    assert len(set(nonces)) == len(nonces) == 4
+    assert all(UUID.fullmatch(n) for n in nonces)  # Utilities.getUuid()
     [menu] = out["menus"]
     assert menu["title"] == "Funnel Plan"
     assert [label for label, _ in menu["items"]][: len(ACTIONS)] == [
@@ -294,8 +311,9 @@ def test_apps_script_under_node(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("random_uuid", [True, False], ids=["randomUUID", "getRandomValues"])
 def test_office_js_under_node(
-    node: str, server: str, signer: Signer, generated: Path, tmp_path: Path
+    node: str, server: str, signer: Signer, generated: Path, tmp_path: Path, random_uuid: bool
 ) -> None:
     spec = {
         "code": str(generated / "office-js" / "functions.js"),
@@ -303,9 +321,42 @@ def test_office_js_under_node(
         "keyId": signer.key_id,
         "secret": signer.secret,
         "calls": CALLS,
+        "noRandomUUID": not random_uuid,
     }
     out = _run(node, OFFICE_HARNESS, spec, tmp_path)
     assert out["registered"] == list(FUNCTIONS)
     for (name, args), got in zip(CALLS, out["results"], strict=True):
         assert got["values"] == _expected(name, args), name
     assert [r["requests"] for r in out["results"]] == [1, 1, 1, 1, 0]  # the last one cached
+    nonces = [headers[NONCE_HEADER] for headers in out["sent"]]
+    assert len(set(nonces)) == len(nonces) == 4
+    pattern = UUID if random_uuid else re.compile(r"[0-9a-f]{32}")
+    assert all(pattern.fullmatch(n) for n in nonces), nonces
+
+
+@pytest.mark.slow
+def test_apps_script_identical_calls_in_one_second(
+    node: str, server: str, signer: Signer, generated: Path, tmp_path: Path
+) -> None:
+    """Two identical uncached calls with the same key in the same second (the clock pinned, an
+    empty cache per call): both answered, since each request carries its own nonce. Before the
+    nonce they signed the same text and the server refused the second as a replay."""
+    call = ("CPA", [[[100.0], [50.0], [0.0]], [[4.0], [0.0], [2.0]]])
+    spec = {
+        "code": str(generated / "apps-script" / "Code.gs"),
+        "url": server,
+        "keyId": signer.key_id,
+        "secret": signer.secret,
+        "calls": [call, call],
+        "freshCache": True,
+        "now": int(time.time()) * 1000 + 500,
+    }
+    out = _run(node, APPS_SCRIPT_HARNESS, spec, tmp_path)
+    assert [r["requests"] for r in out["results"]] == [1, 1]
+    for got in out["results"]:
+        assert got["values"] == _expected(*call)
+    first, second = out["sent"]
+    for header in (KEY_HEADER, TIMESTAMP_HEADER):
+        assert first[header] == second[header], header
+    assert first[NONCE_HEADER] != second[NONCE_HEADER]
+    assert first[SIGNATURE_HEADER] != second[SIGNATURE_HEADER]

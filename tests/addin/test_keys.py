@@ -1,15 +1,29 @@
-"""API keys: created, listed and revoked with the CLI; the keys file holds no secret."""
+"""API keys: created, listed and revoked with the CLI; the keys file holds no secret; a key
+signs requests (with a nonce) that the verifier accepts once."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import stat
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from addin.server.commands import keys_group
 from addin.server.keys import KeyStore, derive_signing_key
+from addin.server.signing import (
+    KEY_HEADER,
+    NONCE_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    AuthError,
+    ReplayCache,
+    Verifier,
+    canonical,
+    signed_headers,
+)
 
 
 def _create(keys_dir: Path, name: str) -> tuple[str, str]:
@@ -25,7 +39,7 @@ def test_create_prints_the_secret_once_and_stores_none(tmp_path: Path) -> None:
     assert key_id in text
     assert secret not in text
     stored = json.loads(text)["keys"][0]
-    assert set(stored) == {"id", "name", "created", "revoked", "signing_key"}
+    assert set(stored) == {"id", "name", "created", "revoked", "signing_key", "spreadsheet"}
     assert stored["signing_key"] == derive_signing_key(key_id, secret).hex()
     assert stat.S_IMODE((tmp_path / "keys.json").stat().st_mode) == 0o600
     listed = CliRunner().invoke(keys_group, ["list", "--keys-dir", str(tmp_path), "--json"])
@@ -59,3 +73,43 @@ def test_a_store_sees_another_process_revoke(tmp_path: Path) -> None:
     KeyStore(tmp_path).revoke(key.id)
     got = server_view.get(key.id)
     assert got is not None and not got.active
+
+
+def test_a_cli_key_signs_requests_with_a_nonce(tmp_path: Path) -> None:
+    """The signed text and the verifier's checks, without a server: a fresh nonce per request
+    (identical requests in one second both pass), the same headers twice are a replay."""
+    key_id, secret = _create(tmp_path, "signer")
+    signing_key = derive_signing_key(key_id, secret)
+    body = b'{"args": [1]}'
+    assert canonical("post", "/functions/CPA?x=1", "1700000000", "n0nce-123", body) == (
+        b"POST\n/functions/CPA?x=1\n1700000000\nn0nce-123\n"
+        + hashlib.sha256(body).hexdigest().encode()
+    )
+    verifier = Verifier(KeyStore(tmp_path), ReplayCache(tmp_path / "replay.sqlite", 300), 300)
+    now = 1_800_000_000.0
+
+    def verify(headers: dict[str, str]) -> str:
+        lower = {k.lower(): v for k, v in headers.items()}
+        return verifier.verify("POST", "/functions/CPA", lower, body, now=now)
+
+    first = signed_headers(key_id, signing_key, "POST", "/functions/CPA", body, now=now)
+    second = signed_headers(key_id, signing_key, "POST", "/functions/CPA", body, now=now)
+    assert set(first) == {KEY_HEADER, TIMESTAMP_HEADER, NONCE_HEADER, SIGNATURE_HEADER}
+    assert len(first[NONCE_HEADER]) == 32 and first[NONCE_HEADER] != second[NONCE_HEADER]
+    assert verify(first) == key_id and verify(second) == key_id
+    with pytest.raises(AuthError) as refused:
+        verify(first)
+    assert (refused.value.status, refused.value.code) == (401, "replayed")
+
+    cases = [
+        ({k: v for k, v in first.items() if k != NONCE_HEADER}, "unauthenticated"),
+        ({**first, NONCE_HEADER: "abc"}, "bad_nonce"),
+        ({**first, NONCE_HEADER: "has spaces in it"}, "bad_nonce"),
+        ({**first, NONCE_HEADER: "x" * 65}, "bad_nonce"),
+        ({**first, NONCE_HEADER: "another-nonce"}, "bad_signature"),
+    ]
+    for headers, code in cases:
+        with pytest.raises(AuthError) as refused:
+            verify(headers)
+        assert (refused.value.status, refused.value.code) == (401, code), headers
+        assert refused.value.message

@@ -8,6 +8,7 @@ import json
 import random
 import time
 import urllib.parse
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from live_server import SignedClient, Signer, live_server, new_signer
 
 from addin.registry import FUNCTIONS
 from addin.server.settings import Settings
+from addin.server.signing import NONCE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER
 from workbook_templates import layout as L
 
 pytestmark = pytest.mark.slow
@@ -191,12 +193,13 @@ def test_cors_preflight_from_the_office_origin(url: str) -> None:
         "Origin": ORIGIN,
         "Access-Control-Request-Method": "POST",
         "Access-Control-Request-Headers": "content-type,x-funnelplan-key,"
-        "x-funnelplan-timestamp,x-funnelplan-signature",
+        "x-funnelplan-timestamp,x-funnelplan-nonce,x-funnelplan-signature",
     }
     r = unsigned.http.options("/functions/RUNRATE", headers=headers)
     assert r.status_code == 200
     assert r.headers["access-control-allow-origin"] == ORIGIN
-    assert "x-funnelplan-signature" in r.headers["access-control-allow-headers"].lower()
+    allowed = r.headers["access-control-allow-headers"].lower()
+    assert "x-funnelplan-signature" in allowed and "x-funnelplan-nonce" in allowed
     r = unsigned.http.options(
         "/functions/RUNRATE", headers={**headers, "Origin": "https://evil.test"}
     )
@@ -223,6 +226,59 @@ def test_missing_signature_refused(url: str, signer: Signer) -> None:
     assert _post(url, PATH, headers, BODY)[0] == 401
 
 
+def test_missing_nonce_refused(url: str, signer: Signer) -> None:
+    headers = signer.headers("POST", PATH, BODY)
+    del headers[NONCE_HEADER]
+    c = SignedClient(url, None)
+    r = c.http.post(PATH, content=BODY, headers={**headers, "Content-Type": "application/json"})
+    assert r.status_code == 401
+    error = r.json()["error"]
+    assert error["code"] == "unauthenticated" and NONCE_HEADER in error["message"]
+    # an empty nonce is a missing one
+    headers = signer.headers("POST", PATH, BODY, nonce="")
+    assert _post(url, PATH, headers, BODY) == (401, "unauthenticated")
+
+
+@pytest.mark.parametrize(
+    "nonce",
+    ["abc", "1234567", "abc def ghi jkl", "nonce/with/slashes", "n" * 65, "ключ-ключ-ключ"],
+)
+def test_malformed_nonce_refused(url: str, signer: Signer, nonce: str) -> None:
+    """Too short, too long, or a character outside A-Z a-z 0-9 _ - (even correctly signed)."""
+    headers: dict[str, str | bytes] = {**signer.headers("POST", PATH, BODY, nonce=nonce)}
+    headers[NONCE_HEADER] = nonce.encode()  # UTF-8 on the wire
+    c = SignedClient(url, None)
+    r = c.http.post(PATH, content=BODY, headers={**headers, "Content-Type": "application/json"})
+    assert r.status_code == 401
+    error = r.json()["error"]
+    assert error["code"] == "bad_nonce" and "8 to 64" in error["message"]
+
+
+def test_nonces_of_8_to_64_characters_pass(url: str, signer: Signer) -> None:
+    for nonce in ("a" * 8, "Z" * 64, str(uuid.uuid4()), "a_B-9" * 4):
+        headers = signer.headers("POST", PATH, BODY, nonce=nonce)
+        assert _post(url, PATH, headers, BODY) == (200, ""), nonce
+
+
+def test_identical_requests_in_one_second_both_pass(url: str, signer: Signer) -> None:
+    """The bug the nonce fixes: the same key, body, path and second used to sign the same
+    text twice, and the second request was refused as a replay."""
+    now = time.time()
+    first = signer.headers("POST", PATH, BODY, now=now)
+    second = signer.headers("POST", PATH, BODY, now=now)
+    assert first[TIMESTAMP_HEADER] == second[TIMESTAMP_HEADER]
+    assert first[NONCE_HEADER] != second[NONCE_HEADER]
+    assert first[SIGNATURE_HEADER] != second[SIGNATURE_HEADER]
+    assert _post(url, PATH, first, BODY) == (200, "")
+    assert _post(url, PATH, second, BODY) == (200, "")
+
+
+def test_signature_for_another_nonce_refused(url: str, signer: Signer) -> None:
+    headers = signer.headers("POST", PATH, BODY, nonce="nonce-signed-for")
+    headers[NONCE_HEADER] = "nonce-sent-instead"
+    assert _post(url, PATH, headers, BODY) == (401, "bad_signature")
+
+
 def test_wrong_signature_refused(url: str, signer: Signer) -> None:
     wrong = Signer(signer.key_id, "not-the-secret")
     assert _post(url, PATH, wrong.headers("POST", PATH, BODY), BODY) == (401, "bad_signature")
@@ -236,7 +292,7 @@ def test_wrong_signature_refused(url: str, signer: Signer) -> None:
 
 
 def test_expired_timestamp_refused(url: str, signer: Signer) -> None:
-    for skew in (-301, 301, -3600):
+    for skew in (-302, 302, -3600):  # 302: the timestamp is whole seconds, rounded down
         headers = signer.headers("POST", PATH, BODY, now=time.time() + skew)
         assert _post(url, PATH, headers, BODY) == (401, "expired")
     headers = signer.headers("POST", PATH, BODY, now=time.time() - 250)
@@ -244,9 +300,26 @@ def test_expired_timestamp_refused(url: str, signer: Signer) -> None:
 
 
 def test_replayed_signature_refused(url: str, signer: Signer) -> None:
+    """The same headers (the same nonce) sent twice: the second is a replay."""
     headers = signer.headers("POST", PATH, BODY)
     assert _post(url, PATH, headers, BODY) == (200, "")
     assert _post(url, PATH, headers, BODY) == (401, "replayed")
+    for path in ("/functions", "/functions?x=1"):  # GET, no body
+        headers = signer.headers("GET", path, b"")
+        c = SignedClient(url, None)
+        assert c.http.get(path, headers=headers).status_code == 200
+        second = c.http.get(path, headers=headers)
+        assert second.status_code == 401 and second.json()["error"]["code"] == "replayed"
+
+
+def test_signature_covers_the_path_as_sent(url: str, signer: Signer) -> None:
+    """Percent-encoded paths are signed as sent (the server does not decode them first)."""
+    path = "/functions/%52UNRATE"  # RUNRATE, with its R percent-encoded
+    assert _post(url, path, signer.headers("POST", path, BODY), BODY) == (200, "")
+    decoded = signer.headers("POST", "/functions/RUNRATE", BODY)
+    assert _post(url, path, decoded, BODY) == (401, "bad_signature")
+    path = "/functions/%C3%A9t%C3%A9"  # été: an unknown function, but a valid signature
+    assert _post(url, path, signer.headers("POST", path, BODY), BODY) == (404, "unknown_function")
 
 
 def test_revoked_key_refused(url: str, keys_dir: Path) -> None:

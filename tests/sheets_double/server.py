@@ -23,6 +23,11 @@ USER_ENTERED parses like Sheets in the spreadsheet's locale: a leading ``'`` for
 ``=`` a formula, ``1,5`` is 1.5 in ``ru_RU``, ISO dates become dates, TRUE/FALSE booleans.
 FORMATTED_VALUE renders numbers with the locale's decimal separator.
 
+Auth: ``POST /token`` is Google's OAuth token endpoint for a service account (the JWT-bearer
+grant; `SheetsDouble.service_account_file` writes a key file pointing at it, and the signed JWT
+is verified); with `SheetsDouble.require_auth` the Sheets calls need a token it issued (401
+UNAUTHENTICATED otherwise), as the real API does.
+
 Test controls: a per-minute quota of reads (GET) and writes (POST) per user (the
 ``Authorization`` header, else "anonymous"; 429 RESOURCE_EXHAUSTED once exceeded, on a clock
 the test can advance), fault injection (`SheetsDouble.inject`: the next N requests get a
@@ -51,6 +56,8 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 GOOGLE_ORIGIN = "https://sheets.googleapis.com"
+TOKEN_PATH = "/token"
+GOOGLE_TOKEN_AUDIENCE = "https://oauth2.googleapis.com/token"
 EPOCH = dt.datetime(1899, 12, 30)
 DATE_PATTERNS = {"ru_RU": "%d.%m.%Y", "en_US": "%m/%d/%Y"}
 
@@ -319,6 +326,12 @@ class SheetsDouble:
         self._usage: dict[tuple[str, str], deque[float]] = {}
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self.service_accounts: dict[str, str] = {}
+        """Service-account email -> public key (PEM) the token endpoint verifies with."""
+        self.tokens: dict[str, str] = {}
+        """Access token -> the account it was issued to."""
+        self.require_auth = False
+        """When true, Sheets calls need ``Authorization: Bearer`` with an issued token."""
 
     # -- lifecycle
     @property
@@ -473,6 +486,74 @@ class SheetsDouble:
             if method == "POST" and rest == ":batchUpdate":
                 return self.batch_update(book, body or {})
         raise ApiError(404, f"no such endpoint {method} {path}", "NOT_FOUND")
+
+    def token(self, form: str) -> tuple[int, dict[str, Any]]:
+        """Google's OAuth token endpoint, for a service account's signed JWT (the JWT-bearer
+        grant): the assertion's RS256 signature is checked against the registered public key,
+        its audience, scope and expiry too; an access token comes back."""
+        from google.auth import jwt
+
+        fields = {k: v[0] for k, v in parse_qs(form).items()}
+        if fields.get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer":
+            return 400, {"error": "unsupported_grant_type"}
+        assertion = fields.get("assertion", "")
+        try:
+            claims = jwt.decode(assertion, verify=False)
+            key = self.service_accounts.get(str(claims.get("iss")))
+            if key is None:
+                return 400, {"error": "invalid_grant", "error_description": "Invalid account"}
+            # google-auth signs for Google's token URI whatever the key file's token_uri says
+            jwt.decode(assertion, certs=key, audience=GOOGLE_TOKEN_AUDIENCE)
+        except ValueError as exc:
+            return 400, {"error": "invalid_grant", "error_description": f"Invalid JWT: {exc}"}
+        if "https://www.googleapis.com/auth/spreadsheets" not in str(claims.get("scope", "")):
+            return 400, {"error": "invalid_scope"}
+        with self.lock:
+            token = f"ya29.double-{len(self.tokens) + 1}"
+            self.tokens[token] = str(claims["iss"])
+        return 200, {"access_token": token, "expires_in": 3599, "token_type": "Bearer"}
+
+    def service_account_file(
+        self,
+        folder: Any,
+        email: str = "funnelplan@test.iam.gserviceaccount.com",
+        register: bool = True,
+    ) -> Any:
+        """Write a service account's JSON key (a fresh RSA key) whose ``token_uri`` is this
+        double's token endpoint, register its public key (unless `register` is false: a key
+        Google does not know), and return the file's path."""
+        from pathlib import Path
+
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        pem = private.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode()
+        public = (
+            private.public_key()
+            .public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+            .decode()
+        )
+        if register:
+            self.service_accounts[email] = public
+        info = {
+            "type": "service_account",
+            "project_id": "funnelplan-test",
+            "private_key_id": "test-key-1",
+            "private_key": pem,
+            "client_email": email,
+            "client_id": "1",
+            "token_uri": self.url + TOKEN_PATH,
+        }
+        path = Path(folder) / "service-account.json"
+        path.write_text(json.dumps(info), encoding="utf-8")
+        return path
 
     def metadata(self, book: Book) -> dict[str, Any]:
         sheets = []
@@ -670,6 +751,26 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         double = self.double
+        if method == "POST" and path == TOKEN_PATH:
+            with double.lock:
+                double.log.append((method, path))
+            status, payload = double.token(raw.decode())
+            self._send(status, payload)
+            return
+        if double.require_auth:
+            bearer = self.headers.get("Authorization", "")
+            if not bearer.startswith("Bearer ") or bearer[7:] not in double.tokens:
+                with double.lock:
+                    double.log.append((method, path))
+                self._send(
+                    401,
+                    ApiError(
+                        401,
+                        "Request is missing required authentication credential.",
+                        "UNAUTHENTICATED",
+                    ).body(),
+                )
+                return
         with double.lock:
             double.log.append((method, path))
             if method == "POST":

@@ -11,12 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import openpyxl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sheets_double import Fault, SheetsDouble, gspread_client
-from sheets_double.server import Cell
+from sheets_double.seeding import seed_from_xlsx
 
 from addin.actions import refresh
 from addin.demo import run_demo
@@ -297,40 +296,6 @@ def test_cells_outside_written_blocks_unchanged(
 
 
 # ------------------------------------------------------------ Refresh Run-Rate on a Google Sheet
-
-
-def _seed_value(v: Any) -> Any:
-    if isinstance(v, dt.datetime) and v.time() == dt.time():
-        return v.date()
-    return v
-
-
-def seed_from_xlsx(d: SheetsDouble, sid: str, path: Path, locale: str) -> None:
-    """Every sheet of the workbook at `path`, formulas with their cached values."""
-    d.add_book(sid, path.stem, locale)
-    formulas = openpyxl.load_workbook(path)
-    shown = openpyxl.load_workbook(path, data_only=True)
-    for ws in formulas.worksheets:
-        cached = shown[ws.title]
-        rows: list[list[Any]] = []
-        for line in ws.iter_rows():
-            out: list[Any] = []
-            for c in line:
-                value = _seed_value(c.value)
-                if isinstance(value, str) and value.startswith("="):
-                    computed = _seed_value(cached[c.coordinate].value)
-                    base = Cell() if computed is None else _typed(computed, locale)
-                    out.append(Cell(base.value, value, base.kind, base.pattern))
-                else:
-                    out.append(value)
-            rows.append(out)
-        d.seed(sid, ws.title, rows, hidden=ws.sheet_state != "visible")
-
-
-def _typed(value: Any, locale: str) -> Cell:
-    from sheets_double.server import typed_cell
-
-    return typed_cell(value, locale)
 
 
 @pytest.fixture(scope="module")
