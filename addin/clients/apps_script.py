@@ -3,11 +3,12 @@
 Files: ``appsscript.json`` (manifest and scopes), ``Code.gs`` (one custom function per registry
 function, the signed call, the cache, the "Funnel Plan" menu) and ``SETUP.md``.
 
-The menu's buttons do not change the sheet from Apps Script: a button needs the workbook as a
-file (``POST /actions/{id}`` takes an .xlsx and returns the changed .xlsx), and sending a Google
-Sheet as a file and writing the result back would need Drive scopes and a format round trip
-that loses Sheets-only features. Each item explains where the action runs instead (the Sheets
-adapter ``sheets_sync`` or ``funnelplan`` on the copy); see SETUP.md.
+The menu's buttons run on the server against this spreadsheet by its id
+(``POST /sheets/{id}/actions/{action}``): the server opens the sheet with its service account
+(the sheet is shared with it), reads it in one request and writes the button's cells in one.
+The script itself only needs to read its own spreadsheet's id; New Month's workbook comes back
+as an .xlsx that the script imports into the user's Drive as a new spreadsheet (the Drive
+advanced service, scope ``drive.file``: only files the script creates).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ SCOPES = [
     "https://www.googleapis.com/auth/script.external_request",
     "https://www.googleapis.com/auth/spreadsheets.currentonly",
     "https://www.googleapis.com/auth/script.container.ui",
+    "https://www.googleapis.com/auth/drive.file",
 ]
 
 _JS_TYPES = {
@@ -46,7 +48,11 @@ _JS_TYPES = {
 def manifest(url: str) -> str:
     data = {
         "timeZone": "Etc/UTC",
-        "dependencies": {},
+        "dependencies": {
+            "enabledAdvancedServices": [
+                {"userSymbol": "Drive", "serviceId": "drive", "version": "v3"}
+            ]
+        },
         "exceptionLogging": "STACKDRIVER",
         "runtimeVersion": "V8",
         "oauthScopes": SCOPES,
@@ -83,6 +89,7 @@ var FUNNELPLAN_DEFAULT_URL = __URL__;
 var FUNNELPLAN_FUNCTIONS = __SPECS__;
 var FUNNELPLAN_ACTIONS = __ACTIONS__;
 var FUNNELPLAN_CACHE_SECONDS = __CACHE__;
+var FUNNELPLAN_XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
 /** Server URL, key id and secret from the Script Properties (see SETUP.md). */
 function funnelplanSettings_() {
@@ -163,24 +170,8 @@ function funnelplanArg_(value) {
   return funnelplanCell_(value);
 }
 
-/**
- * One function call: every argument (whole ranges) in one signed request; the result as rows
- * of cells. A scalar function given a range of several rows and columns is computed per row
- * (one result per row). Identical calls are served from the script cache.
- */
-function funnelplanCall_(name, values) {
-  var args = values.map(funnelplanArg_);
-  while (args.length && args[args.length - 1] === null) args.pop();
-  var first = args[0];
-  var byRow = FUNNELPLAN_FUNCTIONS[name].result === 'scalar' && Array.isArray(first) &&
-      first.length > 1 && first[0].length > 1;
-  var body = JSON.stringify({args: args, by_row: byRow});
-  var settings = funnelplanSettings_();
-  var cache = CacheService.getScriptCache();
-  var cacheKey = 'fp:' + funnelplanSha256Hex_(settings.url + '\n' + name + '\n' + body);
-  var cached = cache.get(cacheKey);
-  if (cached !== null && cached !== undefined) return JSON.parse(cached);
-  var path = '/functions/' + name;
+/** A signed POST to the server; the JSON answer, or an Error with the server's message. */
+function funnelplanPost_(settings, path, body) {
   var response = UrlFetchApp.fetch(settings.url + path, {
     method: 'post',
     contentType: 'application/json',
@@ -199,6 +190,27 @@ function funnelplanCall_(name, values) {
     var error = data && data.error ? data.error.message : text;
     throw new Error('Funnel Plan server: ' + error);
   }
+  return data;
+}
+
+/**
+ * One function call: every argument (whole ranges) in one signed request; the result as rows
+ * of cells. A scalar function given a range of several rows and columns is computed per row
+ * (one result per row). Identical calls are served from the script cache.
+ */
+function funnelplanCall_(name, values) {
+  var args = values.map(funnelplanArg_);
+  while (args.length && args[args.length - 1] === null) args.pop();
+  var first = args[0];
+  var byRow = FUNNELPLAN_FUNCTIONS[name].result === 'scalar' && Array.isArray(first) &&
+      first.length > 1 && first[0].length > 1;
+  var body = JSON.stringify({args: args, by_row: byRow});
+  var settings = funnelplanSettings_();
+  var cache = CacheService.getScriptCache();
+  var cacheKey = 'fp:' + funnelplanSha256Hex_(settings.url + '\n' + name + '\n' + body);
+  var cached = cache.get(cacheKey);
+  if (cached !== null && cached !== undefined) return JSON.parse(cached);
+  var data = funnelplanPost_(settings, '/functions/' + name, body);
   var rows = data.values.map(function (row) {
     return row.map(function (cell) { return cell === null ? '' : cell; });
   });
@@ -218,18 +230,36 @@ function onOpen() {
   menu.addToUi();
 }
 
-/** A button: explains where the action runs (the server needs the workbook as a file). */
+/**
+ * A button: the server runs it on this spreadsheet (it opens the sheet with its service
+ * account, which the sheet is shared with) and answers with a message; New Month also sends
+ * next month's workbook, imported here as a new spreadsheet in your Drive.
+ */
 function funnelplanAction_(id) {
   var action = FUNNELPLAN_ACTIONS.filter(function (a) { return a.id === id; })[0];
   var ui = SpreadsheetApp.getUi();
-  ui.alert(action.label,
-      action.help + '\n\nThis action runs on the Funnel Plan server against a copy of the ' +
-      'workbook: download this sheet (File > Download > Microsoft Excel), run "' +
-      action.label + '" from the Excel add-in or with `funnelplan` on the copy (or POST it to ' +
-      '/actions/' + action.id + '), then import the result. To keep a Google Sheet in sync ' +
-      'directly, use the Funnel Plan Sheets sync (see SETUP.md).',
-      ui.ButtonSet.OK);
-  return action.id;
+  var spreadsheet = SpreadsheetApp.getActiveSpreadsheet();
+  var data;
+  try {
+    var settings = funnelplanSettings_();
+    spreadsheet.toast(action.label + '…', 'Funnel Plan', 60);
+    var path = '/sheets/' + encodeURIComponent(spreadsheet.getId()) + '/actions/' + action.id;
+    data = funnelplanPost_(settings, path, '');
+  } catch (e) {
+    ui.alert(action.label, String(e.message || e), ui.ButtonSet.OK);
+    return {error: String(e.message || e)};
+  }
+  var message = data.message;
+  if (data.workbook) {
+    var blob = Utilities.newBlob(Utilities.base64Decode(data.workbook), FUNNELPLAN_XLSX,
+                                 data.filename);
+    var file = Drive.Files.create(
+        {name: data.filename.replace(/\.xlsx$/i, ''), mimeType: MimeType.GOOGLE_SHEETS}, blob);
+    data.created = file.id;
+    message += '\n\nNew spreadsheet: https://docs.google.com/spreadsheets/d/' + file.id;
+  }
+  ui.alert(action.label, message, ui.ButtonSet.OK);
+  return data;
 }
 
 /** Menu: ask for the server URL, key id and secret and keep them in the Script Properties. */
@@ -280,8 +310,11 @@ def setup(url: str) -> str:
 
 Generated by `funnelplan clients` for the server `{base_url(url)}`.
 
-1. Ask the server's admin for an API key: `funnelplan keys create "my sheet"` prints a key id
-   and a secret (the secret is shown once).
+1. Share the spreadsheet with the server's Google service account as an **Editor** (the admin
+   knows its email; `funnelplan serve` prints it), and ask the admin for an API key for this
+   sheet: `funnelplan keys create "my sheet" --sheet <this sheet's URL>` prints a key id and a
+   secret (the secret is shown once). For Sync Facts the admin also puts the sheet's sync
+   config in the server's sync folder (`workbook = "gsheet:<spreadsheet id>"`).
 2. Open the spreadsheet, then **Extensions > Apps Script**.
 3. In the editor, **Project Settings**: tick "Show appsscript.json manifest file in editor".
    Replace `appsscript.json` with this folder's `appsscript.json`, and `Code.gs` with this
@@ -292,7 +325,8 @@ Generated by `funnelplan clients` for the server `{base_url(url)}`.
    - `FUNNELPLAN_SECRET`: the secret
    (or reload the sheet and use **Funnel Plan > Server and key…**).
 5. Reload the spreadsheet and accept the permissions: connect to an external service (the
-   server), read this spreadsheet only, show menus and dialogs.
+   server), this spreadsheet only, show menus and dialogs, and create files in your Drive (New
+   Month's spreadsheet; the script sees no other file).
 
 ## Functions
 
@@ -308,11 +342,13 @@ whole call (a missing key, ranges of different sizes) shows as `#ERROR!` with th
 
 {items}
 
-The buttons need the workbook as a file: they run on the server against an uploaded copy
-(`POST /actions/<id>` with the .xlsx), which Apps Script cannot do without Drive access and a
-format round trip. A menu item explains this; run the button from the Excel add-in or with
-`funnelplan` on a downloaded copy, or keep the sheet in sync with the Funnel Plan Sheets sync
-(`sheets_sync`, a service account), which writes only the columns it owns.
+Each button runs on the server against this spreadsheet: the server reads the sheet in one
+request and writes only the cells the button owns in one request (Refresh Run-Rate: the `rr`
+columns, Pace and the as-of date; Sync Facts: the `f` columns, Daily, Data Quality, Unmapped),
+so the rest of the sheet, your formatting and your own columns stay as they are; a button that
+fails changes nothing and says why. New Month leaves this sheet alone and creates next month's
+plan as a new spreadsheet in your Drive (the link is shown). The first time, Google asks to
+allow access to "files created by this script" for that.
 
 ## Security
 

@@ -5,6 +5,7 @@ var FUNNELPLAN_DEFAULT_URL = "https://funnelplan.example.com";
 var FUNNELPLAN_FUNCTIONS = {"BUDGET_FOR": {"args": ["target", "crs", "cpc"], "result": "column"}, "CPA": {"args": ["spend", "count"], "result": "column"}, "CR": {"args": ["count", "source"], "result": "column"}, "FUNNEL_PLAN": {"args": ["budget", "cpc", "crs"], "result": "table"}, "OPTIMIZE_SPLIT": {"args": ["channels", "current", "budget", "curves", "min", "max", "history", "step"], "result": "table"}, "PACE": {"args": ["plan", "mtd", "as_of"], "result": "column"}, "PLAN_PCT": {"args": ["value", "plan"], "result": "column"}, "RESPONSE": {"args": ["form", "params", "spend", "max_spend"], "result": "column"}, "RUNRATE": {"args": ["values", "as_of", "window", "method", "dates"], "result": "scalar"}, "RUNRATE_COST": {"args": ["spend", "counts", "as_of", "window", "method", "dates"], "result": "scalar"}};
 var FUNNELPLAN_ACTIONS = [{"help": "Load the exports named in sync.toml and fill the Plan's facts, then refresh.", "id": "sync_facts", "label": "Sync Facts"}, {"help": "Recompute the month-end forecast of every plan line from the Daily sheet.", "id": "refresh_runrate", "label": "Refresh Run-Rate"}, {"help": "Propose the budget split across channels (sheets Optimize Split and Curves).", "id": "optimize_split", "label": "Optimize Split"}, {"help": "Copy the proposed split into the Plan's budget cells (Undo restores them).", "id": "apply_split", "label": "Apply Split"}, {"help": "Restore the budget cells the last Apply Split changed.", "id": "undo_split", "label": "Undo"}, {"help": "Write next month's workbook beside this one, planned from this month's facts.", "id": "new_month", "label": "New Month"}];
 var FUNNELPLAN_CACHE_SECONDS = 600;
+var FUNNELPLAN_XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
 /** Server URL, key id and secret from the Script Properties (see SETUP.md). */
 function funnelplanSettings_() {
@@ -85,24 +86,8 @@ function funnelplanArg_(value) {
   return funnelplanCell_(value);
 }
 
-/**
- * One function call: every argument (whole ranges) in one signed request; the result as rows
- * of cells. A scalar function given a range of several rows and columns is computed per row
- * (one result per row). Identical calls are served from the script cache.
- */
-function funnelplanCall_(name, values) {
-  var args = values.map(funnelplanArg_);
-  while (args.length && args[args.length - 1] === null) args.pop();
-  var first = args[0];
-  var byRow = FUNNELPLAN_FUNCTIONS[name].result === 'scalar' && Array.isArray(first) &&
-      first.length > 1 && first[0].length > 1;
-  var body = JSON.stringify({args: args, by_row: byRow});
-  var settings = funnelplanSettings_();
-  var cache = CacheService.getScriptCache();
-  var cacheKey = 'fp:' + funnelplanSha256Hex_(settings.url + '\n' + name + '\n' + body);
-  var cached = cache.get(cacheKey);
-  if (cached !== null && cached !== undefined) return JSON.parse(cached);
-  var path = '/functions/' + name;
+/** A signed POST to the server; the JSON answer, or an Error with the server's message. */
+function funnelplanPost_(settings, path, body) {
   var response = UrlFetchApp.fetch(settings.url + path, {
     method: 'post',
     contentType: 'application/json',
@@ -121,6 +106,27 @@ function funnelplanCall_(name, values) {
     var error = data && data.error ? data.error.message : text;
     throw new Error('Funnel Plan server: ' + error);
   }
+  return data;
+}
+
+/**
+ * One function call: every argument (whole ranges) in one signed request; the result as rows
+ * of cells. A scalar function given a range of several rows and columns is computed per row
+ * (one result per row). Identical calls are served from the script cache.
+ */
+function funnelplanCall_(name, values) {
+  var args = values.map(funnelplanArg_);
+  while (args.length && args[args.length - 1] === null) args.pop();
+  var first = args[0];
+  var byRow = FUNNELPLAN_FUNCTIONS[name].result === 'scalar' && Array.isArray(first) &&
+      first.length > 1 && first[0].length > 1;
+  var body = JSON.stringify({args: args, by_row: byRow});
+  var settings = funnelplanSettings_();
+  var cache = CacheService.getScriptCache();
+  var cacheKey = 'fp:' + funnelplanSha256Hex_(settings.url + '\n' + name + '\n' + body);
+  var cached = cache.get(cacheKey);
+  if (cached !== null && cached !== undefined) return JSON.parse(cached);
+  var data = funnelplanPost_(settings, '/functions/' + name, body);
   var rows = data.values.map(function (row) {
     return row.map(function (cell) { return cell === null ? '' : cell; });
   });
@@ -140,18 +146,36 @@ function onOpen() {
   menu.addToUi();
 }
 
-/** A button: explains where the action runs (the server needs the workbook as a file). */
+/**
+ * A button: the server runs it on this spreadsheet (it opens the sheet with its service
+ * account, which the sheet is shared with) and answers with a message; New Month also sends
+ * next month's workbook, imported here as a new spreadsheet in your Drive.
+ */
 function funnelplanAction_(id) {
   var action = FUNNELPLAN_ACTIONS.filter(function (a) { return a.id === id; })[0];
   var ui = SpreadsheetApp.getUi();
-  ui.alert(action.label,
-      action.help + '\n\nThis action runs on the Funnel Plan server against a copy of the ' +
-      'workbook: download this sheet (File > Download > Microsoft Excel), run "' +
-      action.label + '" from the Excel add-in or with `funnelplan` on the copy (or POST it to ' +
-      '/actions/' + action.id + '), then import the result. To keep a Google Sheet in sync ' +
-      'directly, use the Funnel Plan Sheets sync (see SETUP.md).',
-      ui.ButtonSet.OK);
-  return action.id;
+  var spreadsheet = SpreadsheetApp.getActiveSpreadsheet();
+  var data;
+  try {
+    var settings = funnelplanSettings_();
+    spreadsheet.toast(action.label + '…', 'Funnel Plan', 60);
+    var path = '/sheets/' + encodeURIComponent(spreadsheet.getId()) + '/actions/' + action.id;
+    data = funnelplanPost_(settings, path, '');
+  } catch (e) {
+    ui.alert(action.label, String(e.message || e), ui.ButtonSet.OK);
+    return {error: String(e.message || e)};
+  }
+  var message = data.message;
+  if (data.workbook) {
+    var blob = Utilities.newBlob(Utilities.base64Decode(data.workbook), FUNNELPLAN_XLSX,
+                                 data.filename);
+    var file = Drive.Files.create(
+        {name: data.filename.replace(/\.xlsx$/i, ''), mimeType: MimeType.GOOGLE_SHEETS}, blob);
+    data.created = file.id;
+    message += '\n\nNew spreadsheet: https://docs.google.com/spreadsheets/d/' + file.id;
+  }
+  ui.alert(action.label, message, ui.ButtonSet.OK);
+  return data;
 }
 
 /** Menu: ask for the server URL, key id and secret and keep them in the Script Properties. */

@@ -97,10 +97,12 @@ def test_generated_from_the_registry() -> None:
     assert code.count("@customfunction") == len(FUNCTIONS)
     manifest = json.loads(str(files["apps-script/appsscript.json"]))
     assert sorted(s.rsplit("/", 1)[1] for s in manifest["oauthScopes"]) == [
+        "drive.file",
         "script.container.ui",
         "script.external_request",
         "spreadsheets.currentonly",
     ]
+    assert manifest["dependencies"]["enabledAdvancedServices"][0]["userSymbol"] == "Drive"
     meta = json.loads(str(files["office-js/functions.json"]))
     assert [f["id"] for f in meta["functions"]] == list(FUNCTIONS)
     for entry, fn in zip(meta["functions"], FUNCTIONS.values(), strict=True):
@@ -148,7 +150,7 @@ process.stdin.on('end', async () => {
 const toBuf = (v) => Buffer.isBuffer(v) ? v : Array.isArray(v) ? Buffer.from(v.map(b => (b + 256) % 256)) : Buffer.from(String(v), 'utf8');
 const signed = (buf) => Array.from(buf, b => (b > 127 ? b - 256 : b));
 let requests = 0;
-const menus = [], alerts = [], cacheStore = {}, sent = [];
+const menus = [], alerts = [], cacheStore = {}, sent = [], toasts = [], created = [];
 const props = {FUNNELPLAN_URL: spec.url, FUNNELPLAN_KEY_ID: spec.keyId, FUNNELPLAN_SECRET: spec.secret};
 if (spec.now) Date.now = () => spec.now;  // every request signed in the same second
 const scriptCache = {get: (k) => (k in cacheStore ? cacheStore[k] : null), put: (k, v) => { cacheStore[k] = v; }};
@@ -167,11 +169,21 @@ const context = {
   JSON, Math, Date, Array, String, Error, isFinite, console,
   PropertiesService: {getScriptProperties: () => ({getProperty: (k) => (k in props ? props[k] : null), setProperty: (k, v) => { props[k] = v; }})},
   CacheService: {getScriptCache: () => (spec.freshCache ? freshCache() : scriptCache)},
-  SpreadsheetApp: {getUi: () => ui, getActiveSpreadsheet: () => ({getSpreadsheetTimeZone: () => 'UTC'})},
+  SpreadsheetApp: {getUi: () => ui, getActiveSpreadsheet: () => ({
+    getSpreadsheetTimeZone: () => 'UTC', getId: () => spec.sheetId || 'noSheetId0000',
+    toast: (message, title) => { toasts.push([title, message]); }})},
+  MimeType: {GOOGLE_SHEETS: 'application/vnd.google-apps.spreadsheet'},
+  Drive: {Files: {create: (meta, blob) => {
+    const bytes = toBuf(blob.getBytes());
+    created.push({meta, size: bytes.length, zip: bytes.slice(0, 2).toString() === 'PK', type: blob.type, name: blob.name});
+    return {id: 'newSpreadsheet' + created.length};
+  }}},
+  encodeURIComponent,
   Session: {getScriptTimeZone: () => 'UTC'},
   Utilities: {
     DigestAlgorithm: {SHA_256: 'sha256'}, Charset: {UTF_8: 'utf8'},
-    newBlob: (text) => ({getBytes: () => signed(Buffer.from(text, 'utf8'))}),
+    newBlob: (data, type, name) => ({type, name, getBytes: () => (Array.isArray(data) ? data : signed(Buffer.from(data, 'utf8')))}),
+    base64Decode: (text) => signed(Buffer.from(text, 'base64')),
     computeDigest: (alg, value) => signed(crypto.createHash(alg).update(toBuf(value)).digest()),
     computeHmacSha256Signature: (value, key) => signed(crypto.createHmac('sha256', toBuf(key)).update(toBuf(value)).digest()),
     getUuid: () => crypto.randomUUID(),
@@ -199,9 +211,12 @@ for (const [name, args] of spec.calls) {
   results.push({values: context[name](...args.map(arg)), requests: requests - before});
 }
 context.onOpen();
-const actionFn = menus[0].items[0][1];
-context[actionFn]();
-process.stdout.write(JSON.stringify({results, menus, alerts, sent}));
+const pressed = [];
+for (const id of spec.actions || [menus[0].items[0][1].replace('funnelplanAction_', '')]) {
+  const fn = menus[0].items.find(([, f]) => f === 'funnelplanAction_' + id)[1];
+  pressed.push(context[fn]());
+}
+process.stdout.write(JSON.stringify({results, menus, alerts, sent, toasts, created, pressed}));
 """
 
 OFFICE_HARNESS = r"""
@@ -293,6 +308,7 @@ def test_apps_script_under_node(
         "keyId": signer.key_id,
         "secret": signer.secret,
         "calls": CALLS,
+        "actions": [],
     }
     out = _run(node, APPS_SCRIPT_HARNESS, spec, tmp_path)
     for (name, args), got in zip(CALLS, out["results"], strict=True):
@@ -307,7 +323,7 @@ def test_apps_script_under_node(
     assert [label for label, _ in menu["items"]][: len(ACTIONS)] == [
         a.label for a in ACTIONS.values()
     ]
-    assert out["alerts"][0][0] == next(iter(ACTIONS.values())).label
+    assert menu["items"][len(ACTIONS) + 1] == ["Server and key…", "funnelplanSetup"]
 
 
 @pytest.mark.slow
@@ -348,6 +364,7 @@ def test_apps_script_identical_calls_in_one_second(
         "keyId": signer.key_id,
         "secret": signer.secret,
         "calls": [call, call],
+        "actions": [],
         "freshCache": True,
         "now": int(time.time()) * 1000 + 500,
     }
@@ -360,3 +377,81 @@ def test_apps_script_identical_calls_in_one_second(
         assert first[header] == second[header], header
     assert first[NONCE_HEADER] != second[NONCE_HEADER]
     assert first[SIGNATURE_HEADER] != second[SIGNATURE_HEADER]
+
+
+@pytest.fixture(scope="module")
+def demo_workbook(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from addin.demo import run_demo
+
+    return run_demo(tmp_path_factory.mktemp("demo")).workbook
+
+
+@pytest.mark.slow
+def test_apps_script_menu_runs_buttons_on_the_sheet(
+    node: str, generated: Path, demo_workbook: Path, tmp_path: Path
+) -> None:
+    """The menu's buttons under Node: the generated Code.gs calls a server that opens the sheet
+    (a Sheets API double, a service account's real token exchange) and changes it; New Month's
+    workbook is imported through the Drive shim; a key for another sheet gets the reason."""
+    from sheets_double import SheetsDouble
+    from sheets_double.seeding import seed_from_xlsx
+
+    from addin.server.keys import KeyStore
+
+    sheet_id = "1MenuTestSheet2026"
+    with SheetsDouble() as double:
+        double.require_auth = True
+        seed_from_xlsx(double, sheet_id, demo_workbook, "ru_RU")
+        settings = Settings(
+            keys_dir=tmp_path / "keys",
+            google_credentials=double.service_account_file(tmp_path),
+            sheets_api_root=double.url,
+            sync_dir=tmp_path / "sync",
+        )
+        bound = KeyStore(settings.keys_dir).create("menu", spreadsheet=sheet_id)
+        other = KeyStore(settings.keys_dir).create("other", spreadsheet="1AnotherSheet000")
+        with live_server(settings) as url:
+            double.reset_log()
+            spec = {
+                "code": str(generated / "apps-script" / "Code.gs"),
+                "url": url,
+                "keyId": bound.id,
+                "secret": bound.secret,
+                "calls": [],
+                "sheetId": sheet_id,
+                "actions": ["refresh_runrate", "new_month"],
+            }
+            out = _run(node, APPS_SCRIPT_HARNESS, spec, tmp_path)
+            log = list(double.log)
+            refused = _run(
+                node,
+                APPS_SCRIPT_HARNESS,
+                {**spec, "keyId": other.id, "secret": other.secret, "actions": ["sync_facts"]},
+                tmp_path,
+            )
+    refresh, new_month = out["pressed"]
+    assert refresh["message"].startswith("Run-rate refreshed as of")
+    assert refresh["requests"] == 3
+    # the server read the sheet and wrote the run-rate into it; New Month only reads it
+    sheets_calls = [(m, p.rsplit("/", 1)[-1]) for m, p in log if p != "/token"]
+    assert sheets_calls == [
+        ("GET", sheet_id),
+        ("GET", "values:batchGet"),
+        ("POST", "values:batchUpdate"),
+        ("GET", sheet_id),
+        ("GET", "values:batchGet"),
+        ("GET", "values:batchGet"),  # the Mapping rules, read as formulas
+    ], log
+    assert out["alerts"][0] == [ACTIONS["refresh_runrate"].label, refresh["message"]]
+    assert [t[1] for t in out["toasts"]] == ["Refresh Run-Rate…", "New Month…"]
+    assert new_month["filename"].endswith("2026-12.xlsx") and new_month["created"]
+    [made] = out["created"]
+    assert made["zip"] and made["size"] > 10_000
+    assert made["meta"] == {
+        "name": new_month["filename"][: -len(".xlsx")],
+        "mimeType": "application/vnd.google-apps.spreadsheet",
+    }
+    assert "https://docs.google.com/spreadsheets/d/newSpreadsheet1" in out["alerts"][1][1]
+    [(title, message)] = refused["alerts"]
+    assert title == "Sync Facts" and "may not run buttons on Google Sheet" in message
+    assert "error" in refused["pressed"][0]
