@@ -564,6 +564,10 @@ whole ranges in one request. The buttons upload the workbook to the server, whic
 action on a copy, and open the changed workbook in a new window for you to save:
 
 {items}
+
+Sync Facts needs the team's exports and sync config, which an uploaded copy does not bring: run
+it from the Excel desktop add-in or with `funnelplan sync` where the exports are (the button
+says so), or keep the plan in a Google Sheet, which the server syncs itself.
 """
 
 

@@ -406,6 +406,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raise ApiError(
                 404, "unknown_action", f"no action {action_id!r}; the actions are: {known}"
             )
+        if action_id == "sync_facts":
+            raise ApiError(
+                422,
+                "action_failed",
+                "Sync Facts needs the team's exports and its sync config, which an uploaded "
+                "workbook does not bring: run it from the Excel desktop add-in or with "
+                "`funnelplan sync` where the exports are, or keep the plan in a Google Sheet "
+                "(the server syncs a sheet from its sync folder).",
+            )
         name = _safe_name(workbook.filename)
         with tempfile.TemporaryDirectory(prefix="funnelplan-action-") as tmp:
             folder = Path(tmp)

@@ -164,6 +164,7 @@ def test_failed_action_is_a_json_error(client: SignedClient, demo_book: Path) ->
     assert r.status_code == 422
     assert r.headers["content-type"] == "application/json"
     assert r.json()["error"]["code"] == "action_failed"
+    assert "an uploaded workbook does not bring" in r.json()["error"]["message"]
     r = client.request("POST", "/actions/apply_split", files={"workbook": ("x.xlsx", b"not a zip")})
     assert r.status_code == 400 and r.json()["error"]["code"] == "bad_workbook"
     r = client.request("POST", "/actions/no_such", files={"workbook": ("x.xlsx", b"")})
