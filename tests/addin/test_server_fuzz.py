@@ -6,8 +6,10 @@ sent, percent-encoded: the server verifies the raw path), with a fresh nonce, so
 generated requests in one second are not refused as replays. Values schemathesis generates for
 the four signing headers (they are security schemes in the spec) are dropped: the signature
 sets them. Path parameters are mostly a known function or action (random names would all be
-404), and the action uploads are mostly a real small workbook named .xlsx (schemathesis names
-the file part after the field, ``workbook``, which the server refuses before the action runs).
+404), the action uploads are mostly a real small workbook named .xlsx (schemathesis names
+the file part after the field, ``workbook``, which the server refuses before the action runs),
+and the spreadsheet id is mostly a sheet in the Sheets API double that the fuzz key is bound to,
+so the buttons run on a Google Sheet for real.
 """
 
 from __future__ import annotations
@@ -25,9 +27,12 @@ import requests
 import schemathesis  # a dev dependency: missing, the test fails instead of skipping
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from live_server import Signer, live_server, new_signer
+from live_server import Signer, live_server
+from sheets_double import SheetsDouble
+from sheets_double.seeding import seed_from_xlsx
 
 from addin.registry import ACTIONS, FUNCTIONS
+from addin.server.keys import KeyStore
 from addin.server.settings import Settings
 from addin.server.signing import KEY_HEADER, NONCE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER
 
@@ -44,7 +49,10 @@ EXPECTED: dict[str, set[str]] = {
     "GET /functions": {"2xx"},
     "POST /functions/{name}": {"2xx", "422"},
     "POST /actions/{action_id}": {"2xx", "422"},
+    "POST /sheets/{spreadsheet_id}/actions/{action_id}": {"2xx", "422"},
 }
+FUZZ_SHEET = "1FuzzPlanSheet2026"
+"""A Google Sheet in the Sheets API double, seeded with `workbook`; the fuzz key is bound to it."""
 
 
 @pytest.fixture(scope="module")
@@ -54,13 +62,31 @@ def keys_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def signer(keys_dir: Path) -> Signer:
-    return new_signer(keys_dir, "fuzz")
+    key = KeyStore(keys_dir).create("fuzz", spreadsheet=FUZZ_SHEET)
+    return Signer(key.id, key.secret)
 
 
 @pytest.fixture(scope="module")
-def base_url(keys_dir: Path) -> Iterator[str]:
-    with live_server(Settings(keys_dir=keys_dir, max_body_bytes=1024 * 1024)) as url:
-        yield url
+def base_url(
+    keys_dir: Path, workbook: bytes, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The live server, with a service account for the Sheets API double holding FUZZ_SHEET
+    (the buttons on a sheet run for real) and an empty sync folder (Sync Facts: 422)."""
+    root = tmp_path_factory.mktemp("fuzz-google")
+    (root / "plan.xlsx").write_bytes(workbook)
+    (root / "sync").mkdir()
+    with SheetsDouble(reads_per_minute=10_000, writes_per_minute=10_000) as double:
+        double.require_auth = True
+        seed_from_xlsx(double, FUZZ_SHEET, root / "plan.xlsx", "en_US")
+        settings = Settings(
+            keys_dir=keys_dir,
+            max_body_bytes=1024 * 1024,
+            google_credentials=double.service_account_file(root),
+            sheets_api_root=double.url,
+            sync_dir=root / "sync",
+        )
+        with live_server(settings) as url:
+            yield url
 
 
 @pytest.fixture(scope="module")
@@ -123,6 +149,8 @@ def _path_parameter(name: str) -> st.SearchStrategy[str | None] | None:
         return _mostly(st.sampled_from(list(FUNCTIONS) + [n.lower() for n in FUNCTIONS]))
     if name == "action_id":
         return _mostly(st.sampled_from(list(ACTIONS)))
+    if name == "spreadsheet_id":
+        return _mostly(st.just(FUZZ_SHEET))
     return None
 
 
