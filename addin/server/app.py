@@ -32,6 +32,8 @@ import tempfile
 import threading
 import time
 import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -55,6 +57,11 @@ from addin.server.signing import (
     ReplayCache,
     Verifier,
 )
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no cross-worker lock
+    fcntl = None  # type: ignore[assignment]
 
 log = logging.getLogger("funnelplan.server")
 
@@ -111,7 +118,7 @@ class ErrorResponse(BaseModel):
 
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    s: {"model": ErrorResponse} for s in (400, 401, 403, 404, 413, 422)
+    s: {"model": ErrorResponse} for s in (400, 401, 403, 404, 409, 413, 422)
 }
 
 _CODES = {
@@ -120,6 +127,7 @@ _CODES = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    409: "busy",
     413: "too_large",
     415: "unsupported_media_type",
     422: "invalid_request",
@@ -240,6 +248,30 @@ def _per_row(args: list[Any]) -> tuple[int, list[Any]]:
         if isinstance(a, list) and not a:
             raise ApiError(422, "invalid_request", f"argument {i + 1} is an empty range")
     return n, args
+
+
+@contextmanager
+def sheet_lock(folder: Path, spreadsheet_id: str) -> Iterator[None]:
+    """One button at a time per Google Sheet (every worker on the host): a second button
+    pressed while one runs gets 409 instead of both reading the sheet and the later write
+    undoing the earlier one."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / f"{spreadsheet_id}.lock", "a") as handle:
+        if fcntl is not None:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise ApiError(
+                    409,
+                    "busy",
+                    "another Funnel Plan button is running on this sheet; try again when it "
+                    "has finished",
+                ) from None
+        try:
+            yield
+        finally:
+            if fcntl is not None:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _safe_name(filename: str | None) -> str:
@@ -505,7 +537,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raise ApiError(
                 503, "no_google_credentials", "the server has no usable Google credentials"
             ) from None
-        with tempfile.TemporaryDirectory(prefix="funnelplan-sheet-") as tmp:
+        with (
+            sheet_lock(Path(settings.keys_dir) / "locks", spreadsheet_id),
+            tempfile.TemporaryDirectory(prefix="funnelplan-sheet-") as tmp,
+        ):
             try:
                 wb = GoogleSheetsWorkbook(spreadsheet_id, client=client)
             except WorkbookError as error:

@@ -356,3 +356,20 @@ def test_keys_create_binds_a_key_to_a_sheet(tmp_path: Path) -> None:
     )
     assert bad.exit_code != 0 and "is not a Google Sheet" in bad.output
     assert len(KeyStore(tmp_path).list()) == 1
+
+
+def test_one_button_at_a_time_per_sheet(
+    client: SignedClient, sheet: SheetsDouble, server: tuple[str, Path, Path]
+) -> None:
+    """While a button runs on a sheet (its lock held, as by another worker), a second one gets
+    409 and Google is not called; once it is released the button runs."""
+    from addin.server.app import sheet_lock
+
+    _, keys, _ = server
+    before = sheet.snapshot(SHEET)
+    with sheet_lock(keys / "locks", SHEET):
+        r = press(client, "refresh_runrate")
+        assert r.status_code == 409, r.text
+        assert r.json()["error"]["code"] == "busy"
+        assert sheet.log == [] and sheet.snapshot(SHEET) == before
+    assert press(client, "refresh_runrate").status_code == 200
