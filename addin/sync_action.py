@@ -197,7 +197,9 @@ def read_rules(wb: WorkbookTarget) -> list[Any]:
     from sheets_sync.mapping import rules_from_records
 
     width = len(L.MAPPING_HEADERS)
-    header = wb.read_cells(L.MAPPING, L.MAPPING_HEADER_ROW, 1, 1, width)[0]
+    # values, not formulas: a rule cell holding a formula means its result (and a Google
+    # Sheet then needs no second read)
+    header = wb.read_cells(L.MAPPING, L.MAPPING_HEADER_ROW, 1, 1, width, formulas=False)[0]
     found = [str(h).strip().lower() if not _blank(h) else "" for h in header]
     if found != list(L.MAPPING_HEADERS):
         raise WorkbookError(
@@ -207,7 +209,7 @@ def read_rules(wb: WorkbookTarget) -> list[Any]:
     rows: list[list[Any]] = []
     row = L.MAPPING_HEADER_ROW + 1
     while True:
-        chunk = wb.read_cells(L.MAPPING, row, 1, MAPPING_CHUNK, width)
+        chunk = wb.read_cells(L.MAPPING, row, 1, MAPPING_CHUNK, width, formulas=False)
         if all(_blank(v) for line in chunk for v in line):
             break
         rows.extend(chunk)

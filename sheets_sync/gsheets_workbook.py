@@ -318,10 +318,10 @@ class GoogleSheetsWorkbook:
         return table
 
     def read_cells(
-        self, sheet: str, row: int, col: int, n_rows: int, n_cols: int
+        self, sheet: str, row: int, col: int, n_rows: int, n_cols: int, formulas: bool = True
     ) -> list[list[Any]]:
         self._check(sheet)
-        grid = self._snapshot("formulas")[sheet]
+        grid = self._snapshot("formulas" if formulas else "values")[sheet]
         return [[_at(grid, row + i, col + j) for j in range(n_cols)] for i in range(n_rows)]
 
     def write_block(self, sheet: str, row: int, col: int, values: Sequence[Sequence[Any]]) -> None:

@@ -89,11 +89,13 @@ class WorkbookTarget(Protocol):
         ...
 
     def read_cells(
-        self, sheet: str, row: int, col: int, n_rows: int, n_cols: int
+        self, sheet: str, row: int, col: int, n_rows: int, n_cols: int, formulas: bool = True
     ) -> list[list[Any]]:
         """A block's contents as typed, `n_rows` x `n_cols` from (`row`, `col`), 1-based:
         numbers, text, dates, booleans, `None` for a blank and a formula as its ``"=..."`` text
-        (what `write_block` must get back to restore the cells exactly)."""
+        (what `write_block` must get back to restore the cells exactly). With `formulas` false,
+        a formula cell gives its calculated value instead (what a reader of the block wants;
+        the Google Sheets adapter then needs no second read)."""
         ...
 
     def write_block(self, sheet: str, row: int, col: int, values: Sequence[Sequence[Any]]) -> None:

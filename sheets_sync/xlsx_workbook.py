@@ -111,12 +111,30 @@ class XlsxWorkbook:
         return None
 
     def read_cells(
-        self, sheet: str, row: int, col: int, n_rows: int, n_cols: int
+        self, sheet: str, row: int, col: int, n_rows: int, n_cols: int, formulas: bool = True
     ) -> list[list[Any]]:
         ws = self._sheet(sheet)
-        return [
+        grid = [
             [ws.cell(row=row + i, column=col + j).value for j in range(n_cols)]
             for i in range(n_rows)
+        ]
+        if formulas or not any(_is_formula(v) for line in grid for v in line):
+            return grid
+        bounds = {
+            "min_row": row,
+            "max_row": row + n_rows - 1,
+            "min_col": col,
+            "max_col": col + n_cols - 1,
+        }
+        shown = self._shown_rows(sheet, **bounds)
+        return [
+            [
+                (shown[i][j] if i < len(shown) and j < len(shown[i]) else None)
+                if _is_formula(v)
+                else v
+                for j, v in enumerate(line)
+            ]
+            for i, line in enumerate(grid)
         ]
 
     def add_sheet(self, sheet: str, hidden: bool = False) -> None:
@@ -184,3 +202,7 @@ def _mode_for(path: Path) -> int:
     umask = os.umask(0)
     os.umask(umask)
     return 0o666 & ~umask
+
+
+def _is_formula(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith("=")

@@ -187,22 +187,22 @@ class XlwingsWorkbook:
         return table
 
     def read_cells(
-        self, sheet: str, row: int, col: int, n_rows: int, n_cols: int
+        self, sheet: str, row: int, col: int, n_rows: int, n_cols: int, formulas: bool = True
     ) -> list[list[Any]]:
         self._check(sheet)
         if n_rows < 1 or n_cols < 1:
             return [[] for _ in range(max(n_rows, 0))]
-        if self._is_new(sheet):
+        if self._is_new(sheet) or not formulas:
             return self._read(sheet, row, col, n_rows, n_cols)
         rng = self._sheet(sheet).range((row, col), (row + n_rows - 1, col + n_cols - 1))
         values = _grid(rng.options(ndim=2).value, n_rows, n_cols)
-        formulas = _grid(rng.formula, n_rows, n_cols)
+        texts = _grid(rng.formula, n_rows, n_cols)
         grid = [
             [
                 f if isinstance(f, str) and f.startswith("=") else _plain(v)
                 for v, f in zip(vline, fline, strict=False)
             ]
-            for vline, fline in zip(values, formulas, strict=False)
+            for vline, fline in zip(values, texts, strict=False)
         ]
         self._overlay(sheet, row, col, grid)
         return grid
@@ -262,13 +262,13 @@ class XlwingsWorkbook:
     def _current(rng: Any, n_rows: int, n_cols: int) -> list[list[Any]]:
         """What a range holds now, as `write_block` takes it back (formulas as text)."""
         values = _grid(rng.options(ndim=2).value, n_rows, n_cols)
-        formulas = _grid(rng.formula, n_rows, n_cols)
+        texts = _grid(rng.formula, n_rows, n_cols)
         return [
             [
                 f if isinstance(f, str) and f.startswith("=") else v
                 for v, f in zip(vline, fline, strict=False)
             ]
-            for vline, fline in zip(values, formulas, strict=False)
+            for vline, fline in zip(values, texts, strict=False)
         ]
 
     def notify(self, message: str) -> None:

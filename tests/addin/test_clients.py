@@ -440,7 +440,6 @@ def test_apps_script_menu_runs_buttons_on_the_sheet(
         ("POST", "values:batchUpdate"),
         ("GET", sheet_id),
         ("GET", "values:batchGet"),
-        ("GET", "values:batchGet"),  # the Mapping rules, read as formulas
     ], log
     assert out["alerts"][0] == [ACTIONS["refresh_runrate"].label, refresh["message"]]
     assert [t[1] for t in out["toasts"]] == ["Refresh Run-Rate…", "New Month…"]

@@ -234,6 +234,9 @@ def test_adapter_read_cells_gives_formulas_as_text(book: FakeBook) -> None:
         [500.5, 5],
         ["=SUM(B2:B3)", None],
     ]
+    values = wb.read_cells("Plan", 2, 2, 3, 2, formulas=False)
+    assert values[1] == [500.5, 5] and values[0][0] == 1000
+    assert not any(isinstance(v, str) and v.startswith("=") for line in values for v in line)
 
 
 def test_adapter_stages_then_writes_one_range_per_block(book: FakeBook) -> None:

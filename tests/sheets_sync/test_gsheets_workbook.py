@@ -131,6 +131,20 @@ def test_read_cells_gives_formulas(double: SheetsDouble) -> None:
     assert wb.read_cells("Plan data", 4, 3, 1, 2) == [["=SUM(C2:C3)", "=SUM(D2:D3)"]]
 
 
+def test_read_cells_as_values_needs_no_second_read(double: SheetsDouble) -> None:
+    seed_plan(double)
+    wb = open_book(double, "plan")
+    double.reset_log()
+    assert wb.read_cells("Plan data", 2, 1, 2, 4, formulas=False) == [
+        ["yandex", "brand", 1000.5, 10],
+        ["vk", "retarget", 250, 4],
+    ]
+    assert wb.read_table("Plan data").rows[0][:2] == ["yandex", "brand"]
+    assert double.count("GET", BATCH_GET) == 1  # values only: one batchGet for both reads
+    assert wb.read_cells("Plan data", 3, 5, 1, 1) == [["=C3*2"]]
+    assert double.count("GET", BATCH_GET) == 2  # the formulas need their own
+
+
 @pytest.mark.parametrize(
     "fault",
     [Fault(status=429, method="POST"), Fault(status=500, method="POST"), Fault(status=503)],

@@ -52,3 +52,22 @@ def test_new_files_get_the_usual_mode_and_saves_keep_the_files(tmp_path: Path) -
         assert _mode(path) == 0o640
     finally:
         os.umask(umask)
+
+
+def test_read_cells_formulas_or_their_values(tmp_path: Path, soffice: str) -> None:
+    """Formulas as their text by default; `formulas=False` gives the value last calculated
+    (None in a file no spreadsheet program has calculated yet; LibreOffice's once it has)."""
+    from sheets_sync.libreoffice import recalculate
+
+    path = tmp_path / "book.xlsx"
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = "S"
+    ws.append(["a", 2, "=B1*2"])
+    book.save(path)
+    wb = XlsxWorkbook(path)
+    assert wb.read_cells("S", 1, 1, 1, 3) == [["a", 2, "=B1*2"]]
+    assert wb.read_cells("S", 1, 1, 1, 3, formulas=False) == [["a", 2, None]]
+    calculated = XlsxWorkbook(recalculate(path, tmp_path / "calc"))
+    assert calculated.read_cells("S", 1, 1, 1, 3) == [["a", 2, "=B1*2"]]
+    assert calculated.read_cells("S", 1, 1, 1, 3, formulas=False) == [["a", 2, 4]]
