@@ -13,7 +13,6 @@ each (and so, under Google's 60 writes per minute per user, the minutes it would
 
 from __future__ import annotations
 
-import re
 import sys
 import tempfile
 import time
@@ -30,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path += [str(ROOT / "tests"), str(ROOT / "tests" / "addin")]
 from live_server import SignedClient, Signer, live_server  # noqa: E402
 from sheets_double import SheetsDouble  # noqa: E402
-from sheets_double.seeding import seed_from_xlsx  # noqa: E402
+from sheets_double.seeding import seed_from_xlsx, sheet_sync_config  # noqa: E402
 
 SHEET = "1BenchPlanSheet2026"
 
@@ -40,12 +39,7 @@ def main() -> None:
         root = Path(tmp)
         demo = run_demo(root / "demo").workbook
         sync_dir = root / "sync"
-        sync_dir.mkdir()
-        config = (demo.parent / "sync.toml").read_text(encoding="utf-8")
-        config = re.sub(r'(?m)^workbook = ".*"$', f'workbook = "gsheet:{SHEET}"', config)
-        config = re.sub(r'(?m)^store = ".*"$', 'store = "sheet-facts.duckdb"', config)
-        config = config.replace('path = "exports/', f'path = "{demo.parent.as_posix()}/exports/')
-        (sync_dir / "plan.toml").write_text(config, encoding="utf-8")
+        sheet_sync_config(demo, SHEET, sync_dir, "sheet-facts.duckdb")
         double.require_auth = True
         seed_from_xlsx(double, SHEET, demo, "ru_RU")
         settings = Settings(

@@ -274,6 +274,15 @@ def sheet_lock(folder: Path, spreadsheet_id: str) -> Iterator[None]:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _check_action(action_id: str) -> None:
+    """404 for an id that is no button."""
+    from addin.registry import ACTIONS
+
+    if action_id not in ACTIONS:
+        known = ", ".join(ACTIONS)
+        raise ApiError(404, "unknown_action", f"no action {action_id!r}; the actions are: {known}")
+
+
 def _safe_name(filename: str | None) -> str:
     name = Path(filename or "").name
     name = re.sub(r"[^A-Za-z0-9._ -]", "_", name).strip(" .")
@@ -429,15 +438,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         workbook: Annotated[UploadFile, File(description="The .xlsx workbook.")],
     ) -> Response:
         """Run a button on an uploaded workbook and return the changed workbook."""
-        from addin.registry import ACTIONS, ActionError, dispatch
+        from addin.registry import ActionError, dispatch
         from sheets_sync.workbook import WorkbookError
         from sheets_sync.xlsx_workbook import XlsxWorkbook
 
-        if action_id not in ACTIONS:
-            known = ", ".join(ACTIONS)
-            raise ApiError(
-                404, "unknown_action", f"no action {action_id!r}; the actions are: {known}"
-            )
+        _check_action(action_id)
         if action_id == "sync_facts":
             raise ApiError(
                 422,
@@ -506,7 +511,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         The server opens the sheet with its service account, reads it in one request and
         writes the button's cells in one; Sync Facts reads the sheet's config from the server's
         sync folder; New Month returns next month's workbook (base64 .xlsx) to import."""
-        from addin.registry import ACTIONS, ActionError, dispatch
+        from addin.registry import ActionError, dispatch
         from planning.errors import InputError
         from sheets_sync.gsheets_workbook import GoogleSheetsWorkbook, account_email
         from sheets_sync.sync_config import config_for_sheet
@@ -517,11 +522,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raise ApiError(
                 422, "invalid_request", "spreadsheet_id is not a Google Sheets id (from its URL)"
             )
-        if action_id not in ACTIONS:
-            known = ", ".join(ACTIONS)
-            raise ApiError(
-                404, "unknown_action", f"no action {action_id!r}; the actions are: {known}"
-            )
+        _check_action(action_id)
         bound = store.get(key)
         if bound is None or bound.spreadsheet != spreadsheet_id:
             raise ApiError(

@@ -21,7 +21,7 @@ import pytest
 from click.testing import CliRunner
 from live_server import SignedClient, Signer, live_server
 from sheets_double import SheetsDouble
-from sheets_double.seeding import seed_from_xlsx
+from sheets_double.seeding import seed_from_xlsx, sheet_sync_config
 from sheets_double.server import Cell
 
 from addin.cli import main
@@ -57,12 +57,7 @@ def server(
     """The live server: its keys folder, its sync folder with the sheet's config."""
     root = tmp_path_factory.mktemp("server")
     keys, sync_dir = root / "keys", root / "sync"
-    sync_dir.mkdir()
-    config = (demo.parent / "sync.toml").read_text(encoding="utf-8")
-    config = re.sub(r'(?m)^workbook = ".*"$', f'workbook = "gsheet:{SHEET}"', config)
-    config = re.sub(r'(?m)^store = ".*"$', 'store = "sheet-facts.duckdb"', config)
-    config = config.replace('path = "exports/', f'path = "{demo.parent.as_posix()}/exports/')
-    (sync_dir / "nov-plan.toml").write_text(config, encoding="utf-8")
+    config = sheet_sync_config(demo, SHEET, sync_dir, "sheet-facts.duckdb").read_text()
     (sync_dir / "another.toml").write_text(
         config.replace(f"gsheet:{SHEET}", "gsheet:1AnotherTeamsSheet"), encoding="utf-8"
     )
@@ -315,7 +310,7 @@ def test_cli_sync_into_a_google_sheet(
 ) -> None:
     """`funnelplan sync` with a config whose workbook is a Google Sheet URL."""
     _, _, sync_dir = server
-    config = (sync_dir / "nov-plan.toml").read_text(encoding="utf-8")
+    config = (sync_dir / "plan.toml").read_text(encoding="utf-8")
     config = config.replace(
         f'workbook = "gsheet:{SHEET}"',
         f'workbook = "https://docs.google.com/spreadsheets/d/{SHEET}/edit#gid=0"\n'

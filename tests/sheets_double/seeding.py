@@ -41,3 +41,18 @@ def seed_from_xlsx(d: SheetsDouble, sid: str, path: Path, locale: str) -> None:
 
 def _typed(value: Any, locale: str) -> Cell:
     return typed_cell(value, locale)
+
+
+def sheet_sync_config(demo_workbook: Path, sheet_id: str, folder: Path, store: str) -> Path:
+    """The demo's sync config rewritten for a Google Sheet: ``workbook = "gsheet:ID"``, its
+    own fact store, the demo's exports by absolute path; written to `folder`/plan.toml."""
+    import re
+
+    text = (demo_workbook.parent / "sync.toml").read_text(encoding="utf-8")
+    text = re.sub(r'(?m)^workbook = ".*"$', f'workbook = "gsheet:{sheet_id}"', text)
+    text = re.sub(r'(?m)^store = ".*"$', f'store = "{store}"', text)
+    text = text.replace('path = "exports/', f'path = "{demo_workbook.parent.as_posix()}/exports/')
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "plan.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
