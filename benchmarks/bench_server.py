@@ -66,6 +66,8 @@ def batch_vs_singles(args: argparse.Namespace) -> None:
         with live_server(Settings(keys_dir=Path(tmp))) as url:
             client = SignedClient(url, signer, timeout=600)
             body = json.dumps({"args": [lines, as_of], "by_row": True})
+            warm = client.call("RUNRATE", lines[:1], as_of)  # imports and first-call costs
+            assert warm.status_code == 200, warm.text[:300]
             t0 = time.perf_counter()
             r = client.call("RUNRATE", lines, as_of, by_row=True)
             one = time.perf_counter() - t0

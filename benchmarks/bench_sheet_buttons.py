@@ -20,14 +20,13 @@ from pathlib import Path
 
 from addin.demo import run_demo
 from addin.registry import ACTIONS
-from addin.server.keys import KeyStore
 from addin.server.settings import Settings
 
 # the test double and the live-server helper live in tests/ (imported after the packages, so
 # tests/sheets_sync cannot shadow the sheets_sync package)
 ROOT = Path(__file__).resolve().parents[1]
 sys.path += [str(ROOT / "tests"), str(ROOT / "tests" / "addin")]
-from live_server import SignedClient, Signer, live_server  # noqa: E402
+from live_server import SignedClient, live_server, new_signer  # noqa: E402
 from sheets_double import SheetsDouble  # noqa: E402
 from sheets_double.seeding import seed_from_xlsx, sheet_sync_config  # noqa: E402
 
@@ -48,13 +47,12 @@ def main() -> None:
             sheets_api_root=double.url,
             sync_dir=sync_dir,
         )
-        key = KeyStore(settings.keys_dir).create("bench", spreadsheet=SHEET)
+        signer = new_signer(settings.keys_dir, "bench", spreadsheet=SHEET)
         rows = []
         with live_server(settings) as url:
-            client = SignedClient(url, Signer(key.id, key.secret))
+            client = SignedClient(url, signer)
             for action in ACTIONS.values():
                 double.reset_log()
-                double.bodies.clear()
                 started = time.perf_counter()
                 r = client.request("POST", f"/sheets/{SHEET}/actions/{action.id}")
                 wall = time.perf_counter() - started

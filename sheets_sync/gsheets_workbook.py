@@ -84,6 +84,7 @@ __all__ = [
     "account_email",
     "load_credentials",
     "open_client",
+    "rooted_session",
 ]
 
 SCOPES: tuple[str, ...] = ("https://www.googleapis.com/auth/spreadsheets",)
@@ -196,22 +197,25 @@ def open_client(
     API calls to another origin than https://sheets.googleapis.com: a company proxy, or a
     local test double. The token exchange goes wherever the credentials file's ``token_uri``
     says."""
-    from google.auth.transport.requests import AuthorizedSession
-
     credentials = load_credentials(credentials_file)
     root = (api_root or os.environ.get(API_ROOT_ENV) or "").rstrip("/")
     if not root or root == GOOGLE_ORIGIN:
         return gspread.Client(auth=credentials)
+    return gspread.Client(auth=credentials, session=rooted_session(credentials, root))
+
+
+def rooted_session(credentials: Any, root: str) -> Any:
+    """A google-auth `AuthorizedSession` sending the Sheets API's calls to `root` instead of
+    https://sheets.googleapis.com (gspread's custom-session hook; gspread is unmodified)."""
+    from google.auth.transport.requests import AuthorizedSession
 
     class RootedSession(AuthorizedSession):
-        """gspread's custom-session hook: the same calls, another origin."""
-
         def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
             if url.startswith(GOOGLE_ORIGIN):
                 url = root + url[len(GOOGLE_ORIGIN) :]
             return super().request(method, url, *args, **kwargs)
 
-    return gspread.Client(auth=credentials, session=RootedSession(credentials))
+    return RootedSession(credentials)
 
 
 class GoogleSheetsWorkbook:
@@ -259,15 +263,8 @@ class GoogleSheetsWorkbook:
         self._title: str = meta.get("properties", {}).get("title", spreadsheet_id)
         self.locale: str = meta.get("properties", {}).get("locale", "en_US")
         self._sheets: list[str] = []
-        self._grid: dict[str, tuple[int, int]] = {}
-        self._ids: dict[str, int] = {}
         for s in meta.get("sheets", []):
-            props = s.get("properties", {})
-            title = props["title"]
-            grid = props.get("gridProperties", {})
-            self._sheets.append(title)
-            self._grid[title] = (grid.get("rowCount", 1000), grid.get("columnCount", 26))
-            self._ids[title] = props.get("sheetId", 0)
+            self._sheets.append(s.get("properties", {})["title"])
         self._values: dict[str, list[list[Any]]] | None = None
         self._formulas: dict[str, list[list[Any]]] | None = None
         self._staged: list[tuple[str, int, int, list[list[Any]]]] = []
@@ -337,15 +334,8 @@ class GoogleSheetsWorkbook:
             return
         self._staged.append((sheet, row, col, block))
         for kind, grid_by_sheet in (("values", self._values), ("formulas", self._formulas)):
-            if grid_by_sheet is None:
-                continue
-            grid = grid_by_sheet.setdefault(sheet, [])
-            for i, line in enumerate(block):
-                for j, v in enumerate(line):
-                    shown = v
-                    if kind == "values" and isinstance(v, str) and v.startswith("="):
-                        shown = None  # a formula's result is only known after the sheet computes
-                    _put(grid, row + i, col + j, shown)
+            if grid_by_sheet is not None:
+                _overlay(grid_by_sheet.setdefault(sheet, []), kind, row, col, block)
 
     def add_sheet(self, sheet: str, hidden: bool = False) -> None:
         if sheet in self._sheets:
@@ -373,9 +363,7 @@ class GoogleSheetsWorkbook:
                 "write", "add sheets", self.http.batch_update, self.spreadsheet_id, body
             )
             for r in reply.get("replies", []):
-                props = r.get("addSheet", {}).get("properties", {})
-                added.append(props.get("sheetId"))
-                self._ids[props.get("title")] = props.get("sheetId")
+                added.append(r.get("addSheet", {}).get("properties", {}).get("sheetId"))
         data = [
             {
                 "range": _a1(sheet, row, col, len(block), max(len(line) for line in block)),
@@ -445,10 +433,7 @@ class GoogleSheetsWorkbook:
         for sheet, vr in zip(remote, reply.get("valueRanges", []), strict=False):
             grids[sheet] = [[self._cell(v) for v in line] for line in vr.get("values", [])]
         for sheet, row, col, block in self._staged:  # staged writes stay visible
-            for i, line in enumerate(block):
-                for j, v in enumerate(line):
-                    shown = None if kind == "values" and isinstance(v, str) and v[:1] == "=" else v
-                    _put(grids.setdefault(sheet, []), row + i, col + j, shown)
+            _overlay(grids.setdefault(sheet, []), kind, row, col, block)
         if kind == "values":
             self._values = grids
         else:
@@ -541,6 +526,15 @@ def _put(grid: list[list[Any]], row: int, col: int, value: Any) -> None:
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$")
 _DOTTED = re.compile(r"^\d{1,2}\.\d{1,2}\.\d{4}(?: \d{1,2}:\d{2}(?::\d{2})?)?$")
 _SLASHED = re.compile(r"^\d{1,2}/\d{1,2}/\d{4}(?: \d{1,2}:\d{2}(?::\d{2})?)?$")
+
+
+def _overlay(grid: list[list[Any]], kind: str, row: int, col: int, block: list[list[Any]]) -> None:
+    """Lay a staged block over a snapshot grid; in the values grid a formula reads as None (its
+    result is only known after the sheet computes it)."""
+    for i, line in enumerate(block):
+        for j, v in enumerate(line):
+            shown = None if kind == "values" and isinstance(v, str) and v[:1] == "=" else v
+            _put(grid, row + i, col + j, shown)
 
 
 def _parse_date(text: str, locale: str) -> Any:

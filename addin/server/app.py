@@ -233,8 +233,8 @@ def _json(data: Any, started: float) -> Response:
     return Response(text, media_type="application/json", headers=headers)
 
 
-def _per_row(args: list[Any]) -> tuple[int, list[Any]]:
-    """The number of lines of a by-row call and the arguments; 422 for mismatched ranges."""
+def _per_row(args: list[Any]) -> int:
+    """The number of lines of a by-row call; 422 for mismatched or empty ranges."""
     sizes = {len(a) for a in args if isinstance(a, list) and len(a) != 1}
     if len(sizes) > 1:
         shown = ", ".join(
@@ -247,7 +247,7 @@ def _per_row(args: list[Any]) -> tuple[int, list[Any]]:
     for i, a in enumerate(args):
         if isinstance(a, list) and not a:
             raise ApiError(422, "invalid_request", f"argument {i + 1} is an empty range")
-    return n, args
+    return n
 
 
 @contextmanager
@@ -411,7 +411,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if not call.by_row:
             value, message = fn.evaluate(*call.args)
             return _json({"values": _rows(value, fn.result), "message": message}, started)
-        n, args = _per_row(list(call.args))
+        args = list(call.args)
+        n = _per_row(args)
         rows: list[list[Any]] = []
         first = ""
         per_row = [
@@ -553,8 +554,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     wb.sync_config = config_for_sheet(settings.sync_dir, spreadsheet_id)
                 except InputError as error:
                     raise ApiError(422, "action_failed", f"Sync Facts: {error}") from None
-            if action_id == "new_month":
-                wb.output_dir = tmp
+            wb.output_dir = tmp  # where New Month writes the workbook it returns
             try:
                 message = dispatch(action_id, wb)
             except ActionError as error:

@@ -73,8 +73,9 @@ class Signer:
         return signed_headers(self.key_id, self.signing_key, method, path, body, now, nonce)
 
 
-def new_signer(keys_dir: Path, name: str = "test") -> Signer:
-    key = KeyStore(keys_dir).create(name)
+def new_signer(keys_dir: Path, name: str = "test", spreadsheet: str | None = None) -> Signer:
+    """A new key in `keys_dir` as a client holds it (bound to `spreadsheet` if given)."""
+    key = KeyStore(keys_dir).create(name, spreadsheet=spreadsheet)
     return Signer(key.id, key.secret)
 
 

@@ -27,12 +27,11 @@ import requests
 import schemathesis  # a dev dependency: missing, the test fails instead of skipping
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from live_server import Signer, live_server
+from live_server import Signer, live_server, new_signer
 from sheets_double import SheetsDouble
 from sheets_double.seeding import seed_from_xlsx
 
 from addin.registry import ACTIONS, FUNCTIONS
-from addin.server.keys import KeyStore
 from addin.server.settings import Settings
 from addin.server.signing import KEY_HEADER, NONCE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER
 
@@ -62,8 +61,7 @@ def keys_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def signer(keys_dir: Path) -> Signer:
-    key = KeyStore(keys_dir).create("fuzz", spreadsheet=FUZZ_SHEET)
-    return Signer(key.id, key.secret)
+    return new_signer(keys_dir, "fuzz", spreadsheet=FUZZ_SHEET)
 
 
 @pytest.fixture(scope="module")

@@ -19,8 +19,8 @@ import httpx
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from live_server import SignedClient, Signer, live_server
-from sheets_double import SheetsDouble
+from live_server import SignedClient, live_server, new_signer
+from sheets_double import SheetsDouble, changed_cells
 from sheets_double.seeding import seed_from_xlsx, sheet_sync_config
 from sheets_double.server import Cell
 
@@ -35,7 +35,6 @@ pytestmark = pytest.mark.slow
 
 SHEET = "1PlanSheetNov2026"
 OTHER = "1SomeoneElsesSheet"
-Snapshot = dict[str, dict[tuple[int, int], tuple[Any, Any]]]
 
 
 @pytest.fixture(scope="module")
@@ -82,26 +81,14 @@ def sheet(double: SheetsDouble, demo: Path) -> SheetsDouble:
 @pytest.fixture()
 def client(server: tuple[str, Path, Path]) -> Iterator[SignedClient]:
     url, keys, _ = server
-    store = KeyStore(keys)
-    key = store.create(
-        "Nov plan", spreadsheet=f"https://docs.google.com/spreadsheets/d/{SHEET}/edit"
-    )
-    c = SignedClient(url, Signer(key.id, key.secret))
+    url_of_sheet = f"https://docs.google.com/spreadsheets/d/{SHEET}/edit"
+    c = SignedClient(url, new_signer(keys, "Nov plan", spreadsheet=url_of_sheet))
     yield c
     c.close()
 
 
 def press(c: SignedClient, action: str, sheet: str = SHEET) -> httpx.Response:
     return c.request("POST", f"/sheets/{sheet}/actions/{action}")
-
-
-def changed(before: Snapshot, after: Snapshot) -> set[tuple[str, tuple[int, int]]]:
-    return {
-        (s, k)
-        for s in set(after) | set(before)
-        for k in set(after.get(s, {})) | set(before.get(s, {}))
-        if after.get(s, {}).get(k) != before.get(s, {}).get(k)
-    }
 
 
 def header_columns(d: SheetsDouble, sheet: str, header_row: int) -> dict[int, str]:
@@ -131,7 +118,7 @@ def test_refresh_run_rate_on_a_sheet_is_three_sheets_requests(
     ]
     assert body["requests"] == 3
     plan_headers = header_columns(sheet, L.PLAN, L.PLAN_HEADER_ROW)
-    for s, (_, col) in changed(before, sheet.snapshot(SHEET)):
+    for s, (_, col) in changed_cells(before, sheet.snapshot(SHEET)):
         assert s in (L.PLAN, L.PACE, L.SETTINGS), s
         if s == L.PLAN:
             assert plan_headers[col].endswith(" rr"), plan_headers[col]
@@ -175,7 +162,7 @@ def test_sync_facts_fills_the_sheet_from_the_sync_folder(
         got = [after[L.PLAN].get((xlsx.first_row + i, c), (None,))[0] for i in range(len(want))]
         assert got == pytest.approx(want, abs=0.02), header
     owned_sheets = {L.PLAN, L.PACE, L.SETTINGS, L.DAILY, "Data Quality", "Unmapped", "Mapping"}
-    for s, (_, col) in changed(before, after):
+    for s, (_, col) in changed_cells(before, after):
         assert s in owned_sheets, s
         if s == L.PLAN:
             assert plan_headers[col].endswith((" f", " rr")), plan_headers[col]
@@ -189,13 +176,17 @@ def test_optimize_apply_and_undo_split_on_a_sheet(
     assert r.status_code == 200, r.text
     assert "expected at the proposal" in r.json()["message"]
     proposed = sheet.snapshot(SHEET)
-    assert {s for s, _ in changed(start, proposed)} <= {"Optimize Split", "Curves", "Split Undo"}
+    assert {s for s, _ in changed_cells(start, proposed)} <= {
+        "Optimize Split",
+        "Curves",
+        "Split Undo",
+    }
 
     r = press(client, "apply_split")
     assert r.status_code == 200, r.text
     assert r.json()["message"].startswith("Apply Split:")
     applied = sheet.snapshot(SHEET)
-    plan_changes = {k for s, k in changed(proposed, applied) if s == L.PLAN}
+    plan_changes = {k for s, k in changed_cells(proposed, applied) if s == L.PLAN}
     assert plan_changes, "Apply Split changes budget cells"
 
     r = press(client, "undo_split")
@@ -227,11 +218,11 @@ def test_a_key_runs_buttons_only_on_its_own_sheet(
     server: tuple[str, Path, Path], sheet: SheetsDouble
 ) -> None:
     url, keys, _ = server
-    unbound = KeyStore(keys).create("functions only")
-    other = KeyStore(keys).create("other sheet", spreadsheet=OTHER)
+    unbound = new_signer(keys, "functions only")
+    other = new_signer(keys, "other sheet", spreadsheet=OTHER)
     before = sheet.snapshot(SHEET)
-    for key in (unbound, other):
-        c = SignedClient(url, Signer(key.id, key.secret))
+    for signer in (unbound, other):
+        c = SignedClient(url, signer)
         r = press(c, "refresh_runrate")
         c.close()
         assert r.status_code == 403, r.text
@@ -255,8 +246,7 @@ def test_a_sheet_not_shared_with_the_service_account(
     server: tuple[str, Path, Path], sheet: SheetsDouble
 ) -> None:
     url, keys, _ = server
-    key = KeyStore(keys).create("missing sheet", spreadsheet="1NotSharedWithUs")
-    c = SignedClient(url, Signer(key.id, key.secret))
+    c = SignedClient(url, new_signer(keys, "missing sheet", spreadsheet="1NotSharedWithUs"))
     r = press(c, "refresh_runrate", sheet="1NotSharedWithUs")
     c.close()
     assert r.status_code == 422, r.text
@@ -271,8 +261,7 @@ def test_sync_facts_without_a_config_for_the_sheet(
     url, keys, _ = server
     seed_from_xlsx(double, "1SheetWithoutConfig", demo, "en_US")
     before = double.snapshot("1SheetWithoutConfig")
-    key = KeyStore(keys).create("no config", spreadsheet="1SheetWithoutConfig")
-    c = SignedClient(url, Signer(key.id, key.secret))
+    c = SignedClient(url, new_signer(keys, "no config", spreadsheet="1SheetWithoutConfig"))
     r = press(c, "sync_facts", sheet="1SheetWithoutConfig")
     c.close()
     assert r.status_code == 422, r.text
@@ -292,8 +281,7 @@ def test_refused_credentials_change_nothing(
     with live_server(
         Settings(keys_dir=tmp_path / "keys", google_credentials=path, sheets_api_root=double.url)
     ) as url:
-        key = KeyStore(tmp_path / "keys").create("k", spreadsheet=SHEET)
-        c = SignedClient(url, Signer(key.id, key.secret))
+        c = SignedClient(url, new_signer(tmp_path / "keys", "k", spreadsheet=SHEET))
         r = press(c, "refresh_runrate")
         c.close()
     assert r.status_code == 422, r.text

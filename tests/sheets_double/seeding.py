@@ -31,16 +31,12 @@ def seed_from_xlsx(d: SheetsDouble, sid: str, path: Path, locale: str) -> None:
                 value = _seed_value(c.value)
                 if isinstance(value, str) and value.startswith("="):
                     computed = _seed_value(cached[c.coordinate].value)
-                    base = Cell() if computed is None else _typed(computed, locale)
+                    base = Cell() if computed is None else typed_cell(computed, locale)
                     out.append(Cell(base.value, value, base.kind, base.pattern))
                 else:
                     out.append(value)
             rows.append(out)
         d.seed(sid, ws.title, rows, hidden=ws.sheet_state != "visible")
-
-
-def _typed(value: Any, locale: str) -> Cell:
-    return typed_cell(value, locale)
 
 
 def sheet_sync_config(demo_workbook: Path, sheet_id: str, folder: Path, store: str) -> Path:

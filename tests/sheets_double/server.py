@@ -34,9 +34,10 @@ the test can advance), fault injection (`SheetsDouble.inject`: the next N reques
 429, a 500 or a delay longer than the client's timeout) and a request log of
 ``(method, path)`` for counting calls.
 
-gspread talks to it unmodified: `double_session` is a google-auth `AuthorizedSession` with
-anonymous credentials whose `request` swaps the ``https://sheets.googleapis.com`` origin for
-the double's — the custom-session hook gspread's `Client(auth, session=...)` documents.
+gspread talks to it unmodified: `double_session` is the production `rooted_session` (a
+google-auth `AuthorizedSession`) with anonymous credentials, whose `request` swaps the
+``https://sheets.googleapis.com`` origin for the double's — the custom-session hook gspread's
+`Client(auth, session=...)` documents.
 """
 
 from __future__ import annotations
@@ -47,8 +48,6 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -811,19 +810,27 @@ class _Handler(BaseHTTPRequestHandler):
 # ---------------------------------------------------------------- gspread wiring
 
 
+Snapshot = dict[str, dict[tuple[int, int], tuple[Any, Any]]]
+
+
+def changed_cells(before: Snapshot, after: Snapshot) -> set[tuple[str, tuple[int, int]]]:
+    """The (sheet, (row, col)) cells whose value or formula differ between two snapshots."""
+    return {
+        (s, k)
+        for s in set(after) | set(before)
+        for k in set(after.get(s, {})) | set(before.get(s, {}))
+        if after.get(s, {}).get(k) != before.get(s, {}).get(k)
+    }
+
+
 def double_session(base_url: str) -> Any:
     """A google-auth `AuthorizedSession` (anonymous credentials) sending Sheets API calls to
-    `base_url` instead of https://sheets.googleapis.com; gspread itself is untouched."""
+    `base_url` instead of https://sheets.googleapis.com: the production `rooted_session`."""
     from google.auth.credentials import AnonymousCredentials
-    from google.auth.transport.requests import AuthorizedSession
 
-    class DoubleSession(AuthorizedSession):
-        def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-            if url.startswith(GOOGLE_ORIGIN):
-                url = base_url + url[len(GOOGLE_ORIGIN) :]
-            return super().request(method, url, *args, **kwargs)
+    from sheets_sync.gsheets_workbook import rooted_session
 
-    return DoubleSession(AnonymousCredentials())
+    return rooted_session(AnonymousCredentials(), base_url)
 
 
 def gspread_client(base_url: str) -> Any:
@@ -832,12 +839,3 @@ def gspread_client(base_url: str) -> Any:
     from google.auth.credentials import AnonymousCredentials
 
     return gspread.Client(auth=AnonymousCredentials(), session=double_session(base_url))
-
-
-@contextmanager
-def running(**kwargs: Any) -> Iterator[SheetsDouble]:
-    double = SheetsDouble(**kwargs).start()
-    try:
-        yield double
-    finally:
-        double.stop()

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sheets_double import Fault, SheetsDouble, gspread_client
+from sheets_double import Fault, SheetsDouble, changed_cells, gspread_client
 from sheets_double.seeding import seed_from_xlsx
 
 from addin.actions import refresh
@@ -81,12 +81,7 @@ def test_round_trip_and_request_counts(double: SheetsDouble) -> None:
     assert body["valueInputOption"] == "USER_ENTERED"
     assert [r["range"] for r in body["data"]] == ["'Plan data'!D2:D3", "'Settings'!B2:B2"]
     after = double.snapshot("plan")
-    changed = {
-        (s, k)
-        for s in after
-        for k in set(after[s]) | set(before[s])
-        if after[s].get(k) != before[s].get(k)
-    }
+    changed = changed_cells(before, after)
     assert changed == {("Plan data", (2, 4)), ("Plan data", (3, 4)), ("Settings", (2, 2))}
     again = open_book(double, "plan")
     assert again.read_table("Plan data", stop_labels=("total",)).values("leads") == [11, 5.25]
@@ -347,12 +342,7 @@ def test_refresh_run_rate_on_a_google_sheet(double: SheetsDouble, demo_book: Pat
         ("POST", "/v4/spreadsheets/demo" + BATCH_UPDATE),
     ]
     after = double.snapshot("demo")
-    changed = {
-        (s, k)
-        for s in after
-        for k in set(after[s]) | set(before[s])
-        if after[s].get(k) != before[s].get(k)
-    }
+    changed = changed_cells(before, after)
     assert changed, "refresh as of another day must change the run-rate"
     assert changed <= owned
     assert (L.SETTINGS, as_of_cell) in changed
@@ -378,33 +368,15 @@ def test_refresh_run_rate_on_a_google_sheet(double: SheetsDouble, demo_book: Pat
 # ------------------------------------------------------------ credentials
 
 
-def test_credentials_files_get_only_the_spreadsheets_scope(tmp_path: Path) -> None:
+def test_credentials_files_get_only_the_spreadsheets_scope(
+    tmp_path: Path, double: SheetsDouble
+) -> None:
     import json
-
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
 
     from sheets_sync.gsheets_workbook import SCOPES, load_credentials
 
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    service = tmp_path / "service.json"
-    service.write_text(
-        json.dumps(
-            {
-                "type": "service_account",
-                "project_id": "p",
-                "private_key_id": "k",
-                "private_key": pem,
-                "client_email": "planner@p.iam.gserviceaccount.com",
-                "client_id": "1",
-                "token_uri": "https://oauth2.googleapis.com/token",
-            }
-        )
+    service = double.service_account_file(
+        tmp_path, "planner@p.iam.gserviceaccount.com", register=False
     )
     creds = load_credentials(service)
     assert tuple(creds.scopes) == SCOPES
