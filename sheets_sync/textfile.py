@@ -353,7 +353,9 @@ def _line_numbers(body: str, frame: pd.DataFrame, header_line: int) -> Ints:
     # quoted fields span lines: shift each row by the line breaks inside the rows above it
     inside = np.zeros(n, dtype=np.int64)
     for column in frame.columns:
-        inside += frame[column].str.count("\n").to_numpy(dtype=np.int64)
+        cells = frame[column]
+        if pd.api.types.is_string_dtype(cells.dtype):  # object or str; numbers hold no breaks
+            inside += cells.str.count("\n").fillna(0).to_numpy(dtype=np.int64)
     shift = np.concatenate(([0], np.cumsum(inside)[:-1]))
     return lines + shift
 

@@ -267,3 +267,27 @@ def test_large_file_read_vectorised_with_one_bad_cell(tmp_path: Path) -> None:
     expected = sum((i % 997) + (i % 100) / 100 for i in range(n) if i != 150_000)
     assert result.info.totals["spend"] == pytest.approx(expected)
     assert result.info.totals["traffic"] == sum(i % 50 for i in range(n) if i != 150_000)
+
+
+def test_quoted_multiline_cell_beside_number_columns(tmp_path: Path) -> None:
+    """A quoted line break in a text cell while the number columns are float64 (and one is
+    mixed text): the rows below keep their true file lines."""
+    path = tmp_path / "google.csv"
+    path.write_text(
+        "Day,Campaign,Cost,Impr.,Clicks\n"
+        '2026-11-01,"Brand\nsearch",10.5,100,5\n'
+        "2026-11-02,Generic,20,200,oops\n"
+        '2026-11-03,"A\nB\nC",-1,300,7\n'
+        "2026-11-04,Display,30,400,9\n",
+        encoding="utf-8",
+    )
+    result = read_ad_export(path, SourceOptions("g"))
+    info = result.info
+    assert (info.rows_read, info.rows_ok, info.rows_quarantined) == (4, 2, 2)
+    assert result.quarantine[["line", "column", "value"]].values.tolist() == [
+        [4, "Clicks", "oops"],
+        [5, "Cost", "-1"],
+    ]
+    assert info.totals == {"spend": 40.5, "impressions": 500.0, "traffic": 14.0}
+    assert _sum(result.facts, "spend", utm_campaign="Brand\nsearch") == 10.5
+    assert _sum(result.facts, "traffic", utm_campaign="Display") == 9
