@@ -31,20 +31,22 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
 from planning.errors import InputError
-from sheets_sync.cell_values import parse_dates, parse_numbers
+from sheets_sync.cell_values import parse_numbers
 from sheets_sync.column_map import ColumnMap, SourceOptions
 from sheets_sync.fact_frames import (
     concat_quarantine,
     date_window,
     field_columns,
+    flag_dates,
+    last_duplicates,
     long_facts,
     quarantine_cells,
     stripped_codes,
-    sums,
+    tally,
+    text_column,
 )
 from sheets_sync.rows import ReadResult
 from sheets_sync.textfile import Bools, Floats, Grid, SheetRows, read_grid
@@ -203,16 +205,8 @@ def _read(grid: Grid, cmap: ColumnMap, options: SourceOptions) -> ReadResult:
     parts: list[pd.DataFrame] = []
     bad: Bools = np.zeros(n, dtype=bool)
 
-    date_column = columns["date"]
-    dates = parse_dates(frame[date_column], what=date_column)
-    info.date_format = dates.format
-    info.warnings.extend(dates.warnings)
-    for mask, reason in (
-        (dates.blank, "date is blank"),
-        (dates.bad, f"is not a date{_expected(dates.format)}"),
-    ):
-        parts.append(quarantine_cells(grid, source, mask, date_column, reason))
-        bad |= mask
+    dates, undated = flag_dates(grid, source, columns["date"], info, parts)
+    bad |= undated
 
     campaign_column = columns["campaign"]
     campaign = stripped_codes(frame[campaign_column])
@@ -243,11 +237,7 @@ def _read(grid: Grid, cmap: ColumnMap, options: SourceOptions) -> ReadResult:
     if aggregate:
         group = stripped_codes(frame[columns["group"]])
         key = key * np.int64(len(group.categories) + 1) + (group.codes + 1)
-    duplicate = np.zeros(n, dtype=bool)
-    good = np.flatnonzero(~bad)
-    if len(good):
-        repeated = pd.Series(key[good]).duplicated(keep="last").to_numpy(dtype=bool)
-        duplicate[good[repeated]] = True
+    duplicate = last_duplicates(key, bad)  # rows kept have a date and campaign: key >= 0
     keep = ~bad & ~duplicate
     if duplicate.any():
         lines = ", ".join(str(x) for x in grid.lines[duplicate][:10])
@@ -259,9 +249,9 @@ def _read(grid: Grid, cmap: ColumnMap, options: SourceOptions) -> ReadResult:
     utm_source: object = cmap.utm_source or source
     utm_medium: object = cmap.utm_medium
     if "utm_source" in columns:
-        utm_source = _column_or(frame[columns["utm_source"]], str(utm_source))[keep]
+        utm_source = text_column(frame, columns["utm_source"], n, str(utm_source))[keep]
     if "utm_medium" in columns:
-        utm_medium = _column_or(frame[columns["utm_medium"]], str(utm_medium))[keep]
+        utm_medium = text_column(frame, columns["utm_medium"], n, str(utm_medium))[keep]
     if "currency" in columns:
         codes = sorted(str(c) for c in stripped_codes(frame[columns["currency"]]).categories)
         if len(codes) > 1:
@@ -282,12 +272,7 @@ def _read(grid: Grid, cmap: ColumnMap, options: SourceOptions) -> ReadResult:
         aggregate=aggregate,
     )
     quarantine = concat_quarantine(parts)
-    info.rows_quarantined = int(bad.sum())
-    info.duplicates = int(duplicate.sum())
-    info.rows_ok = int(keep.sum())
-    info.totals = {m: float(np.nansum(v[keep])) for m, v in raw.items()}
-    info.quarantined_totals = sums(raw, bad)
-    info.duplicate_totals = sums(raw, duplicate)
+    tally(info, raw, bad, duplicate)
     info.file_totals_row = _totals_row(grid, columns, options, info.warnings)
     date_window(info, facts)
     if info.date_to is not None:
@@ -316,16 +301,3 @@ def _totals_row(
         grid_label = re.sub(r"\s+", " ", labels[choice])
         warnings.append(f"{len(grid.totals)} totals rows; compared with {grid_label!r}")
     return out
-
-
-def _column_or(values: pd.Series, default: str) -> npt.NDArray[np.object_]:
-    cells = stripped_codes(values)
-    labels = np.asarray(cells.categories, dtype=object)
-    out = np.full(len(cells), default, dtype=object)
-    present = cells.codes >= 0
-    out[present] = labels[cells.codes[present]]
-    return out
-
-
-def _expected(fmt: str) -> str:
-    return f" (expected {fmt})" if fmt else ""

@@ -26,16 +26,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sheets_sync.cell_values import parse_dates, parse_durations, parse_flags
+from sheets_sync.cell_values import parse_durations, parse_flags
 from sheets_sync.column_map import UTM_ALIASES, ColumnMap, SourceOptions
 from sheets_sync.fact_frames import (
     concat_quarantine,
     date_window,
     field_columns,
+    flag_dates,
+    last_duplicates,
     long_facts,
     quarantine_cells,
     stripped_codes,
-    sums,
+    tally,
     text_column,
 )
 from sheets_sync.rows import ReadResult
@@ -93,15 +95,8 @@ def read_calls_export(
     parts: list[pd.DataFrame] = []
     bad: Bools = np.zeros(n, dtype=bool)
 
-    dates = parse_dates(frame[columns["date"]], what=columns["date"])
-    info.date_format = dates.format
-    info.warnings.extend(dates.warnings)
-    for mask, reason in (
-        (dates.blank, "date is blank"),
-        (dates.bad, f"is not a date{f' (expected {dates.format})' if dates.format else ''}"),
-    ):
-        parts.append(quarantine_cells(grid, source, mask, columns["date"], reason))
-        bad |= mask
+    dates, undated = flag_dates(grid, source, columns["date"], info, parts)
+    bad |= undated
 
     target: Bools | None = None
     if "target" in columns:
@@ -123,11 +118,8 @@ def read_calls_export(
 
     duplicate = np.zeros(n, dtype=bool)
     if "id" in columns:
-        ids = stripped_codes(frame[columns["id"]])
-        codes = np.asarray(ids.codes)
-        candidates = np.flatnonzero(~bad & (codes >= 0))
-        repeated = pd.Series(codes[candidates]).duplicated(keep="last").to_numpy(dtype=bool)
-        duplicate[candidates[repeated]] = True
+        codes = np.asarray(stripped_codes(frame[columns["id"]]).codes)
+        duplicate = last_duplicates(codes, bad)
         blank_ids = int((~bad & (codes < 0)).sum())
         if blank_ids:
             info.warnings.append(f"{blank_ids} call(s) without an ID kept as they are")
@@ -149,12 +141,7 @@ def read_calls_export(
         aggregate=True,
     )
     facts = facts[facts["value"] != 0].reset_index(drop=True)
-    info.rows_quarantined = int(bad.sum())
-    info.duplicates = int(duplicate.sum())
-    info.rows_ok = int(keep.sum())
-    info.totals = {m: float(v[keep].sum()) for m, v in metrics.items()}
-    info.quarantined_totals = sums(metrics, bad)
-    info.duplicate_totals = sums(metrics, duplicate)
+    tally(info, metrics, bad, duplicate)
     date_window(info, facts)
     if keep.any():
         info.latest = pd.Timestamp(dates.values[keep].max()).to_pydatetime()

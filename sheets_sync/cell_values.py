@@ -437,7 +437,6 @@ def parse_durations(values: pd.Series) -> tuple[Floats, Bools, Bools]:
     )
     blank = text.isin(BLANK_MARKERS).to_numpy(dtype=bool)
     pieces = text.str.split(":", expand=True, n=2)
-    total = np.zeros(len(text), dtype=np.float64)
     count = text.str.count(":").to_numpy(dtype=np.int64)
     numbers = [
         pd.to_numeric(pieces[i], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)

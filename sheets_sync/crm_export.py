@@ -39,11 +39,14 @@ from sheets_sync.column_map import UTM_ALIASES, ColumnMap, SourceOptions
 from sheets_sync.fact_frames import (
     concat_quarantine,
     date_window,
+    expected_suffix,
     field_columns,
+    flag_dates,
+    last_duplicates,
     long_facts,
     quarantine_cells,
     stripped_codes,
-    sums,
+    tally,
     text_column,
 )
 from sheets_sync.rows import ReadResult, empty_facts
@@ -144,11 +147,10 @@ def read_crm_export(path: Path | str | SheetRows, options: SourceOptions) -> Rea
         parts.append(quarantine_cells(grid, source, mask, columns[fieldname], reason))
         bad = bad | mask
 
-    created = parse_dates(frame[columns["created"]], what=columns["created"])
-    info.date_format = created.format
-    info.warnings.extend(created.warnings)
-    flag(created.blank, "created", "created date is blank")
-    flag(created.bad, "created", f"is not a date{_expected(created.format)}")
+    created, undated = flag_dates(
+        grid, source, columns["created"], info, parts, "created date is blank"
+    )
+    bad |= undated
 
     rank = np.ones(n, dtype=np.int64)
     if "stage" in columns:
@@ -167,7 +169,7 @@ def read_crm_export(path: Path | str | SheetRows, options: SourceOptions) -> Rea
         if fieldname not in columns:
             continue
         parsed = parse_dates(frame[columns[fieldname]], what=columns[fieldname])
-        flag(parsed.bad, fieldname, f"is not a date{_expected(parsed.format)}")
+        flag(parsed.bad, fieldname, f"is not a date{expected_suffix(parsed.format)}")
         info.warnings.extend(parsed.warnings)
         stage_dates[stage] = parsed.values
         rank = np.maximum(rank, np.where(np.isnat(parsed.values), 1, stage))
@@ -185,12 +187,8 @@ def read_crm_export(path: Path | str | SheetRows, options: SourceOptions) -> Rea
     elif purchased.any():
         info.warnings.append("no Amount column: revenue is not counted")
 
-    duplicate = np.zeros(n, dtype=bool)
-    ids = stripped_codes(frame[columns["id"]])
-    codes = np.asarray(ids.codes)
-    candidates = np.flatnonzero(~bad & (codes >= 0))
-    repeated = pd.Series(codes[candidates]).duplicated(keep="last").to_numpy(dtype=bool)
-    duplicate[candidates[repeated]] = True
+    codes = np.asarray(stripped_codes(frame[columns["id"]]).codes)
+    duplicate = last_duplicates(codes, bad)
     blank_ids = int((~bad & (codes < 0)).sum())
     if blank_ids:
         info.warnings.append(f"{blank_ids} row(s) without an ID kept as they are")
@@ -245,12 +243,7 @@ def read_crm_export(path: Path | str | SheetRows, options: SourceOptions) -> Rea
         )
     facts = _concat(pieces)
 
-    info.rows_quarantined = int(bad.sum())
-    info.duplicates = int(duplicate.sum())
-    info.rows_ok = int(keep.sum())
-    info.totals = {m: float(v[keep].sum()) for m, v in metrics.items()}
-    info.quarantined_totals = sums(metrics, bad)
-    info.duplicate_totals = sums(metrics, duplicate)
+    tally(info, metrics, bad, duplicate)
     date_window(info, facts)
     if keep.any():
         stamps = [created.values[keep], *(d[keep] for d in stage_dates.values())]
@@ -276,7 +269,3 @@ def _concat(pieces: list[pd.DataFrame]) -> pd.DataFrame:
     for column in ("source", "utm_source", "utm_medium", "utm_campaign", "metric", "basis"):
         out[column] = out[column].astype(str).astype("category")
     return out
-
-
-def _expected(fmt: str) -> str:
-    return f" (expected {fmt})" if fmt else ""

@@ -2,8 +2,9 @@
 
 `field_columns` (the columns a `ColumnMap` picks), `stripped_codes` / `text_column` (trimmed
 text cells), `quarantine_cells` / `concat_quarantine` (one row per unreadable cell, with its
-line and column), `long_facts` (the `FACT_COLUMNS` frame), `sums` and `date_window` (what a
-`FileInfo` reports).
+line and column), `flag_dates` (a required date column parsed, its blank and bad cells
+quarantined), `last_duplicates` (a repeated natural key: the last row kept), `long_facts` (the
+`FACT_COLUMNS` frame), `sums`, `tally` and `date_window` (what a `FileInfo` reports).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from planning.errors import InputError
+from sheets_sync.cell_values import DateParse, parse_dates
 from sheets_sync.column_map import ColumnMap
 from sheets_sync.rows import (
     FACT_COLUMNS,
@@ -24,16 +26,20 @@ from sheets_sync.rows import (
     empty_facts,
     empty_quarantine,
 )
-from sheets_sync.textfile import Bools, Floats, Grid, _cell_text, _objects
+from sheets_sync.textfile import Bools, Floats, Grid, Ints, _cell_text, _objects
 
 __all__ = [
     "concat_quarantine",
     "date_window",
+    "expected_suffix",
     "field_columns",
+    "flag_dates",
+    "last_duplicates",
     "long_facts",
     "quarantine_cells",
     "stripped_codes",
     "sums",
+    "tally",
     "text_column",
 ]
 
@@ -53,12 +59,15 @@ def stripped_codes(values: pd.Series | npt.NDArray[Any]) -> pd.Categorical:
     return pd.Categorical.from_codes(new_codes, pd.Index(names, dtype=object))
 
 
-def text_column(frame: pd.DataFrame, column: str | None, n: int) -> npt.NDArray[np.object_]:
-    """A text column trimmed (object array, ``""`` for blank); all ``""`` when absent."""
+def text_column(
+    frame: pd.DataFrame, column: str | None, n: int, default: str = ""
+) -> npt.NDArray[np.object_]:
+    """A text column trimmed (object array, ``default`` for blank); all ``default`` when
+    absent."""
     if column is None:
-        return np.full(n, "", dtype=object)
+        return np.full(n, default, dtype=object)
     cells = stripped_codes(frame[column])
-    labels = np.append(np.asarray(cells.categories, dtype=object), "")
+    labels = np.append(np.asarray(cells.categories, dtype=object), default)
     return np.asarray(labels[np.asarray(cells.codes)], dtype=object)  # code -1 -> ""
 
 
@@ -98,6 +107,41 @@ def quarantine_cells(
         },
         columns=list(QUARANTINE_COLUMNS),
     )
+
+
+def expected_suffix(fmt: str) -> str:
+    """`` (expected <fmt>)`` for a "not a date" reason; ``""`` when no format was found."""
+    return f" (expected {fmt})" if fmt else ""
+
+
+def flag_dates(
+    grid: Grid,
+    source: str,
+    column: str,
+    info: FileInfo,
+    parts: list[pd.DataFrame],
+    blank_reason: str = "date is blank",
+) -> tuple[DateParse, Bools]:
+    """Parse the required date ``column``: set ``info.date_format``, add the parse warnings,
+    append the quarantine rows of its blank then unreadable cells to ``parts``; returns the
+    parse and the rows to quarantine."""
+    dates = parse_dates(grid.frame[column], what=column)
+    info.date_format = dates.format
+    info.warnings.extend(dates.warnings)
+    parts.append(quarantine_cells(grid, source, dates.blank, column, blank_reason))
+    reason = f"is not a date{expected_suffix(dates.format)}"
+    parts.append(quarantine_cells(grid, source, dates.bad, column, reason))
+    return dates, dates.blank | dates.bad
+
+
+def last_duplicates(codes: Ints, bad: Bools) -> Bools:
+    """Rows whose key ``codes`` repeats in a later row (the LAST of each key is kept); rows
+    marked ``bad`` and rows without a key (code < 0) take no part."""
+    duplicate = np.zeros(len(codes), dtype=bool)
+    candidates = np.flatnonzero(~bad & (codes >= 0))
+    repeated = pd.Series(codes[candidates]).duplicated(keep="last").to_numpy(dtype=bool)
+    duplicate[candidates[repeated]] = True
+    return duplicate
 
 
 def concat_quarantine(parts: list[pd.DataFrame]) -> pd.DataFrame:
@@ -168,6 +212,18 @@ def sums(metrics: Mapping[str, Floats], mask: Bools) -> dict[str, float]:
         if np.isfinite(chosen).any():
             out[name] = float(np.nansum(chosen))
     return out
+
+
+def tally(info: FileInfo, metrics: Mapping[str, Floats], bad: Bools, duplicate: Bools) -> None:
+    """Set ``info``'s row counts and per-metric totals: accepted (neither ``bad`` nor
+    ``duplicate``), quarantined and duplicate rows."""
+    keep = ~bad & ~duplicate
+    info.rows_quarantined = int(bad.sum())
+    info.duplicates = int(duplicate.sum())
+    info.rows_ok = int(keep.sum())
+    info.totals = {m: float(np.nansum(v[keep])) for m, v in metrics.items()}
+    info.quarantined_totals = sums(metrics, bad)
+    info.duplicate_totals = sums(metrics, duplicate)
 
 
 def date_window(info: FileInfo, facts: pd.DataFrame) -> None:

@@ -53,7 +53,6 @@ VALUE_PARAMS: dict[str, str] = {
     "majorDimension": "ROWS",
 }
 """The ``values.get`` query: numbers as numbers, text as text, dates as their formatted text."""
-KINDS: tuple[str, ...] = ("ad", "calls", "crm")
 
 
 def where_label(spreadsheet_id: str, tab: str) -> str:
@@ -73,6 +72,8 @@ def read_gsheet_rows(
     Raises `InputError` naming ``where`` when the tab is empty, no row is a recognised header,
     or ``kind`` is unknown.
     """
+    from sheets_sync.inspect_file import KINDS, kind_of_rows, read_kind
+
     if kind is not None and kind not in KINDS:
         raise InputError(
             f"{where}: unknown kind of sheet (expected {', '.join(KINDS)})", value=kind
@@ -81,22 +82,8 @@ def read_gsheet_rows(
     if not any(v is not None and str(v).strip() for r in grid for v in r):
         raise InputError(f"{where}: the sheet tab is empty")
     if kind is None:
-        from sheets_sync.inspect_file import kind_of_rows
-
         kind = kind_of_rows([cell_texts(r) for r in grid[:HEAD_LINES]], options, where)
-    source = SheetRows(rows=grid, where=where)
-    if kind == "ad":
-        from sheets_sync.ad_export import read_ad_export
-
-        result = read_ad_export(source, options)
-    elif kind == "calls":
-        from sheets_sync.calls_export import read_calls_export
-
-        result = read_calls_export(source, options)
-    else:
-        from sheets_sync.crm_export import read_crm_export
-
-        result = read_crm_export(source, options)
+    result = read_kind(kind, SheetRows(rows=grid, where=where), options)
     result.info.kind = "gsheet"
     return result
 

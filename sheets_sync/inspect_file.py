@@ -10,6 +10,7 @@ own totals row, that row against the rows' sum (accepted + quarantined + duplica
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from pathlib import Path
 
 from rich.console import Console
@@ -21,11 +22,17 @@ from sheets_sync.calls_export import looks_like_calls, read_calls_export
 from sheets_sync.column_map import SourceOptions
 from sheets_sync.crm_export import looks_like_crm, read_crm_export
 from sheets_sync.rows import METRICS, ReadResult
-from sheets_sync.textfile import head_rows
+from sheets_sync.textfile import SheetRows, head_rows
 
-__all__ = ["KINDS", "detect_kind", "inspect", "kind_of_rows", "render"]
+__all__ = ["KINDS", "READERS", "detect_kind", "inspect", "kind_of_rows", "read_kind", "render"]
 
-KINDS: tuple[str, ...] = ("ad", "calls", "crm")
+READERS: dict[str, Callable[[Path | str | SheetRows, SourceOptions], ReadResult]] = {
+    "ad": read_ad_export,
+    "calls": read_calls_export,
+    "crm": read_crm_export,
+}
+"""The reader of each kind of export (a file, or a sheet tab's `SheetRows`)."""
+KINDS: tuple[str, ...] = tuple(READERS)
 QUARANTINE_SHOWN = 20
 
 
@@ -65,13 +72,15 @@ def inspect(
         raise InputError(f"file not found: {path}")
     options = options or SourceOptions(source=path.stem)
     kind = kind or detect_kind(path, options)
-    if kind == "ad":
-        return read_ad_export(path, options)
-    if kind == "calls":
-        return read_calls_export(path, options)
-    if kind == "crm":
-        return read_crm_export(path, options)
-    raise InputError(f"unknown kind (expected {', '.join(KINDS)})", value=kind)
+    return read_kind(kind, path, options)
+
+
+def read_kind(kind: str, path: Path | str | SheetRows, options: SourceOptions) -> ReadResult:
+    """Read ``path`` with the reader of ``kind`` (`READERS`); `InputError` for another kind."""
+    reader = READERS.get(kind)
+    if reader is None:
+        raise InputError(f"unknown kind (expected {', '.join(KINDS)})", value=kind)
+    return reader(path, options)
 
 
 def _number(value: float | None) -> str:

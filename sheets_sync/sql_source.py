@@ -36,6 +36,7 @@ import pandas as pd
 
 from planning.errors import InputError
 from sheets_sync.column_map import SourceOptions
+from sheets_sync.fact_frames import date_window
 from sheets_sync.rows import (
     BASES,
     FACT_COLUMNS,
@@ -119,9 +120,8 @@ def read_sql(
     info.rows_quarantined = len(quarantine)
     event = facts[facts["basis"] == "event"]
     info.totals = {str(m): float(v) for m, v in event.groupby("metric")["value"].sum().items()}
-    if not facts.empty:
-        info.date_from = facts["date"].min().date()
-        info.date_to = facts["date"].max().date()
+    date_window(info, facts)
+    if info.date_to is not None:
         info.latest = dt.datetime.combine(info.date_to, dt.time()) + dt.timedelta(days=1)
     # The window the query was asked for is the window it restates (a day with no rows left
     # in it is a day with no facts, not a day to keep from an older load).

@@ -78,7 +78,6 @@ class Grid:
     totals: pd.DataFrame = field(default_factory=pd.DataFrame)
     """Totals rows ("Итого", "Total: Account"), same columns as `frame`."""
     totals_lines: Ints = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    sheet: str = ""
     warnings: list[str] = field(default_factory=list)
     decimal: str = "."
     """The decimal separator to assume for a lone ``1,234``: ``","`` for ``;``-separated or
@@ -113,7 +112,6 @@ class SheetRows:
     rows: Sequence[Sequence[Any]]
     where: str
     """What messages and the quarantine call the input, e.g. ``gsheet:<id>!<tab>``."""
-    sheet: str = ""
 
 
 def read_grid(
@@ -136,9 +134,7 @@ def read_grid(
     like one).
     """
     if isinstance(path, SheetRows):
-        return grid_from_rows(
-            path.rows, is_header, where=path.where, what=what, numeric=numeric, sheet=path.sheet
-        )
+        return grid_from_rows(path.rows, is_header, where=path.where, what=what, numeric=numeric)
     path = Path(path)
     if not path.exists():
         raise InputError(f"{what} file not found: {path}")
@@ -387,7 +383,6 @@ def _read_xlsx(path: Path, is_header: HeaderTest, what: str) -> Grid:
         rows = [
             [_cell_text(v) for v in row] for row in sheet.iter_rows(min_row=1, values_only=True)
         ]
-        title = sheet.title
     finally:
         book.close()
     while rows and not any(rows[-1]):
@@ -421,7 +416,6 @@ def _read_xlsx(path: Path, is_header: HeaderTest, what: str) -> Grid:
         encoding="xlsx",
         delimiter="",
         header_line=index + 1,
-        sheet=title,
     )
     cyrillic = any(re.search("[а-яё]", h, re.IGNORECASE) for h in headers)
     grid.decimal = "," if cyrillic else "."
@@ -435,7 +429,6 @@ def grid_from_rows(
     where: str,
     what: str = "export",
     numeric: NumericTest | None = None,
-    sheet: str = "",
 ) -> Grid:
     """The `Grid` of a table already read as cell values (`SheetRows`): ``rows[0]`` is sheet
     row 1, so a row's line is its sheet row.
@@ -488,7 +481,6 @@ def grid_from_rows(
         encoding="",
         delimiter="",
         header_line=index + 1,
-        sheet=sheet,
     )
     cyrillic = any(re.search("[а-яё]", h, re.IGNORECASE) for h in headers)
     grid.decimal = "," if cyrillic else "."
