@@ -686,11 +686,11 @@ def _sync_config(wb: WorkbookTarget, book: Path) -> Path:
 
 
 def sync_facts(wb: WorkbookTarget) -> str:
-    from addin.sync_action import check_writable, plan_inputs, sweep_temp_files, sync
-    from sheets_sync.store import FactStore
+    from addin.sync_action import sync_with_store
     from sheets_sync.sync_config import load_config
     from sheets_sync.xlsx_workbook import XlsxWorkbook
 
+    file: Path | None = None
     spreadsheet = getattr(wb, "spreadsheet_id", None)
     if spreadsheet:  # a Google Sheet: the function server names the config it found
         found = getattr(wb, "sync_config", None)
@@ -715,12 +715,8 @@ def sync_facts(wb: WorkbookTarget) -> str:
                 "fix its `workbook` line."
             )
         if isinstance(wb, XlsxWorkbook):  # a live workbook is open in Excel by design
-            check_writable(book)
-            sweep_temp_files(book)
-    plan_inputs(config)  # a missing source file stops the sync before anything changes
-    config.store.parent.mkdir(parents=True, exist_ok=True)
-    with FactStore(config.store) as store:
-        result = sync(wb, config, store)
+            file = book  # checked writable, a killed save's temp files swept
+    result = sync_with_store(wb, config, file=file)
     as_of = "no facts yet" if result.as_of is None else f"as of {result.as_of:%Y-%m-%d}"
     flags = result.quality.flags
     quality = "Data Quality: OK" if not flags else f"Data Quality: {len(flags)} flags"

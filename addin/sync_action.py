@@ -45,10 +45,11 @@ import pandas as pd
 from addin.actions import RefreshResult, refresh
 from addin.workbook_io import line_name, read_funnel, read_plan, read_settings
 from planning.errors import InputError
+from planning.runrate import _month_end
 from sheets_sync.quality import QualityReport, SourceRead, build_report, classify, in_windows
 from sheets_sync.rows import MONEY, ReadResult
 from sheets_sync.store import FactStore
-from sheets_sync.sync_config import SourceConfig, SyncConfig
+from sheets_sync.sync_config import FILE_KINDS, SourceConfig, SyncConfig
 from sheets_sync.workbook import WorkbookError, WorkbookTarget
 from workbook_templates import layout as L
 from workbook_templates.sync_sheets import quality_block, unmapped_block
@@ -65,6 +66,7 @@ __all__ = [
     "run_sync",
     "sweep_temp_files",
     "sync",
+    "sync_with_store",
 ]
 
 Progress = Callable[[str, int, int], None]
@@ -257,7 +259,7 @@ def plan_inputs(config: SyncConfig) -> list[tuple[SourceConfig, Path | None]]:
     matching nothing is an error naming its key), (source, None) for SQL and Google Sheets."""
     inputs: list[tuple[SourceConfig, Path | None]] = []
     for src in config.sources:
-        if src.kind in PROVIDES:
+        if src.kind in FILE_KINDS:
             inputs += [(src, p) for p in src.files()]
         else:
             inputs.append((src, None))
@@ -303,27 +305,12 @@ def read_input(
 ) -> SourceRead | None:
     """Read one input with its reader; None for a source kind with no reader."""
     options = src.options()
-    if src.kind == "ad":
-        from sheets_sync.ad_export import read_ad_export
+    if src.kind in FILE_KINDS:
+        from sheets_sync.inspect_file import inspect  # the reader of the kind
 
         assert path is not None
-        return SourceRead(
-            src.name, src.kind, str(path), read_ad_export(path, options), file_hash(path, src)
-        )
-    if src.kind == "calls":
-        from sheets_sync.calls_export import read_calls_export
-
-        assert path is not None
-        return SourceRead(
-            src.name, src.kind, str(path), read_calls_export(path, options), file_hash(path, src)
-        )
-    if src.kind == "crm":
-        from sheets_sync.crm_export import read_crm_export
-
-        assert path is not None
-        return SourceRead(
-            src.name, src.kind, str(path), read_crm_export(path, options), file_hash(path, src)
-        )
+        result = inspect(path, options, kind=src.kind)
+        return SourceRead(src.name, src.kind, str(path), result, file_hash(path, src))
     if src.kind == "sql":
         from sheets_sync.sql_source import read_sql, redact
 
@@ -363,6 +350,19 @@ def read_sources(
             continue
         reads.append(read)
     return reads, warnings
+
+
+def _source_basis(config: SyncConfig, src: SourceConfig) -> str:
+    """The basis a source's facts are taken on from the store: ``"cohort"`` for a CRM source
+    when the config asks for it, else ``"event"``."""
+    return "cohort" if config.basis == "cohort" and src.kind == "crm" else "event"
+
+
+def _by_basis(basis_of: dict[str, str]) -> list[tuple[str, list[str]]]:
+    """(basis, source names on it) for the event then the cohort basis, bases with no source
+    left out: one store query per basis."""
+    groups = [(b, [n for n, nb in basis_of.items() if nb == b]) for b in ("event", "cohort")]
+    return [(b, names) for b, names in groups if names]
 
 
 def _basis(read: SourceRead, basis: str) -> str:
@@ -425,10 +425,6 @@ def match_lines(mapped: pd.DataFrame, plan: pd.DataFrame) -> np.ndarray:
 # --- the action ----------------------------------------------------------------------------
 
 
-def _month_end(month: dt.date) -> dt.date:
-    return (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
-
-
 def _default_as_of(days: pd.Series, month: dt.date, now: dt.datetime) -> dt.date | None:
     if days.empty:
         return None
@@ -439,21 +435,26 @@ def _default_as_of(days: pd.Series, month: dt.date, now: dt.datetime) -> dt.date
     return latest if latest >= month else None
 
 
-def _ensure_mapping(wb: WorkbookTarget, config: SyncConfig) -> bool:
+def _ensure_mapping(wb: WorkbookTarget, config: SyncConfig) -> tuple[bool, list[Any]]:
     """Seed the Mapping sheet with the config's rules when the workbook has none, or has the
-    sheet with no rule at all (e.g. a new month's workbook); True when it did."""
+    sheet with no rule at all (e.g. a new month's workbook): (True when it did, the rules the
+    sync maps with). The sheet is read once."""
+    from sheets_sync.mapping import rule_row, rules_from_records
+
     if L.MAPPING in wb.sheet_names():
-        if not config.mapping or read_rules(wb):
-            return False
+        rules = read_rules(wb)
+        if not config.mapping or rules:
+            return False, rules
         what = "filled"
     else:
         wb.add_sheet(L.MAPPING)
         what = "added"
     block: list[list[Any]] = [list(L.MAPPING_HEADERS)]
-    block += [[rule.get(h) or None for h in L.MAPPING_HEADERS] for rule in config.mapping]
+    block += [rule_row(rule) for rule in config.mapping]
     wb.write_block(L.MAPPING, L.MAPPING_HEADER_ROW, 1, block)
     wb.notify(f"Mapping sheet {what} with the config's {len(config.mapping)} rules")
-    return True
+    records = [dict(r) for r in config.mapping]
+    return True, rules_from_records(records, first_row=L.MAPPING_HEADER_ROW + 1)
 
 
 def _rounded(metric: str, value: float) -> float:
@@ -479,15 +480,7 @@ def sync(
     table, plan = read_plan(wb, funnel)
     month = settings.month
     month_end = _month_end(month)
-    mapping_created = _ensure_mapping(wb, config)
-    if mapping_created:
-        from sheets_sync.mapping import rules_from_records
-
-        rules = rules_from_records(
-            [dict(r) for r in config.mapping], first_row=L.MAPPING_HEADER_ROW + 1
-        )
-    else:
-        rules = read_rules(wb)
+    mapping_created, rules = _ensure_mapping(wb, config)
 
     warnings: dict[str, list[str]] = {}
     if reads is None:
@@ -537,20 +530,15 @@ def sync(
         if w is not None:
             windows.setdefault(r.source, []).append(w)
     basis_of = {
-        name: (
-            next((r.basis for r in reads if r.source == name), None)
-            or ("cohort" if config.basis == "cohort" and src.kind == "crm" else "event")
-        )
+        name: next((r.basis for r in reads if r.source == name), None) or _source_basis(config, src)
         for name, src in configured.items()
     }
     frames = []
-    for b in ("event", "cohort"):
-        names = [n for n, nb in basis_of.items() if nb == b]
-        if names:
-            # the month day by day; the rest of this sync's windows only summed (reconciliation)
-            frames.append(store.source_facts(start=month, end=month_end, basis=b, sources=names))
-            outside = {k: windows[k] for k in names if k in windows}
-            frames.append(store.source_facts_outside(month, month_end, outside, basis=b))
+    for b, names in _by_basis(basis_of):
+        # the month day by day; the rest of this sync's windows only summed (reconciliation)
+        frames.append(store.source_facts(start=month, end=month_end, basis=b, sources=names))
+        outside = {k: windows[k] for k in names if k in windows}
+        frames.append(store.source_facts_outside(month, month_end, outside, basis=b))
     facts = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     from sheets_sync.mapping import map_facts
 
@@ -784,19 +772,11 @@ def channel_history(
     from sheets_sync.mapping import map_facts
 
     columns = list(L.DAILY_HISTORY_HEADERS)
-    frames = []
-    for b in ("event", "cohort"):
-        names = [
-            s.name
-            for s in config.sources
-            if (b == "cohort") == (config.basis == "cohort" and s.kind == "crm")
-        ]
-        if names:
-            frames.append(
-                store.source_facts(
-                    start=start, end=end, basis=b, sources=names, metrics=columns[2:]
-                )
-            )
+    basis_of = {s.name: _source_basis(config, s) for s in config.sources}
+    frames = [
+        store.source_facts(start=start, end=end, basis=b, sources=names, metrics=columns[2:])
+        for b, names in _by_basis(basis_of)
+    ]
     facts = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     if facts.empty:
         return pd.DataFrame(columns=columns)
@@ -888,25 +868,42 @@ def run_sync(
     store."""
     from sheets_sync.xlsx_workbook import XlsxWorkbook
 
-    wb: WorkbookTarget
+    options: dict[str, Any] = {"now": now, "as_of": as_of, "progress": progress}
     if config.spreadsheet:
         from sheets_sync.gsheets_workbook import GoogleSheetsWorkbook
 
-        plan_inputs(config)  # a missing source file stops the sync before anything changes
-        wb = GoogleSheetsWorkbook(
-            config.spreadsheet, credentials_file=config.credentials, notify=notify
+        spreadsheet, credentials = config.spreadsheet, config.credentials
+        return sync_with_store(
+            lambda: GoogleSheetsWorkbook(spreadsheet, credentials_file=credentials, notify=notify),
+            config,
+            **options,
         )
-    else:
-        path = config.workbook
-        if not path.exists():
-            raise WorkbookError(
-                f"workbook {path} does not exist (`workbook` in {config.origin}; create one "
-                "with funnelplan template)"
-            )
-        check_writable(path)
-        sweep_temp_files(path)
-        plan_inputs(config)  # a missing source file stops the sync before anything changes
-        wb = XlsxWorkbook(path, notify=notify)
+    path = config.workbook
+    if not path.exists():
+        raise WorkbookError(
+            f"workbook {path} does not exist (`workbook` in {config.origin}; create one "
+            "with funnelplan template)"
+        )
+    return sync_with_store(lambda: XlsxWorkbook(path, notify=notify), config, file=path, **options)
+
+
+def sync_with_store(
+    wb: WorkbookTarget | Callable[[], WorkbookTarget],
+    config: SyncConfig,
+    *,
+    file: Path | None = None,
+    **kwargs: Any,
+) -> SyncResult:
+    """`sync` through the config's store (its folder created if missing), after the checks
+    that stop a sync before anything changes: the workbook `file`, when given, must be
+    writable (`check_writable`; a killed save's temp files beside it are swept) and every
+    source file must exist (`plan_inputs`). `wb` may be a function opening the workbook,
+    called after the checks. `kwargs` go to `sync` (now, as_of, progress, ...)."""
+    if file is not None:
+        check_writable(file)
+        sweep_temp_files(file)
+    plan_inputs(config)  # a missing source file stops the sync before anything changes
+    target = wb() if callable(wb) else wb
     config.store.parent.mkdir(parents=True, exist_ok=True)
     with FactStore(config.store) as store:
-        return sync(wb, config, store, now=now, as_of=as_of, progress=progress)
+        return sync(target, config, store, **kwargs)

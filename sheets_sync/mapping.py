@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from planning.errors import InputError
+from sheets_sync.rows import require_columns
 
 __all__ = [
     "FIELDS",
@@ -42,10 +43,12 @@ __all__ = [
     "MATCHES",
     "Rule",
     "map_facts",
+    "rule_row",
     "rules_from_records",
 ]
 
 MAPPING_SHEET = "Mapping"
+"""The sheet's name (`workbook_templates.layout.MAPPING`)."""
 MAPPING_HEADERS: tuple[str, ...] = (
     "data source",
     "field",
@@ -130,6 +133,12 @@ def _one_of(text: str, allowed: Sequence[str]) -> str:
     return f"is missing: use {choices}" if not text else f"is not {choices}"
 
 
+def rule_row(record: Mapping[str, Any]) -> list[Any]:
+    """A rule record (keyed by `MAPPING_HEADERS`, as the sync config's ``[[mapping]]`` gives
+    them) as a Mapping sheet row in header order; a blank or missing cell is None."""
+    return [record.get(h) or None for h in MAPPING_HEADERS]
+
+
 def rules_from_records(records: Sequence[Mapping[str, Any]], first_row: int = 2) -> list[Rule]:
     """The rules of the Mapping sheet's rows, in order.
 
@@ -195,15 +204,7 @@ def map_facts(facts: pd.DataFrame, rules: Sequence[Rule]) -> pd.DataFrame:
     utm_campaign (stripped). `facts` needs ``source``, ``utm_source``, ``utm_medium`` and
     ``utm_campaign`` (missing values count as blank); other columns are kept as they are.
     """
-    if not isinstance(facts, pd.DataFrame):
-        raise InputError(f"the facts must be a table (DataFrame), got {type(facts).__name__}")
-    missing = [c for c in KEY_COLUMNS if c not in facts.columns]
-    if missing:
-        raise InputError(
-            f"the facts are missing the columns: {', '.join(missing)}",
-            value=missing,
-            has_value=False,
-        )
+    require_columns(facts, KEY_COLUMNS, "facts", "are")
     for number, rule in enumerate(rules, start=1):
         if not isinstance(rule, Rule):
             raise InputError(f"rule {number} is not a Rule, got {type(rule).__name__}")

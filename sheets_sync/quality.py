@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sheets_sync.rows import ReadResult
+from sheets_sync.rows import ReadResult, input_window
 
 __all__ = [
     "FRESH_HOURS",
@@ -94,31 +94,24 @@ class SourceRead:
     ``"cohort"`` and the source has cohort rows)."""
     outcome: Any = None
     """The store's `LoadOutcome` (skipped, rows, replaced, date_from, date_to) once loaded."""
+    _window: tuple[ReadResult, tuple[dt.date, dt.date] | None] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+    """`window()` of `result`, computed once (recomputed if `result` is replaced)."""
 
     def window(self) -> tuple[dt.date, dt.date] | None:
         """The days the file covers, as the store deletes them on a load: the reader's date
-        range widened to every fact's date (both bases)."""
-        info = self.result.info
-        lows = [_day(info.date_from)] if info.date_from is not None else []
-        highs = [_day(info.date_to)] if info.date_to is not None else []
-        facts = self.result.facts
-        if not facts.empty:
-            dates = pd.to_datetime(facts["date"])
-            lows.append(dates.min().date())
-            highs.append(dates.max().date())
-        if not lows and not highs:
-            return None
-        lo = min(lows) if lows else max(highs)
-        hi = max(highs) if highs else lo
-        return lo, hi
+        range widened to every fact's date (both bases; `sheets_sync.rows.input_window`)."""
+        cached = self._window
+        if cached is None or cached[0] is not self.result:
+            info = self.result.info
+            cached = (self.result, input_window(self.result.facts, info.date_from, info.date_to))
+            self._window = cached
+        return cached[1]
 
     def facts_on_basis(self) -> pd.DataFrame:
         facts = self.result.facts
         return facts[facts["basis"] == self.basis]
-
-
-def _day(value: dt.date | dt.datetime) -> dt.date:
-    return value.date() if isinstance(value, dt.datetime) else value
 
 
 def in_windows(dates: pd.Series, windows: Sequence[tuple[dt.date, dt.date]]) -> pd.Series:

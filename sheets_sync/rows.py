@@ -28,10 +28,13 @@ row) are dropped and counted (`FileInfo.duplicates`, `FileInfo.duplicate_totals`
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
+
+from planning.errors import InputError
 
 __all__ = [
     "BASES",
@@ -43,6 +46,8 @@ __all__ = [
     "ReadResult",
     "empty_facts",
     "empty_quarantine",
+    "input_window",
+    "require_columns",
 ]
 
 FACT_COLUMNS: tuple[str, ...] = (
@@ -139,3 +144,40 @@ def empty_quarantine() -> pd.DataFrame:
     frame = pd.DataFrame({c: pd.Series(dtype=object) for c in QUARANTINE_COLUMNS})
     frame["line"] = pd.Series(dtype="int64")
     return frame
+
+
+def _day(value: dt.date) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def input_window(
+    facts: pd.DataFrame, date_from: dt.date | None, date_to: dt.date | None
+) -> tuple[dt.date, dt.date] | None:
+    """The days an input covers, as the store deletes them on a load: the reader's date range
+    (`FileInfo.date_from`..`FileInfo.date_to`) widened to every fact's date (both bases); None
+    when there is no date at all. A missing end takes the other end's value."""
+    lows = [_day(date_from)] if date_from is not None else []
+    highs = [_day(date_to)] if date_to is not None else []
+    if not facts.empty:
+        dates = pd.to_datetime(facts["date"])
+        lows.append(dates.min().date())
+        highs.append(dates.max().date())
+    if not lows and not highs:
+        return None
+    lo = min(lows) if lows else max(highs)
+    hi = max(highs) if highs else lo
+    return lo, hi
+
+
+def require_columns(table: Any, columns: Sequence[str], what: str, verb: str = "is") -> None:
+    """`InputError` unless `table` is a DataFrame holding every one of `columns`: "the {what}
+    must be a table (DataFrame), got ..." or "the {what} {verb} missing the columns: ..."."""
+    if not isinstance(table, pd.DataFrame):
+        raise InputError(f"the {what} must be a table (DataFrame), got {type(table).__name__}")
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise InputError(
+            f"the {what} {verb} missing the columns: {', '.join(missing)}",
+            value=missing,
+            has_value=False,
+        )

@@ -33,7 +33,16 @@ import pandas as pd
 
 from planning.errors import InputError
 from planning.funnel import DEFAULT_FUNNEL
-from sheets_sync.rows import BASES, FACT_COLUMNS, METRICS, QUARANTINE_COLUMNS, ReadResult
+from sheets_sync.mapping import FIELDS
+from sheets_sync.rows import (
+    BASES,
+    FACT_COLUMNS,
+    METRICS,
+    QUARANTINE_COLUMNS,
+    ReadResult,
+    input_window,
+    require_columns,
+)
 
 __all__ = ["KEY_COLUMNS", "LOAD_LOG_COLUMNS", "FactStore", "LoadOutcome"]
 
@@ -102,7 +111,6 @@ LOAD_LOG_COLUMNS: tuple[str, ...] = (
 these. ``file`` is the input's path (or a SQL source's redacted url), ``quarantined`` and
 ``duplicates`` the rows the reader set aside, ``latest`` the newest data point it saw."""
 _FACT_KEYS = [c for c in FACT_COLUMNS if c != "value"]
-_TEXT_KEYS = ("utm_source", "utm_medium", "utm_campaign")
 
 
 @dataclass(frozen=True)
@@ -239,7 +247,8 @@ class FactStore:
             raise InputError(f"`file_hash` must be a non-empty text, got {file_hash!r}")
         facts = _normalise_facts(result.facts, source)
         quarantined = _normalise_quarantine(result.quarantine, source, str(info.path))
-        date_from, date_to = _window(facts, info.date_from, info.date_to)
+        # the reader's window widened to every fact's date (a restated day must be deleted)
+        date_from, date_to = input_window(facts, info.date_from, info.date_to) or (None, None)
         files = sorted({str(info.path), *quarantined["file"].unique().tolist()})
         now = _utc_now()
         quarantined["loaded_at"] = pd.Timestamp(now)
@@ -593,37 +602,9 @@ def _naive(value: dt.datetime | None) -> dt.datetime | None:
     return value
 
 
-def _window(
-    facts: pd.DataFrame, date_from: dt.date | None, date_to: dt.date | None
-) -> tuple[dt.date | None, dt.date | None]:
-    """The reader's window widened to every fact's date (a restated day must be deleted)."""
-    bounds_from = [d for d in (date_from,) if d is not None]
-    bounds_to = [d for d in (date_to,) if d is not None]
-    if not facts.empty:
-        bounds_from.append(facts["date"].min().date())
-        bounds_to.append(facts["date"].max().date())
-    lo = min(_plain_date(d) for d in bounds_from) if bounds_from else None
-    hi = max(_plain_date(d) for d in bounds_to) if bounds_to else None
-    if lo is None or hi is None:
-        lo = hi = lo or hi
-    return lo, hi
-
-
-def _plain_date(value: dt.date) -> dt.date:
-    return value.date() if isinstance(value, dt.datetime) else value
-
-
 def _columns(table: Any, columns: Sequence[str], what: str, verb: str = "is") -> pd.DataFrame:
     """`table`'s `columns` (a DataFrame holding all of them), renumbered from 0."""
-    if not isinstance(table, pd.DataFrame):
-        raise InputError(f"the {what} must be a table (DataFrame), got {type(table).__name__}")
-    missing = [c for c in columns if c not in table.columns]
-    if missing:
-        raise InputError(
-            f"the {what} {verb} missing the columns: {', '.join(missing)}",
-            value=missing,
-            has_value=False,
-        )
+    require_columns(table, columns, what, verb)
     return table[list(columns)].reset_index(drop=True)
 
 
@@ -637,7 +618,7 @@ def _normalise_facts(facts: pd.DataFrame, source: str) -> pd.DataFrame:
     if other.any():
         raise _bad(frame, "source", other, f"is not this input's source {source!r}")
     out["source"] = source
-    for column in _TEXT_KEYS:
+    for column in FIELDS:
         out[column] = frame[column].fillna("").astype(str)
     for column, allowed in (("metric", METRICS), ("basis", BASES)):
         bad = ~frame[column].isin(allowed)
@@ -678,15 +659,7 @@ def _ordered(metrics: list[str]) -> list[str]:
 
 def _melt(frame: pd.DataFrame) -> pd.DataFrame:
     """A wide daily frame as long rows: date (datetime64), channel, campaign, metric, value."""
-    if not isinstance(frame, pd.DataFrame):
-        raise InputError(f"the facts must be a table (DataFrame), got {type(frame).__name__}")
-    missing = [c for c in KEY_COLUMNS if c not in frame.columns]
-    if missing:
-        raise InputError(
-            f"the facts are missing the columns: {', '.join(missing)}",
-            value=missing,
-            has_value=False,
-        )
+    require_columns(frame, KEY_COLUMNS, "facts", "are")
     duplicated = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
     if duplicated:
         raise InputError(f"columns appear more than once: {', '.join(duplicated)}")

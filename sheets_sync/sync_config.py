@@ -80,7 +80,6 @@ __all__ = [
 KINDS = ("ad", "calls", "crm", "sql", "gsheet")
 BASES = ("event", "cohort")
 FILE_KINDS = ("ad", "calls", "crm")
-MAPPING_KEYS = ("data source", "field", "match", "pattern", "channel", "campaign")
 
 _TOP_KEYS = (
     "workbook",
@@ -172,8 +171,13 @@ class SourceConfig:
 
         column_map = None
         if self.columns is not None:
+            extra: dict[str, Any] = {}  # the UTM source and medium, when given
+            if self.utm_source is not None:
+                extra["utm_source"] = self.utm_source
+            if self.utm_medium is not None:
+                extra["utm_medium"] = self.utm_medium
             try:
-                column_map = _column_map(ColumnMap, self)
+                column_map = ColumnMap.from_dict(self.name, dict(self.columns), **extra)
             except InputError as exc:
                 raise InputError(f"{self.origin}: `{self.key}.columns`: {exc}") from None
         return SourceOptions(
@@ -184,20 +188,6 @@ class SourceConfig:
             platform=self.platform,
             column_map=column_map,
         )
-
-
-def _column_map(cls: Any, source: SourceConfig) -> Any:
-    """`ColumnMap.from_dict` with the UTM source and medium when given."""
-    mapping: dict[str, Any] = dict(source.columns or {})
-    extra: dict[str, Any] = {}
-    if source.utm_source is not None:
-        extra["utm_source"] = source.utm_source
-    if source.utm_medium is not None:
-        extra["utm_medium"] = source.utm_medium
-    try:
-        return cls.from_dict(source.name, mapping, **extra)
-    except TypeError:  # from_dict takes the UTM keys inside the mapping
-        return cls.from_dict(source.name, {**mapping, **extra})
 
 
 @dataclass(frozen=True)
@@ -213,7 +203,8 @@ class SyncConfig:
     basis: str = "event"
     sources: tuple[SourceConfig, ...] = ()
     mapping: tuple[dict[str, str], ...] = ()
-    """Rules a new workbook's Mapping sheet starts with (keys `MAPPING_KEYS`)."""
+    """Rules a new workbook's Mapping sheet starts with (keys
+    `sheets_sync.mapping.MAPPING_HEADERS`)."""
     fresh_hours: float = 6.0
     lead_mismatch: float = 0.05
     path: Path | None = None
@@ -448,22 +439,23 @@ _RULE_ALIASES = {
 
 
 def _rule(check: _Checker, raw: Mapping[str, Any], key: str) -> dict[str, str]:
-    rule = dict.fromkeys(MAPPING_KEYS, "")
+    # late: the mapping module needs pandas, which reading a config does not
+    from sheets_sync.mapping import FIELDS, MAPPING_HEADERS, MATCHES
+
+    rule = dict.fromkeys(MAPPING_HEADERS, "")
     for k, v in raw.items():
         name = _RULE_ALIASES.get(str(k).strip().lower())
         if name is None:
             raise check.error(
-                f"{key}.{k}", f"is not a rule key (use {', '.join(MAPPING_KEYS)})", None
+                f"{key}.{k}", f"is not a rule key (use {', '.join(MAPPING_HEADERS)})", None
             )
         if not isinstance(v, str):
             raise check.error(f"{key}.{k}", "must be a text", v)
         rule[name] = v.strip()
-    if rule["field"].lower() not in ("utm_source", "utm_medium", "utm_campaign"):
-        raise check.error(
-            f"{key}.field", "must be one of utm_source, utm_medium, utm_campaign", rule["field"]
-        )
-    if rule["match"].lower() not in ("exact", "contains", "regex"):
-        raise check.error(f"{key}.match", "must be one of exact, contains, regex", rule["match"])
+    if rule["field"].lower() not in FIELDS:
+        raise check.error(f"{key}.field", f"must be one of {', '.join(FIELDS)}", rule["field"])
+    if rule["match"].lower() not in MATCHES:
+        raise check.error(f"{key}.match", f"must be one of {', '.join(MATCHES)}", rule["match"])
     for required in ("pattern", "channel"):
         if not rule[required]:
             raise check.error(f"{key}.{required}", "is missing", None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from planning.funnel import Funnel
+from sheets_sync import mapping as _mapping
 from sheets_sync.rows import METRICS
 
 PLAN = "Plan"
@@ -239,18 +240,18 @@ def split_total_formulas(
 
 # --- Sync Facts ----------------------------------------------------------------------------
 
-MAPPING = "Mapping"
+MAPPING = _mapping.MAPPING_SHEET
 DATA_QUALITY = "Data Quality"
 UNMAPPED = "Unmapped"
 
 #: Mapping sheet: one rule per row under header row 1 (first match wins). `data source` blank
 #: = any source; `field` utm_source | utm_medium | utm_campaign; `match` exact | contains |
 #: regex (case-insensitive, surrounding spaces ignored); `channel` and `campaign` name the plan
-#: line (campaign blank: the row's utm_campaign).
+#: line (campaign blank: the row's utm_campaign). Defined in `sheets_sync.mapping`.
 MAPPING_HEADER_ROW = 1
-MAPPING_HEADERS = ("data source", "field", "match", "pattern", "channel", "campaign")
-MAPPING_FIELDS = ("utm_source", "utm_medium", "utm_campaign")
-MAPPING_MATCHES = ("exact", "contains", "regex")
+MAPPING_HEADERS = _mapping.MAPPING_HEADERS
+MAPPING_FIELDS = _mapping.FIELDS
+MAPPING_MATCHES = _mapping.MATCHES
 
 #: Unmapped sheet (owned by Sync Facts): facts of the month up to as-of that reach no plan
 #: line, one row per data source and UTM keys. `status` is "unmapped" (no rule matches) or

@@ -30,6 +30,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from sheets_sync.mapping import rule_row
 from sheets_sync.quality import RECONCILIATION_COLUMNS
 from workbook_templates import layout as L
 
@@ -60,15 +61,14 @@ def _header(ws: Any, row: int, col: int, text: str) -> None:
 
 
 def write_mapping_sheet(wb: Workbook, rules: Sequence[Mapping[str, Any]] = ()) -> None:
-    """Add the Mapping sheet with `rules` (dicts keyed by `layout.MAPPING_HEADERS`; the sync
-    config's ``data_source`` / ``source`` spellings are accepted for the first)."""
+    """Add the Mapping sheet with `rules` (dicts keyed by `layout.MAPPING_HEADERS`, as
+    `sheets_sync.sync_config` and `addin.actions.mapping_records` give them)."""
     ws = wb.create_sheet(L.MAPPING)
     for i, h in enumerate(L.MAPPING_HEADERS, start=1):
         _header(ws, L.MAPPING_HEADER_ROW, i, h)
     for r, rule in enumerate(rules, start=L.MAPPING_HEADER_ROW + 1):
-        values = _rule_values(rule)
-        for c, value in enumerate(values, start=1):
-            ws.cell(row=r, column=c, value=value or None)
+        for c, value in enumerate(rule_row(rule), start=1):
+            ws.cell(row=r, column=c, value=value)
     last = L.MAPPING_HEADER_ROW + max(MAPPING_ROWS, len(rules))
     for col in range(1, len(L.MAPPING_HEADERS) + 1):
         for r in range(L.MAPPING_HEADER_ROW + 1, last + 1):
@@ -93,13 +93,6 @@ def write_mapping_sheet(wb: Workbook, rules: Sequence[Mapping[str, Any]] = ()) -
     for letter, width in zip("ABCDEF", (16, 14, 10, 30, 18, 28), strict=True):
         ws.column_dimensions[letter].width = width
     ws.freeze_panes = "A2"
-
-
-def _rule_values(rule: Mapping[str, Any]) -> list[Any]:
-    keyed = {str(k).strip().lower().replace("_", " "): v for k, v in rule.items()}
-    if "data source" not in keyed and "source" in keyed:
-        keyed["data source"] = keyed["source"]
-    return [keyed.get(h, "") for h in L.MAPPING_HEADERS]
 
 
 def write_report_sheets(wb: Workbook) -> None:
