@@ -14,9 +14,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -48,6 +48,7 @@ from planning.optimize import ChannelBounds, maximize
 from planning.response import FORMS, Curve, curve_from_params
 from planning.runrate import (
     METHODS,
+    Method,
     forecast_cost,
     forecast_frame,
     forecast_series,
@@ -60,12 +61,12 @@ __all__ = ["ACTIONS", "FUNCTIONS"]
 # --------------------------------------------------------------------------- run-rate
 
 
-def _check_runrate_options(window: float, method: str) -> tuple[int, str]:
+def _check_runrate_options(window: float, method: str) -> tuple[int, Method]:
     if not (window >= 1 and float(window).is_integer()):
         raise CellError(NUM, f"`window` must be a whole number of days, at least 1, got {window:g}")
     if method not in METHODS:
         raise CellError(VALUE, f"`method` must be one of {', '.join(METHODS)}, got {method!r}")
-    return int(window), method
+    return int(window), cast(Method, method)
 
 
 def _daily_series(values: Cells, as_of: dt.date, dates: Cells | None) -> pd.Series:
@@ -116,7 +117,7 @@ def runrate(
     """Month-end forecast of a daily metric (`planning.runrate.forecast_series`)."""
     n, how = _check_runrate_options(window, method)
     series = _daily_series(values, as_of, dates)
-    forecast = forecast_series(series, as_of.replace(day=1), as_of, window=n, method=how)  # type: ignore[arg-type]
+    forecast = forecast_series(series, as_of.replace(day=1), as_of, window=n, method=how)
     return forecast.forecast
 
 
@@ -186,7 +187,7 @@ def _line(series: list[Cells], as_of: dt.date, dates: Cells | None) -> _Line | N
 
 
 def _forecast_lines(
-    lines: list[_Line], as_of: dt.date, window: int, method: str, n_metrics: int
+    lines: list[_Line], as_of: dt.date, window: int, method: Method, n_metrics: int
 ) -> list[list[float]]:
     """The month-end forecast of every metric of every line: one `forecast_frame` call."""
     day_numbers = [(day - _EPOCH_1970).days for line_days, _ in lines for day in line_days]
@@ -208,7 +209,7 @@ def _forecast_lines(
         ["line"],
         metrics,
         window=window,
-        method=method,  # type: ignore[arg-type]
+        method=method,
     )
     if len(out) != len(lines) or out["line"].tolist() != list(range(len(lines))):
         raise AssertionError("forecast_frame returned other lines")  # the caller falls back
@@ -222,9 +223,8 @@ def _runrate_rows(
     fn: SheetFunction, rows: Sequence[Sequence[Any]], n_metrics: int
 ) -> list[Evaluation]:
     results: list[Evaluation | None] = [None] * len(rows)
-    groups: dict[tuple[dt.date, int, str], list[tuple[int, _Line]]] = {}
+    groups: dict[tuple[dt.date, int, Method], list[tuple[int, _Line]]] = {}
     for i, row in enumerate(rows):
-        line = None
         try:
             coerced = fn.coerce(*row)
             series: list[Cells] = coerced[:n_metrics]
@@ -287,13 +287,20 @@ def cpa(spend: Cells, count: Cells) -> Any:
 # --------------------------------------------------------------------------- funnel plans
 
 
+def _required(value: float | str | None, where: str) -> float:
+    """A cell that must hold a number: a blank is ``#N/A`` and an error value passes through,
+    each a whole-call error (`where` names the cell in the reason)."""
+    if value is None:
+        raise CellError(NA, f"{where} is blank")
+    if isinstance(value, str):
+        raise CellError(value, f"{where} is {value}, not a number")
+    return value
+
+
 def _crs(crs: Cells) -> tuple[Funnel, dict[str, float]]:
     """The funnel of ``len(crs) + 1`` stages (the default funnel for 5 CRs) and its CRs."""
     for i, value in enumerate(crs):
-        if value is None:
-            raise CellError(NA, f"row {i + 1} of `crs` is blank")
-        if isinstance(value, str):
-            raise CellError(value, f"row {i + 1} of `crs` is {value}, not a number")
+        _required(value, f"row {i + 1} of `crs`")
     if len(crs) + 1 == len(DEFAULT_FUNNEL.stages):
         funnel = DEFAULT_FUNNEL
     else:
@@ -353,10 +360,7 @@ def _curve(form: str, params: list[Any], where: str, max_spend: float = math.inf
             f"got {len(params)}",
         )
     for name, value in zip(names, params, strict=True):
-        if value is None:
-            raise CellError(NA, f"{where}parameter `{name}` is blank")
-        if isinstance(value, str):
-            raise CellError(value, f"{where}parameter `{name}` is {value}, not a number")
+        _required(value, f"{where}parameter `{name}`")
     try:
         return curve_from_params(key, dict(zip(names, params, strict=True)), max_spend=max_spend)
     except InputError as error:
@@ -390,12 +394,8 @@ def _names(channels: list[list[Any]]) -> list[str]:
     return names
 
 
-def _numbers_for(cells: Cells | None, n: int, blank: float | None) -> list[float]:
+def _numbers_for(cells: Cells, n: int, blank: float | None) -> list[float]:
     """One number per channel (a single cell repeated); a blank is `blank` (None: an error)."""
-    if cells is None:
-        if blank is None:
-            raise CellError(NA, "a required range is missing")
-        return [blank] * n
     if len(cells) not in (1, n):
         raise CellError(
             VALUE, f"`{cells.name}` has {len(cells)} cells for {n} channels; give one per channel"
@@ -403,13 +403,9 @@ def _numbers_for(cells: Cells | None, n: int, blank: float | None) -> list[float
     out = []
     for i in range(n):
         value = cells[i if len(cells) > 1 else 0]
-        if value is None:
-            if blank is None:
-                raise CellError(NA, f"row {i + 1} of `{cells.name}` is blank")
+        if value is None and blank is not None:
             value = blank
-        if isinstance(value, str):
-            raise CellError(value, f"row {i + 1} of `{cells.name}` is {value}, not a number")
-        out.append(float(value))
+        out.append(float(_required(value, f"row {i + 1} of `{cells.name}`")))
     return out
 
 
@@ -473,8 +469,8 @@ def optimize_split(
     names = _names(channels)
     n = len(names)
     now = _numbers_for(current, n, None)
-    lows = _numbers_for(min, n, 0.0)
-    highs = _numbers_for(max, n, math.inf)
+    lows = [0.0] * n if min is None else _numbers_for(min, n, 0.0)
+    highs = [math.inf] * n if max is None else _numbers_for(max, n, math.inf)
     if curves is not None:
         stack = _curves_table(names, curves)
     elif history is not None:
@@ -795,44 +791,40 @@ def new_month_action(wb: WorkbookTarget) -> str:
     return f"New Month: {result.month:%B %Y} written to {result.path.name} ({result.lines} lines)."
 
 
-def _action(id: str, label: str, help: str, run: Callable[[WorkbookTarget], str]) -> Action:
-    return Action(id, label, help, run)
-
-
 ACTIONS: dict[str, Action] = {
     a.id: a
     for a in (
-        _action(
+        Action(
             "sync_facts",
             "Sync Facts",
             "Load the exports named in sync.toml and fill the Plan's facts, then refresh.",
             sync_facts,
         ),
-        _action(
+        Action(
             "refresh_runrate",
             "Refresh Run-Rate",
             "Recompute the month-end forecast of every plan line from the Daily sheet.",
             refresh_runrate,
         ),
-        _action(
+        Action(
             "optimize_split",
             "Optimize Split",
             "Propose the budget split across channels (sheets Optimize Split and Curves).",
             optimize_split_action,
         ),
-        _action(
+        Action(
             "apply_split",
             "Apply Split",
             "Copy the proposed split into the Plan's budget cells (Undo restores them).",
             apply_split_action,
         ),
-        _action(
+        Action(
             "undo_split",
             "Undo",
             "Restore the budget cells the last Apply Split changed.",
             undo_split_action,
         ),
-        _action(
+        Action(
             "new_month",
             "New Month",
             "Write next month's workbook beside this one, planned from this month's facts.",

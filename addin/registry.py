@@ -57,7 +57,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from numbers import Real
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, TypeVar
 
 import numpy as np
 
@@ -99,6 +99,8 @@ _INPUT_ERRORS = frozenset(
 """Error values a cell may hold: one in an input propagates to the result unchanged."""
 
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
+
+_T = TypeVar("_T")
 
 
 def is_error(value: Any) -> bool:
@@ -189,12 +191,18 @@ def _date_cell(value: Any, name: str, row: int | None) -> dt.date | str | None:
     return VALUE
 
 
+def _plain_list(value: Any) -> Any:
+    """An array or a Series (a DataFrame...) as nested lists; anything else as it is."""
+    if hasattr(value, "to_numpy") and not isinstance(value, str):
+        return value.to_numpy().tolist()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return value
+
+
 def _flatten(value: Any) -> list[Any]:
     """A cell or a range (rows of cells, a flat list, an array, a Series) as a list of cells."""
-    if hasattr(value, "to_numpy") and not isinstance(value, str):
-        value = value.to_numpy().tolist()
-    elif isinstance(value, np.ndarray):
-        value = value.tolist()
+    value = _plain_list(value)
     if isinstance(value, tuple):
         value = list(value)
     if not isinstance(value, list):
@@ -227,50 +235,45 @@ class Cells(list[Any]):
         cells.name = name
         return cells
 
-    def errors(self) -> list[str]:
-        return [c for c in self if isinstance(c, str)]
+
+def _cells(value: Any, name: str, parse: Callable[[Any, str, int | None], Any]) -> Cells:
+    """A ``numbers`` or ``dates`` argument: each cell as `parse` reads it (rows numbered from 1
+    in its messages, unless the argument is a single cell)."""
+    if isinstance(value, Cells):
+        return value
+    cells = _flatten(value)
+    single = len(cells) == 1
+    return Cells.of((parse(v, name, None if single else i + 1) for i, v in enumerate(cells)), name)
 
 
 def as_numbers(value: Any, name: str) -> Cells:
     """A ``numbers`` argument: each cell a float, None (blank) or an error value."""
-    if isinstance(value, Cells):
-        return value
-    cells = _flatten(value)
-    single = len(cells) == 1
-    return Cells.of(
-        (_number_cell(v, name, None if single else i + 1) for i, v in enumerate(cells)), name
-    )
+    return _cells(value, name, _number_cell)
 
 
 def as_dates(value: Any, name: str) -> Cells:
     """A ``dates`` argument: each cell a date, None (blank) or an error value."""
-    if isinstance(value, Cells):
-        return value
-    cells = _flatten(value)
-    single = len(cells) == 1
-    return Cells.of(
-        (_date_cell(v, name, None if single else i + 1) for i, v in enumerate(cells)), name
-    )
+    return _cells(value, name, _date_cell)
+
+
+def _scalar(cell: _T | str | None, name: str) -> _T:
+    """A ``number`` or ``date`` argument's parsed cell; a blank or an error value is a
+    whole-call error."""
+    if cell is None:
+        raise CellError(NA, f"`{name}` is blank")
+    if isinstance(cell, str):
+        raise CellError(cell, first_reason() or f"`{name}` is an error value {cell}")
+    return cell
 
 
 def as_number(value: Any, name: str) -> float:
     """A ``number`` argument (a blank or bad cell is a whole-call error)."""
-    cell = _number_cell(_single(value, name), name, None)
-    if cell is None:
-        raise CellError(NA, f"`{name}` is blank")
-    if isinstance(cell, str):
-        raise CellError(cell, first_reason() or f"`{name}` is an error value {cell}")
-    return cell
+    return _scalar(_number_cell(_single(value, name), name, None), name)
 
 
 def as_date(value: Any, name: str) -> dt.date:
     """A ``date`` argument."""
-    cell = _date_cell(_single(value, name), name, None)
-    if cell is None:
-        raise CellError(NA, f"`{name}` is blank")
-    if isinstance(cell, str):
-        raise CellError(cell, first_reason() or f"`{name}` is an error value {cell}")
-    return cell
+    return _scalar(_date_cell(_single(value, name), name, None), name)
 
 
 def as_text(value: Any, name: str) -> str:
@@ -303,10 +306,7 @@ def as_bool(value: Any, name: str) -> bool:
 
 def as_table(value: Any, name: str) -> list[list[Any]]:
     """A ``table`` argument as a list of rows (a cell is a 1x1 table, a flat list a column)."""
-    if hasattr(value, "to_numpy") and not isinstance(value, str):
-        value = value.to_numpy().tolist()
-    elif isinstance(value, np.ndarray):
-        value = value.tolist()
+    value = _plain_list(value)
     if not isinstance(value, list | tuple):
         return [[value]]
     rows = [list(r) if isinstance(r, list | tuple) else [r] for r in value]

@@ -64,7 +64,7 @@ from planning.allocation import (
 )
 from planning.allocation import number_text as _num
 from planning.errors import InputError, PlanningError
-from planning.response import Curve, CurveStack, Hill, Linear, NegExp, Power
+from planning.response import Curve, CurveStack, is_curve
 
 __all__ = [
     "ChannelBounds",
@@ -131,7 +131,6 @@ class ChannelBounds:
 
 
 _FREE = ChannelBounds()
-_CURVES = frozenset((Hill, Power, NegExp, Linear))
 
 
 def channel_bounds(
@@ -224,7 +223,7 @@ def _prepare(
         raise InputError("`curves` must be a non-empty mapping of channel name to `Curve`")
     names = [str(k) for k in curves]
     for name, curve in zip(names, curves.values(), strict=True):
-        if type(curve) not in _CURVES and not isinstance(curve, Curve):
+        if not is_curve(curve):
             raise InputError(f"must be a `Curve`, got {curve!r}", line=name, column="curve")
     bounds = {} if bounds is None else bounds
     if not isinstance(bounds, Mapping):

@@ -47,6 +47,7 @@ __all__ = [
     "NegExp",
     "Power",
     "curve_from_params",
+    "is_curve",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -479,6 +480,11 @@ _NAMES: dict[str, tuple[str, ...]] = {
 }
 
 
+def is_curve(value: Any) -> bool:
+    """Whether `value` is a response curve (an exact built-in form is checked first, fast)."""
+    return type(value) in _KNOWN or isinstance(value, Curve)
+
+
 def curve_from_params(form: str, params: Mapping[str, float], max_spend: float = _INF) -> Curve:
     """A curve from its form name and parameters (e.g. from an MMM): exactly the form's names.
 
@@ -521,7 +527,7 @@ class CurveStack:
         self.n = len(self.curves)
         groups: dict[type[Curve], list[int]] = {}
         for i, c in enumerate(self.curves):
-            if type(c) not in _KNOWN and not isinstance(c, Curve):
+            if not is_curve(c):
                 raise InputError(f"curve {i + 1} must be a `Curve`, got {c!r}", has_value=False)
             groups.setdefault(type(c), []).append(i)
         n = self.n

@@ -55,6 +55,7 @@ Decisions:
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import math
 import os
@@ -63,7 +64,7 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -72,7 +73,7 @@ import requests
 from google.auth.exceptions import RefreshError, TransportError
 from gspread.exceptions import APIError
 
-from sheets_sync.workbook import Table, WorkbookError, column_letter
+from sheets_sync.workbook import Table, WorkbookError, column_letter, scan_table
 
 __all__ = [
     "READS_PER_MINUTE",
@@ -292,27 +293,13 @@ class GoogleSheetsWorkbook:
     ) -> Table:
         self._check(sheet)
         grid = self._snapshot("values")[sheet]
-        stops = {s.strip().lower() for s in stop_labels}
-        headers: list[str] = []
-        col = first_col
-        while True:
-            h = _at(grid, header_row, col)
-            if h is None or str(h).strip() == "":
-                break
-            headers.append(str(h).strip())
-            col += 1
-        if not headers:
-            raise WorkbookError(f"sheet `{sheet}` has no headers in row {header_row}")
-        table = Table(sheet=sheet, header_row=header_row, first_col=first_col, headers=headers)
-        row = header_row + 1
-        while row <= len(grid):
-            values = [_at(grid, row, first_col + j) for j in range(len(headers))]
-            key = values[0]
-            if key is None or str(key).strip() == "" or str(key).strip().lower() in stops:
-                break
-            table.rows.append(values)
-            row += 1
-        return table
+        headers = (_at(grid, header_row, c) for c in itertools.count(first_col))
+
+        def rows(width: int) -> Iterator[list[Any]]:
+            for r in range(header_row + 1, len(grid) + 1):
+                yield [_at(grid, r, first_col + j) for j in range(width)]
+
+        return scan_table(sheet, header_row, first_col, stop_labels, headers, rows)
 
     def read_cells(
         self, sheet: str, row: int, col: int, n_rows: int, n_cols: int, formulas: bool = True

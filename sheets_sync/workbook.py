@@ -7,7 +7,7 @@ batch per sheet. Adapters: an .xlsx file (`sheets_sync.xlsx_workbook`) now; live
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -65,6 +65,42 @@ class Table:
 
     def records(self) -> list[dict[str, Any]]:
         return [dict(zip(self.headers, row, strict=False)) for row in self.rows]
+
+
+def scan_table(
+    sheet: str,
+    header_row: int,
+    first_col: int,
+    stop_labels: Iterable[str],
+    header_cells: Iterable[Any],
+    rows: Callable[[int], Iterable[Sequence[Any]]],
+) -> Table:
+    """A table from cells an adapter has read: what `WorkbookTarget.read_table` returns.
+
+    The headers are `header_cells` (row `header_row` from `first_col` rightwards; taken only up
+    to the first blank, so an adapter may give them lazily), stripped. `rows(width)` gives the
+    rows below the header row, starting at `first_col`, each then cut or padded (blanks) to the
+    `width` headers; the table's rows stop at the first blank key (first column) or a key in
+    `stop_labels` (case-insensitive, e.g. the totals row). No headers is a `WorkbookError`.
+    """
+    stops = {s.strip().lower() for s in stop_labels}
+    headers: list[str] = []
+    for h in header_cells:
+        if h is None or str(h).strip() == "":
+            break
+        headers.append(str(h).strip())
+    if not headers:
+        raise WorkbookError(f"sheet `{sheet}` has no headers in row {header_row}")
+    table = Table(sheet=sheet, header_row=header_row, first_col=first_col, headers=headers)
+    width = len(headers)
+    for line in rows(width):
+        values = list(line[:width])
+        values += [None] * (width - len(values))
+        key = values[0]
+        if key is None or str(key).strip() == "" or str(key).strip().lower() in stops:
+            break
+        table.rows.append(values)
+    return table
 
 
 class WorkbookTarget(Protocol):

@@ -7,6 +7,7 @@ it, so a crash or kill mid-write leaves the original as it was.
 
 from __future__ import annotations
 
+import itertools
 import os
 import stat
 import tempfile
@@ -16,7 +17,7 @@ from typing import Any
 
 import openpyxl
 
-from sheets_sync.workbook import Table, WorkbookError
+from sheets_sync.workbook import Table, WorkbookError, scan_table
 
 
 class XlsxWorkbook:
@@ -64,42 +65,15 @@ class XlsxWorkbook:
         stop_labels: Iterable[str] = (),
     ) -> Table:
         ws = self._sheet(sheet)
-        stops = {s.strip().lower() for s in stop_labels}
-        headers: list[str] = []
-        col = first_col
-        while True:
-            h = ws.cell(row=header_row, column=col).value
-            if h is None or str(h).strip() == "":
-                break
-            headers.append(str(h).strip())
-            col += 1
-        if not headers:
-            raise WorkbookError(f"sheet `{sheet}` has no headers in row {header_row}")
-        table = Table(sheet=sheet, header_row=header_row, first_col=first_col, headers=headers)
-        if ws.max_row <= header_row:
-            return table
-        bounds = {
-            "min_row": header_row + 1,
-            "max_row": ws.max_row,
-            "min_col": first_col,
-            "max_col": first_col + len(headers) - 1,
-        }
-        raw = list(ws.iter_rows(**bounds, values_only=True))
-        formula = any(isinstance(v, str) and v.startswith("=") for line in raw for v in line)
-        shown = self._shown_rows(sheet, **bounds) if formula else []
-        for i, line in enumerate(raw):
-            calc = shown[i] if i < len(shown) else ()
-            values = [
-                (calc[j] if j < len(calc) else None)
-                if isinstance(v, str) and v.startswith("=")
-                else v
-                for j, v in enumerate(line)
-            ]
-            key = values[0]
-            if key is None or str(key).strip() == "" or str(key).strip().lower() in stops:
-                break
-            table.rows.append(values)
-        return table
+
+        def rows(width: int) -> list[list[Any]]:
+            if ws.max_row <= header_row:
+                return []
+            n_rows = ws.max_row - header_row
+            return self.read_cells(sheet, header_row + 1, first_col, n_rows, width, formulas=False)
+
+        headers = (ws.cell(row=header_row, column=c).value for c in itertools.count(first_col))
+        return scan_table(sheet, header_row, first_col, stop_labels, headers, rows)
 
     def find_row(self, sheet: str, col: int, label: str, start: int = 1) -> int | None:
         """First row at or below `start` whose cell in `col` equals `label` (case-insensitive)."""
@@ -157,20 +131,10 @@ class XlsxWorkbook:
 
     def save(self) -> None:
         """Replace the file atomically (temp file + rename) with the workbook as written."""
-        fd, tmp = tempfile.mkstemp(
-            prefix=f".{self.path.stem}-", suffix=".xlsx", dir=self.path.parent
-        )
-        os.close(fd)
         if self._shown is not None:
             self._shown.close()  # releases the file (Windows cannot replace an open file)
             self._shown = None
-        try:
-            self._book.save(tmp)
-            os.chmod(tmp, _mode_for(self.path))
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        save_atomic(self._book, self.path)
 
     def notify(self, message: str) -> None:
         self.messages.append(message)
@@ -178,7 +142,8 @@ class XlsxWorkbook:
 
 
 def save_atomic(book: openpyxl.Workbook, path: Path | str) -> Path:
-    """Save a freshly built workbook to `path` via a temp file and rename."""
+    """Save `book` to `path` via a temp file (``.{stem}-*.xlsx`` beside it, which
+    `sweep_temp_files` recognises) and a rename, keeping the replaced file's permissions."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".xlsx", dir=path.parent)

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sheets_sync.workbook import Table, WorkbookError
+from sheets_sync.workbook import Table, WorkbookError, scan_table
 
 
 @dataclass
@@ -169,22 +169,9 @@ class XlwingsWorkbook:
         block = self._read(
             sheet, header_row, first_col, last_row - header_row + 1, last_col - first_col + 1
         )
-        headers: list[str] = []
-        for h in block[0]:
-            if h is None or str(h).strip() == "":
-                break
-            headers.append(str(h).strip())
-        if not headers:
-            raise WorkbookError(f"sheet `{sheet}` has no headers in row {header_row}")
-        table = Table(sheet=sheet, header_row=header_row, first_col=first_col, headers=headers)
-        stops = {s.strip().lower() for s in stop_labels}
-        for line in block[1:]:
-            values = line[: len(headers)]
-            key = values[0]
-            if key is None or str(key).strip() == "" or str(key).strip().lower() in stops:
-                break
-            table.rows.append(values)
-        return table
+        return scan_table(
+            sheet, header_row, first_col, stop_labels, block[0], lambda width: block[1:]
+        )
 
     def read_cells(
         self, sheet: str, row: int, col: int, n_rows: int, n_cols: int, formulas: bool = True
@@ -195,15 +182,8 @@ class XlwingsWorkbook:
         if self._is_new(sheet) or not formulas:
             return self._read(sheet, row, col, n_rows, n_cols)
         rng = self._sheet(sheet).range((row, col), (row + n_rows - 1, col + n_cols - 1))
-        values = _grid(rng.options(ndim=2).value, n_rows, n_cols)
-        texts = _grid(rng.formula, n_rows, n_cols)
-        grid = [
-            [
-                f if isinstance(f, str) and f.startswith("=") else _plain(v)
-                for v, f in zip(vline, fline, strict=False)
-            ]
-            for vline, fline in zip(values, texts, strict=False)
-        ]
+        # a formula text stays as it is (`_plain` leaves a text starting with "=" alone)
+        grid = [[_plain(v) for v in line] for line in self._current(rng, n_rows, n_cols)]
         self._overlay(sheet, row, col, grid)
         return grid
 
