@@ -1,7 +1,7 @@
-"""The spreadsheet functions and ribbon actions of the registry, a few lines each over `planning/`
-and the button actions (`addin.actions`, `addin.split_action`, `addin.sync_action`).
+"""The spreadsheet functions (formulas), a few lines each over `planning/`.
 
-Each function takes its arguments already coerced by `SheetFunction.call` (see `addin.registry`:
+Each function takes its arguments already coerced by `SheetFunction.call` (see
+`addin.sheet_function`:
 ``numbers``/``dates`` arrive as `Cells`, a list of floats/dates, ``None`` for a blank and error
 values) and returns a value, a column (a list) or a table (a list of rows); bad rows get error
 values, whole-call problems raise `CellError`. Units are the planning core's: spend in the
@@ -13,21 +13,17 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
-from addin.registry import (
+from addin.sheet_function import (
     DIV0,
     NA,
     NUM,
     VALUE,
-    Action,
-    ActionError,
     Arg,
     CellError,
     Cells,
@@ -39,7 +35,6 @@ from addin.registry import (
     first_reason,
     note,
     rowwise,
-    workbook_path,
 )
 from planning.curves import FitOptions, fit_history
 from planning.errors import InputError
@@ -54,9 +49,8 @@ from planning.runrate import (
     forecast_series,
     month_progress,
 )
-from sheets_sync.workbook import WorkbookTarget
 
-__all__ = ["ACTIONS", "FUNCTIONS"]
+__all__ = ["FUNCTIONS"]
 
 # --------------------------------------------------------------------------- run-rate
 
@@ -653,182 +647,3 @@ _FUNCTIONS = (
 )
 
 FUNCTIONS: dict[str, SheetFunction] = {f.name: f for f in _FUNCTIONS}
-
-
-# --------------------------------------------------------------------------- actions
-
-
-def _sync_config(wb: WorkbookTarget, book: Path) -> Path:
-    """The sync config: the Settings row ``sync config`` (relative to the workbook's folder),
-    else ``sync.toml`` beside the workbook."""
-    from workbook_templates import layout as L
-
-    configured = None
-    if L.SETTINGS in wb.sheet_names():
-        table = wb.read_table(L.SETTINGS, header_row=L.SETTINGS_HEADER_ROW)
-        if table.has("setting") and table.has("value"):
-            for key, value in zip(table.values("setting"), table.values("value"), strict=True):
-                if str(key).strip().lower() == "sync config" and value not in (None, ""):
-                    configured = Path(str(value).strip())
-    path = book.parent / (configured or "sync.toml")
-    if not path.is_file():
-        where = f"the Settings row `sync config` names {configured}" if configured else ""
-        raise ActionError(
-            f"Sync Facts needs its config {path.name} in {path.parent}"
-            + (f" ({where})" if where else "")
-            + ": copy your sync.toml next to the workbook (or name it in Settings, `sync config`)."
-        )
-    return path
-
-
-def sync_facts(wb: WorkbookTarget) -> str:
-    from addin.sync_action import sync_with_store
-    from sheets_sync.sync_config import load_config
-    from sheets_sync.xlsx_workbook import XlsxWorkbook
-
-    file: Path | None = None
-    spreadsheet = getattr(wb, "spreadsheet_id", None)
-    if spreadsheet:  # a Google Sheet: the function server names the config it found
-        found = getattr(wb, "sync_config", None)
-        if not found:
-            raise ActionError(
-                "Sync Facts on a Google Sheet runs on the function server (Funnel Plan menu), "
-                "which reads the sheet's sync config from its sync folder; from a command line "
-                "run: funnelplan sync CONFIG."
-            )
-        config = load_config(found)
-        if config.spreadsheet != spreadsheet:
-            raise ActionError(
-                f"{config.origin} syncs {config.target}, not this Google Sheet ({spreadsheet}): "
-                "fix its `workbook` line."
-            )
-    else:
-        book = workbook_path(wb, "Sync Facts reads sync.toml from the workbook's folder")
-        config = load_config(_sync_config(wb, book))
-        if config.spreadsheet or config.workbook.resolve() != book.resolve():
-            raise ActionError(
-                f"{config.origin} syncs {config.target}, not this workbook ({book.name}): "
-                "fix its `workbook` line."
-            )
-        if isinstance(wb, XlsxWorkbook):  # a live workbook is open in Excel by design
-            file = book  # checked writable, a killed save's temp files swept
-    result = sync_with_store(wb, config, file=file)
-    as_of = "no facts yet" if result.as_of is None else f"as of {result.as_of:%Y-%m-%d}"
-    flags = result.quality.flags
-    quality = "Data Quality: OK" if not flags else f"Data Quality: {len(flags)} flags"
-    return (
-        f"Sync Facts: {result.lines_filled} of {result.lines} plan lines filled ({as_of}) from "
-        f"{len(result.loads)} files; {quality}."
-    )
-
-
-def refresh_runrate(wb: WorkbookTarget) -> str:
-    from addin.actions import refresh
-
-    result = refresh(wb)
-    message = (
-        f"Run-rate refreshed as of {result.as_of:%Y-%m-%d}: {result.lines_forecast} lines forecast."
-    )
-    missing = result.lines_without_facts
-    if missing:
-        message += f" {len(missing)} plan lines have no facts: {', '.join(missing[:5])}."
-    return message
-
-
-def optimize_split_action(wb: WorkbookTarget) -> str:
-    from addin.split_action import CONVERSION
-    from addin.split_action import optimize_split as run
-
-    t = run(wb).totals()
-    return (
-        f"Optimize Split: {t['expected_conversions']:,.0f} {CONVERSION} expected at the proposal "
-        f"vs {t['conversions_now']:,.0f} at the current split ({t['uplift']:+,.0f}). "
-        "Nothing in the Plan changed: Apply Split copies the proposal."
-    )
-
-
-def apply_split_action(wb: WorkbookTarget) -> str:
-    from addin.split_action import apply_split
-
-    result = apply_split(wb)
-    if not result.cells:
-        return "Apply Split: the Plan already holds the proposal; nothing changed."
-    return (
-        f"Apply Split: {len(result.cells)} budget cells of {len(result.channels)} channels "
-        "changed; Undo restores them."
-    )
-
-
-def undo_split_action(wb: WorkbookTarget) -> str:
-    from addin.split_action import undo_split
-
-    return f"Undo: {len(undo_split(wb))} budget cells restored."
-
-
-def new_month_action(wb: WorkbookTarget) -> str:
-    from addin.actions import default_next_path, new_month, next_month
-    from addin.workbook_io import read_settings
-
-    out_dir = getattr(wb, "output_dir", None)
-    if out_dir:  # the function server: a Google Sheet's next month comes back as a file
-        safe = re.sub(r"[^\w. -]", "_", wb.name).strip(" .") or "plan"
-        book = Path(out_dir) / f"{safe}.xlsx"
-    elif getattr(wb, "spreadsheet_id", None):
-        raise ActionError(
-            "New Month on a Google Sheet runs on the function server (Funnel Plan menu), which "
-            "returns next month's workbook to import as a new spreadsheet."
-        )
-    else:
-        book = workbook_path(wb, "New Month writes next month's workbook beside it")
-    month = read_settings(wb).month
-    target = default_next_path(book, month, next_month(month))
-    if target.exists():
-        raise ActionError(
-            f"New Month would write {target.name}, which already exists next to this workbook: "
-            "rename or delete it, then click New Month again."
-        )
-    result = new_month(wb, target)
-    return f"New Month: {result.month:%B %Y} written to {result.path.name} ({result.lines} lines)."
-
-
-ACTIONS: dict[str, Action] = {
-    a.id: a
-    for a in (
-        Action(
-            "sync_facts",
-            "Sync Facts",
-            "Load the exports named in sync.toml and fill the Plan's facts, then refresh.",
-            sync_facts,
-        ),
-        Action(
-            "refresh_runrate",
-            "Refresh Run-Rate",
-            "Recompute the month-end forecast of every plan line from the Daily sheet.",
-            refresh_runrate,
-        ),
-        Action(
-            "optimize_split",
-            "Optimize Split",
-            "Propose the budget split across channels (sheets Optimize Split and Curves).",
-            optimize_split_action,
-        ),
-        Action(
-            "apply_split",
-            "Apply Split",
-            "Copy the proposed split into the Plan's budget cells (Undo restores them).",
-            apply_split_action,
-        ),
-        Action(
-            "undo_split",
-            "Undo",
-            "Restore the budget cells the last Apply Split changed.",
-            undo_split_action,
-        ),
-        Action(
-            "new_month",
-            "New Month",
-            "Write next month's workbook beside this one, planned from this month's facts.",
-            new_month_action,
-        ),
-    )
-}

@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from addin.demo import run_demo
+from addin.cli.demo import run_demo
 from addin.registry import ACTIONS
 from addin.server.settings import Settings
 

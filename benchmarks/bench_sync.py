@@ -36,9 +36,9 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
-from sheets_sync.ad_export import read_ad_export
-from sheets_sync.column_map import SourceOptions
 from sheets_sync.mapping import map_facts, rules_from_records
+from sheets_sync.sources.ad_export import read_ad_export
+from sheets_sync.sources.column_map import SourceOptions
 from sheets_sync.store import FactStore
 
 MONTH = dt.date(2026, 11, 1)
@@ -195,9 +195,9 @@ def sync_path(export: Path, lines: int, folder: Path) -> tuple[float, float] | N
     exact rules) from a config naming `export`: ``(build seconds, sync seconds)``, None when
     H4's sync action is not importable."""
     try:
-        from addin.sync_action import run_sync
+        from addin.actions.sync_facts import run_sync
         from sheets_sync.sync_config import load_config
-        from sheets_sync.xlsx_workbook import save_atomic
+        from sheets_sync.workbooks.xlsx import save_atomic
         from workbook_templates.plan_workbook import PlanWorkbookSpec, build_plan_workbook
     except ImportError:
         return None

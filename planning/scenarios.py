@@ -293,7 +293,8 @@ def move(spend: Mapping[str, Any], src: str, dst: str, pct: float) -> dict[str, 
             value=src,
             has_value=False,
         )
-    amount = out[src] * _pct(pct, 0.0, 100.0) / 100.0
+    # never more than the source has: x * 100 / 100 can exceed x by one ulp
+    amount = min(out[src] * _pct(pct, 0.0, 100.0) / 100.0, out[src])
     out[src] -= amount
     out[dst] += amount
     return out

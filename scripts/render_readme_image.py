@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from addin.demo import run_demo
+from addin.cli.demo import run_demo
 from sheets_sync.libreoffice import convert
 
 

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from planning.errors import InputError
-from sheets_sync.rows import require_columns
+from sheets_sync.facts import require_columns
 
 __all__ = [
     "FIELDS",

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sheets_sync.rows import ReadResult, input_window
+from sheets_sync.facts import ReadResult, input_window
 
 __all__ = [
     "FRESH_HOURS",
@@ -101,7 +101,7 @@ class SourceRead:
 
     def window(self) -> tuple[dt.date, dt.date] | None:
         """The days the file covers, as the store deletes them on a load: the reader's date
-        range widened to every fact's date (both bases; `sheets_sync.rows.input_window`)."""
+        range widened to every fact's date (both bases; `sheets_sync.facts.input_window`)."""
         cached = self._window
         if cached is None or cached[0] is not self.result:
             info = self.result.info
@@ -230,7 +230,7 @@ def reconciliation(
 def _metric_order(column: pd.Series) -> pd.Series:
     if column.name != "metric":
         return column
-    from sheets_sync.rows import METRICS
+    from sheets_sync.facts import METRICS
 
     order = {m: i for i, m in enumerate(METRICS)}
     return column.map(lambda m: order.get(m, len(order)))

@@ -4,7 +4,7 @@ Two fact tables, both long (one value per row) so any metric a source reports fi
 schema change:
 
 ``source_facts``
-    what the sync loads: the readers' normalised rows (`sheets_sync.rows.FACT_COLUMNS`: date,
+    what the sync loads: the readers' normalised rows (`sheets_sync.facts.FACT_COLUMNS`: date,
     source, utm_source, utm_medium, utm_campaign, metric, basis, value), before mapping to plan
     lines, so a changed Mapping sheet re-maps without re-reading any file;
 ``facts_daily``
@@ -33,8 +33,7 @@ import pandas as pd
 
 from planning.errors import InputError
 from planning.funnel import DEFAULT_FUNNEL
-from sheets_sync.mapping import FIELDS
-from sheets_sync.rows import (
+from sheets_sync.facts import (
     BASES,
     FACT_COLUMNS,
     METRICS,
@@ -43,6 +42,7 @@ from sheets_sync.rows import (
     input_window,
     require_columns,
 )
+from sheets_sync.mapping import FIELDS
 
 __all__ = ["KEY_COLUMNS", "LOAD_LOG_COLUMNS", "FactStore", "LoadOutcome"]
 

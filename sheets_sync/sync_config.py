@@ -125,7 +125,7 @@ class SourceConfig:
     tab: str = ""
     credentials: Path | None = None
     """A `gsheet` source's service account key file (resolved against the config's folder);
-    None: the environment's (see `sheets_sync.gsheet_source`)."""
+    None: the environment's (see `sheets_sync.sources.google_sheet`)."""
     platform: str | None = None
     rate: float = 1.0
     vat: float = 0.0
@@ -167,7 +167,7 @@ class SourceConfig:
 
     def options(self) -> Any:
         """The readers' `SourceOptions` for this source (with its column map, if configured)."""
-        from sheets_sync.column_map import ColumnMap, SourceOptions
+        from sheets_sync.sources.column_map import ColumnMap, SourceOptions
 
         column_map = None
         if self.columns is not None:
@@ -234,7 +234,7 @@ def load_config(path: Path | str) -> SyncConfig:
     if not path.is_file():
         raise InputError(
             f"the sync config {path} does not exist (write one like "
-            "sheets_sync/sample_config.toml, or pass its path: funnelplan sync path/to/sync.toml)"
+            "sheets_sync/samples/sync.toml, or pass its path: funnelplan sync path/to/sync.toml)"
         )
     text = path.read_text(encoding="utf-8-sig")
     return parse_config(text, base=path.resolve().parent, origin=path.name, path=path)

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from planning.funnel import Funnel
 from sheets_sync import mapping as _mapping
-from sheets_sync.rows import METRICS
+from sheets_sync.facts import METRICS
 
 PLAN = "Plan"
 EXECUTIVE = "Executive"
@@ -111,7 +111,7 @@ SPLIT_OBJECTIVE = "objective"
 SPLIT_BUDGET = "budget"
 SPLIT_STEP = "step"
 SPLIT_MAX_CHANGE = "max change"
-SPLIT_MAX_CHANGE_DEFAULT = 0.5  # = addin.split_proposal.DEFAULT_CHANGE (a test checks)
+SPLIT_MAX_CHANGE_DEFAULT = 0.5  # = planning.split.DEFAULT_CHANGE (a test checks)
 SPLIT_INFO_INPUTS: tuple[tuple[str, str], ...] = (
     (SPLIT_OBJECTIVE, "leads (most leads) or value (most revenue: leads x value per conversion)"),
     (SPLIT_BUDGET, "the month's budget to split; blank = the Plan's total `spend p`"),

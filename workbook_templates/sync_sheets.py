@@ -62,7 +62,7 @@ def _header(ws: Any, row: int, col: int, text: str) -> None:
 
 def write_mapping_sheet(wb: Workbook, rules: Sequence[Mapping[str, Any]] = ()) -> None:
     """Add the Mapping sheet with `rules` (dicts keyed by `layout.MAPPING_HEADERS`, as
-    `sheets_sync.sync_config` and `addin.actions.mapping_records` give them)."""
+    `sheets_sync.sync_config` and `addin.actions.refresh_runrate.mapping_records` give them)."""
     ws = wb.create_sheet(L.MAPPING)
     for i, h in enumerate(L.MAPPING_HEADERS, start=1):
         _header(ws, L.MAPPING_HEADER_ROW, i, h)

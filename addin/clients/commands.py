@@ -1,4 +1,4 @@
-"""`funnelplan clients --url URL --out DIR` (registered in `addin.cli`)."""
+"""`funnelplan clients --url URL --out DIR` (registered in `addin.cli.main`)."""
 
 from __future__ import annotations
 

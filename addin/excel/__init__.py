@@ -2,7 +2,7 @@
 
 - `addin.excel.udfs`: writes the xlwings UDF module generated from `addin.registry.FUNCTIONS`.
 - `addin.excel.dispatcher`: what the ribbon's buttons call (``RunPython``): the active workbook
-  through `addin.excel.xlwings_workbook.XlwingsWorkbook`, then `addin.registry.dispatch`.
+  through `sheets_sync.workbooks.live_excel.XlwingsWorkbook`, then `addin.registry.dispatch`.
 - `addin.excel.commands`: ``funnelplan addin build`` / ``funnelplan addin install``.
 
 The ``.xlam`` itself (ribbon XML, VBA callback, ``vbaProject.bin``) is built by

@@ -22,8 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from addin.registry import ACTIONS, ActionError, dispatch
-from sheets_sync.workbook import WorkbookTarget
+from addin.registry import ACTIONS, ActionContext, ActionError, dispatch
 
 log = logging.getLogger("funnelplan.excel")
 TITLE = "Funnel Plan"
@@ -46,10 +45,10 @@ def _sentence(message: str) -> str:
     return message if message.endswith((".", "!", "?")) else message + "."
 
 
-def run_on(action_id: str, wb: WorkbookTarget) -> Outcome:
-    """Run the button `action_id` on `wb`; never raises for a failed action."""
+def run_on(action_id: str, ctx: ActionContext) -> Outcome:
+    """Run the button `action_id` in `ctx`; never raises for a failed action."""
     try:
-        return Outcome(action_id, True, dispatch(action_id, wb))
+        return Outcome(action_id, True, dispatch(action_id, ctx))
     except ActionError as error:
         return Outcome(action_id, False, _sentence(str(error)))
     except Exception as error:  # dispatch wraps errors; this is the last line of defence
@@ -86,7 +85,7 @@ def active_book() -> Any:
 def run(action_id: str) -> Outcome:
     """The ribbon's entry point (``RunPython``): run the button on the active workbook and show
     the result in a message box. Needs Excel (xlwings on Windows desktop Excel)."""
-    from addin.excel.xlwings_workbook import XlwingsWorkbook
+    from sheets_sync.workbooks.live_excel import XlwingsWorkbook
 
     _log_to_file()
     book = active_book()
@@ -98,7 +97,7 @@ def run(action_id: str) -> Outcome:
         return outcome
     app = book.app
     wb = XlwingsWorkbook(book)
-    outcome = run_on(action_id, wb)
+    outcome = run_on(action_id, ActionContext(wb, path=wb.path))
     app.status_bar = False  # hand the status bar back to Excel
     app.alert(outcome.message, title=TITLE, mode="info" if outcome.ok else "critical")
     return outcome

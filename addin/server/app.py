@@ -439,9 +439,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         workbook: Annotated[UploadFile, File(description="The .xlsx workbook.")],
     ) -> Response:
         """Run a button on an uploaded workbook and return the changed workbook."""
-        from addin.registry import ActionError, dispatch
-        from sheets_sync.workbook import WorkbookError
-        from sheets_sync.xlsx_workbook import XlsxWorkbook
+        from addin.registry import ActionContext, ActionError, dispatch
+        from sheets_sync.workbooks.interface import WorkbookError
+        from sheets_sync.workbooks.xlsx import XlsxWorkbook
 
         _check_action(action_id)
         if action_id == "sync_facts":
@@ -468,7 +468,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     400, "bad_workbook", str(error).replace(str(folder) + "/", "")
                 ) from None
             try:
-                message = dispatch(action_id, wb)
+                message = dispatch(action_id, ActionContext(wb, path=path))
             except ActionError as error:
                 raise ApiError(
                     422, "action_failed", str(error).replace(str(folder) + "/", "")
@@ -491,7 +491,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     def sheets_client() -> Any:
         """One gspread client per app (its token is reused), built on first use."""
-        from sheets_sync.gsheets_workbook import open_client
+        from sheets_sync.workbooks.google_sheets import open_client
 
         with google_lock:
             if "client" not in google:
@@ -512,11 +512,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         The server opens the sheet with its service account, reads it in one request and
         writes the button's cells in one; Sync Facts reads the sheet's config from the server's
         sync folder; New Month returns next month's workbook (base64 .xlsx) to import."""
-        from addin.registry import ActionError, dispatch
+        from addin.registry import ActionContext, ActionError, dispatch
         from planning.errors import InputError
-        from sheets_sync.gsheets_workbook import GoogleSheetsWorkbook, account_email
         from sheets_sync.sync_config import config_for_sheet
-        from sheets_sync.workbook import WorkbookError
+        from sheets_sync.workbooks.google_sheets import GoogleSheetsWorkbook, account_email
+        from sheets_sync.workbooks.interface import WorkbookError
 
         started = time.perf_counter()
         if not SHEET_ID.fullmatch(spreadsheet_id):
@@ -549,14 +549,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 email = account_email(client)
                 share = f" Share the sheet with {email} as an editor." if email else ""
                 raise ApiError(422, "sheet_unavailable", f"{error}{share}") from None
+            config = None
             if action_id == "sync_facts":
                 try:
-                    wb.sync_config = config_for_sheet(settings.sync_dir, spreadsheet_id)
+                    config = config_for_sheet(settings.sync_dir, spreadsheet_id)
                 except InputError as error:
                     raise ApiError(422, "action_failed", f"Sync Facts: {error}") from None
-            wb.output_dir = tmp  # where New Month writes the workbook it returns
+            ctx = ActionContext(
+                wb,
+                spreadsheet_id=spreadsheet_id,
+                sync_config=config,
+                output_dir=Path(tmp),  # where New Month writes the workbook it returns
+            )
             try:
-                message = dispatch(action_id, wb)
+                message = dispatch(action_id, ctx)
             except ActionError as error:
                 raise ApiError(422, "action_failed", str(error)) from None
             created = sorted(Path(tmp).glob("*.xlsx"))

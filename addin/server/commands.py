@@ -1,4 +1,4 @@
-"""`funnelplan serve` and `funnelplan keys create|list|revoke` (registered in `addin.cli`)."""
+"""`funnelplan serve` and `funnelplan keys create|list|revoke` (registered in `addin.cli.main`)."""
 
 from __future__ import annotations
 

@@ -11,10 +11,12 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from addin.actions import new_month, plan_next_line, plan_summary, refresh
+from addin.actions.new_month import new_month, plan_next_line
+from addin.actions.refresh_runrate import refresh
+from addin.actions.summary import plan_summary
 from planning.errors import InputError
 from planning.funnel import DEFAULT_FUNNEL
-from sheets_sync.xlsx_workbook import XlsxWorkbook, save_atomic
+from sheets_sync.workbooks.xlsx import XlsxWorkbook, save_atomic
 from workbook_templates import layout as L
 from workbook_templates.plan_workbook import PlanWorkbookSpec, build_plan_workbook
 

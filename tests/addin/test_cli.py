@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from addin.cli import main
+from addin.cli.main import main
 from workbook_templates import layout as L
 
 

@@ -11,12 +11,11 @@ from typing import Any
 
 import pytest
 
-from addin.demo import run_demo
+from addin.cli.demo import run_demo
 from addin.excel.dispatcher import Outcome, run_on
-from addin.excel.xlwings_workbook import XlwingsWorkbook
-from addin.registry import ACTIONS
-from sheets_sync.workbook import WorkbookError
-from sheets_sync.xlsx_workbook import XlsxWorkbook
+from addin.registry import ACTIONS, ActionContext
+from sheets_sync.workbooks.interface import WorkbookError
+from sheets_sync.workbooks.live_excel import XlwingsWorkbook
 
 WORKBOOK = "plan-2026-11.xlsx"
 
@@ -48,9 +47,9 @@ def _readable(message: str) -> None:
 @pytest.mark.parametrize("action_id", list(ACTIONS))
 def test_each_action_runs_on_the_demo_workbook(demo: Path, action_id: str) -> None:
     if action_id == "undo_split":  # Undo needs an Apply Split to undo
-        assert run_on("apply_split", XlsxWorkbook(demo)).ok
+        assert run_on("apply_split", ActionContext.of_file(demo)).ok
     before = _digest(demo)
-    outcome = run_on(action_id, XlsxWorkbook(demo))
+    outcome = run_on(action_id, ActionContext.of_file(demo))
     assert outcome == Outcome(action_id, True, outcome.message), outcome.message
     _readable(outcome.message)
     if action_id == "new_month":
@@ -80,14 +79,14 @@ def test_a_failing_action_gives_a_sentence_and_leaves_the_workbook(
         del book["Plan"]
         book.save(demo)
     before = _digest(demo)
-    outcome = run_on(action_id, XlsxWorkbook(demo))
+    outcome = run_on(action_id, ActionContext.of_file(demo))
     assert not outcome.ok
     _readable(outcome.message)
     assert _digest(demo) == before
 
 
 def test_an_unknown_button_is_a_sentence(demo: Path) -> None:
-    outcome = run_on("launch_rocket", XlsxWorkbook(demo))
+    outcome = run_on("launch_rocket", ActionContext.of_file(demo))
     assert not outcome.ok
     assert "launch_rocket" in outcome.message and "sync_facts" in outcome.message
 

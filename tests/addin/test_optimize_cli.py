@@ -20,8 +20,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from addin.cli import main
-from addin.optimize_csv import recent_average
+from addin.cli.main import main
+from addin.cli.optimize_csv import recent_average
 from workbook_templates import layout as L
 from workbook_templates.plan_workbook import PlanWorkbookSpec, build_plan_workbook
 
@@ -318,7 +318,7 @@ def test_recent_average_counts_missing_days_as_zero() -> None:
 def test_csv_mode_on_the_sample_recovers_a_sensible_split(tmp_path: Path) -> None:
     """Real curves: the seeded sample's 77 days; with no default limits the proposal spends
     the budget exactly and every channel has a fitted curve."""
-    from sheets_sync.sample_data import generate_sample
+    from sheets_sync.samples.data import generate_sample
 
     daily = generate_sample("2026-11").daily
     frame = daily.groupby(["date", "channel"], sort=False)[["spend", "leads"]].sum()
@@ -345,7 +345,7 @@ def test_csv_mode_on_the_sample_recovers_a_sensible_split(tmp_path: Path) -> Non
 def test_csv_mode_on_the_sample_with_the_default_limits(tmp_path: Path) -> None:
     """The seeded sample with the default ±50%: every channel stays within half of its
     current spend either way, is flagged, and the proposal still beats the current split."""
-    from sheets_sync.sample_data import generate_sample
+    from sheets_sync.samples.data import generate_sample
 
     daily = generate_sample("2026-11").daily
     frame = daily.groupby(["date", "channel"], sort=False)[["spend", "leads"]].sum()
@@ -376,7 +376,7 @@ def test_csv_mode_on_the_sample_with_the_default_limits(tmp_path: Path) -> None:
 
 @pytest.fixture()
 def book(tmp_path: Path) -> Path:
-    from sheets_sync.xlsx_workbook import save_atomic
+    from sheets_sync.workbooks.xlsx import save_atomic
 
     lines = pd.DataFrame(
         {

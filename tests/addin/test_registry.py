@@ -4,6 +4,7 @@ the workbook unchanged byte for byte when an action fails)."""
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import json
 import logging
@@ -17,8 +18,8 @@ import pytest
 from click.testing import CliRunner
 
 import addin.registry as registry
-from addin.cli import main
-from addin.demo import run_demo
+from addin.cli.demo import run_demo
+from addin.cli.main import main
 from addin.registry import (
     ACTIONS,
     DIV0,
@@ -27,14 +28,15 @@ from addin.registry import (
     NA,
     VALUE,
     Action,
+    ActionContext,
     ActionError,
     Arg,
     SheetFunction,
     dispatch,
 )
-from addin.split_sheet import read_undo
-from sheets_sync.xlsx_workbook import XlsxWorkbook
+from sheets_sync.workbooks.xlsx import XlsxWorkbook
 from workbook_templates import layout as L
+from workbook_templates.split_sheet import read_undo
 
 TEN = [
     "RUNRATE",
@@ -150,11 +152,13 @@ def test_an_unexpected_exception_becomes_value_not_a_traceback() -> None:
     assert message == "unexpected error: RuntimeError: kaput"
 
 
-def test_registry_can_be_imported_before_or_after_functions() -> None:
+def test_registry_gathers_the_functions_and_one_module_per_button() -> None:
     import addin.functions as functions
 
     assert registry.FUNCTIONS is functions.FUNCTIONS
-    assert registry.ACTIONS is functions.ACTIONS
+    for action_id, action in registry.ACTIONS.items():
+        module = importlib.import_module(f"addin.actions.{action_id}")
+        assert module.ACTION is action
 
 
 # --------------------------------------------------------------------------- the CLI
@@ -213,7 +217,7 @@ def test_every_action_runs_on_the_demo_workbook(book: Path) -> None:
     messages = {}
     for action_id, _ in BUTTONS:
         before = book.read_bytes()
-        messages[action_id] = dispatch(action_id, XlsxWorkbook(book))
+        messages[action_id] = dispatch(action_id, ActionContext.of_file(book))
         changed = book.read_bytes() != before
         # New Month writes a new file; every other button changes the workbook
         assert changed == (action_id != "new_month"), action_id
@@ -230,16 +234,18 @@ def test_every_action_runs_on_the_demo_workbook(book: Path) -> None:
 
 def test_apply_then_undo_restores_the_plan(book: Path) -> None:
     before = _split_rows(book)
-    dispatch("apply_split", XlsxWorkbook(book))
+    dispatch("apply_split", ActionContext.of_file(book))
     assert _split_rows(book) != before
-    dispatch("undo_split", XlsxWorkbook(book))
+    dispatch("undo_split", ActionContext.of_file(book))
     assert _split_rows(book) == before
 
 
-def _fails_unchanged(book: Path, action_id: str, says: str, wb: Any = None) -> str:
+def _fails_unchanged(
+    book: Path, action_id: str, says: str, ctx: ActionContext | None = None
+) -> str:
     before = book.read_bytes()
     with pytest.raises(ActionError) as caught:
-        dispatch(action_id, wb if wb is not None else XlsxWorkbook(book))
+        dispatch(action_id, ctx if ctx is not None else ActionContext.of_file(book))
     assert says in str(caught.value)
     assert book.read_bytes() == before
     return str(caught.value)
@@ -258,7 +264,7 @@ def test_sync_config_named_in_settings(book: Path) -> None:
     row = table.first_row + len(table.rows)
     wb.write_block(L.SETTINGS, row, table.first_col, [["sync config", "team.toml"]])
     wb.save()
-    assert dispatch("sync_facts", XlsxWorkbook(book)).startswith("Sync Facts: 28 of 28")
+    assert dispatch("sync_facts", ActionContext.of_file(book)).startswith("Sync Facts: 28 of 28")
 
 
 def test_sync_config_for_another_workbook_fails(book: Path) -> None:
@@ -295,7 +301,7 @@ def test_every_action_fails_readably_on_a_broken_workbook(book: Path, action_id:
 
 
 def test_undo_refuses_a_cell_changed_since_apply(book: Path) -> None:
-    dispatch("apply_split", XlsxWorkbook(book))
+    dispatch("apply_split", ActionContext.of_file(book))
     records, _ = read_undo(XlsxWorkbook(book))
     first = records[0]
     raw = openpyxl.load_workbook(book)
@@ -318,7 +324,7 @@ def test_new_month_refuses_to_overwrite(book: Path) -> None:
 def test_an_unexpected_error_mid_action_leaves_the_workbook_unchanged(
     book: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import addin.split_action as split_action
+    import addin.actions.apply_split as split_action
 
     def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("disk on fire")
@@ -328,21 +334,10 @@ def test_an_unexpected_error_mid_action_leaves_the_workbook_unchanged(
     assert "disk on fire" in message and "nothing was changed" in message
 
 
-class _Unsaved:
-    """A workbook never saved to a file (no path): delegates the rest to an xlsx workbook."""
-
-    def __init__(self, wb: XlsxWorkbook) -> None:
-        self._wb = wb
-        self.path = None
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._wb, name)
-
-
 @pytest.mark.parametrize("action_id", ["sync_facts", "new_month"])
 def test_actions_needing_a_file_say_so(book: Path, action_id: str) -> None:
-    wb = _Unsaved(XlsxWorkbook(book))
-    _fails_unchanged(book, action_id, "Save the workbook as a file first", wb=wb)
+    unsaved = ActionContext(XlsxWorkbook(book))  # a workbook never saved to a file: no path
+    _fails_unchanged(book, action_id, "Save the workbook as a file first", ctx=unsaved)
 
 
 def test_unknown_button(book: Path) -> None:

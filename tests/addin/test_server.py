@@ -52,7 +52,7 @@ def client(url: str, signer: Signer) -> Iterator[SignedClient]:
 
 @pytest.fixture(scope="module")
 def demo_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from addin.demo import run_demo
+    from addin.cli.demo import run_demo
 
     return run_demo(tmp_path_factory.mktemp("demo")).workbook
 

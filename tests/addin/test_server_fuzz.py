@@ -31,7 +31,7 @@ from live_server import Signer, live_server, new_signer
 from sheets_double import SheetsDouble
 from sheets_double.seeding import seed_from_xlsx
 
-from addin.registry import ACTIONS, FUNCTIONS
+from addin.registry import ACTIONS, FUNCTIONS, ActionContext
 from addin.server.settings import Settings
 from addin.server.signing import KEY_HEADER, NONCE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER
 
@@ -98,7 +98,7 @@ def workbook() -> bytes:
     Run-Rate, Optimize Split, Apply Split and New Month run on it; Undo and Sync Facts refuse
     it (422: nothing to undo, no sync.toml)."""
     from addin.registry import dispatch
-    from sheets_sync.xlsx_workbook import XlsxWorkbook, save_atomic
+    from sheets_sync.workbooks.xlsx import save_atomic
     from workbook_templates.plan_workbook import PlanWorkbookSpec, build_plan_workbook
 
     keys = [("Search", "Brand"), ("Social", "Prospecting")]
@@ -116,7 +116,7 @@ def workbook() -> bytes:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "plan.xlsx"
         save_atomic(build_plan_workbook(spec), path)
-        dispatch("optimize_split", XlsxWorkbook(path))  # the proposal Apply Split applies
+        dispatch("optimize_split", ActionContext.of_file(path))  # the proposal Apply Split applies
         return path.read_bytes()
 
 

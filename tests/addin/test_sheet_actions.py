@@ -24,11 +24,11 @@ from sheets_double import SheetsDouble, changed_cells
 from sheets_double.seeding import seed_from_xlsx, sheet_sync_config
 from sheets_double.server import Cell
 
-from addin.cli import main
-from addin.demo import run_demo
+from addin.cli.demo import run_demo
+from addin.cli.main import main
 from addin.server.keys import KeyStore
 from addin.server.settings import Settings
-from sheets_sync.xlsx_workbook import XlsxWorkbook
+from sheets_sync.workbooks.xlsx import XlsxWorkbook
 from workbook_templates import layout as L
 
 pytestmark = pytest.mark.slow

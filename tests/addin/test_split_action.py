@@ -18,12 +18,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from addin.split_action import apply_split, carry_over, distribute, optimize_split, undo_split
-from addin.split_proposal import DEFAULT_CHANGE
+from addin.actions.apply_split import apply_split, distribute
+from addin.actions.optimize_split import carry_over, optimize_split
+from addin.actions.undo_split import undo_split
 from planning.errors import InputError
 from planning.optimize import InfeasibleError
+from planning.split import DEFAULT_CHANGE
 from sheets_sync.libreoffice import recalculate
-from sheets_sync.xlsx_workbook import XlsxWorkbook, save_atomic
+from sheets_sync.workbooks.xlsx import XlsxWorkbook, save_atomic
 from workbook_templates import layout as L
 from workbook_templates.plan_workbook import PlanWorkbookSpec, build_plan_workbook
 

@@ -25,7 +25,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from addin.sync_action import (
+from addin.actions.sync_facts import (
     SyncResult,
     channel_history,
     check_writable,
@@ -34,12 +34,12 @@ from addin.sync_action import (
     sync,
 )
 from planning.errors import InputError
+from sheets_sync.facts import FACT_COLUMNS, FileInfo, ReadResult, empty_quarantine
 from sheets_sync.quality import SourceRead
-from sheets_sync.rows import FACT_COLUMNS, FileInfo, ReadResult, empty_quarantine
 from sheets_sync.store import FactStore
 from sheets_sync.sync_config import SyncConfig, parse_config
-from sheets_sync.workbook import WorkbookError
-from sheets_sync.xlsx_workbook import XlsxWorkbook, save_atomic
+from sheets_sync.workbooks.interface import WorkbookError
+from sheets_sync.workbooks.xlsx import XlsxWorkbook, save_atomic
 from workbook_templates import layout as L
 from workbook_templates.plan_workbook import PlanWorkbookSpec, build_plan_workbook
 
@@ -407,7 +407,7 @@ def test_one_block_per_contiguous_run_and_one_save(tmp_path: Path, cfg: SyncConf
 
 
 def test_adjacent_owned_columns_share_a_block(tmp_path: Path, cfg: SyncConfig) -> None:
-    from addin.sync_action import _runs
+    from addin.actions.sync_facts import _runs
 
     assert _runs([7, 3, 4, 5, 9, 8]) == [[3, 4, 5], [7, 8, 9]]
 
@@ -781,9 +781,9 @@ from pathlib import Path
 import openpyxl
 sys.path.insert(0, {tests!r})
 from test_sync_action import config, hand_reads, NOW
-from addin.sync_action import sync
+from addin.actions.sync_facts import sync
 from sheets_sync.store import FactStore
-from sheets_sync.xlsx_workbook import XlsxWorkbook
+from sheets_sync.workbooks.xlsx import XlsxWorkbook
 
 folder = Path({folder!r})
 marker = folder / "saving"
@@ -846,7 +846,7 @@ def test_a_terminated_sync_leaves_the_workbook_and_no_temp_file(
     digest = hashlib.sha256(cfg.workbook.read_bytes()).hexdigest()
     # the CLI turns SIGTERM into an exception, so the save's clean-up runs
     setup = (
-        "import signal\nfrom addin.cli import _on_sigterm\n"
+        "import signal\nfrom addin.cli.main import _on_sigterm\n"
         "signal.signal(signal.SIGTERM, _on_sigterm)"
     )
     _kill_mid_save(tmp_path, signal.SIGTERM, setup)

@@ -21,9 +21,9 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from addin.cli import main
-from addin.demo import run_demo
-from sheets_sync.xlsx_workbook import save_atomic
+from addin.cli.demo import run_demo
+from addin.cli.main import main
+from sheets_sync.workbooks.xlsx import save_atomic
 from workbook_templates import layout as L
 from workbook_templates.plan_workbook import PlanWorkbookSpec, build_plan_workbook
 
@@ -316,7 +316,7 @@ def slow_save(self, filename):
     time.sleep(60)
 
 openpyxl.Workbook.save = slow_save
-from addin.cli import main
+from addin.cli.main import main
 main(["sync", str(folder / "sync.toml"), "--now", {now!r}])
 """
 

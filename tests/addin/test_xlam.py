@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import require
 
-from addin.cli import main
+from addin.cli.main import main
 from addin.excel.commands import addin_group, load_builder, merge_config, run_action_cmd
 from addin.excel.udfs import UDF_MODULE, module_source
 from addin.registry import ACTIONS, FUNCTIONS

@@ -2,7 +2,7 @@
 properties (hypothesis) and exact error messages.
 
 Known numbers are worked by hand in the comments. The sample channels' truth is a weekday curve
-(`sheets_sync.sample_data.TRUE_CURVES`); a fitted curve is the response of the average day of a
+(`sheets_sync.samples.data.TRUE_CURVES`); a fitted curve is the response of the average day of a
 week, so it is compared with ``truth x (5 + 2 w) / 7``, where `w` is the channel's weekend lead
 factor (its leads on a Saturday or Sunday per weekday lead at the same spend).
 """
@@ -31,7 +31,7 @@ from planning.curves import (
 )
 from planning.errors import InputError
 from planning.response import Curve, Hill, Linear, NegExp, Power
-from sheets_sync.sample_data import CHANNELS, TRUE_CURVES, generate_sample
+from sheets_sync.samples.data import CHANNELS, TRUE_CURVES, generate_sample
 
 Floats = npt.NDArray[np.float64]
 FAST = FitOptions(n_bootstrap=20)

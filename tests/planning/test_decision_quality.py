@@ -8,7 +8,7 @@ captures, and check the proposal is never worse than the current split beyond th
 Two families of markets:
 - synthetic: 7 channels with random true Hill/Power/NegExp curves, a month (30 days) of history
   whose daily spend varies ±30% around the current split, Poisson conversions;
-- the sample generator's market (`sheets_sync.sample_data`, 7 channels, weekday effects, lagging
+- the sample generator's market (`sheets_sync.samples.data`, 7 channels, weekday effects, lagging
   funnel), fitted on its 60 days of history + month to date, with the current split misallocated
   at random inside each channel's observed range.
 """
@@ -25,7 +25,7 @@ import pytest
 from planning.curves import ChannelFit, FitOptions, fit_history
 from planning.optimize import ChannelBounds, maximize
 from planning.response import Curve, Hill, NegExp, Power, curve_from_params
-from sheets_sync.sample_data import TRUE_CURVES, generate_sample
+from sheets_sync.samples.data import TRUE_CURVES, generate_sample
 
 PARAM_NAMES = {"hill": ("vmax", "k", "slope"), "power": ("a", "b"), "negexp": ("vmax", "k")}
 OPTIONS = FitOptions(n_bootstrap=40)

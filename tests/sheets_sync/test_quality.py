@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sheets_sync.facts import FACT_COLUMNS, FileInfo, ReadResult, empty_quarantine
 from sheets_sync.quality import (
     SourceRead,
     build_report,
@@ -19,7 +20,6 @@ from sheets_sync.quality import (
     lead_mismatch,
     reconciliation,
 )
-from sheets_sync.rows import FACT_COLUMNS, FileInfo, ReadResult, empty_quarantine
 
 MONTH = dt.date(2026, 11, 1)
 AS_OF = dt.date(2026, 11, 17)

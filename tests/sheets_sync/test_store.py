@@ -18,14 +18,14 @@ from hypothesis import strategies as st
 
 import sheets_sync.store as store_module
 from planning.errors import InputError
-from sheets_sync.rows import (
+from sheets_sync.facts import (
     FACT_COLUMNS,
     QUARANTINE_COLUMNS,
     FileInfo,
     ReadResult,
     empty_quarantine,
 )
-from sheets_sync.sample_data import generate_sample, read_exports, write_exports
+from sheets_sync.samples.data import generate_sample, read_exports, write_exports
 from sheets_sync.store import LOAD_LOG_COLUMNS, FactStore, LoadOutcome
 
 NOV = dt.date(2026, 11, 1)

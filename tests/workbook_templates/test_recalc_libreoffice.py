@@ -12,11 +12,11 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from addin.demo import run_demo
+from addin.cli.demo import run_demo
 from planning.funnel import DEFAULT_FUNNEL, derive, rollup
 from planning.runrate import month_progress, plan_pct, required_pace
 from sheets_sync.libreoffice import recalculate
-from sheets_sync.xlsx_workbook import save_atomic
+from sheets_sync.workbooks.xlsx import save_atomic
 from workbook_templates import layout as L
 from workbook_templates.plan_workbook import PlanWorkbookSpec, build_plan_workbook
 

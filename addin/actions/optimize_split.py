@@ -1,0 +1,395 @@
+"""Optimize Split: propose the budget split across channels; nothing in the Plan changes.
+
+- `optimize_split` reads the channels and their current spend (the Plan's `spend p`, summed per
+  channel), the inputs typed on the Optimize Split sheet (bounds, locks, CPA caps, values, the
+  max change of channels without bounds) and the daily history (the Daily sheet and the Daily
+  History sheet), fits a response curve per channel (`planning.curves`), maximises
+  (`planning.optimize`) and writes the proposal to the Optimize Split sheet and the curves to
+  the Curves sheet. Nothing in the Plan changes.
+- Apply Split (`addin.actions.apply_split`) copies the proposal into the Plan's `spend p`
+  cells; Undo Split (`addin.actions.undo_split`) restores them.
+
+Amounts on the sheets are for the month (the Plan's units); the curves are per day, so a
+monthly amount ``x`` is ``x / days`` a day and a daily response ``y`` is ``y * days`` a month.
+The split itself is `planning.split.propose`, shared with the CSV mode.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from addin.actions.base import Action, ActionContext
+from planning.curves import ChannelFit, FitOptions, fit_history
+from planning.errors import InputError
+from planning.split import (
+    DEFAULT_CHANGE,
+    ChannelInputs,
+    ChannelProposal,
+    Proposal,
+    check_change,
+    plan_cpa_fit,
+    propose,
+)
+from sheets_sync.workbooks.interface import WorkbookTarget
+from workbook_templates import layout as L
+from workbook_templates.split_sheet import (
+    SplitSheet,
+    cell,
+    channel_inputs,
+    curve_slots,
+    ensure_sheets,
+    info_inputs,
+    info_max_change,
+    read_split_sheet,
+    write_curves,
+    write_info,
+    write_split_table,
+)
+from workbook_templates.workbook_io import (
+    read_daily,
+    read_funnel,
+    read_plan,
+    read_settings,
+    to_date,
+    to_number,
+)
+
+CONVERSION = "leads"
+"""The Plan and Daily metric a conversion is (objective `leads`; `value` weighs it)."""
+
+
+# --- reading the workbook ------------------------------------------------------------------
+
+
+@dataclass
+class PlanChannels:
+    """The Plan's channels (first appearance order) with their summed monthly plan numbers."""
+
+    names: list[str]
+    spend: dict[str, float]
+    leads: dict[str, float]
+    revenue: dict[str, float]
+
+
+def plan_channels(plan: pd.DataFrame) -> PlanChannels:
+    names: list[str] = []
+    sums: dict[str, dict[str, float]] = {"spend": {}, CONVERSION: {}, "revenue": {}}
+    for i, raw in enumerate(plan["channel"]):
+        if raw is None or str(raw).strip() == "":
+            continue
+        name = str(raw).strip()
+        if name not in names:
+            names.append(name)
+        for metric, acc in sums.items():
+            header = L.abs_header(metric, "p")
+            v = float(plan[header].iloc[i]) if header in plan else math.nan
+            acc[name] = acc.get(name, 0.0) + (0.0 if math.isnan(v) else v)
+    return PlanChannels(names, sums["spend"], sums[CONVERSION], sums["revenue"])
+
+
+def read_history(wb: WorkbookTarget, month: Any) -> tuple[pd.DataFrame, str]:
+    """Daily history per channel: the Daily sheet (the month so far) and the Daily History
+    sheet (days before the month; rows dated in the month are left to the Daily sheet).
+
+    Returns a frame ``date, channel, spend, conversions`` (conversions = leads) and a note
+    for the user (days and dates).
+    """
+    funnel = read_funnel(wb)
+    if CONVERSION not in funnel.metrics:
+        raise InputError(f"the funnel has no `{CONVERSION}` stage: Optimize Split needs it")
+    daily = read_daily(wb, funnel, month)
+    frames = []
+    if len(daily):
+        if CONVERSION not in daily.columns or "spend" not in daily.columns:
+            raise InputError(f"sheet `{L.DAILY}` needs the columns `spend` and `{CONVERSION}`")
+        frames.append(daily[["date", "channel", "spend", CONVERSION]])
+    if L.DAILY_HISTORY in wb.sheet_names():
+        table = wb.read_table(L.DAILY_HISTORY, header_row=1)
+        rows: dict[str, list[Any]] = {"date": [], "channel": [], "spend": [], CONVERSION: []}
+        for i, rec in enumerate(table.records()):
+            day = to_date(rec.get("date"), table.cell_ref(i, "date"), "date")
+            if day >= month:
+                continue
+            rows["date"].append(day)
+            rows["channel"].append(rec.get("channel"))
+            for m in ("spend", CONVERSION):
+                where = table.cell_ref(i, m)
+                v = to_number(rec.get(m), where, m, allow_blank=False)
+                if v < 0:
+                    raise InputError("must not be negative", line=where, column=m, value=rec[m])
+                rows[m].append(v)
+        frames.append(pd.DataFrame(rows))
+    if not frames:
+        return pd.DataFrame(columns=["date", "channel", "spend", "conversions"]), "no history"
+    history = pd.concat(frames, ignore_index=True)
+    if history.empty:
+        return pd.DataFrame(columns=["date", "channel", "spend", "conversions"]), "no history"
+    named = history["channel"].map(lambda c: c is not None and str(c).strip() != "").astype(bool)
+    history = history[named]
+    history = history.assign(channel=history["channel"].map(lambda c: str(c).strip()))
+    history = history.rename(columns={CONVERSION: "conversions"}).reset_index(drop=True)
+    if history.empty:
+        return history, "no history"
+    first, last = min(history["date"]), max(history["date"])
+    days = history["date"].nunique()
+    return history, f"{days} days, {first:%Y-%m-%d} to {last:%Y-%m-%d}"
+
+
+def fit_channels(
+    history: pd.DataFrame,
+    plan: PlanChannels,
+    specs: Mapping[str, ChannelInputs],
+    days: int,
+    options: FitOptions | None = None,
+) -> tuple[dict[str, ChannelFit], dict[str, str]]:
+    """A curve per Plan channel: fitted on its history; without history (or if it never
+    spent) the Plan's CPA (`plan_cpa_fit`). Returns the fits and, for channels with neither,
+    why they are kept at their current spend. A channel whose history cannot be fitted (all
+    conversions 0) is an error unless it is locked."""
+    fits: dict[str, ChannelFit] = {}
+    kept: dict[str, str] = {}
+    options = options or FitOptions()
+    for channel in plan.names:
+        rows = history[history["channel"] == channel]
+        if len(rows) and float(rows["spend"].sum()) > 0:  # never spent: as if no history
+            try:
+                fits.update(fit_history(rows, options))
+            except InputError as err:
+                if not specs[channel].locked:
+                    raise InputError(
+                        f"{err}; or lock the channel on sheet `{L.SPLIT}` to keep its spend"
+                    ) from err
+                kept[channel] = f"locked; no curve: {err.reason}"
+            continue
+        fit = plan_cpa_fit(channel, plan.spend[channel], plan.leads[channel], days)
+        if fit is None:
+            kept[channel] = "no history and no plan CPA: kept at its current spend"
+        else:
+            fits[channel] = fit
+    return fits, kept
+
+
+# --- Optimize Split ------------------------------------------------------------------------
+
+
+def _grid(fit: ChannelFit, cp: ChannelProposal, days: int) -> list[list[float]]:
+    """The chart's points of a channel: monthly spend on a grid, conversions, band."""
+    top = max(cp.current, cp.proposed)
+    if math.isfinite(fit.max_observed_spend):
+        top = max(top, fit.max_observed_spend * days)
+    top *= 1.5
+    if top <= 0:
+        return []
+    spend = np.linspace(0.0, top, L.CURVE_POINTS)
+    per_day = spend / days
+    conv = np.asarray(fit.curve.response(per_day)) * days
+    low, high = fit.band(per_day)
+    return [
+        [float(s), float(c), float(lo) * days, float(hi) * days]
+        for s, c, lo, hi in zip(spend, conv, np.asarray(low), np.asarray(high), strict=True)
+    ]
+
+
+def optimize_split(
+    wb: WorkbookTarget,
+    objective: str | None = None,
+    budget: float | None = None,
+    step: float | None = None,
+    options: FitOptions | None = None,
+    max_change: float | None = None,
+) -> Proposal:
+    """Propose the month's split and write it to the Optimize Split and Curves sheets.
+
+    `objective`, `budget` (monthly), `step`, `max_change`: given here, else typed on the
+    Optimize Split sheet, else ``"leads"``, the Plan's total `spend p`, 1 000 and
+    `DEFAULT_CHANGE`. `max_change`: a channel with no min/max typed (and not locked) keeps
+    within this share of its current spend either way (0.5: ±50%; 0: no such limit).
+    Reads the Plan's channels and their current `spend p`, the sheet's per-channel inputs (kept
+    as they are) and the daily history. Writes only the Optimize Split sheet (outputs and info
+    block) and the Curves sheet.
+    """
+    if max_change is not None:
+        max_change = check_change("max_change", max_change)
+    settings = read_settings(wb)
+    funnel = read_funnel(wb)
+    _, plan_frame = read_plan(wb, funnel)
+    plan = plan_channels(plan_frame)
+    if not plan.names:
+        raise InputError(f"sheet `{L.PLAN}` has no lines with a channel: nothing to split")
+    days = calendar.monthrange(settings.month.year, settings.month.month)[1]
+    added = ensure_sheets(wb)
+    sheet = read_split_sheet(wb, fresh=L.SPLIT in added)
+    sheet_objective, sheet_budget, sheet_step = info_inputs(sheet)
+    objective = objective or sheet_objective or "leads"
+    if budget is None:
+        budget = sheet_budget
+    if budget is None:
+        budget = sum(plan.spend.values())
+        if budget <= 0:
+            raise InputError(
+                f"the Plan's total `spend p` is 0: type a budget on sheet `{L.SPLIT}` or pass one"
+            )
+    if step is None:
+        step = sheet_step if sheet_step is not None or not sheet.fresh else 1000.0
+    if max_change is None:
+        sheet_change = info_max_change(sheet)
+        max_change = DEFAULT_CHANGE if sheet_change is None else sheet_change
+    specs = channel_inputs(sheet, plan.names)
+    revenue_per_lead = {c: plan.revenue[c] / plan.leads[c] for c in plan.names if plan.leads[c] > 0}
+    specs = {
+        c: s
+        if s.value is not None or c not in revenue_per_lead or plan.revenue[c] <= 0
+        else ChannelInputs(s.min, s.max, s.locked, s.cpa_cap, revenue_per_lead[c])
+        for c, s in specs.items()
+    }
+    history, note = read_history(wb, settings.month)
+    fits, kept = fit_channels(history, plan, specs, days, options)
+    proposal = propose(
+        fits,
+        {c: plan.spend[c] for c in plan.names},
+        budget,
+        days=days,
+        inputs=specs,
+        objective=objective,
+        step=step,
+        history=note,
+        default_change=max_change,
+    )
+    for cp in proposal.channels:
+        if cp.channel in kept:
+            cp.flags = [kept[cp.channel]]
+    _write_proposal(wb, sheet, proposal, len(added) > 0)
+    wb.save()
+    t = proposal.totals()
+    wb.notify(
+        f"Optimize Split: {t['expected_conversions']:,.0f} {CONVERSION} expected at the proposal "
+        f"vs {t['conversions_now']:,.0f} at the current split ({t['uplift']:+,.0f}); "
+        f"see sheet `{L.SPLIT}`. Nothing in the Plan changed: Apply Split copies it."
+    )
+    if L.CURVES in added:
+        wb.notify(f"sheet `{L.CURVES}` was added without a chart (a new template draws one)")
+    return proposal
+
+
+def _write_proposal(wb: WorkbookTarget, sheet: SplitSheet, proposal: Proposal, added: bool) -> None:
+    outputs: dict[str, dict[str, Any]] = {}
+    for cp in proposal.channels:
+        outputs[cp.channel] = {
+            L.SPLIT_CURRENT: cell(cp.current),
+            L.SPLIT_PROPOSED: cell(cp.proposed),
+            L.SPLIT_CONV_NOW: cell(cp.conversions_now),
+            L.SPLIT_EXPECTED: cell(cp.expected),
+            L.SPLIT_LOW: cell(cp.low),
+            L.SPLIT_HIGH: cell(cp.high),
+            L.SPLIT_MARGINAL_CPA: cell(cp.marginal_cpa),
+            L.SPLIT_CONFIDENCE: cp.confidence,
+            L.SPLIT_FLAGS: "; ".join(cp.flags) or None,
+        }
+    names = [cp.channel for cp in proposal.channels]
+    write_split_table(wb, sheet, names, outputs)
+    t, s = proposal.totals(), proposal.solver()
+    write_info(
+        wb,
+        sheet,
+        {
+            "days": proposal.days,
+            "budget used": cell(proposal.budget),
+            "current spend": cell(t["current"]),
+            "proposed spend": cell(t["proposed"]),
+            "conversions now": cell(t["conversions_now"]),
+            "expected conversions": cell(t["expected_conversions"]),
+            "uplift": cell(t["uplift"]),
+            "uplift %": cell(t["uplift_pct"], 4),
+            "value now": cell(t["value_now"]),
+            "expected value": cell(t["value"]),
+            "solver": f"{s['method']}, {s['iterations']} iterations",
+            "marginal return": cell(s["multiplier"], 8),
+            "status": proposal.status(),
+            "history": proposal.history,
+        },
+    )
+    slots = 0 if added else curve_slots(wb)
+    markers: list[list[list[Any]]] = [[], []]
+    curves: list[list[list[float]] | None] = []
+    for cp in proposal.channels:
+        markers[0].append([cp.current, cp.conversions_now, None, None])
+        markers[1].append([cp.proposed, cp.expected, cp.low, cp.high])
+        fit = proposal.fits.get(cp.channel)
+        curves.append(None if fit is None else _grid(fit, cp, proposal.days))
+    if curves and slots and len(curves) > slots:
+        wb.notify(f"the curves chart shows the first {slots} channels (the template's slots)")
+    write_curves(wb, slots, markers, names, curves)
+
+
+# --- New Month ------------------------------------------------------------------------------
+
+HISTORY_KEEP_DAYS = 365
+"""Days of channel history a new month's workbook keeps on its Daily History sheet."""
+
+
+def carry_over(wb: WorkbookTarget) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """What next month's workbook needs for Optimize Split: its Daily History (this workbook's
+    Daily History and Daily, channel by channel, the last `HISTORY_KEEP_DAYS` days; columns
+    ``date, channel, spend, leads``) and the Optimize Split inputs typed here (``channel`` and
+    the input columns; ``None`` without the sheet). For `PlanWorkbookSpec(daily_history=...,
+    split_inputs=...)`."""
+    settings = read_settings(wb)
+    history, _ = read_history(wb, settings.month)
+    columns = list(L.DAILY_HISTORY_HEADERS)
+    if history.empty:
+        days = pd.DataFrame(columns=columns)
+    else:
+        days = (
+            history.groupby(["date", "channel"], sort=True)[["spend", "conversions"]]
+            .sum()
+            .reset_index()
+            .rename(columns={"conversions": CONVERSION})
+        )
+        last = max(days["date"])
+        days = days[days["date"] > last - dt.timedelta(days=HISTORY_KEEP_DAYS)]
+        days = days[columns].reset_index(drop=True)
+    inputs = None
+    if L.SPLIT in wb.sheet_names():
+        sheet = read_split_sheet(wb)
+        inputs = pd.DataFrame(
+            [
+                {"channel": c, **{h: row.get(h) for h in L.SPLIT_INPUTS}}
+                for c, row in sheet.rows.items()
+            ],
+            columns=["channel", *L.SPLIT_INPUTS],
+        )
+    return days, inputs
+
+
+__all__ = [
+    "Proposal",
+    "carry_over",
+    "optimize_split",
+    "read_history",
+]
+
+
+def run_button(ctx: ActionContext) -> str:
+    """The Optimize Split button."""
+    t = optimize_split(ctx.workbook).totals()
+    return (
+        f"Optimize Split: {t['expected_conversions']:,.0f} {CONVERSION} expected at the proposal "
+        f"vs {t['conversions_now']:,.0f} at the current split ({t['uplift']:+,.0f}). "
+        "Nothing in the Plan changed: Apply Split copies the proposal."
+    )
+
+
+ACTION = Action(
+    "optimize_split",
+    "Optimize Split",
+    "Propose the budget split across channels (sheets Optimize Split and Curves).",
+    run_button,
+)

@@ -1,0 +1,52 @@
+"""Undo Split: restore exactly the Plan cells the last Apply Split changed."""
+
+from __future__ import annotations
+
+from addin.actions.apply_split import same_value
+from addin.actions.base import Action, ActionContext
+from planning.errors import InputError
+from sheets_sync.workbooks.interface import WorkbookTarget
+from workbook_templates import layout as L
+from workbook_templates.split_sheet import (
+    UndoRecord,
+    read_undo,
+    write_undo,
+)
+
+
+def undo_split(wb: WorkbookTarget, force: bool = False) -> list[UndoRecord]:
+    """Restore the cells the last Apply Split replaced, exactly (values, formulas and blanks),
+    and clear the record. A cell changed since Apply is an error naming it, unless `force`."""
+    records, n_rows = read_undo(wb)
+    if not records:
+        raise InputError(f"nothing to undo: no Apply Split is recorded on sheet `{L.SPLIT_UNDO}`")
+    for r in records:
+        now = wb.read_cells(r.sheet, r.row, r.col, 1, 1)[0][0]
+        if not force and not same_value(now, r.new):
+            raise InputError(
+                f"was changed after Apply Split wrote {r.new!r}; Undo Split would overwrite "
+                "it (force it to restore anyway)",
+                line=r.ref,
+                column=L.abs_header("spend", "p"),
+                value=now,
+                has_value=True,
+            )
+    for r in records:
+        wb.write_block(r.sheet, r.row, r.col, [[r.old]])
+    write_undo(wb, [], n_rows)
+    wb.save()
+    wb.notify(f"Undo Split: {len(records)} cells restored")
+    return records
+
+
+def run_button(ctx: ActionContext) -> str:
+    """The Undo button (of Apply Split)."""
+    return f"Undo: {len(undo_split(ctx.workbook))} budget cells restored."
+
+
+ACTION = Action(
+    "undo_split",
+    "Undo",
+    "Restore the budget cells the last Apply Split changed.",
+    run_button,
+)

@@ -1,0 +1,7 @@
+"""`python -m addin.cli`: the funnelplan command."""
+
+import sys
+
+from addin.cli.main import main
+
+sys.exit(main())

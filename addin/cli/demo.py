@@ -1,0 +1,155 @@
+"""`funnelplan demo`: the whole loop on bundled sample data.
+
+sample month → the team's exports (ad platforms, call tracking, CRM; `sheets_sync.samples.exports`)
+and the bundled sync config (``sync.toml``, with the Mapping rules) → a planning workbook (.xlsx)
+with the plan → Sync Facts (exports → DuckDB fact store → mapped onto plan lines → the Plan's
+`f` columns, the Daily, Data Quality and Unmapped sheets, then Refresh Run-Rate) → the days
+before the month, channel by channel, from the store onto the Daily History sheet → Optimize
+Split (the proposal sheet and the response curves) → a plan/fact/run-rate summary read back from
+the workbook, with the proposed split under ``"split"`` and the sync under ``"sync"``.
+
+The demo folder is a working setup afterwards: ``funnelplan sync <out>/sync.toml`` syncs again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from addin.actions.optimize_split import optimize_split
+from addin.actions.summary import plan_summary
+from addin.actions.sync_facts import channel_history, read_rules, run_sync
+from planning.funnel import DEFAULT_FUNNEL
+from planning.runrate import parse_month
+from sheets_sync.samples.data import generate_sample
+from sheets_sync.samples.exports import write_sample_config, write_sample_exports
+from sheets_sync.store import FactStore
+from sheets_sync.sync_config import SyncConfig, load_config
+from sheets_sync.workbooks.xlsx import XlsxWorkbook, save_atomic
+from workbook_templates import layout as L
+from workbook_templates.plan_workbook import PlanWorkbookSpec, build_plan_workbook
+
+DEMO_MONTH = "2026-11"
+DEMO_DAY = 17
+SYNC_HOUR = 1
+"""The demo syncs at 01:00 the night after as-of (a nightly job): freshness is judged then."""
+
+
+@dataclass
+class DemoResult:
+    workbook: Path
+    store: Path
+    exports: dict[str, Path]
+    summary: dict[str, Any]
+    split: dict[str, Any] | None = None
+    config: Path | None = None
+    sync: dict[str, Any] = field(default_factory=dict)
+
+
+def plan_lines(plan: pd.DataFrame) -> pd.DataFrame:
+    """Plan lines with `m p` from the sample plan (the facts come from Sync Facts)."""
+    metrics = [m for m in DEFAULT_FUNNEL.metrics if m in plan.columns]
+    lines = plan[list(L.KEYS)].copy()
+    for m in metrics:
+        lines[L.abs_header(m, "p")] = plan[m].to_numpy()
+    return lines
+
+
+def _clear_old_exports(config: SyncConfig) -> None:
+    """Remove exports an earlier demo run left in the folder (other date ranges), so the
+    config's globs see this run's files only."""
+    for src in config.sources:
+        for pattern in src.paths:
+            for old in (src.base / pattern).parent.glob(Path(pattern).name):
+                old.unlink()
+
+
+def write_history(book: Path, config: SyncConfig, before: dt.date) -> int:
+    """The days before the month, channel by channel (spend, leads) from the fact store, mapped
+    with the workbook's Mapping rules, onto the Daily History sheet; rows written."""
+    wb = XlsxWorkbook(book)
+    rules = read_rules(wb)
+    with FactStore(config.store) as store:
+        history = channel_history(store, config, rules, end=before - dt.timedelta(days=1))
+    if history.empty:
+        return 0
+    rows = [
+        [d, ch, round(float(s), 2), float(n)]
+        for d, ch, s, n in history[list(L.DAILY_HISTORY_HEADERS)].itertuples(index=False)
+    ]
+    wb.write_block(L.DAILY_HISTORY, 2, 1, rows)
+    wb.save()
+    return len(rows)
+
+
+def run_demo(
+    out_dir: Path,
+    month: str = DEMO_MONTH,
+    as_of: dt.date | None = None,
+    seed: int = 7,
+    step: Callable[[str], None] = lambda message: None,
+) -> DemoResult:
+    """Run the demo into `out_dir` and return the paths and the summary."""
+    start = parse_month(month)
+    as_of = as_of or start.replace(day=DEMO_DAY)
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+    step("Generating the sample month")
+    sample = generate_sample(start, as_of=as_of, seed=seed)
+
+    step("Writing the sample exports and sync.toml")
+    config_path = write_sample_config(out_dir, start)
+    config = load_config(config_path)
+    _clear_old_exports(config)
+    exports = write_sample_exports(sample, out_dir / "exports", seed=seed)
+
+    step("Writing the planning workbook")
+    spec = PlanWorkbookSpec(
+        month=start, lines=plan_lines(sample.plan), as_of=as_of, mapping=config.mapping
+    )
+    save_atomic(build_plan_workbook(spec), config.workbook)
+
+    step("Syncing facts from the exports (and refreshing the run-rate)")
+    now = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(SYNC_HOUR))
+    synced = run_sync(config, now=now, as_of=as_of)
+    history_rows = write_history(config.workbook, config, start)
+
+    step("Optimizing the split")
+    split = optimize_split(XlsxWorkbook(config.workbook)).to_dict()
+
+    step("Summarising plan vs fact vs run-rate")
+    summary = plan_summary(XlsxWorkbook(config.workbook))
+    report = synced.to_dict()
+    sync = {
+        "config": str(config_path),
+        "files": len(synced.loads),
+        "rows_loaded": sum(f.rows_loaded for f in synced.loads),
+        "lines": synced.lines,
+        "lines_filled": synced.lines_filled,
+        "lines_without_facts": synced.lines_without_facts,
+        "unmapped_spend": report["unmapped_spend"],
+        "unplanned_spend": report["unplanned_spend"],
+        "quarantined": sum(f.quarantined for f in synced.loads),
+        "duplicates": sum(f.duplicates for f in synced.loads),
+        "reconciled": bool(synced.quality.reconciliation["ok"].all()),
+        "flags": synced.quality.flags,
+        "history_rows": history_rows,
+    }
+    summary["workbook"] = str(config.workbook)
+    summary["store"] = str(config.store)
+    summary["split"] = split
+    summary["sync"] = sync
+    return DemoResult(
+        workbook=config.workbook,
+        store=config.store,
+        exports=exports,
+        summary=summary,
+        split=split,
+        config=config_path,
+        sync=sync,
+    )

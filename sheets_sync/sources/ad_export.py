@@ -1,0 +1,303 @@
+"""Ad-platform exports (Google Ads, Yandex Direct, Meta Ads, VK Ads, configured maps) -> facts.
+
+An export is one row per day and campaign (optionally per ad group) with spend, impressions,
+clicks and the platform's own conversions, in either language and the platform's usual CSV or
+XLSX shape. `read_ad_export` finds the header (`detect_platform` over `BUILTIN_MAPS`, or the
+source's configured `ColumnMap`), reads every row vectorised and returns `ReadResult` facts:
+``spend`` (times the source's rate, without VAT when the export includes it), ``impressions``,
+``traffic`` (clicks) and ``platform_leads`` (conversions), basis ``"event"``, with the platform's
+UTM source and ``"cpc"`` as ``utm_source`` / ``utm_medium`` and the campaign as ``utm_campaign``.
+
+Decisions:
+
+* a blank or ``--`` count cell (impressions, clicks, conversions) is 0: platforms write that for
+  "none"; a blank spend cell is not guessed, the row is quarantined;
+* a row is quarantined (each bad cell listed with its line) when its date is blank or not a
+  date, its campaign is blank, a metric is not a number, or a metric is negative;
+* the natural key is date + campaign (+ ad group when the export has that column, in which case
+  the rows are summed per date and campaign): a repeated key is a duplicate, the LAST row is
+  kept (a re-appended export restates the day), the dropped rows are counted with their values;
+  quarantined rows take no part in de-duplication;
+* totals rows ("Итого", "Total: Account" …) are not data: they are parsed into
+  `FileInfo.file_totals_row` (normalised like the rows) so the file can be checked against
+  ``totals + quarantined_totals + duplicate_totals``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from planning.errors import InputError
+from sheets_sync.facts import ReadResult
+from sheets_sync.sources.cell_values import parse_numbers
+from sheets_sync.sources.column_map import ColumnMap, SourceOptions
+from sheets_sync.sources.fact_frames import (
+    concat_quarantine,
+    date_window,
+    field_columns,
+    flag_dates,
+    last_duplicates,
+    long_facts,
+    quarantine_cells,
+    stripped_codes,
+    tally,
+    text_column,
+)
+from sheets_sync.sources.textfile import Bools, Floats, Grid, SheetRows, read_grid
+
+__all__ = [
+    "AD_METRICS",
+    "BUILTIN_MAPS",
+    "ColumnMap",
+    "SourceOptions",
+    "detect_platform",
+    "read_ad_export",
+    "resolve_map",
+]
+
+AD_METRICS: dict[str, str] = {
+    "spend": "spend",
+    "impressions": "impressions",
+    "clicks": "traffic",
+    "conversions": "platform_leads",
+}
+"""Ad-export field -> fact metric."""
+
+_GROUP = (
+    "Ad group",
+    "Группа объявлений",
+    "Группа",
+    "Ad set name",
+    "Название группы объявлений",
+    "Ad group name",
+)
+
+BUILTIN_MAPS: dict[str, ColumnMap] = {
+    "google_ads": ColumnMap(
+        "google_ads",
+        {
+            "date": ("Day", "День"),
+            "campaign": ("Campaign", "Кампания"),
+            "spend": ("Cost", "Стоимость", "Расходы"),
+            "impressions": ("Impr.", "Impressions", "Показы"),
+            "clicks": ("Clicks", "Клики"),
+            "conversions": ("Conversions", "Конверсии"),
+            "currency": ("Currency code", "Currency", "Код валюты", "Валюта"),
+            "group": _GROUP,
+        },
+        utm_source="google",
+        required=("date", "campaign", "spend"),
+    ),
+    "yandex_direct": ColumnMap(
+        "yandex_direct",
+        {
+            "date": ("Дата", "Date"),
+            "campaign": ("Кампания", "Название кампании", "Campaign"),
+            "spend": ("Расход (руб.)", "Расход", "Cost (RUB)", "Cost"),
+            "impressions": ("Показы", "Impressions"),
+            "clicks": ("Клики", "Clicks"),
+            "conversions": ("Конверсии", "Conversions"),
+            "group": _GROUP,
+        },
+        utm_source="yandex",
+        required=("date", "campaign", "spend"),
+    ),
+    "meta_ads": ColumnMap(
+        "meta_ads",
+        {
+            "date": ("Day", "День", "Reporting starts", "Начало отчетности"),
+            "campaign": ("Campaign name", "Название кампании"),
+            "spend": (
+                r"re:amount spent(\s*\(.*\))?",
+                r"re:потраченная сумма(\s*\(.*\))?",
+            ),
+            "impressions": ("Impressions", "Показы"),
+            "clicks": ("Link clicks", "Клики по ссылке"),
+            "conversions": ("Results", "Результаты"),
+            "currency": ("Currency", "Валюта"),
+            "group": _GROUP,
+        },
+        utm_source="facebook",
+        required=("date", "campaign", "spend"),
+    ),
+    "vk_ads": ColumnMap(
+        "vk_ads",
+        {
+            "date": ("Дата", "Date"),
+            "campaign": ("Кампания", "Campaign"),
+            "spend": ("Потрачено", "Spent"),
+            "impressions": ("Показы", "Impressions"),
+            "clicks": ("Клики", "Clicks"),
+            "conversions": ("Результаты", "Results"),
+            "group": _GROUP,
+        },
+        utm_source="vk",
+        required=("date", "campaign", "spend"),
+    ),
+}
+"""The built-in column maps, in detection order (ties go to the earlier one)."""
+
+
+def detect_platform(headers: Sequence[str]) -> str | None:
+    """The built-in map whose required fields the headers hold, with the most fields matched."""
+    best: tuple[int, str] | None = None
+    for name, cmap in BUILTIN_MAPS.items():
+        found = cmap.resolve(headers)
+        if all(f in found for f in cmap.required) and (best is None or len(found) > best[0]):
+            best = (len(found), name)
+    return None if best is None else best[1]
+
+
+def resolve_map(options: SourceOptions) -> ColumnMap | None:
+    """The map ``options`` force (configured, or a built-in by name); None = detect."""
+    if options.column_map is not None:
+        return options.column_map
+    if options.platform:
+        try:
+            return BUILTIN_MAPS[options.platform]
+        except KeyError:
+            known = ", ".join(BUILTIN_MAPS)
+            raise InputError(
+                f"unknown platform for source {options.source!r} (known: {known})",
+                value=options.platform,
+            ) from None
+    return None
+
+
+def read_ad_export(path: Path | str | SheetRows, options: SourceOptions) -> ReadResult:
+    """Read one ad-platform export (CSV/TSV or XLSX, or a sheet's `SheetRows`) into daily
+    facts; see the module notes."""
+    forced = resolve_map(options)
+
+    def is_header(cells: list[str]) -> bool:
+        if forced is not None:
+            found = forced.resolve(cells)
+            return all(f in found for f in forced.required) and any(f in found for f in AD_METRICS)
+        return detect_platform(cells) is not None
+
+    def pick(headers: list[str]) -> ColumnMap:
+        if forced is not None:
+            return forced
+        name = detect_platform(headers)
+        assert name is not None  # the header test found it
+        return BUILTIN_MAPS[name]
+
+    def numeric(headers: list[str]) -> list[str]:
+        found = pick(headers).resolve(headers)
+        return [found[f] for f in AD_METRICS if f in found]
+
+    grid = read_grid(path, is_header, what="ad export", numeric=numeric)
+    return _read(grid, pick(grid.headers), options)
+
+
+def _read(grid: Grid, cmap: ColumnMap, options: SourceOptions) -> ReadResult:
+    columns = field_columns(grid, cmap)
+    frame = grid.frame
+    n = len(frame)
+    source = options.source
+    info = grid.info(source, "ad", cmap.name)
+    parts: list[pd.DataFrame] = []
+    bad: Bools = np.zeros(n, dtype=bool)
+
+    dates, undated = flag_dates(grid, source, columns["date"], info, parts)
+    bad |= undated
+
+    campaign_column = columns["campaign"]
+    campaign = stripped_codes(frame[campaign_column])
+    no_campaign = campaign.codes < 0
+    parts.append(quarantine_cells(grid, source, no_campaign, campaign_column, "campaign is blank"))
+    bad |= no_campaign
+
+    raw: dict[str, Floats] = {}
+    for fieldname, metric in AD_METRICS.items():
+        if fieldname not in columns:
+            continue
+        column = columns[fieldname]
+        values, wrong, blank = parse_numbers(frame[column], grid.decimal)
+        negative = np.nan_to_num(values, nan=0.0) < 0
+        parts.append(quarantine_cells(grid, source, wrong, column, "is not a number"))
+        parts.append(quarantine_cells(grid, source, negative, column, f"{metric} is negative"))
+        bad |= wrong | negative
+        if metric == "spend":
+            parts.append(quarantine_cells(grid, source, blank, column, "spend is blank"))
+            bad |= blank
+        else:
+            values = np.where(blank, 0.0, values)
+        raw[metric] = values * options.money_factor(metric)
+
+    day_codes = pd.factorize(dates.values)[0].astype(np.int64)
+    key = day_codes * np.int64(len(campaign.categories) + 1) + (campaign.codes + 1)
+    aggregate = "group" in columns
+    if aggregate:
+        group = stripped_codes(frame[columns["group"]])
+        key = key * np.int64(len(group.categories) + 1) + (group.codes + 1)
+    duplicate = last_duplicates(key, bad)  # rows kept have a date and campaign: key >= 0
+    keep = ~bad & ~duplicate
+    if duplicate.any():
+        lines = ", ".join(str(x) for x in grid.lines[duplicate][:10])
+        info.warnings.append(
+            f"{int(duplicate.sum())} row(s) repeat a date and campaign already in the file "
+            f"(lines {lines}); the last row of each was kept"
+        )
+
+    utm_source: object = cmap.utm_source or source
+    utm_medium: object = cmap.utm_medium
+    if "utm_source" in columns:
+        utm_source = text_column(frame, columns["utm_source"], n, str(utm_source))[keep]
+    if "utm_medium" in columns:
+        utm_medium = text_column(frame, columns["utm_medium"], n, str(utm_medium))[keep]
+    if "currency" in columns:
+        codes = sorted(str(c) for c in stripped_codes(frame[columns["currency"]]).categories)
+        if len(codes) > 1:
+            info.warnings.append(f"several currencies in one export: {', '.join(codes)}")
+        elif codes:
+            info.warnings.append(f"currency {codes[0]}, converted at rate {options.rate:g}")
+
+    facts = long_facts(
+        dates.values[keep],
+        source,
+        {
+            "utm_source": utm_source,
+            "utm_medium": utm_medium,
+            "utm_campaign": campaign[keep],
+        },
+        {m: v[keep] for m, v in raw.items()},
+        "event",
+        aggregate=aggregate,
+    )
+    quarantine = concat_quarantine(parts)
+    tally(info, raw, bad, duplicate)
+    info.file_totals_row = _totals_row(grid, columns, options, info.warnings)
+    date_window(info, facts)
+    if info.date_to is not None:
+        info.latest = dt.datetime.combine(info.date_to, dt.time(23, 59, 59))
+    if n == 0:
+        info.warnings.append("no data rows below the header")
+    return ReadResult(facts=facts, quarantine=quarantine, info=info)
+
+
+def _totals_row(
+    grid: Grid, columns: dict[str, str], options: SourceOptions, warnings: list[str]
+) -> dict[str, float] | None:
+    if grid.totals.empty:
+        return None
+    labels = [" ".join(str(v) for v in row if v).casefold() for row in grid.totals.to_numpy()]
+    choice = next((i for i, label in enumerate(labels) if "account" in label), 0)
+    row = grid.totals.iloc[[choice]]
+    out: dict[str, float] = {}
+    for fieldname, metric in AD_METRICS.items():
+        if fieldname in columns:
+            values, _, blank = parse_numbers(row[columns[fieldname]], grid.decimal)
+            value = 0.0 if blank[0] else values[0]
+            if np.isfinite(value):
+                out[metric] = float(value) * options.money_factor(metric)
+    if len(grid.totals) > 1:
+        grid_label = re.sub(r"\s+", " ", labels[choice])
+        warnings.append(f"{len(grid.totals)} totals rows; compared with {grid_label!r}")
+    return out

@@ -1,0 +1,234 @@
+"""What the export readers share once a file is read into a `Grid`.
+
+`field_columns` (the columns a `ColumnMap` picks), `stripped_codes` / `text_column` (trimmed
+text cells), `quarantine_cells` / `concat_quarantine` (one row per unreadable cell, with its
+line and column), `flag_dates` (a required date column parsed, its blank and bad cells
+quarantined), `last_duplicates` (a repeated natural key: the last row kept), `long_facts` (the
+`FACT_COLUMNS` frame), `sums`, `tally` and `date_window` (what a `FileInfo` reports).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from planning.errors import InputError
+from sheets_sync.facts import (
+    FACT_COLUMNS,
+    QUARANTINE_COLUMNS,
+    FileInfo,
+    empty_facts,
+    empty_quarantine,
+)
+from sheets_sync.sources.cell_values import DateParse, parse_dates
+from sheets_sync.sources.column_map import ColumnMap
+from sheets_sync.sources.textfile import Bools, Floats, Grid, Ints, _cell_text, _objects
+
+__all__ = [
+    "concat_quarantine",
+    "date_window",
+    "expected_suffix",
+    "field_columns",
+    "flag_dates",
+    "last_duplicates",
+    "long_facts",
+    "quarantine_cells",
+    "stripped_codes",
+    "sums",
+    "tally",
+    "text_column",
+]
+
+
+def stripped_codes(values: pd.Series | npt.NDArray[Any]) -> pd.Categorical:
+    """Cells trimmed, as a Categorical (code -1 where blank); trims the distinct values only."""
+    codes, uniques = pd.factorize(_objects(values))
+    labels = pd.Series(np.asarray(uniques, dtype=object), dtype=object).str.strip()
+    merged, categories = pd.factorize(labels.to_numpy(dtype=object))
+    mapping = merged.astype(np.int64)
+    names = np.asarray(categories, dtype=object)
+    if (names == "").any():
+        blank = int(np.flatnonzero(names == "")[0])
+        mapping = np.where(mapping == blank, -1, mapping - (mapping > blank))
+        names = np.delete(names, blank)
+    new_codes = mapping[codes] if len(codes) else np.zeros(0, dtype=np.int64)
+    return pd.Categorical.from_codes(new_codes, pd.Index(names, dtype=object))
+
+
+def text_column(
+    frame: pd.DataFrame, column: str | None, n: int, default: str = ""
+) -> npt.NDArray[np.object_]:
+    """A text column trimmed (object array, ``default`` for blank); all ``default`` when
+    absent."""
+    if column is None:
+        return np.full(n, default, dtype=object)
+    cells = stripped_codes(frame[column])
+    labels = np.append(np.asarray(cells.categories, dtype=object), default)
+    return np.asarray(labels[np.asarray(cells.codes)], dtype=object)  # code -1 -> ""
+
+
+def field_columns(grid: Grid, cmap: ColumnMap) -> dict[str, str]:
+    """Field -> `Grid.frame` column for the headers ``cmap`` matches (the leftmost of equals)."""
+    found = cmap.resolve(grid.headers)
+    names = list(grid.frame.columns)
+    position = {h: i for i, h in reversed(list(enumerate(grid.headers)))}
+    missing = [f for f in cmap.required if f not in found]
+    if missing:
+        raise InputError(
+            f"{grid.path}: no {', '.join(missing)} column for map {cmap.name!r}; "
+            f"saw {', '.join(repr(h) for h in grid.headers)}"
+        )
+    return {f: names[position[h]] for f, h in found.items()}
+
+
+def quarantine_cells(
+    grid: Grid, source: str, mask: Bools, column: str, reason: str
+) -> pd.DataFrame:
+    """One quarantine row per marked cell of ``column`` (its raw value and 1-based line)."""
+    index = np.flatnonzero(mask)
+    if not len(index):
+        return empty_quarantine()
+    raw: Any = ""
+    if column in grid.frame:
+        cells = grid.frame[column].to_numpy(dtype=object)[index]
+        raw = np.array([v if isinstance(v, str) else _cell_text(v) for v in cells], dtype=object)
+    return pd.DataFrame(
+        {
+            "source": source,
+            "file": str(grid.path),
+            "line": grid.lines[index].astype(np.int64),
+            "column": column,
+            "value": raw,
+            "reason": reason,
+        },
+        columns=list(QUARANTINE_COLUMNS),
+    )
+
+
+def expected_suffix(fmt: str) -> str:
+    """`` (expected <fmt>)`` for a "not a date" reason; ``""`` when no format was found."""
+    return f" (expected {fmt})" if fmt else ""
+
+
+def flag_dates(
+    grid: Grid,
+    source: str,
+    column: str,
+    info: FileInfo,
+    parts: list[pd.DataFrame],
+    blank_reason: str = "date is blank",
+) -> tuple[DateParse, Bools]:
+    """Parse the required date ``column``: set ``info.date_format``, add the parse warnings,
+    append the quarantine rows of its blank then unreadable cells to ``parts``; returns the
+    parse and the rows to quarantine."""
+    dates = parse_dates(grid.frame[column], what=column)
+    info.date_format = dates.format
+    info.warnings.extend(dates.warnings)
+    parts.append(quarantine_cells(grid, source, dates.blank, column, blank_reason))
+    reason = f"is not a date{expected_suffix(dates.format)}"
+    parts.append(quarantine_cells(grid, source, dates.bad, column, reason))
+    return dates, dates.blank | dates.bad
+
+
+def last_duplicates(codes: Ints, bad: Bools) -> Bools:
+    """Rows whose key ``codes`` repeats in a later row (the LAST of each key is kept); rows
+    marked ``bad`` and rows without a key (code < 0) take no part."""
+    duplicate = np.zeros(len(codes), dtype=bool)
+    candidates = np.flatnonzero(~bad & (codes >= 0))
+    repeated = pd.Series(codes[candidates]).duplicated(keep="last").to_numpy(dtype=bool)
+    duplicate[candidates[repeated]] = True
+    return duplicate
+
+
+def concat_quarantine(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return empty_quarantine()
+    out = pd.concat(parts, ignore_index=True)
+    out["line"] = out["line"].astype(np.int64)
+    return out.sort_values(["line", "column"], kind="stable").reset_index(drop=True)
+
+
+def _category(value: Any, n: int) -> pd.Categorical:
+    """A str-valued Categorical of length ``n`` from a scalar or an array of strings."""
+    if isinstance(value, pd.Categorical):
+        return value
+    if np.isscalar(value) or value is None:
+        one = pd.Index([str(value or "")], dtype=object)
+        return pd.Categorical.from_codes(np.zeros(n, dtype=np.int64), one)
+    codes, uniques = pd.factorize(np.asarray(value, dtype=object))
+    return pd.Categorical.from_codes(codes, pd.Index(np.asarray(uniques, dtype=object)))
+
+
+def long_facts(
+    dates: npt.NDArray[np.datetime64],
+    source: str,
+    keys: Mapping[str, Any],
+    metrics: Mapping[str, Floats],
+    basis: str,
+    *,
+    aggregate: bool,
+) -> pd.DataFrame:
+    """`FACT_COLUMNS` rows, one per (row, metric); summed per key when ``aggregate``.
+
+    The text columns are pandas Categoricals of str (cheap for millions of rows; compare,
+    group and ``.astype(str)`` them as usual).
+    """
+    n = len(dates)
+    names = list(metrics)
+    if not n or not names:
+        return empty_facts()
+    k = len(names)
+    day = np.asarray(dates, dtype="datetime64[ns]").astype("datetime64[D]").astype("M8[ns]")
+    total = n * k
+    data: dict[str, Any] = {"date": np.tile(day, k), "source": _category(source, total)}
+    for name in ("utm_source", "utm_medium", "utm_campaign"):
+        one = _category(keys.get(name, ""), n)
+        data[name] = pd.Categorical.from_codes(np.tile(one.codes, k), one.categories)
+    data["metric"] = pd.Categorical.from_codes(
+        np.repeat(np.arange(k, dtype=np.int64), n), pd.Index(names, dtype=object)
+    )
+    data["basis"] = _category(basis, total)
+    data["value"] = np.concatenate([np.asarray(metrics[m], dtype=np.float64) for m in names])
+    frame = pd.DataFrame(data, columns=list(FACT_COLUMNS))
+    if aggregate:
+        group = ["date", "source", "utm_source", "utm_medium", "utm_campaign", "metric", "basis"]
+        summed = frame.groupby(group, sort=True, observed=True, as_index=False)["value"].sum()
+        frame = pd.DataFrame(summed)[list(FACT_COLUMNS)]
+    return frame
+
+
+def sums(metrics: Mapping[str, Floats], mask: Bools) -> dict[str, float]:
+    """Per metric, the sum of the readable values in the marked rows."""
+    out: dict[str, float] = {}
+    if not mask.any():
+        return out
+    for name, values in metrics.items():
+        chosen = values[mask]
+        if np.isfinite(chosen).any():
+            out[name] = float(np.nansum(chosen))
+    return out
+
+
+def tally(info: FileInfo, metrics: Mapping[str, Floats], bad: Bools, duplicate: Bools) -> None:
+    """Set ``info``'s row counts and per-metric totals: accepted (neither ``bad`` nor
+    ``duplicate``), quarantined and duplicate rows."""
+    keep = ~bad & ~duplicate
+    info.rows_quarantined = int(bad.sum())
+    info.duplicates = int(duplicate.sum())
+    info.rows_ok = int(keep.sum())
+    info.totals = {m: float(np.nansum(v[keep])) for m, v in metrics.items()}
+    info.quarantined_totals = sums(metrics, bad)
+    info.duplicate_totals = sums(metrics, duplicate)
+
+
+def date_window(info: FileInfo, facts: pd.DataFrame) -> None:
+    """Set ``info.date_from`` / ``date_to`` to the span of every fact date (all bases)."""
+    if len(facts):
+        dates = facts["date"]
+        info.date_from = pd.Timestamp(dates.min()).date()
+        info.date_to = pd.Timestamp(dates.max()).date()

@@ -1,0 +1,151 @@
+"""`funnelplan inspect FILE`: read one export the way sync would, and show how it was read.
+
+`inspect` detects what the file is (ad-platform export, call tracking, CRM) from its header
+when not told, reads it with the matching reader and returns the `ReadResult`; `render` turns
+that into text: platform, encoding, delimiter, date format, header line, rows read, the
+quarantined rows with their lines (first 20), the totals per metric and, when the file has its
+own totals row, that row against the rows' sum (accepted + quarantined + duplicates).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from planning.errors import InputError
+from sheets_sync.facts import METRICS, ReadResult
+from sheets_sync.sources.ad_export import detect_platform, read_ad_export, resolve_map
+from sheets_sync.sources.calls_export import looks_like_calls, read_calls_export
+from sheets_sync.sources.column_map import SourceOptions
+from sheets_sync.sources.crm_export import looks_like_crm, read_crm_export
+from sheets_sync.sources.textfile import SheetRows, head_rows
+
+__all__ = ["KINDS", "READERS", "detect_kind", "inspect", "kind_of_rows", "read_kind", "render"]
+
+READERS: dict[str, Callable[[Path | str | SheetRows, SourceOptions], ReadResult]] = {
+    "ad": read_ad_export,
+    "calls": read_calls_export,
+    "crm": read_crm_export,
+}
+"""The reader of each kind of export (a file, or a sheet tab's `SheetRows`)."""
+KINDS: tuple[str, ...] = tuple(READERS)
+QUARANTINE_SHOWN = 20
+
+
+def detect_kind(path: Path | str, options: SourceOptions | None = None) -> str:
+    """``"crm"``, ``"calls"`` or ``"ad"`` from the file's header; `InputError` when none fits."""
+    return kind_of_rows(head_rows(path), options, str(path))
+
+
+def kind_of_rows(
+    rows: list[list[str]], options: SourceOptions | None = None, where: str = "input"
+) -> str:
+    """``"crm"``, ``"calls"`` or ``"ad"`` from the first header-like row among ``rows`` (cell
+    texts); `InputError` naming ``where`` when none fits."""
+    forced = resolve_map(options) if options is not None else None
+    for cells in rows:
+        if len(cells) < 2:
+            continue
+        if looks_like_crm(cells):
+            return "crm"
+        if looks_like_calls(cells):
+            return "calls"
+        if detect_platform(cells) is not None or (forced is not None and forced.matches(cells)):
+            return "ad"
+    widest = max(rows, key=lambda r: sum(1 for c in r if c), default=[])
+    seen = ", ".join(repr(c) for c in widest if c) or "nothing"
+    raise InputError(
+        f"{where}: not a recognised ad-platform, call-tracking or CRM export; saw {seen}"
+    )
+
+
+def inspect(
+    path: Path | str, options: SourceOptions | None = None, kind: str | None = None
+) -> ReadResult:
+    """Read ``path`` as ``kind`` (detected from the header when None)."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"file not found: {path}")
+    options = options or SourceOptions(source=path.stem)
+    kind = kind or detect_kind(path, options)
+    return read_kind(kind, path, options)
+
+
+def read_kind(kind: str, path: Path | str | SheetRows, options: SourceOptions) -> ReadResult:
+    """Read ``path`` with the reader of ``kind`` (`READERS`); `InputError` for another kind."""
+    reader = READERS.get(kind)
+    if reader is None:
+        raise InputError(f"unknown kind (expected {', '.join(KINDS)})", value=kind)
+    return reader(path, options)
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return ""
+    if float(value).is_integer():
+        return f"{value:,.0f}".replace(",", " ")
+    return f"{value:,.2f}".replace(",", " ")
+
+
+def render(result: ReadResult, width: int = 110) -> str:
+    """The result as plain text (rich tables), for the terminal or a log."""
+    info = result.info
+    console = Console(file=io.StringIO(), width=width, record=True, color_system=None)
+    about = Table(title=f"{info.path}", show_header=False, box=None)
+    about.add_column("what", style="bold")
+    about.add_column("value")
+    delimiter = {"\t": "tab", "": "(xlsx)"}.get(info.delimiter, info.delimiter)
+    span = f"{info.date_from} .. {info.date_to}" if info.date_from else "no dated rows"
+    for label, value in (
+        ("kind", info.kind),
+        ("source", info.source),
+        ("platform / map", info.platform or "-"),
+        ("encoding", info.encoding or "-"),
+        ("delimiter", delimiter),
+        ("date format", info.date_format or "-"),
+        ("header line", str(info.header_line)),
+        ("rows read", str(info.rows_read)),
+        ("rows ok", str(info.rows_ok)),
+        ("rows quarantined", str(info.rows_quarantined)),
+        ("duplicates dropped", str(info.duplicates)),
+        ("dates", span),
+        ("latest", info.latest.isoformat(sep=" ") if info.latest else "-"),
+    ):
+        about.add_row(label, value)
+    console.print(about)
+
+    metrics = [m for m in METRICS if m in info.totals]
+    totals = Table(title="totals per metric (event basis)")
+    for column in ("metric", "accepted", "quarantined", "duplicates", "file totals row", "diff"):
+        totals.add_column(column, justify="left" if column == "metric" else "right")
+    for metric in metrics:
+        accepted = info.totals.get(metric, 0.0)
+        quarantined = info.quarantined_totals.get(metric, 0.0)
+        duplicates = info.duplicate_totals.get(metric, 0.0)
+        own = None if info.file_totals_row is None else info.file_totals_row.get(metric)
+        diff = "" if own is None else _number(own - (accepted + quarantined + duplicates))
+        totals.add_row(
+            metric,
+            _number(accepted),
+            _number(quarantined),
+            _number(duplicates),
+            _number(own),
+            diff,
+        )
+    console.print(totals)
+
+    if len(result.quarantine):
+        shown = result.quarantine.head(QUARANTINE_SHOWN)
+        table = Table(title=f"quarantined cells ({len(result.quarantine)}; first {len(shown)})")
+        for column in ("line", "column", "value", "reason"):
+            table.add_column(column)
+        for row in shown.itertuples(index=False):
+            table.add_row(str(row.line), str(row.column), repr(row.value), str(row.reason))
+        console.print(table)
+    for warning in info.warnings:
+        console.print(f"warning: {warning}", markup=False, highlight=False)
+    return console.export_text()

@@ -1,0 +1,173 @@
+"""The .xlsx-file adapter of the workbook interface (openpyxl).
+
+Reads values (a formula cell reads as its cached value where the file has one), stages
+writes, and saves atomically: the new file is written beside the original and renamed over
+it, so a crash or kill mid-write leaves the original as it was.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import stat
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+
+from sheets_sync.workbooks.interface import Table, WorkbookError, scan_table
+
+
+class XlsxWorkbook:
+    """An .xlsx file seen through the workbook interface."""
+
+    def __init__(self, path: Path | str, notify: Callable[[str], None] | None = None) -> None:
+        self.path = Path(path)
+        if not self.path.exists():
+            raise WorkbookError(f"workbook {self.path} does not exist")
+        try:
+            self._book = openpyxl.load_workbook(self.path)
+        except Exception as exc:  # openpyxl raises many types for a broken file
+            raise WorkbookError(f"cannot open {self.path} as an .xlsx workbook: {exc}") from exc
+        self._shown: Any = None
+        """The file's last calculated values (data only, read only), loaded when a formula
+        cell is first read: what a formula shows is only in the file's cache."""
+        self._notify = notify or (lambda message: None)
+        self.messages: list[str] = []
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def sheet_names(self) -> list[str]:
+        return list(self._book.sheetnames)
+
+    def _sheet(self, sheet: str) -> Any:
+        if sheet not in self._book.sheetnames:
+            raise WorkbookError(f"workbook {self.name} has no sheet `{sheet}`")
+        return self._book[sheet]
+
+    def _shown_rows(self, sheet: str, **bounds: Any) -> list[tuple[Any, ...]]:
+        """Rows of calculated values of `sheet` as last saved (empty for a sheet added since)."""
+        if self._shown is None:
+            self._shown = openpyxl.load_workbook(self.path, data_only=True, read_only=True)
+        if sheet not in self._shown.sheetnames:
+            return []
+        return list(self._shown[sheet].iter_rows(**bounds, values_only=True))
+
+    def read_table(
+        self,
+        sheet: str,
+        header_row: int = 1,
+        first_col: int = 1,
+        stop_labels: Iterable[str] = (),
+    ) -> Table:
+        ws = self._sheet(sheet)
+
+        def rows(width: int) -> list[list[Any]]:
+            if ws.max_row <= header_row:
+                return []
+            n_rows = ws.max_row - header_row
+            return self.read_cells(sheet, header_row + 1, first_col, n_rows, width, formulas=False)
+
+        headers = (ws.cell(row=header_row, column=c).value for c in itertools.count(first_col))
+        return scan_table(sheet, header_row, first_col, stop_labels, headers, rows)
+
+    def find_row(self, sheet: str, col: int, label: str, start: int = 1) -> int | None:
+        """First row at or below `start` whose cell in `col` equals `label` (case-insensitive)."""
+        ws = self._sheet(sheet)
+        for row in range(start, ws.max_row + 1):
+            v = ws.cell(row=row, column=col).value
+            if isinstance(v, str) and v.strip().lower() == label.lower():
+                return row
+        return None
+
+    def read_cells(
+        self, sheet: str, row: int, col: int, n_rows: int, n_cols: int, formulas: bool = True
+    ) -> list[list[Any]]:
+        ws = self._sheet(sheet)
+        grid = [
+            [ws.cell(row=row + i, column=col + j).value for j in range(n_cols)]
+            for i in range(n_rows)
+        ]
+        if formulas or not any(_is_formula(v) for line in grid for v in line):
+            return grid
+        bounds = {
+            "min_row": row,
+            "max_row": row + n_rows - 1,
+            "min_col": col,
+            "max_col": col + n_cols - 1,
+        }
+        shown = self._shown_rows(sheet, **bounds)
+        return [
+            [
+                (shown[i][j] if i < len(shown) and j < len(shown[i]) else None)
+                if _is_formula(v)
+                else v
+                for j, v in enumerate(line)
+            ]
+            for i, line in enumerate(grid)
+        ]
+
+    def add_sheet(self, sheet: str, hidden: bool = False) -> None:
+        """Create the sheet in memory (the file only changes on `save`)."""
+        if sheet in self._book.sheetnames:
+            raise WorkbookError(f"workbook {self.name} already has a sheet `{sheet}`")
+        ws = self._book.create_sheet(sheet)
+        if hidden:
+            ws.sheet_state = "hidden"
+
+    def write_block(self, sheet: str, row: int, col: int, values: Sequence[Sequence[Any]]) -> None:
+        """Write `values` into the in-memory workbook (reads see them; the file only changes on
+        `save`, so a crash before it leaves the file as it was)."""
+        ws = self._sheet(sheet)
+        if row < 1 or col < 1:
+            raise WorkbookError(f"cannot write to row {row}, column {col} of `{sheet}`")
+        for i, line in enumerate(values):
+            for j, value in enumerate(line):
+                ws.cell(row=row + i, column=col + j).value = value
+
+    def save(self) -> None:
+        """Replace the file atomically (temp file + rename) with the workbook as written."""
+        if self._shown is not None:
+            self._shown.close()  # releases the file (Windows cannot replace an open file)
+            self._shown = None
+        save_atomic(self._book, self.path)
+
+    def notify(self, message: str) -> None:
+        self.messages.append(message)
+        self._notify(message)
+
+
+def save_atomic(book: openpyxl.Workbook, path: Path | str) -> Path:
+    """Save `book` to `path` via a temp file (``.{stem}-*.xlsx`` beside it, which
+    `sweep_temp_files` recognises) and a rename, keeping the replaced file's permissions."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".xlsx", dir=path.parent)
+    os.close(fd)
+    try:
+        book.save(tmp)
+        os.chmod(tmp, _mode_for(path))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _mode_for(path: Path) -> int:
+    """The permissions a saved file gets: the replaced file's (so whoever could open the workbook
+    still can), else the usual ones for a new file (``0o666`` less the umask) — not the
+    owner-only mode of a temporary file."""
+    if path.exists():
+        return stat.S_IMODE(path.stat().st_mode)
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def _is_formula(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith("=")
