@@ -846,7 +846,7 @@ def test_a_terminated_sync_leaves_the_workbook_and_no_temp_file(
     digest = hashlib.sha256(cfg.workbook.read_bytes()).hexdigest()
     # the CLI turns SIGTERM into an exception, so the save's clean-up runs
     setup = (
-        "import signal\nfrom addin.cli.main import _on_sigterm\n"
+        "import signal\nfrom addin.cli.sync_commands import _on_sigterm\n"
         "signal.signal(signal.SIGTERM, _on_sigterm)"
     )
     _kill_mid_save(tmp_path, signal.SIGTERM, setup)

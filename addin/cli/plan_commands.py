@@ -1,0 +1,282 @@
+"""The plan's commands: `demo`, `template`, `refresh`, `new-month` and `runrate` (CSV)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import click
+import pandas as pd
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table as RichTable
+
+from addin.actions.new_month import default_next_path, new_month, next_month
+from addin.actions.refresh_runrate import refresh
+from addin.actions.summary import plan_summary
+from addin.cli.common import echo_json, fmt_value, parse_date, user_errors
+from addin.cli.demo import run_demo
+from addin.cli.runrate_csv import forecast_csv
+from addin.cli.split_commands import print_split
+from planning.runrate import parse_month
+from sheets_sync.workbooks.xlsx import XlsxWorkbook, save_atomic
+from workbook_templates.plan_workbook import PlanWorkbookSpec, build_plan_workbook
+from workbook_templates.workbook_io import read_settings
+
+
+def print_summary(summary: dict[str, Any], console: Console) -> None:
+    """One small table per metric: per channel and total, plan, fact, run-rate, % of plan and,
+    for counts, the cost per unit (plan, fact, run-rate)."""
+    total = summary["total"]
+    counts = [k for k in total if not k.startswith("cpa_")]
+    cost_of = {k.removeprefix("cpa_"): k for k in total if k.startswith("cpa_")}
+    console.print(
+        f"[bold]Plan vs fact vs run-rate — {summary['month']}, as of {summary['as_of']}[/] "
+        f"({summary['days_elapsed']} days in, {summary['days_left']} left; {summary['currency']})"
+    )
+    for m in counts:
+        kind = "money" if m in ("spend", "revenue") else "count"
+        table = RichTable(title=m.capitalize(), title_justify="left", min_width=60)
+        table.add_column("channel", style="bold")
+        for label in ("plan", "fact", "run-rate", "rr % plan"):
+            table.add_column(label, justify="right")
+        cost = cost_of.get(m)
+        if cost:
+            for label in ("cost p", "cost f", "cost rr"):
+                table.add_column(label, justify="right")
+
+        def cells(
+            block: dict[str, Any], m: str = m, kind: str = kind, cost: str | None = cost
+        ) -> list[str]:
+            b = block[m]
+            pct = b["runrate_pct"]
+            style = (
+                "" if pct is None else ("green" if pct >= 1 else "red" if pct < 0.9 else "yellow")
+            )
+            out = [
+                fmt_value(b["plan"], kind),
+                fmt_value(b["fact"], kind),
+                fmt_value(b["runrate"], kind),
+                f"[{style}]{fmt_value(pct, 'pct')}[/]" if style else fmt_value(pct, "pct"),
+            ]
+            if cost:
+                c = block[cost]
+                out += [
+                    fmt_value(c["plan"], "money"),
+                    fmt_value(c["fact"], "money"),
+                    fmt_value(c["runrate"], "money"),
+                ]
+            return out
+
+        for ch in summary["channels"]:
+            table.add_row(str(ch["channel"]), *cells(ch))
+        table.add_row("Total", *cells(total), style="bold")
+        console.print(table)
+
+
+@click.command()
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=Path("funnelplan-demo"),
+    show_default=True,
+    help="Folder for the workbook, the fact store and the exports.",
+)
+@click.option("--month", default="2026-11", show_default=True, help="Sample month, YYYY-MM.")
+@click.option("--as-of", callback=parse_date, help="Last complete day of facts (default: day 17).")
+@click.option("--seed", default=7, show_default=True, help="Seed of the sample generator.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@user_errors
+def demo(out_dir: Path, month: str, as_of: dt.date | None, seed: int, as_json: bool) -> None:
+    """Run the whole loop on bundled sample data and print plan vs fact vs run-rate."""
+    console = Console(stderr=True)
+    steps = 6
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=as_json,
+        disable=not console.is_terminal and as_json,
+    ) as progress:
+        task = progress.add_task("funnelplan demo", total=steps)
+
+        def step(message: str) -> None:
+            progress.update(task, description=message)
+            progress.advance(task)
+
+        result = run_demo(out_dir, month=month, as_of=as_of, seed=seed, step=step)
+        progress.update(task, completed=steps, description="Done")
+    if as_json:
+        echo_json(result.summary)
+        return
+    out = Console()
+    print_summary(result.summary, out)
+    if result.split is not None:
+        print_split(result.split, out, flags=False)
+    sync = result.sync
+    if sync:
+        flags = sync["flags"]
+        out.print(
+            f"Synced {sync['files']} exports: {sync['lines_filled']} of {sync['lines']} lines "
+            f"filled; unmapped spend {fmt_value(sync['unmapped_spend'], 'money')}; "
+            f"{sync['quarantined']} rows quarantined, {sync['duplicates']} duplicates dropped; "
+            + ("Data Quality OK" if not flags else f"Data Quality: {len(flags)} flags")
+        )
+        for flag in flags:
+            out.print(f"  • {flag}")
+    out.print(f"Workbook: [bold]{result.workbook}[/]  ·  fact store: {result.store}")
+    if result.config is not None:
+        out.print(f"Sync again: funnelplan sync {result.config}")
+
+
+@click.command()
+@click.option("--month", required=True, help="Plan month, YYYY-MM.")
+@click.option(
+    "--out", "out", type=click.Path(path_type=Path), required=True, help="The .xlsx to write."
+)
+@click.option(
+    "--lines",
+    "lines_csv",
+    type=click.Path(exists=True, path_type=Path),
+    help="CSV with channel, campaign and optional plan columns such as 'spend p'.",
+)
+@click.option(
+    "--blank-rows", default=10, show_default=True, help="Empty lines to leave for typing."
+)
+@click.option("--window", default=5, show_default=True, help="Run-rate window, days.")
+@user_errors
+def template(month: str, out: Path, lines_csv: Path | None, blank_rows: int, window: int) -> None:
+    """Write an empty planning workbook for MONTH."""
+    lines = pd.read_csv(lines_csv) if lines_csv else pd.DataFrame(columns=["channel", "campaign"])
+    spec = PlanWorkbookSpec(
+        month=parse_month(month), lines=lines, blank_rows=blank_rows, window=window
+    )
+    save_atomic(build_plan_workbook(spec), out)
+    click.echo(f"Wrote {out} ({len(lines)} lines, {blank_rows} blank rows)")
+
+
+@click.command("refresh")
+@click.argument("workbook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--as-of", callback=parse_date, help="Last complete day of facts (default: Settings)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@user_errors
+def refresh_cmd(workbook: Path, as_of: dt.date | None, as_json: bool) -> None:
+    """Recompute run-rate, % of plan and pace in WORKBOOK from its Daily sheet."""
+    book = XlsxWorkbook(workbook)
+    result = refresh(book, as_of=as_of)
+    summary = plan_summary(XlsxWorkbook(workbook))
+    summary["lines_without_facts"] = result.lines_without_facts
+    if as_json:
+        echo_json(summary)
+        return
+    for message in book.messages:
+        click.echo(message)
+    print_summary(summary, Console())
+
+
+@click.command("new-month")
+@click.argument("workbook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--out", type=click.Path(path_type=Path), help="Where to write next month's workbook."
+)
+@click.option("--overwrite", is_flag=True, help="Replace --out if it exists.")
+@click.option("--json", "as_json", is_flag=True, help="Print what was planned from facts as JSON.")
+@user_errors
+def new_month_cmd(workbook: Path, out: Path | None, overwrite: bool, as_json: bool) -> None:
+    """Write next month's plan from WORKBOOK: same lines, CPC/CRs learned from facts."""
+    book = XlsxWorkbook(workbook)
+    month = read_settings(book).month
+    target = out or default_next_path(workbook, month, next_month(month))
+    result = new_month(book, target, overwrite=overwrite)
+    if as_json:
+        echo_json(
+            {
+                "workbook": result.path,
+                "month": f"{result.month:%Y-%m}",
+                "lines": result.lines,
+                "basis": result.basis.to_dict("records"),
+            }
+        )
+        return
+    for message in book.messages:
+        click.echo(message)
+    from_facts = int(
+        (result.basis.drop(columns=["channel", "campaign"]) == "fact").to_numpy().sum()
+    )
+    total = int(result.basis.drop(columns=["channel", "campaign"]).size)
+    click.echo(
+        f"{from_facts} of {total} planned ratios come from this month's facts; the rest kept."
+    )
+
+
+@click.command("runrate")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--as-of", callback=parse_date, help="Last complete day (default: latest date in the file)."
+)
+@click.option("--month", help="YYYY-MM (default: the as-of month).")
+@click.option("--window", default=5, show_default=True, help="Days averaged for the daily rate.")
+@click.option(
+    "--method",
+    type=click.Choice(["last_n", "last_n_dow", "linear"]),
+    default="last_n",
+    show_default=True,
+)
+@click.option(
+    "--keys",
+    default="channel,campaign",
+    show_default=True,
+    help="Comma-separated line key columns (those present are used).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the forecast as JSON.")
+@user_errors
+def runrate_cmd(
+    csv_file: Path,
+    as_of: dt.date | None,
+    month: str | None,
+    window: int,
+    method: str,
+    keys: str,
+    as_json: bool,
+) -> None:
+    """Month-end forecast per line and in total from a daily facts CSV (date, keys, metrics)."""
+    result = forecast_csv(
+        csv_file,
+        as_of=as_of,
+        month=month,
+        window=window,
+        method=method,
+        keys=[k.strip() for k in keys.split(",") if k.strip()],
+    )
+    if as_json:
+        echo_json(result)
+        return
+    table = RichTable(
+        title=f"Run-rate {result['month']} as of {result['as_of']} ({method}, {window} days)"
+    )
+    metrics = result["metrics"]
+    for k in result["keys"]:
+        table.add_column(k)
+    for m in metrics:
+        table.add_column(f"{m} mtd", justify="right")
+        table.add_column(f"{m} rr", justify="right")
+    for line in [
+        *result["lines"],
+        {
+            **dict.fromkeys(result["keys"], ""),
+            **result["total"],
+            result["keys"][0] if result["keys"] else "": "Total",
+        },
+    ]:
+        row = [str(line.get(k, "")) for k in result["keys"]]
+        for m in metrics:
+            row += [fmt_value(line[m]["mtd"], "count"), fmt_value(line[m]["runrate"], "count")]
+        table.add_row(*row)
+    Console().print(table)
+    if result["ignored_rows"]:
+        click.echo(f"{result['ignored_rows']} rows outside {result['month']} ignored", err=True)
