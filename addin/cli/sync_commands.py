@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -118,8 +119,6 @@ def sync_cmd(config: Path, as_of: dt.date | None, now: dt.datetime | None, as_js
     changes nothing), maps the rows with the workbook's Mapping sheet and fills the Plan's
     `f` columns, the Daily, Data Quality and Unmapped sheets; then refreshes the run-rate.
     """
-    import signal
-
     cfg = load_config(config)
     console = Console(stderr=True)
     previous = signal.signal(signal.SIGTERM, _on_sigterm)

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from addin.clients import write_clients
+
 
 @click.command("clients")
 @click.option("--url", required=True, help="The function server's HTTPS address.")
@@ -24,8 +26,6 @@ import click
 def clients_cmd(url: str, out_dir: Path, addin_url: str | None) -> None:
     """Generate the Google Sheets (Apps Script) and Excel on the web (Office.js) clients from
     the function registry."""
-    from addin.clients import write_clients
-
     try:
         written = write_clients(url, out_dir, addin_url)
     except ValueError as error:

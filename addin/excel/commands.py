@@ -44,7 +44,9 @@ from types import ModuleType
 
 import click
 
+from addin.excel import dispatcher
 from addin.excel.udfs import UDF_MODULE, write_udf_module
+from addin.registry import ACTIONS
 
 CONFIG_NAME = "xlwings.conf"
 LIST_KEYS = ("UDF MODULES", "PYTHONPATH")
@@ -286,10 +288,6 @@ class _UnknownAction(click.ClickException):
 def run_action_cmd(action_id: str, extra: tuple[str, ...]) -> None:
     """Run one ribbon button on the calling Excel workbook (started by xlwings'
     RunFrozenPython from the ribbon; EXTRA, the arguments xlwings appends, is ignored)."""
-    from addin.registry import ACTIONS
-
     if action_id not in ACTIONS:
         raise _UnknownAction(f"unknown action {action_id!r}; the actions are: {', '.join(ACTIONS)}")
-    from addin.excel import dispatcher
-
     dispatcher.run(action_id)  # shows its own message box; a failed action is not a crash

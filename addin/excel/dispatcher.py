@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from addin.registry import ACTIONS, ActionContext, ActionError, dispatch
+from sheets_sync.workbooks.live_excel import XlwingsWorkbook
 
 log = logging.getLogger("funnelplan.excel")
 TITLE = "Funnel Plan"
@@ -73,7 +74,7 @@ def _log_to_file() -> None:
 
 def active_book() -> Any:
     """The workbook the user is looking at in the Excel that called ``RunPython``."""
-    import xlwings as xw
+    import xlwings as xw  # the `excel` extra: imported only where Excel runs the button
 
     caller = xw.Book.caller()  # an add-in (FunnelPlan.xlam or xlwings.xlam), never the target
     book = caller.app.books.active
@@ -85,8 +86,6 @@ def active_book() -> Any:
 def run(action_id: str) -> Outcome:
     """The ribbon's entry point (``RunPython``): run the button on the active workbook and show
     the result in a message box. Needs Excel (xlwings on Windows desktop Excel)."""
-    from sheets_sync.workbooks.live_excel import XlwingsWorkbook
-
     _log_to_file()
     book = active_book()
     if book is None:
