@@ -61,6 +61,7 @@ __all__ = [
     "forecast_cost",
     "forecast_frame",
     "forecast_series",
+    "month_end",
     "month_progress",
     "pacing_index",
     "parse_month",
@@ -127,12 +128,13 @@ def _as_date(name: str, value: Any) -> date:
     raise _invalid(name, "a date", value)
 
 
-def _month_end(month: date) -> date:
+def month_end(month: date) -> date:
+    """The last day of `month`'s month."""
     return month.replace(day=calendar.monthrange(month.year, month.month)[1])
 
 
 def _progress_fields(month: date, as_of: date) -> dict[str, Any]:
-    end = _month_end(month)
+    end = month_end(month)
     days_in_month = end.day
     elapsed = min(max((as_of - month).days + 1, 0), days_in_month)
     position: Position = "before" if as_of < month else "after" if as_of >= end else "during"
@@ -178,7 +180,7 @@ class MonthProgress:
     @property
     def month_end(self) -> date:
         """The month's last day."""
-        return _month_end(self.month)
+        return month_end(self.month)
 
 
 def month_progress(month: date | str, as_of: date) -> MonthProgress:

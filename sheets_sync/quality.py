@@ -18,21 +18,22 @@ sheet, the CLI and ``--json``:
   missing (or, negative, counted twice) and flags the line;
 - `lead_mismatch`: per channel, CRM leads vs the ad platforms' own conversions (platform_leads),
   flagged above 5 %;
-- `build_report`: all of it, with the per-source lines and the flags, as a `QualityReport`.
+- `build_report`: all of it, with the per-source lines and the flags, as a `QualityReport`,
+  from a `ReportFacts` (the frames) and `ReportTerms` (now, the month, the thresholds).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from sheets_sync.facts import ReadResult, input_window
+from sheets_sync.facts import METRICS, ReadResult, input_window
 
 __all__ = [
     "FRESH_HOURS",
@@ -40,6 +41,8 @@ __all__ = [
     "RECONCILIATION_COLUMNS",
     "STATUSES",
     "QualityReport",
+    "ReportFacts",
+    "ReportTerms",
     "SourceQuality",
     "SourceRead",
     "build_report",
@@ -230,8 +233,6 @@ def reconciliation(
 def _metric_order(column: pd.Series) -> pd.Series:
     if column.name != "metric":
         return column
-    from sheets_sync.facts import METRICS
-
     order = {m: i for i, m in enumerate(METRICS)}
     return column.map(lambda m: order.get(m, len(order)))
 
@@ -343,84 +344,124 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
-def build_report(
-    reads: Sequence[SourceRead],
-    kinds: dict[str, str],
-    stored: pd.DataFrame,
-    earlier: pd.DataFrame,
-    window_facts: pd.DataFrame,
-    now: dt.datetime,
-    month: dt.date,
-    as_of: dt.date | None,
-    fresh_hours: float = FRESH_HOURS,
-    mismatch_share: float = MISMATCH,
-    warnings: dict[str, list[str]] | None = None,
-) -> QualityReport:
-    """The report of a sync.
+@dataclass(frozen=True)
+class ReportFacts:
+    """What a sync's report is computed from.
 
     `kinds`: every configured source → its kind (sources with no file read still get a line).
     `stored`: store facts of the files' windows, classified (``source, metric, value, status``).
     `earlier`: ``source, metric, value`` filled from days outside this sync's files.
     `window_facts`: every configured source's facts of the plan month up to as-of, mapped
     (``source, metric, value, rule, channel, status``), for the unmapped share and the leads
-    check.
-    """
-    warnings = warnings or {}
-    recon = reconciliation(file_totals(reads), stored, earlier)
-    flags: list[str] = []
-    sources: list[SourceQuality] = []
-    for name, kind in kinds.items():
-        mine = [r for r in reads if r.source == name]
-        sq = SourceQuality(source=name, kind=kind, files=len(mine))
-        sq.warnings = list(warnings.get(name, []))
-        sq.skipped = sum(1 for r in mine if getattr(r.outcome, "skipped", False))
-        for r in mine:
-            info = r.result.info
-            sq.rows_read += info.rows_read
-            sq.rows_ok += info.rows_ok
-            sq.quarantined += info.rows_quarantined
-            sq.duplicates += info.duplicates
-            sq.warnings += [w for w in info.warnings if w not in sq.warnings]
-            latest = info.latest
-            if latest is None and (w := r.window()) is not None:
-                latest = dt.datetime.combine(w[1], dt.time()) + dt.timedelta(days=1)
-            if latest is not None and (sq.latest is None or latest > sq.latest):
-                sq.latest = latest
-        if sq.latest is not None:
-            sq.age_hours = round((now - sq.latest).total_seconds() / 3600, 2)
-            sq.stale = sq.age_hours > fresh_hours
+    check. `warnings`: per source, what the sync noted while reading it."""
+
+    reads: Sequence[SourceRead]
+    kinds: Mapping[str, str]
+    stored: pd.DataFrame
+    earlier: pd.DataFrame
+    window_facts: pd.DataFrame
+    warnings: Mapping[str, Sequence[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ReportTerms:
+    """When the report is made and what it flags: data older than `fresh_hours` before `now`,
+    CRM and ad-platform leads apart by more than `mismatch_share`."""
+
+    now: dt.datetime
+    month: dt.date
+    as_of: dt.date | None
+    fresh_hours: float = FRESH_HOURS
+    mismatch_share: float = MISMATCH
+
+
+def build_report(facts: ReportFacts, terms: ReportTerms) -> QualityReport:
+    """The report of a sync: a line per configured source, the reconciliation, the leads
+    check, the quarantined rows and the flags of all of them."""
+    recon = reconciliation(file_totals(facts.reads), facts.stored, facts.earlier)
+    sources = [_source_quality(name, kind, facts, terms) for name, kind in facts.kinds.items()]
+    crm = [n for n, k in facts.kinds.items() if k == "crm"]
+    ads = [n for n, k in facts.kinds.items() if k == "ad"]
+    mm = lead_mismatch(facts.window_facts, crm, ads, terms.mismatch_share)
+    flags = [flag for sq in sources for flag in _source_flags(sq, terms.fresh_hours)]
+    flags += _reconciliation_flags(recon) + _mismatch_flags(mm)
+    return QualityReport(
+        now=terms.now,
+        month=terms.month,
+        as_of=terms.as_of,
+        sources=sources,
+        reconciliation=recon,
+        mismatch=mm,
+        quarantine=_quarantine(facts.reads),
+        flags=flags,
+        fresh_hours=terms.fresh_hours,
+    )
+
+
+def _source_quality(name: str, kind: str, facts: ReportFacts, terms: ReportTerms) -> SourceQuality:
+    """One source's line: its files' rows, its newest data and age, its unmapped share."""
+    mine = [r for r in facts.reads if r.source == name]
+    sq = SourceQuality(source=name, kind=kind, files=len(mine))
+    sq.warnings = list(facts.warnings.get(name, []))
+    sq.skipped = sum(1 for r in mine if getattr(r.outcome, "skipped", False))
+    for r in mine:
+        info = r.result.info
+        sq.rows_read += info.rows_read
+        sq.rows_ok += info.rows_ok
+        sq.quarantined += info.rows_quarantined
+        sq.duplicates += info.duplicates
+        sq.warnings += [w for w in info.warnings if w not in sq.warnings]
+        latest = info.latest
+        if latest is None and (w := r.window()) is not None:
+            latest = dt.datetime.combine(w[1], dt.time()) + dt.timedelta(days=1)
+        if latest is not None and (sq.latest is None or latest > sq.latest):
+            sq.latest = latest
+    if sq.latest is not None:
+        sq.age_hours = round((terms.now - sq.latest).total_seconds() / 3600, 2)
+        sq.stale = sq.age_hours > terms.fresh_hours
+    else:
+        sq.stale = True
+    window = facts.window_facts
+    mine_window = window[window["source"] == name] if len(window) else None
+    if mine_window is not None and len(mine_window):
+        spend = mine_window[mine_window["metric"] == "spend"]
+        if len(spend) and spend["value"].sum() > 0:
+            total = float(spend["value"].sum())
+            unmapped = float(spend.loc[spend["rule"] == 0, "value"].sum())
+            sq.unmapped_share, sq.unmapped_basis = unmapped / total, "spend"
         else:
-            sq.stale = True
-        mine_window = window_facts[window_facts["source"] == name] if len(window_facts) else None
-        if mine_window is not None and len(mine_window):
-            spend = mine_window[mine_window["metric"] == "spend"]
-            if len(spend) and spend["value"].sum() > 0:
-                total = float(spend["value"].sum())
-                unmapped = float(spend.loc[spend["rule"] == 0, "value"].sum())
-                sq.unmapped_share, sq.unmapped_basis = unmapped / total, "spend"
-            else:
-                sq.unmapped_share = float((mine_window["rule"] == 0).mean())
-                sq.unmapped_basis = "rows"
-        if sq.stale:
-            when = "no data" if sq.latest is None else f"latest data {sq.latest:%Y-%m-%d %H:%M}"
-            flags.append(f"{name}: no fresh data for more than {fresh_hours:g} h ({when})")
-        if sq.unmapped_share:
-            flags.append(
-                f"{name}: {sq.unmapped_share:.1%} of the {sq.unmapped_basis} is unmapped "
-                "(see the Unmapped sheet)"
-            )
-        if sq.quarantined:
-            rows = "row" if sq.quarantined == 1 else "rows"
-            flags.append(f"{name}: {sq.quarantined} {rows} quarantined (Data Quality sheet)")
-        sources.append(sq)
-    for rec in recon[~recon["ok"]].to_dict("records"):
+            sq.unmapped_share = float((mine_window["rule"] == 0).mean())
+            sq.unmapped_basis = "rows"
+    return sq
+
+
+def _source_flags(sq: SourceQuality, fresh_hours: float) -> list[str]:
+    """A source's flags: stale, partly unmapped, rows quarantined."""
+    flags: list[str] = []
+    if sq.stale:
+        when = "no data" if sq.latest is None else f"latest data {sq.latest:%Y-%m-%d %H:%M}"
+        flags.append(f"{sq.source}: no fresh data for more than {fresh_hours:g} h ({when})")
+    if sq.unmapped_share:
         flags.append(
-            f"{rec['source']}: {rec['metric']} does not reconcile "
-            f"(total {rec['total']:,.2f}, {rec['difference']:+,.2f} unaccounted)"
+            f"{sq.source}: {sq.unmapped_share:.1%} of the {sq.unmapped_basis} is unmapped "
+            "(see the Unmapped sheet)"
         )
-    crm = [n for n, k in kinds.items() if k == "crm"]
-    ads = [n for n, k in kinds.items() if k == "ad"]
-    mm = lead_mismatch(window_facts, crm, ads, mismatch_share)
+    if sq.quarantined:
+        rows = "row" if sq.quarantined == 1 else "rows"
+        flags.append(f"{sq.source}: {sq.quarantined} {rows} quarantined (Data Quality sheet)")
+    return flags
+
+
+def _reconciliation_flags(recon: pd.DataFrame) -> list[str]:
+    return [
+        f"{rec['source']}: {rec['metric']} does not reconcile "
+        f"(total {rec['total']:,.2f}, {rec['difference']:+,.2f} unaccounted)"
+        for rec in recon[~recon["ok"]].to_dict("records")
+    ]
+
+
+def _mismatch_flags(mm: pd.DataFrame) -> list[str]:
+    flags: list[str] = []
     for rec in mm[mm["flagged"].astype(bool)].to_dict("records"):
         diff = rec["difference"]
         pct = "CRM has none" if diff is None or not math.isfinite(diff) else f"{diff:+.1%}"
@@ -428,21 +469,12 @@ def build_report(
             f"{rec['channel']}: ad platforms report {rec['platform_leads']:,.0f} conversions, "
             f"CRM {rec['crm_leads']:,.0f} leads ({pct})"
         )
-    quarantine = (
-        pd.concat(
-            [r.result.quarantine for r in reads if len(r.result.quarantine)], ignore_index=True
-        )
-        if any(len(r.result.quarantine) for r in reads)
-        else pd.DataFrame(columns=["source", "file", "line", "column", "value", "reason"])
-    )
-    return QualityReport(
-        now=now,
-        month=month,
-        as_of=as_of,
-        sources=sources,
-        reconciliation=recon,
-        mismatch=mm,
-        quarantine=quarantine,
-        flags=flags,
-        fresh_hours=fresh_hours,
-    )
+    return flags
+
+
+def _quarantine(reads: Sequence[SourceRead]) -> pd.DataFrame:
+    """The quarantined rows of every read, in order."""
+    parts = [r.result.quarantine for r in reads if len(r.result.quarantine)]
+    if not parts:
+        return pd.DataFrame(columns=["source", "file", "line", "column", "value", "reason"])
+    return pd.concat(parts, ignore_index=True)

@@ -65,7 +65,9 @@ from pathlib import Path
 from typing import Any
 
 from planning.errors import InputError
+from sheets_sync.mapping import FIELDS, MAPPING_HEADERS, MATCHES
 from sheets_sync.sheet_ids import spreadsheet_id_of
+from sheets_sync.sources.column_map import ColumnMap, SourceOptions
 
 __all__ = [
     "BASES",
@@ -165,10 +167,8 @@ class SourceConfig:
             )
         return self.credentials
 
-    def options(self) -> Any:
+    def options(self) -> SourceOptions:
         """The readers' `SourceOptions` for this source (with its column map, if configured)."""
-        from sheets_sync.sources.column_map import ColumnMap, SourceOptions
-
         column_map = None
         if self.columns is not None:
             extra: dict[str, Any] = {}  # the UTM source and medium, when given
@@ -347,19 +347,7 @@ def _source(check: _Checker, raw: Mapping[str, Any], key: str, base: Path) -> So
     check.known(raw, _SOURCE_KEYS, key)
     name = check.text(raw, "name", key, required=True)
     kind = check.choice(raw, "kind", key, KINDS, required=True)
-    paths: tuple[str, ...] = ()
-    if kind in FILE_KINDS:
-        value = raw.get("path")
-        if isinstance(value, str) and value.strip():
-            paths = (value.strip(),)
-        elif isinstance(value, list) and value and all(isinstance(v, str) and v for v in value):
-            paths = tuple(v.strip() for v in value)
-        else:
-            raise check.error(
-                f"{key}.path",
-                f"is needed for a `{kind}` source: a file or glob (or a list of them)",
-                value,
-            )
+    paths = _paths(check, raw, key, kind) if kind in FILE_KINDS else ()
     query = url = spreadsheet = tab = ""
     if kind == "sql":
         query = check.text(raw, "query", key, required=True)
@@ -386,24 +374,7 @@ def _source(check: _Checker, raw: Mapping[str, Any], key: str, base: Path) -> So
         raise check.error(f"{key}.vat_included", "must be true or false", vat_included)
     utm_source = check.text(raw, "utm_source", key, default="") or None
     utm_medium = check.text(raw, "utm_medium", key, default="") or None
-    columns: dict[str, list[str]] | None = None
-    if "columns" in raw:
-        table = raw["columns"]
-        if not isinstance(table, dict) or not table:
-            raise check.error(f"{key}.columns", 'must be a table: field = ["Header", ...]', table)
-        columns = {}
-        for field_name, headers in table.items():
-            if isinstance(headers, str):
-                headers = [headers]
-            if not isinstance(headers, list) or not all(
-                isinstance(h, str) and h.strip() for h in headers
-            ):
-                raise check.error(
-                    f"{key}.columns.{field_name}",
-                    "must be a header text or a list of them",
-                    headers,
-                )
-            columns[str(field_name)] = [h.strip() for h in headers]
+    columns = _columns(check, raw["columns"], key) if "columns" in raw else None
     return SourceConfig(
         name=name,
         kind=kind,
@@ -426,6 +397,40 @@ def _source(check: _Checker, raw: Mapping[str, Any], key: str, base: Path) -> So
     )
 
 
+def _paths(check: _Checker, raw: Mapping[str, Any], key: str, kind: str) -> tuple[str, ...]:
+    """A file source's `path`: a file or glob, or a list of them."""
+    value = raw.get("path")
+    if isinstance(value, str) and value.strip():
+        return (value.strip(),)
+    if isinstance(value, list) and value and all(isinstance(v, str) and v for v in value):
+        return tuple(v.strip() for v in value)
+    raise check.error(
+        f"{key}.path",
+        f"is needed for a `{kind}` source: a file or glob (or a list of them)",
+        value,
+    )
+
+
+def _columns(check: _Checker, table: Any, key: str) -> dict[str, list[str]]:
+    """A source's `columns` table: field = header text or a list of them."""
+    if not isinstance(table, dict) or not table:
+        raise check.error(f"{key}.columns", 'must be a table: field = ["Header", ...]', table)
+    columns: dict[str, list[str]] = {}
+    for field_name, headers in table.items():
+        if isinstance(headers, str):
+            headers = [headers]
+        if not isinstance(headers, list) or not all(
+            isinstance(h, str) and h.strip() for h in headers
+        ):
+            raise check.error(
+                f"{key}.columns.{field_name}",
+                "must be a header text or a list of them",
+                headers,
+            )
+        columns[str(field_name)] = [h.strip() for h in headers]
+    return columns
+
+
 _RULE_ALIASES = {
     "data source": "data source",
     "data_source": "data source",
@@ -439,9 +444,6 @@ _RULE_ALIASES = {
 
 
 def _rule(check: _Checker, raw: Mapping[str, Any], key: str) -> dict[str, str]:
-    # late: the mapping module needs pandas, which reading a config does not
-    from sheets_sync.mapping import FIELDS, MAPPING_HEADERS, MATCHES
-
     rule = dict.fromkeys(MAPPING_HEADERS, "")
     for k, v in raw.items():
         name = _RULE_ALIASES.get(str(k).strip().lower())

@@ -45,9 +45,17 @@ import pandas as pd
 from addin.actions.base import Action, ActionContext, ActionError
 from addin.actions.refresh_runrate import RefreshResult, refresh
 from planning.errors import InputError
-from planning.runrate import _month_end
+from planning.runrate import month_end as _month_end
 from sheets_sync.facts import MONEY, ReadResult
-from sheets_sync.quality import QualityReport, SourceRead, build_report, classify, in_windows
+from sheets_sync.quality import (
+    QualityReport,
+    ReportFacts,
+    ReportTerms,
+    SourceRead,
+    build_report,
+    classify,
+    in_windows,
+)
 from sheets_sync.store import FactStore
 from sheets_sync.sync_config import FILE_KINDS, SourceConfig, SyncConfig, load_config
 from sheets_sync.workbooks.interface import WorkbookError, WorkbookTarget
@@ -598,17 +606,15 @@ def sync(
 
     daily_rows = _write_daily(wb, filled, plan, written)
     report = build_report(
-        reads,
-        {name: src.kind for name, src in configured.items()},
-        _stored(mapped, windows),
-        _earlier(mapped, windows),
-        mapped[mapped["status"] != "outside"],
-        now=now,
-        month=month,
-        as_of=as_of,
-        fresh_hours=config.fresh_hours,
-        mismatch_share=config.lead_mismatch,
-        warnings=warnings,
+        ReportFacts(
+            reads,
+            {name: src.kind for name, src in configured.items()},
+            _stored(mapped, windows),
+            _earlier(mapped, windows),
+            mapped[mapped["status"] != "outside"],
+            warnings=warnings,
+        ),
+        ReportTerms(now, month, as_of, config.fresh_hours, config.lead_mismatch),
     )
     unplanned = _unplanned(mapped)
     for sheet in (L.DATA_QUALITY, L.UNMAPPED):

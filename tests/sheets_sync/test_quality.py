@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 
 from sheets_sync.facts import FACT_COLUMNS, FileInfo, ReadResult, empty_quarantine
 from sheets_sync.quality import (
+    ReportFacts,
+    ReportTerms,
     SourceRead,
     build_report,
     classify,
@@ -220,15 +222,15 @@ def test_report_freshness_unmapped_share_and_flags() -> None:
         ]
     )
     report = build_report(
-        [ads, calls, crm],
-        {"ads": "ad", "calls": "calls", "crm": "crm", "sheet": "gsheet"},
-        pd.DataFrame(columns=["source", "metric", "value", "status"]),
-        pd.DataFrame(columns=["source", "metric", "value"]),
-        window,
-        now=now,
-        month=MONTH,
-        as_of=AS_OF,
-        warnings={"sheet": ["not read yet"]},
+        ReportFacts(
+            [ads, calls, crm],
+            {"ads": "ad", "calls": "calls", "crm": "crm", "sheet": "gsheet"},
+            pd.DataFrame(columns=["source", "metric", "value", "status"]),
+            pd.DataFrame(columns=["source", "metric", "value"]),
+            window,
+            warnings={"sheet": ["not read yet"]},
+        ),
+        ReportTerms(now=now, month=MONTH, as_of=AS_OF),
     )
     by = {s.source: s for s in report.sources}
     assert not by["ads"].stale and by["ads"].age_hours == 6
@@ -256,14 +258,14 @@ def test_report_without_problems_is_ok() -> None:
         {"source": ["ads"], "metric": ["spend"], "value": [90.0], "status": ["filled"]}
     )
     report = build_report(
-        [ads],
-        {"ads": "ad"},
-        stored,
-        pd.DataFrame(columns=["source", "metric", "value"]),
-        _window_facts([("ads", "Search", "spend", 90, 1)]),
-        now=now,
-        month=MONTH,
-        as_of=AS_OF,
+        ReportFacts(
+            [ads],
+            {"ads": "ad"},
+            stored,
+            pd.DataFrame(columns=["source", "metric", "value"]),
+            _window_facts([("ads", "Search", "spend", 90, 1)]),
+        ),
+        ReportTerms(now=now, month=MONTH, as_of=AS_OF),
     )
     assert report.flags == [] and report.ok
     assert report.reconciliation["ok"].all()
