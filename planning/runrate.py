@@ -41,9 +41,9 @@ from __future__ import annotations
 import calendar
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from numbers import Real
 from typing import Any, Literal, NamedTuple, cast
 
@@ -52,6 +52,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from planning.errors import InputError
+from planning.runrate_inputs import day_matrices, parse_dates, parse_numbers
 
 __all__ = [
     "METHODS",
@@ -79,9 +80,7 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
-_ISO_DAY = r"\d{4}-\d{2}-\d{2}(?:[T ][0-9:.+\-Z]+)?"
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_EPOCH = date(1970, 1, 1)
 
 
 # --------------------------------------------------------------------------- months and progress
@@ -369,99 +368,12 @@ def _note(result: _RunRate, line: int, progress: MonthProgress, window: int, met
     return "; ".join(notes)
 
 
-# --------------------------------------------------------------------------- reading daily facts
+# --------------------------------------------------------------------------- from daily facts
 
 
-def _each(cells: pd.Series, test: Callable[[Any], bool]) -> npt.NDArray[np.bool_]:
-    return np.fromiter((test(v) for v in cells), dtype=bool, count=len(cells))
-
-
-def _reject(bad: npt.NDArray[np.bool_], cells: pd.Series, name: str, reason: str) -> None:
-    """Raise for the first `bad` cell, naming its 1-based data row, the column and the value."""
-    if bad.any():
-        pos = int(np.flatnonzero(bad)[0])
-        value = cells.iloc[pos]
-        value = value.item() if isinstance(value, np.generic) else value
-        raise InputError(reason, line=pos + 1, column=name, value=value, has_value=True)
-
-
-def _parse_dates(column: pd.Series, name: str) -> IntArray:
-    """Each cell of `column` as a day number (days since 1970-01-01); times of day are dropped.
-
-    Accepts datetimes, dates and ISO ``YYYY-MM-DD`` text; anything else is an InputError naming
-    the 1-based data row, the column `name` and the value.
-    """
-    cells = column.reset_index(drop=True)
-    if isinstance(cells.dtype, pd.DatetimeTZDtype):
-        cells = cells.dt.tz_localize(None)
-    if pd.api.types.is_datetime64_dtype(cells.dtype):
-        parsed = cells
-    else:
-        raw = cells.astype(object)
-        is_text = _each(raw, lambda v: isinstance(v, str))
-        usable = _each(raw, lambda v: isinstance(v, date | np.datetime64))
-        text = raw[is_text].str.strip()
-        usable[is_text] = text.str.fullmatch(_ISO_DAY).to_numpy(dtype=bool)
-        raw = raw.copy()
-        raw[is_text] = text
-        parsed = pd.to_datetime(raw.where(usable), errors="coerce", format="ISO8601")
-    _reject(parsed.isna().to_numpy(), cells, name, "is not a date")
-    return parsed.to_numpy().astype("datetime64[D]").astype(np.int64)
-
-
-def _parse_numbers(column: pd.Series, name: str) -> FloatArray:
-    """Each cell of `column` as a float; empty cells (None, nan, blank text) are 0.
-
-    A non-number, a boolean or an infinity is an InputError naming the 1-based data row, the
-    column `name` and the value.
-    """
-    cells = column.reset_index(drop=True)
-    if pd.api.types.is_numeric_dtype(cells) and not pd.api.types.is_bool_dtype(cells):
-        numbers = cells.to_numpy(dtype=np.float64, na_value=np.nan)
-    else:
-        raw = cells.astype(object)
-        blank = _each(raw, lambda v: isinstance(v, str) and not v.strip())
-        flags = _each(raw, lambda v: isinstance(v, bool | np.bool_))
-        converted = pd.to_numeric(raw.where(~blank & ~flags), errors="coerce")
-        numbers = converted.to_numpy(dtype=np.float64, na_value=np.nan)
-        bad = flags | (np.isnan(numbers) & ~blank & raw.notna().to_numpy())
-        _reject(bad, cells, name, "is not a number")
-    _reject(np.isinf(numbers), cells, name, "is not a finite number")
-    return np.nan_to_num(numbers, nan=0.0)
-
-
-def _matrix(
-    days: IntArray,
-    lines: IntArray,
-    n_lines: int,
-    metrics: Sequence[FloatArray],
-    progress: MonthProgress,
-    method: str,
-) -> tuple[date, list[FloatArray]]:
-    """Pivot long rows (day number, line code, values) into ``(n_days, n_lines)`` day matrices.
-
-    Returns the first day of the matrices and one matrix per metric. Duplicates are summed, missing
-    days are 0; rows after ``min(as_of, month_end)`` are dropped, and so are rows before the month
-    unless `method` is ``last_n_dow``, whose line history starts at the line's first row (earlier
-    cells are nan).
-    """
-    month = (progress.month - _EPOCH).days
-    last = (min(progress.as_of, progress.month_end) - _EPOCH).days
-    starts = np.full(n_lines, month, dtype=np.int64)
-    if method == "last_n_dow" and len(days):
-        np.minimum.at(starts, lines, days)
-    first = int(starts.min()) if n_lines else month
-    n_days = last - first + 1
-    keep = (days >= first) & (days <= last)
-    cells = (days[keep] - first) * n_lines + lines[keep]
-    before = (first + np.arange(n_days))[:, None] < starts[None, :]
-    matrices = []
-    for values in metrics:
-        flat = np.bincount(cells, weights=values[keep], minlength=n_days * n_lines)
-        matrix = flat.astype(np.float64).reshape(n_days, n_lines)
-        matrix[before] = np.nan
-        matrices.append(matrix)
-    return _EPOCH + timedelta(days=first), matrices
+def _span(progress: MonthProgress, method: str) -> tuple[date, date, bool]:
+    """`day_matrices`' window for a run-rate: the month, its last day so far, any history."""
+    return progress.month, min(progress.as_of, progress.month_end), method == "last_n_dow"
 
 
 def forecast_series(
@@ -488,13 +400,13 @@ def forecast_series(
         kind = f"a {type(values).__name__}"
         raise _invalid("values", "a pandas Series of daily values indexed by date", values, kind)
     index_name = "date" if values.index.name is None else str(values.index.name)
-    days = _parse_dates(values.index.to_series(), index_name)
-    numbers = _parse_numbers(values, "value" if values.name is None else str(values.name))
+    days = parse_dates(values.index.to_series(), index_name)
+    numbers = parse_numbers(values, "value" if values.name is None else str(values.name))
     if progress.position == "before":
         note = f"as-of {progress.as_of.isoformat()} is before the month: no facts yet"
         return Forecast(0.0, math.nan, math.nan, 0, progress, method, note)
     lines = np.zeros(len(days), dtype=np.int64)
-    first_day, (matrix,) = _matrix(days, lines, 1, [numbers], progress, method)
+    first_day, (matrix,) = day_matrices(days, lines, 1, [numbers], *_span(progress, method))
     result = _run_rate(matrix, first_day, progress, window, method)
     return Forecast(
         mtd=float(result.mtd[0]),
@@ -560,8 +472,8 @@ def forecast_frame(
     if clash:
         raise _named(f"key column `{clash[0]}` clashes with an output column's name", clash[0])
 
-    days = _parse_dates(daily[date_column], date_column)
-    numbers = [_parse_numbers(daily[m], m) for m in metric_names]
+    days = parse_dates(daily[date_column], date_column)
+    numbers = [parse_numbers(daily[m], m) for m in metric_names]
     if key_names:
         groups = daily.groupby(key_names, sort=False, dropna=False).ngroup()
         lines: IntArray = np.asarray(groups, dtype=np.int64)
@@ -580,7 +492,7 @@ def forecast_frame(
             results[f"{m}_rr"] = np.full(n_lines, np.nan)
             results[f"{m}_rate"] = np.full(n_lines, np.nan)
     else:
-        first_day, matrices = _matrix(days, lines, n_lines, numbers, progress, method)
+        first_day, matrices = day_matrices(days, lines, n_lines, numbers, *_span(progress, method))
         for m, matrix in zip(metric_names, matrices, strict=True):
             result = _run_rate(matrix, first_day, progress, window, method)
             results[f"{m}_mtd"] = result.mtd
