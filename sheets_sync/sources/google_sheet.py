@@ -22,31 +22,49 @@ Decisions:
 * ``kind`` (``"ad"``, ``"calls"``, ``"crm"``) is detected from the header when None, as
   `funnelplan inspect` does for a file; `FileInfo.kind` is ``"gsheet"`` and
   `FileInfo.platform` names the column map that matched;
-* the credentials are a service account's JSON key file: ``credentials_file``, else the
+* the request goes through `sheets_sync.google_http` (the session the Google Sheets workbook
+  uses): a 429, a 5xx or a timeout is retried with backoff, reads stay under the
+  credential's rate limit, and ``FUNNELPLAN_SHEETS_API_ROOT`` redirects the API calls;
+* the credentials are a service account's JSON key file or an OAuth user's authorized-user
+  file, with the read-only scope: ``credentials_file``, else the
   ``GOOGLE_APPLICATION_CREDENTIALS`` environment variable, else gspread's default
   (``~/.config/gspread/service_account.json``). The spreadsheet must be shared with the
-  service account's e-mail.
+  service account's e-mail (or the OAuth user).
 
-Testing: `read_gsheet_rows` on grids, and `read_gsheet` with an unmodified gspread client
+Testing: `read_gsheet_rows` on grids, and `read_gsheet` through an unmodified gspread client
 talking HTTP to the local Sheets API test double (tests/sheets_double), in
-tests/sheets_sync/test_gsheet_source.py. Google's real API is not reached from tests.
+tests/sheets_sync/sources/test_google_sheet.py. Google's real API is not reached from tests.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import requests
+from google.auth.exceptions import GoogleAuthError
+from gspread.auth import DEFAULT_SERVICE_ACCOUNT_FILENAME
+from gspread.utils import absolute_range_name
+
 from planning.errors import InputError
+from sheets_sync.errors import WorkbookError
 from sheets_sync.facts import ReadResult
+from sheets_sync.google_http import (
+    READONLY_SCOPES,
+    RETRY_STATUSES,
+    GoogleSession,
+    SheetsApiError,
+    account_email,
+    credentials_path,
+    open_client,
+)
 from sheets_sync.sources.column_map import SourceOptions
+from sheets_sync.sources.inspect_file import KINDS, kind_of_rows, read_kind
 from sheets_sync.sources.textfile import HEAD_LINES, SheetRows, cell_texts
 
 __all__ = ["READONLY_SCOPES", "VALUE_PARAMS", "read_gsheet", "read_gsheet_rows", "where_label"]
 
-READONLY_SCOPES: tuple[str, ...] = ("https://www.googleapis.com/auth/spreadsheets.readonly",)
 VALUE_PARAMS: dict[str, str] = {
     "valueRenderOption": "UNFORMATTED_VALUE",
     "dateTimeRenderOption": "FORMATTED_STRING",
@@ -72,8 +90,6 @@ def read_gsheet_rows(
     Raises `InputError` naming ``where`` when the tab is empty, no row is a recognised header,
     or ``kind`` is unknown.
     """
-    from sheets_sync.sources.inspect_file import KINDS, kind_of_rows, read_kind
-
     if kind is not None and kind not in KINDS:
         raise InputError(
             f"{where}: unknown kind of sheet (expected {', '.join(KINDS)})", value=kind
@@ -94,74 +110,73 @@ def read_gsheet(
     options: SourceOptions,
     credentials_file: Path | str | None = None,
     kind: str | None = None,
-    client: Any = None,
+    session: GoogleSession | None = None,
 ) -> ReadResult:
-    """Fetch one tab of a Google Sheet (one ``values.get`` call) and read it with
-    `read_gsheet_rows`. Errors (no key file, no access, no such spreadsheet or tab, no
-    network) are `InputError` messages naming the spreadsheet and tab.
+    """Fetch one tab of a Google Sheet (one ``values.get`` call, retried on 429/5xx) and read
+    it with `read_gsheet_rows`. Errors (no key file, no access, no such spreadsheet or tab,
+    no network) are `InputError` messages naming the spreadsheet and tab.
 
-    `client` (a `gspread.Client`) replaces the key file, e.g. one pointed at a test double.
+    `session` (a `GoogleSession`) replaces the key file, e.g. one pointed at a test double.
     """
     where = where_label(spreadsheet_id, tab)
-    rows = _fetch_values(spreadsheet_id, tab, credentials_file, where, client)
+    if session is None:
+        session = _open_session(credentials_file)
+    rows = _fetch_values(session, spreadsheet_id, tab, where)
     return read_gsheet_rows(rows, options, kind, where)
 
 
 def _key_file(credentials_file: Path | str | None) -> Path:
-    if credentials_file is not None:
-        path = Path(credentials_file).expanduser()
-    elif os.environ.get("GOOGLE_APPLICATION_CREDENTIALS"):
-        path = Path(os.environ["GOOGLE_APPLICATION_CREDENTIALS"]).expanduser()
-    else:
-        from gspread.auth import DEFAULT_SERVICE_ACCOUNT_FILENAME
-
-        path = Path(DEFAULT_SERVICE_ACCOUNT_FILENAME)
+    path = credentials_path(credentials_file) or Path(DEFAULT_SERVICE_ACCOUNT_FILENAME)
+    path = path.expanduser()
     if not path.is_file():
         raise InputError(
-            f"the Google service account key file {path} does not exist (name it with the "
-            "source's `credentials`, or set GOOGLE_APPLICATION_CREDENTIALS)"
+            f"the Google service account key file (or OAuth authorized-user file) {path} does "
+            "not exist (name it with the source's `credentials`, or set "
+            "GOOGLE_APPLICATION_CREDENTIALS)"
         )
     return path
 
 
-def _fetch_values(
-    spreadsheet_id: str,
-    tab: str,
-    credentials_file: Path | str | None,
-    where: str,
-    client: Any = None,
-) -> list[list[Any]]:
-    """The tab's values, row by row from row 1 (the one HTTP call). `client`: a ready
-    `gspread.Client` (else one is made from the service account key file)."""
-    import gspread
-    from gspread.utils import absolute_range_name
-
-    if client is None:
-        key = _key_file(credentials_file)
-        try:
-            client = gspread.service_account(filename=str(key), scopes=list(READONLY_SCOPES))
-        except (ValueError, KeyError, OSError) as exc:
-            raise InputError(f"{key}: not a Google service account key file ({exc})") from None
+def _open_session(credentials_file: Path | str | None) -> GoogleSession:
+    """The read-only session on the key file (see `_key_file`)."""
+    key = _key_file(credentials_file)
     try:
-        response = client.http_client.values_get(
-            spreadsheet_id, absolute_range_name(tab), params=dict(VALUE_PARAMS)
+        return GoogleSession(open_client(key, scopes=READONLY_SCOPES))
+    except (WorkbookError, ValueError, KeyError) as exc:
+        raise InputError(f"{key}: not usable Google credentials ({exc})") from None
+
+
+def _fetch_values(
+    session: GoogleSession, spreadsheet_id: str, tab: str, where: str
+) -> list[list[Any]]:
+    """The tab's values, row by row from row 1 (one HTTP call, retried if it fails)."""
+    try:
+        response = session.call(
+            "read",
+            "read the tab",
+            where,
+            session.http.values_get,
+            spreadsheet_id,
+            absolute_range_name(tab),
+            dict(VALUE_PARAMS),
         )
-    except gspread.exceptions.APIError as exc:
-        raise _api_error(exc, where, tab, client) from None
-    except Exception as exc:  # network, token refresh (google.auth / requests errors)
+    except SheetsApiError as exc:
+        raise _api_error(exc, where, tab, session) from None
+    except (requests.RequestException, GoogleAuthError) as exc:  # beyond the retried ones
         raise InputError(f"{where}: cannot read from Google Sheets ({exc})") from None
     values = response.get("values", []) if isinstance(response, dict) else []
     return [list(r) for r in values]
 
 
-def _api_error(exc: Any, where: str, tab: str, client: Any) -> InputError:
-    status = getattr(getattr(exc, "response", None), "status_code", None)
-    email = getattr(getattr(client.http_client, "auth", None), "service_account_email", "")
-    if status == 404:
+def _api_error(exc: SheetsApiError, where: str, tab: str, session: GoogleSession) -> InputError:
+    email = account_email(session.client)
+    if exc.status == 404:
         return InputError(f"{where}: no such spreadsheet (check the source's `spreadsheet` id)")
-    if status == 403:
+    if exc.status == 403:
         share = f" with {email}" if email else " with the service account"
         return InputError(f"{where}: no access to the spreadsheet (share it{share})")
-    if status == 400 and "parse range" in str(exc).lower():
+    if exc.status == 400 and "parse range" in exc.detail.lower():
         return InputError(f"{where}: the spreadsheet has no tab {tab!r}")
-    return InputError(f"{where}: Google Sheets refused the read ({exc})")
+    if exc.status is None or exc.status in RETRY_STATUSES:
+        return InputError(str(exc))  # kept failing after the retries, or a refused token
+    return InputError(f"{where}: Google Sheets refused the read ({exc.detail})")

@@ -32,66 +32,39 @@ Decisions:
   becomes a date; any other text is sent with Sheets' quote prefix (``'text``) so it stays
   the text it was (``"1,5"`` or ``"007"`` are not turned into numbers); `None` clears a cell
   (sent as ``""``); NaN and infinities are refused;
-* retries: 408, 429, 5xx, timeouts and dropped connections are retried with exponential
-  backoff and full jitter (a ``Retry-After`` header is honoured), at most `max_tries` (5)
-  tries per request, then a `SheetsApiError` saying what failed and that nothing was
-  written. gspread's `BackOffHTTPClient` is not used: it never gives up on a constant 429.
-  A write retried after a timeout may have landed the first time; repeating it writes the
-  same values, so it is harmless;
-* rate limit: a client-side sliding window keeps each credential (process-wide) under
-  `WRITES_PER_MINUTE` (50) writes and `READS_PER_MINUTE` (50) reads a minute, below the API's
-  60-per-minute-per-user quotas, by waiting before a request that would exceed it;
+* requests go through a `sheets_sync.google_http.GoogleSession`: its credentials (a
+  `gspread.Client` may be passed, else `open_client` reads ``credentials_file``), timeouts,
+  bounded retries with backoff and per-credential rate limit; a request that keeps failing
+  is a `SheetsApiError` saying what failed and, for a write, that nothing was written;
 * atomicity: one ``values:batchUpdate`` is applied by the API as a whole or not at all, so a
   failed save changes no cell. Sheets added by the same save are created by the call before
   it; if the values call then fails, they are deleted again (best effort) before the error
-  is raised;
-* credentials: a `gspread.Client` may be passed (tests, an app's own auth); else
-  `open_client` reads ``credentials_file`` (else ``GOOGLE_APPLICATION_CREDENTIALS``): a service
-  account's JSON key, or an OAuth user's authorized-user JSON (``refresh_token``), with the
-  single scope ``https://www.googleapis.com/auth/spreadsheets``. Timeouts: `timeout`
-  (connect 10 s, read 60 s by default) via ``client.set_timeout``.
+  is raised.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
-import json
 import math
-import os
-import random
 import re
-import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import gspread
-import requests
-from google.auth.exceptions import RefreshError, TransportError
-from gspread.exceptions import APIError
 
+from sheets_sync.google_http import (
+    GoogleSession,
+    RateLimiter,
+    RetryPolicy,
+    open_client,
+)
 from sheets_sync.workbooks.interface import Table, WorkbookError, column_letter, scan_table
 
-__all__ = [
-    "READS_PER_MINUTE",
-    "SCOPES",
-    "WRITES_PER_MINUTE",
-    "GoogleSheetsWorkbook",
-    "RateLimiter",
-    "SheetsApiError",
-    "account_email",
-    "load_credentials",
-    "open_client",
-    "rooted_session",
-]
+__all__ = ["GoogleSheetsWorkbook"]
 
-SCOPES: tuple[str, ...] = ("https://www.googleapis.com/auth/spreadsheets",)
-WRITES_PER_MINUTE = 50
-READS_PER_MINUTE = 50
-RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 READ_PARAMS: dict[str, str] = {
     "valueRenderOption": "UNFORMATTED_VALUE",
     "dateTimeRenderOption": "FORMATTED_STRING",
@@ -100,123 +73,6 @@ READ_PARAMS: dict[str, str] = {
 FORMULA_PARAMS: dict[str, str] = {**READ_PARAMS, "valueRenderOption": "FORMULA"}
 
 T = TypeVar("T")
-
-
-class SheetsApiError(WorkbookError):
-    """The Sheets API refused or kept failing a request (after the bounded retries)."""
-
-
-class RateLimiter:
-    """At most `limit` calls in any `period` seconds: `acquire()` waits until one is free."""
-
-    def __init__(
-        self,
-        limit: int,
-        period: float = 60.0,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.limit, self.period, self.clock, self.sleep = limit, period, clock, sleep
-        self._calls: deque[float] = deque()
-        self._lock = threading.Lock()
-
-    def acquire(self) -> float:
-        """Take a slot, waiting if needed; returns the seconds waited."""
-        waited = 0.0
-        while True:
-            with self._lock:
-                now = self.clock()
-                while self._calls and self._calls[0] <= now - self.period:
-                    self._calls.popleft()
-                if len(self._calls) < self.limit:
-                    self._calls.append(now)
-                    return waited
-                pause = self._calls[0] + self.period - now
-            self.sleep(pause)
-            waited += pause
-
-
-_LIMITERS: dict[tuple[str, str], RateLimiter] = {}
-_LIMITERS_LOCK = threading.Lock()
-
-
-def _limiter(user: str, kind: str) -> RateLimiter:
-    with _LIMITERS_LOCK:
-        key = (user, kind)
-        if key not in _LIMITERS:
-            limit = WRITES_PER_MINUTE if kind == "write" else READS_PER_MINUTE
-            _LIMITERS[key] = RateLimiter(limit)
-        return _LIMITERS[key]
-
-
-def load_credentials(credentials_file: Path | str | None = None) -> Any:
-    """Service-account or OAuth-user credentials from a JSON file, spreadsheets scope only."""
-    path = credentials_file or os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
-    if not path:
-        raise WorkbookError(
-            "no Google credentials: pass a credentials file (a service account's JSON key or "
-            "an OAuth authorized-user file) or set GOOGLE_APPLICATION_CREDENTIALS"
-        )
-    try:
-        info = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise WorkbookError(f"cannot read Google credentials from {path}: {exc}") from exc
-    kind = info.get("type")
-    if kind == "service_account":
-        from google.oauth2.service_account import Credentials as ServiceCredentials
-
-        return ServiceCredentials.from_service_account_info(info, scopes=list(SCOPES))
-    if kind == "authorized_user":
-        from google.oauth2.credentials import Credentials as UserCredentials
-
-        return UserCredentials.from_authorized_user_info(info, scopes=list(SCOPES))
-    raise WorkbookError(
-        f"{path} is neither a service account key nor an OAuth authorized-user file (type {kind!r})"
-    )
-
-
-def _credentials(client: gspread.Client) -> Any:
-    http = client.http_client
-    return getattr(http, "auth", None) or getattr(http.session, "credentials", None)
-
-
-def account_email(client: gspread.Client) -> str | None:
-    """The service account's email (what a sheet must be shared with); None for OAuth users."""
-    email = getattr(_credentials(client), "service_account_email", None)
-    return email if isinstance(email, str) else None
-
-
-GOOGLE_ORIGIN = "https://sheets.googleapis.com"
-API_ROOT_ENV = "FUNNELPLAN_SHEETS_API_ROOT"
-
-
-def open_client(
-    credentials_file: Path | str | None = None, api_root: str | None = None
-) -> gspread.Client:
-    """An unmodified `gspread.Client` on the credentials in `credentials_file` (see
-    `load_credentials`). `api_root` (else ``FUNNELPLAN_SHEETS_API_ROOT``) sends the Sheets
-    API calls to another origin than https://sheets.googleapis.com: a company proxy, or a
-    local test double. The token exchange goes wherever the credentials file's ``token_uri``
-    says."""
-    credentials = load_credentials(credentials_file)
-    root = (api_root or os.environ.get(API_ROOT_ENV) or "").rstrip("/")
-    if not root or root == GOOGLE_ORIGIN:
-        return gspread.Client(auth=credentials)
-    return gspread.Client(auth=credentials, session=rooted_session(credentials, root))
-
-
-def rooted_session(credentials: Any, root: str) -> Any:
-    """A google-auth `AuthorizedSession` sending the Sheets API's calls to `root` instead of
-    https://sheets.googleapis.com (gspread's custom-session hook; gspread is unmodified)."""
-    from google.auth.transport.requests import AuthorizedSession
-
-    class RootedSession(AuthorizedSession):
-        def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-            if url.startswith(GOOGLE_ORIGIN):
-                url = root + url[len(GOOGLE_ORIGIN) :]
-            return super().request(method, url, *args, **kwargs)
-
-    return RootedSession(credentials)
 
 
 class GoogleSheetsWorkbook:
@@ -237,21 +93,19 @@ class GoogleSheetsWorkbook:
         write_limiter: RateLimiter | None = None,
         read_limiter: RateLimiter | None = None,
     ) -> None:
-        if client is None:
-            client = open_client(credentials_file)
-        self.client = client
-        self.client.set_timeout(timeout)
-        self.http = client.http_client
+        retry = RetryPolicy(max_tries, backoff, max_backoff, sleep)
+        self.session = GoogleSession(
+            client if client is not None else open_client(credentials_file),
+            timeout=timeout,
+            retry=retry,
+            write_limiter=write_limiter,
+            read_limiter=read_limiter,
+        )
+        self.client = self.session.client
+        self.http = self.session.http
         self.spreadsheet_id = spreadsheet_id
-        self.max_tries = max(1, max_tries)
-        self.backoff, self.max_backoff, self._sleep = backoff, max_backoff, sleep
-        user = account_email(client) or str(id(_credentials(client)))
-        self._writes = write_limiter or _limiter(user, "write")
-        self._reads = read_limiter or _limiter(user, "read")
         self._notify = notify or (lambda message: None)
         self.messages: list[str] = []
-        self.requests: list[str] = []
-        """What this workbook sent, one entry per HTTP attempt (for request counts)."""
         meta = self._call(
             "read", "open the spreadsheet", self.http.fetch_sheet_metadata, spreadsheet_id
         )
@@ -429,53 +283,16 @@ class GoogleSheetsWorkbook:
         return v
 
     def _call(self, kind: str, what: str, fn: Callable[..., T], *args: Any) -> T:
-        """`fn(*args)` under the rate limit, retried on 408/429/5xx and network timeouts with
-        exponential backoff and full jitter, at most `max_tries` times."""
-        limiter = self._writes if kind == "write" else self._reads
-        last = ""
-        for attempt in range(1, self.max_tries + 1):
-            limiter.acquire()
-            self.requests.append(f"{kind}:{what}")
-            retry_after: float | None = None
-            try:
-                return fn(*args)
-            except APIError as exc:
-                code = exc.response.status_code
-                status = exc.error.get("status", "")
-                last = f"HTTP {code} {status}: {exc.error.get('message', '')}".strip()
-                if code not in RETRY_STATUSES:
-                    raise SheetsApiError(
-                        f"Google Sheets refused to {what} in {self.name}: {last}"
-                    ) from exc
-                header = exc.response.headers.get("Retry-After")
-                if header and header.isdigit():
-                    retry_after = float(header)
-            except RefreshError as exc:
-                raise SheetsApiError(
-                    f"Google refused the credentials ({_refresh_reason(exc)}) while trying to "
-                    f"{what} in {self.name}; nothing was changed. Check the service account's "
-                    "key file (or the OAuth user's refresh token) and that it is not disabled."
-                ) from exc
-            except (requests.Timeout, requests.ConnectionError, TransportError) as exc:
-                last = f"{type(exc).__name__}: {exc}"
-            if attempt == self.max_tries:
-                break
-            cap = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
-            self._sleep(retry_after if retry_after is not None else random.uniform(0, cap))
-        nothing = " Nothing was written." if kind == "write" else ""
-        raise SheetsApiError(
-            f"Google Sheets did not answer the request to {what} in {self.name} after "
-            f"{self.max_tries} tries (last: {last}).{nothing} Try again in a minute."
-        )
+        """`fn(*args)` through the session (rate limit, retries), errors naming this book."""
+        return self.session.call(kind, what, self.name, fn, *args)
+
+    @property
+    def requests(self) -> list[str]:
+        """What this workbook sent, one entry per HTTP attempt (for request counts)."""
+        return self.session.requests
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def _refresh_reason(exc: RefreshError) -> str:
-    """The token endpoint's error (``invalid_grant: ...``) without any token or key material."""
-    first = exc.args[0] if exc.args else ""
-    return str(first).split("\n", 1)[0][:200] or type(exc).__name__
 
 
 def _quote(sheet: str) -> str:

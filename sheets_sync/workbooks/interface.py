@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from sheets_sync.errors import WorkbookError
+
 
 def column_letter(col: int) -> str:
     """1 → "A", 27 → "AA"."""
@@ -19,10 +21,6 @@ def column_letter(col: int) -> str:
         col, rem = divmod(col - 1, 26)
         letters = chr(65 + rem) + letters
     return letters
-
-
-class WorkbookError(Exception):
-    """A workbook is not shaped as an action expects (missing sheet, column, bad cell)."""
 
 
 @dataclass

@@ -828,7 +828,7 @@ def double_session(base_url: str) -> Any:
     `base_url` instead of https://sheets.googleapis.com: the production `rooted_session`."""
     from google.auth.credentials import AnonymousCredentials
 
-    from sheets_sync.workbooks.google_sheets import rooted_session
+    from sheets_sync.google_http import rooted_session
 
     return rooted_session(AnonymousCredentials(), base_url)
 

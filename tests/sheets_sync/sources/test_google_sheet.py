@@ -4,9 +4,9 @@ numbers through the file readers' own parsing.
 The grids are what ``spreadsheets.values.get`` gives with ``valueRenderOption=UNFORMATTED_VALUE``
 and ``dateTimeRenderOption=FORMATTED_STRING``: numbers as int/float, text as str, dates as their
 formatted text, checkboxes as bool, empty cells ``""`` (or missing at a row's end), row 1 first.
-The HTTP call itself (`read_gsheet`) is not tested here: it needs the Sheets API test double
-that arrives with the Google Sheets issue (issue 6); gspread is not faked. Only what
-`read_gsheet` checks before any request (the key file) is.
+The HTTP call itself (`read_gsheet`) goes through gspread, unmodified, to the local Sheets API
+test double (tests/sheets_double) with the shared `sheets_sync.google_http` session: retries,
+a service account's token, and the errors a user sees.
 """
 
 from __future__ import annotations
@@ -17,15 +17,26 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from sheets_double import Fault, SheetsDouble, gspread_client
 
 from addin.actions.sync_facts import read_input
 from planning.errors import InputError
+from sheets_sync.google_http import GoogleSession, RateLimiter, RetryPolicy
 from sheets_sync.sources.column_map import SourceOptions
 from sheets_sync.sources.google_sheet import read_gsheet, read_gsheet_rows, where_label
 from sheets_sync.sources.textfile import SheetRows, grid_from_rows, read_grid
 from sheets_sync.sync_config import parse_config
 
 WHERE = where_label("1AbCdEf", "Stats")
+
+
+def _session(double: SheetsDouble, sleeps: list[float] | None = None) -> GoogleSession:
+    """The shared Google session over the double: no real sleeping, a roomy read limiter."""
+    return GoogleSession(
+        gspread_client(double.url),
+        retry=RetryPolicy(sleep=(sleeps if sleeps is not None else []).append),
+        read_limiter=RateLimiter(1000),
+    )
 
 
 def _sum(facts: pd.DataFrame, metric: str, basis: str = "event", **keys: str) -> float:
@@ -263,7 +274,7 @@ credentials = "keys/sa.json"
 
 
 def test_read_gsheet_without_a_key_file_says_so(tmp_path: Path) -> None:
-    # stops before gspread makes any request (the request itself waits for the test double)
+    # stops before gspread makes any request
     with pytest.raises(InputError, match=r"service account key file .* does not exist"):
         read_gsheet("1AbCdEf", "Stats", SourceOptions("x"), credentials_file=tmp_path / "no.json")
 
@@ -271,14 +282,12 @@ def test_read_gsheet_without_a_key_file_says_so(tmp_path: Path) -> None:
 def test_read_gsheet_over_http_from_the_sheets_double() -> None:
     """`read_gsheet` through gspread, unmodified, talking HTTP to the local Sheets API double:
     one values.get, the Russian-locale tab read to the same numbers as the grid above."""
-    from sheets_double.server import SheetsDouble, gspread_client
-
     with SheetsDouble() as double:
         double.add_book("1AbCdEf", "Plan sources", "ru_RU")
         double.seed("1AbCdEf", "Stats", RU_AD)
         before = len(double.log)
         result = read_gsheet(
-            "1AbCdEf", "Stats", SourceOptions("yandex_direct"), client=gspread_client(double.url)
+            "1AbCdEf", "Stats", SourceOptions("yandex_direct"), session=_session(double)
         )
         assert [method for method, _ in double.log[before:]] == ["GET"]
     info = result.info
@@ -288,3 +297,48 @@ def test_read_gsheet_over_http_from_the_sheets_double() -> None:
     assert info.totals["traffic"] == 143
     q = result.quarantine
     assert q[["line", "column", "value"]].values.tolist() == [[9, "Показы", "сорок"]]
+
+
+def test_read_gsheet_retries_a_429_from_the_sheets_double() -> None:
+    """The source shares the workbook adapter's session: a 429 and a 503 are retried with
+    backoff, and the third values.get reads the tab."""
+    with SheetsDouble() as double:
+        double.add_book("1AbCdEf", "Plan sources", "ru_RU")
+        double.seed("1AbCdEf", "Stats", RU_AD)
+        double.inject(Fault(status=429, method="GET"))
+        double.inject(Fault(status=503, method="GET"))
+        double.reset_log()
+        sleeps: list[float] = []
+        result = read_gsheet(
+            "1AbCdEf", "Stats", SourceOptions("yandex_direct"), session=_session(double, sleeps)
+        )
+        assert [method for method, _ in double.log] == ["GET", "GET", "GET"]
+        assert len(sleeps) == 2 and 0 <= sleeps[0] <= 1.0 and 0 <= sleeps[1] <= 2.0
+        assert result.info.totals["spend"] == pytest.approx(3716.234)
+        double.inject(Fault(status=429, method="GET"), count=1000)
+        with pytest.raises(InputError, match=rf"{WHERE} after 5 tries .*429 RESOURCE_EXHAUSTED"):
+            read_gsheet("1AbCdEf", "Stats", SourceOptions("x"), session=_session(double))
+
+
+def test_read_gsheet_with_a_service_account_key_and_its_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A key file, its token from the double's token endpoint (the API calls need it), the API
+    root from FUNNELPLAN_SHEETS_API_ROOT; a wrong id or tab is named in words."""
+    with SheetsDouble() as double:
+        double.require_auth = True
+        double.add_book("1AbCdEf", "Plan sources", "ru_RU")
+        double.seed("1AbCdEf", "Stats", RU_AD)
+        key = double.service_account_file(tmp_path, "reader@p.iam.gserviceaccount.com")
+        monkeypatch.setenv("FUNNELPLAN_SHEETS_API_ROOT", double.url)
+        options = SourceOptions("yandex_direct")
+        result = read_gsheet("1AbCdEf", "Stats", options, credentials_file=key)
+        assert result.info.totals["traffic"] == 143
+        with pytest.raises(InputError, match=r"gsheet:nope!Stats: no such spreadsheet"):
+            read_gsheet("nope", "Stats", options, credentials_file=key)
+        with pytest.raises(InputError, match=r"the spreadsheet has no tab 'Nope'"):
+            read_gsheet("1AbCdEf", "Nope", options, credentials_file=key)
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"type": "external_account"}')
+    with pytest.raises(InputError, match="neither a service account key nor an OAuth"):
+        read_gsheet("1AbCdEf", "Stats", SourceOptions("x"), credentials_file=bad)

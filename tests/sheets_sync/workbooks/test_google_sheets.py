@@ -19,7 +19,8 @@ from sheets_double.seeding import seed_from_xlsx
 
 from addin.actions.refresh_runrate import refresh
 from addin.cli.demo import run_demo
-from sheets_sync.workbooks.google_sheets import GoogleSheetsWorkbook, RateLimiter, SheetsApiError
+from sheets_sync.google_http import RateLimiter, SheetsApiError
+from sheets_sync.workbooks.google_sheets import GoogleSheetsWorkbook
 from sheets_sync.workbooks.interface import WorkbookError
 from sheets_sync.workbooks.xlsx import XlsxWorkbook
 from workbook_templates import layout as L
@@ -373,7 +374,7 @@ def test_credentials_files_get_only_the_spreadsheets_scope(
 ) -> None:
     import json
 
-    from sheets_sync.workbooks.google_sheets import SCOPES, load_credentials
+    from sheets_sync.google_http import SCOPES, load_credentials
 
     service = double.service_account_file(
         tmp_path, "planner@p.iam.gserviceaccount.com", register=False
