@@ -496,26 +496,35 @@ def max_conversions_at_cpa(
                 x, lam, it = found
         method, grid_step = "bisection", math.nan
     else:
-        hi = _target_bounds(p, np.full(st.n, np.inf))
-        hi = np.minimum(hi, p.lo + min(bmax, t * conv(hi)) - lo_sum)
-
-        def pick(spend: FloatArray, table: FloatArray) -> int:
-            ok = np.flatnonzero(spend <= t * table * (1 + 1e-12))
-            if ok.size == 0:
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    best = float(np.nanmin(np.where(table > 0, spend / table, np.inf)))
-                raise InfeasibleError(
-                    f"target CPA {_num(t)} is below the best achievable blended CPA {_num(best)} "
-                    f"by {_num(best - t)}"
-                )
-            return int(ok[np.argmax(table[ok])])
-
-        x, grid_step = _grid_target(p, hi, grid_points, pick)
+        x, grid_step = _cpa_on_grid(p, t, bmax, lo_sum, grid_points)
         lam, it, method = math.nan, 1, "grid-dp"
     _verify(p, x, p.lo, p.hi, None)
     total = float(np.sum(x))
     message = f"blended CPA {_num(total / conv(x))} at a budget of {_num(total)}"
     return _result(p, x, method, it, lam, message, grid_step)
+
+
+def _cpa_on_grid(
+    p: Problem, t: float, bmax: float, lo_sum: float, grid_points: int
+) -> tuple[FloatArray, float]:
+    """`max_conversions_at_cpa` when a curve is S-shaped: the grid split with the most
+    conversions whose blended CPA is at most `t`, spending at most `bmax`; ``(x, grid step)``."""
+    st = p.stack
+    hi = _target_bounds(p, np.full(st.n, np.inf))
+    hi = np.minimum(hi, p.lo + min(bmax, t * float(np.sum(st.response(hi)))) - lo_sum)
+
+    def pick(spend: FloatArray, table: FloatArray) -> int:
+        ok = np.flatnonzero(spend <= t * table * (1 + 1e-12))
+        if ok.size == 0:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                best = float(np.nanmin(np.where(table > 0, spend / table, np.inf)))
+            raise InfeasibleError(
+                f"target CPA {_num(t)} is below the best achievable blended CPA {_num(best)} "
+                f"by {_num(best - t)}"
+            )
+        return int(ok[np.argmax(table[ok])])
+
+    return _grid_target(p, hi, grid_points, pick)
 
 
 def _best_cpa(
