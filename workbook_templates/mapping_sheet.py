@@ -1,0 +1,113 @@
+"""The Mapping sheet: the rules that take source rows to plan lines.
+
+For the user: one rule per row under the header (`layout.MAPPING_HEADERS`, row
+`layout.MAPPING_HEADER_ROW`), first match wins (`sheets_sync.mapping` says what each column
+means). Marketers edit it.
+
+Written by the template (`write_mapping_template`: the starting rules, the sync config's
+``[[mapping]]``, drop-down lists for `field` and `match`, a help note) and, at run time, by
+Sync Facts only to seed a missing or rule-less sheet with the config's rules (`write_rules`).
+Read by Sync Facts and New Month through `read_rules`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from sheets_sync.mapping import Rule, rule_row, rules_from_records
+from sheets_sync.workbooks.interface import WorkbookError, WorkbookTarget
+from workbook_templates import layout as L
+from workbook_templates.styles import FILL_INPUT, FONT_NOTE, header_row
+
+MAPPING_NOTE = (
+    "One rule per row, first match wins. data source: a source name from the sync config, or "
+    "blank for any. field: utm_source, utm_medium or utm_campaign (ad exports put the campaign "
+    "name there). match: exact, contains or regex (case and surrounding spaces ignored). "
+    "channel / campaign: the Plan line; campaign blank = the row's own utm_campaign. Rows no "
+    "rule maps are listed on the Unmapped sheet with their spend."
+)
+MAPPING_ROWS = 200  # rows below the header with the drop-down lists and the input fill
+READ_CHUNK = 50
+"""Rows `read_rules` reads at a time, down to the first all-blank chunk."""
+
+
+def write_mapping_template(wb: Workbook, rules: Sequence[Mapping[str, Any]] = ()) -> None:
+    """Add the Mapping sheet with `rules` (dicts keyed by `layout.MAPPING_HEADERS`, as
+    `sheets_sync.sync_config` and New Month's `mapping_records` give them)."""
+    ws = wb.create_sheet(L.MAPPING)
+    header_row(ws, L.MAPPING_HEADER_ROW, L.MAPPING_HEADERS)
+    for r, rule in enumerate(rules, start=L.MAPPING_HEADER_ROW + 1):
+        for c, value in enumerate(rule_row(rule), start=1):
+            ws.cell(row=r, column=c, value=value)
+    last = L.MAPPING_HEADER_ROW + max(MAPPING_ROWS, len(rules))
+    for col in range(1, len(L.MAPPING_HEADERS) + 1):
+        for r in range(L.MAPPING_HEADER_ROW + 1, last + 1):
+            ws.cell(row=r, column=col).fill = FILL_INPUT
+    for header, options in (("field", L.MAPPING_FIELDS), ("match", L.MAPPING_MATCHES)):
+        letter = get_column_letter(L.MAPPING_HEADERS.index(header) + 1)
+        dv = DataValidation(
+            type="list",
+            formula1='"' + ",".join(options) + '"',
+            allow_blank=True,
+            showErrorMessage=True,
+            errorTitle=f"Mapping {header}",
+            error=f"{header} must be one of {', '.join(options)}",
+        )
+        dv.add(f"{letter}{L.MAPPING_HEADER_ROW + 1}:{letter}{last}")
+        ws.add_data_validation(dv)
+    note_col = len(L.MAPPING_HEADERS) + 2
+    note = ws.cell(row=1, column=note_col, value=MAPPING_NOTE)
+    note.font = FONT_NOTE
+    note.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.column_dimensions[get_column_letter(note_col)].width = 60
+    for letter, width in zip("ABCDEF", (16, 14, 10, 30, 18, 28), strict=True):
+        ws.column_dimensions[letter].width = width
+    ws.freeze_panes = "A2"
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value.strip() == "")
+
+
+def read_rules(wb: WorkbookTarget) -> list[Rule]:
+    """The Mapping sheet's rules, in order.
+
+    The header row must read `layout.MAPPING_HEADERS`; rules are read down to the last
+    non-blank row (blank rows in between are skipped)."""
+    width = len(L.MAPPING_HEADERS)
+    # values, not formulas: a rule cell holding a formula means its result (and a Google
+    # Sheet then needs no second read)
+    header = wb.read_cells(L.MAPPING, L.MAPPING_HEADER_ROW, 1, 1, width, formulas=False)[0]
+    found = [str(h).strip().lower() if not _blank(h) else "" for h in header]
+    if found != list(L.MAPPING_HEADERS):
+        raise WorkbookError(
+            f"sheet `{L.MAPPING}` row {L.MAPPING_HEADER_ROW} must read "
+            f"{' | '.join(L.MAPPING_HEADERS)}; found {' | '.join(h or '(blank)' for h in found)}"
+        )
+    rows: list[list[Any]] = []
+    row = L.MAPPING_HEADER_ROW + 1
+    while True:
+        chunk = wb.read_cells(L.MAPPING, row, 1, READ_CHUNK, width, formulas=False)
+        if all(_blank(v) for line in chunk for v in line):
+            break
+        rows.extend(chunk)
+        row += READ_CHUNK
+    while rows and all(_blank(v) for v in rows[-1]):
+        rows.pop()
+    records = [dict(zip(L.MAPPING_HEADERS, line, strict=True)) for line in rows]
+    return rules_from_records(records, first_row=L.MAPPING_HEADER_ROW + 1)
+
+
+def write_rules(wb: WorkbookTarget, records: Sequence[Mapping[str, Any]]) -> list[Rule]:
+    """Write the header and `records` (keyed by `layout.MAPPING_HEADERS`) from the header row
+    of the existing Mapping sheet; the rules they make, numbered from the first rule row."""
+    block: list[list[Any]] = [list(L.MAPPING_HEADERS)]
+    block += [rule_row(record) for record in records]
+    wb.write_block(L.MAPPING, L.MAPPING_HEADER_ROW, 1, block)
+    return rules_from_records([dict(r) for r in records], first_row=L.MAPPING_HEADER_ROW + 1)
