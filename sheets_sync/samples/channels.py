@@ -4,7 +4,8 @@
 of curve fitting and of the budget optimiser compare what they recover with them.
 
 - `ResponseCurve`: daily leads as a function of daily channel spend (RUB/day), one of three
-  concave forms (hill, power, negative exponential), 0 at zero spend;
+  concave forms (hill, power, negative exponential), 0 at zero spend, evaluated by the planner's
+  own curves (`planning.response.Hill`, `Power`, `NegExp`): one set of formulas for both;
 - `ChannelSpec`: everything true about one channel (curve, CPC, campaigns with their spend shares,
   lead quality and CPC factors, weekend factors, funnel rates and lags, revenue per purchase) and
   how its plan is biased against the truth;
@@ -16,15 +17,17 @@ Pure numpy; no I/O and no randomness here (the generator owns both).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import numpy.typing as npt
 
 from planning.errors import InputError
+from planning.response import Curve, Hill, NegExp, Power
 
 __all__ = ["CHANNELS", "TRUE_CURVES", "ChannelSpec", "ResponseCurve"]
 
@@ -32,6 +35,11 @@ Floats = npt.NDArray[np.float64]
 CurveForm = Literal["hill", "power", "negexp"]
 
 _ARITY: dict[str, int] = {"hill": 3, "power": 2, "negexp": 2}
+_FORMS: dict[str, type[Hill] | type[Power] | type[NegExp]] = {
+    "hill": Hill,
+    "power": Power,
+    "negexp": NegExp,
+}
 
 
 @dataclass(frozen=True)
@@ -45,11 +53,15 @@ class ResponseCurve:
     - ``"power"``: ``(a, b)``, ``a * s**b`` with ``0 < b < 1``;
     - ``"negexp"``: ``(vmax, k)``, ``vmax * (1 - exp(-s / k))``; `k` in RUB/day.
 
-    Every parameter is finite and > 0. All three are 0 at zero spend, increasing and concave.
+    Every parameter is finite and > 0. All three are 0 at zero spend, increasing and concave
+    (the truth is stricter than `planning.response`, which also takes S-shaped hills and
+    ``b == 1``); `leads` and `marginal` are `planning_curve`'s response and marginal.
     """
 
     form: CurveForm
     params: tuple[float, ...]
+    planning_curve: Curve = dataclasses.field(init=False, repr=False, compare=False)
+    """The same curve as `planning.response` evaluates it (`Hill`, `Power` or `NegExp`)."""
 
     def __post_init__(self) -> None:
         if self.form not in _ARITY:
@@ -88,50 +100,15 @@ class ResponseCurve:
                 has_value=False,
             )
         object.__setattr__(self, "params", tuple(float(p) for p in params))
+        object.__setattr__(self, "planning_curve", _FORMS[self.form](*self.params))
 
     def leads(self, spend: npt.ArrayLike) -> Floats:
         """Expected daily leads at daily spend `spend` (RUB/day, >= 0); same shape as `spend`."""
-        s = _spend_array(spend)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            if self.form == "hill":
-                vmax, k, h = self.params
-                return np.asarray(vmax * s**h / (k**h + s**h), dtype=np.float64)
-            if self.form == "power":
-                a, b = self.params
-                return np.asarray(a * s**b, dtype=np.float64)
-            vmax, k = self.params
-            return np.asarray(vmax * -np.expm1(-s / k), dtype=np.float64)
+        return np.asarray(self.planning_curve.response(cast(Any, spend)), dtype=np.float64)
 
     def marginal(self, spend: npt.ArrayLike) -> Floats:
         """d leads / d spend (leads per RUB) at `spend`; ``inf`` at 0 spend for hill and power."""
-        s = _spend_array(spend)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            if self.form == "hill":
-                vmax, k, h = self.params
-                out = vmax * h * k**h * s ** (h - 1) / (k**h + s**h) ** 2
-            elif self.form == "power":
-                a, b = self.params
-                out = a * b * s ** (b - 1)
-            else:
-                vmax, k = self.params
-                out = vmax / k * np.exp(-s / k)
-        return np.asarray(out, dtype=np.float64)
-
-
-def _spend_array(spend: npt.ArrayLike) -> Floats:
-    try:
-        s = np.asarray(spend, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise InputError(
-            f"`spend` must be a number or an array of numbers, got {spend!r}",
-            value=spend,
-            has_value=False,
-        ) from None
-    if np.any(s < 0):
-        raise InputError(
-            f"`spend` must be >= 0, got {float(s[s < 0].flat[0])!r}", value=spend, has_value=False
-        )
-    return s
+        return np.asarray(self.planning_curve.marginal(cast(Any, spend)), dtype=np.float64)
 
 
 @dataclass(frozen=True)
