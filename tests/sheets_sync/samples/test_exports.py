@@ -14,10 +14,10 @@ import pytest
 from planning.funnel import DEFAULT_FUNNEL
 from sheets_sync.facts import FACT_COLUMNS, ReadResult
 from sheets_sync.mapping import map_facts, rules_from_records
+from sheets_sync.samples.ad_exports import TEST_CAMPAIGN
+from sheets_sync.samples.campaigns import SAMPLE_CAMPAIGNS
 from sheets_sync.samples.data import CHANNELS, SampleMonth, generate_sample
 from sheets_sync.samples.exports import (
-    SAMPLE_CAMPAIGNS,
-    TEST_CAMPAIGN,
     sample_config,
     sample_config_text,
     write_sample_config,
