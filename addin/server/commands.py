@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import click
 
+from addin.server.keys import KeyStore, KeyStoreError
 from addin.server.settings import DEFAULT_KEYS_DIR, DEFAULT_SYNC_DIR
 
 _KEYS_DIR = click.option(
@@ -49,11 +51,7 @@ def serve_cmd(
 ) -> None:
     """Run the function server (put HTTPS in front of it: a reverse proxy or a container
     service). Every call needs a key from `funnelplan keys create`."""
-    import os
-
-    import uvicorn
-
-    from addin.server.keys import KeyStore
+    import uvicorn  # the `server` extra: `funnelplan` runs without it until `serve`
 
     if google_credentials is not None:
         os.environ["FUNNELPLAN_GOOGLE_CREDENTIALS"] = str(google_credentials.resolve())
@@ -99,8 +97,6 @@ def keys_group() -> None:
 @_KEYS_DIR
 def keys_create(name: str, sheet: str | None, keys_dir: Path) -> None:
     """Create a key; its id and secret are printed once and never stored in clear."""
-    from addin.server.keys import KeyStore, KeyStoreError
-
     try:
         key = KeyStore(keys_dir).create(name, spreadsheet=sheet)
     except KeyStoreError as error:
@@ -119,8 +115,6 @@ def keys_create(name: str, sheet: str | None, keys_dir: Path) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def keys_list(keys_dir: Path, as_json: bool) -> None:
     """List the keys (ids, names, dates; never secrets)."""
-    from addin.server.keys import KeyStore, KeyStoreError
-
     try:
         keys = KeyStore(keys_dir).list()
     except KeyStoreError as error:
@@ -141,8 +135,6 @@ def keys_list(keys_dir: Path, as_json: bool) -> None:
 @_KEYS_DIR
 def keys_revoke(key_id: str, keys_dir: Path) -> None:
     """Revoke a key: requests signed with it are refused from then on (every worker)."""
-    from addin.server.keys import KeyStore, KeyStoreError
-
     try:
         key = KeyStore(keys_dir).revoke(key_id)
     except KeyStoreError as error:

@@ -31,6 +31,8 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from sheets_sync.sheet_ids import spreadsheet_id_of
+
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows: single-writer use only
@@ -152,8 +154,6 @@ class KeyStore:
     def create(self, name: str, spreadsheet: str | None = None) -> NewKey:
         """A new active key; its secret is returned here and nowhere else. `spreadsheet` (an
         id or a Google Sheets URL) is the one Google Sheet whose buttons the key may run."""
-        from sheets_sync.sheet_ids import spreadsheet_id_of
-
         name = name.strip()
         if not name:
             raise KeyStoreError("give the key a name (e.g. the workbook it is for)")

@@ -16,7 +16,9 @@ import openpyxl
 import pytest
 from live_server import SignedClient, Signer, live_server, new_signer
 
+from addin.cli.demo import run_demo
 from addin.registry import FUNCTIONS
+from addin.server.keys import KeyStore
 from addin.server.settings import Settings
 from addin.server.signing import NONCE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER
 from workbook_templates import layout as L
@@ -52,8 +54,6 @@ def client(url: str, signer: Signer) -> Iterator[SignedClient]:
 
 @pytest.fixture(scope="module")
 def demo_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from addin.cli.demo import run_demo
-
     return run_demo(tmp_path_factory.mktemp("demo")).workbook
 
 
@@ -324,8 +324,6 @@ def test_signature_covers_the_path_as_sent(url: str, signer: Signer) -> None:
 
 
 def test_revoked_key_refused(url: str, keys_dir: Path) -> None:
-    from addin.server.keys import KeyStore
-
     other = new_signer(keys_dir, "to revoke")
     assert _post(url, PATH, other.headers("POST", PATH, BODY), BODY) == (200, "")
     KeyStore(keys_dir).revoke(other.key_id)

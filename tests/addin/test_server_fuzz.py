@@ -31,9 +31,11 @@ from live_server import Signer, live_server, new_signer
 from sheets_double import SheetsDouble
 from sheets_double.seeding import seed_from_xlsx
 
-from addin.registry import ACTIONS, FUNCTIONS, ActionContext
+from addin.registry import ACTIONS, FUNCTIONS, ActionContext, dispatch
 from addin.server.settings import Settings
 from addin.server.signing import KEY_HEADER, NONCE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER
+from sheets_sync.workbooks.xlsx import save_atomic
+from workbook_templates.plan_workbook import PlanWorkbookSpec, build_plan_workbook
 
 pytestmark = pytest.mark.slow
 
@@ -97,10 +99,6 @@ def workbook() -> bytes:
     """A small planning workbook (2 lines, a week of facts, a split proposal): Refresh
     Run-Rate, Optimize Split, Apply Split and New Month run on it; Undo and Sync Facts refuse
     it (422: nothing to undo, no sync.toml)."""
-    from addin.registry import dispatch
-    from sheets_sync.workbooks.xlsx import save_atomic
-    from workbook_templates.plan_workbook import PlanWorkbookSpec, build_plan_workbook
-
     keys = [("Search", "Brand"), ("Social", "Prospecting")]
     lines = pd.DataFrame(keys, columns=["channel", "campaign"])
     lines["spend p"], lines["leads p"] = [31000, 62000], [310, 400]

@@ -27,6 +27,7 @@ from sheets_double.server import Cell
 from addin.cli.demo import run_demo
 from addin.cli.main import main
 from addin.server.keys import KeyStore
+from addin.server.routes.sheet_actions import sheet_lock
 from addin.server.settings import Settings
 from sheets_sync.workbooks.xlsx import XlsxWorkbook
 from workbook_templates import layout as L
@@ -344,8 +345,6 @@ def test_one_button_at_a_time_per_sheet(
 ) -> None:
     """While a button runs on a sheet (its lock held, as by another worker), a second one gets
     409 and Google is not called; once it is released the button runs."""
-    from addin.server.app import sheet_lock
-
     _, keys, _ = server
     before = sheet.snapshot(SHEET)
     with sheet_lock(keys / "locks", SHEET):

@@ -1,0 +1,149 @@
+"""``POST /sheets/{spreadsheet_id}/actions/{action_id}``: a button on a Google Sheet, opened
+with the server's service account (`Settings.google_credentials`) through the app's one gspread
+client; the key must be bound to that sheet (``funnelplan keys create NAME --sheet ID``). One
+button at a time per sheet (`sheet_lock`): a second gets 409."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import re
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+
+from addin.registry import ActionContext, ActionError, dispatch
+from addin.server.errors import ERRORS, ApiError
+from addin.server.models import SheetActionResult, json_response
+from addin.server.routes.actions import check_action
+from addin.server.state import ServerState, Signed, State
+from planning.errors import InputError
+from sheets_sync.google_http import account_email
+from sheets_sync.sync_config import config_for_sheet
+from sheets_sync.workbooks.google_sheets import GoogleSheetsWorkbook
+from sheets_sync.workbooks.interface import WorkbookError
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no cross-worker lock
+    fcntl = None  # type: ignore[assignment]
+
+log = logging.getLogger("funnelplan.server")
+
+SHEET_ID = re.compile(r"[A-Za-z0-9_-]{10,100}")
+
+router = APIRouter()
+
+
+@contextmanager
+def sheet_lock(folder: Path, spreadsheet_id: str) -> Iterator[None]:
+    """One button at a time per Google Sheet (every worker on the host): a second button
+    pressed while one runs gets 409 instead of both reading the sheet and the later write
+    undoing the earlier one."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / f"{spreadsheet_id}.lock", "a") as handle:
+        if fcntl is not None:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise ApiError(
+                    409,
+                    "busy",
+                    "another Funnel Plan button is running on this sheet; try again when it "
+                    "has finished",
+                ) from None
+        try:
+            yield
+        finally:
+            if fcntl is not None:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _check_request(state: ServerState, key: str, spreadsheet_id: str, action_id: str) -> None:
+    """422 for a malformed sheet id, 404 for an unknown button, 403 for a key not bound to
+    the sheet."""
+    if not SHEET_ID.fullmatch(spreadsheet_id):
+        raise ApiError(
+            422, "invalid_request", "spreadsheet_id is not a Google Sheets id (from its URL)"
+        )
+    check_action(action_id)
+    bound = state.keys.get(key)
+    if bound is None or bound.spreadsheet != spreadsheet_id:
+        raise ApiError(
+            403,
+            "key_not_for_sheet",
+            f"this key may not run buttons on Google Sheet {spreadsheet_id}: create one "
+            f"for it with `funnelplan keys create NAME --sheet {spreadsheet_id}`",
+        )
+
+
+def _sync_config(state: ServerState, spreadsheet_id: str, action_id: str) -> Path | None:
+    """Sync Facts' config file for the sheet, from the server's sync folder; None for the
+    other buttons."""
+    if action_id != "sync_facts":
+        return None
+    try:
+        return config_for_sheet(state.settings.sync_dir, spreadsheet_id)
+    except InputError as error:
+        raise ApiError(422, "action_failed", f"Sync Facts: {error}") from None
+
+
+@router.post(
+    "/sheets/{spreadsheet_id}/actions/{action_id}",
+    tags=["actions"],
+    response_model=SheetActionResult,
+    responses=ERRORS,
+)
+def run_sheet_action(spreadsheet_id: str, action_id: str, key: Signed, state: State) -> Response:
+    """Run a button on a Google Sheet (the key must be bound to it: `keys create --sheet`).
+
+    The server opens the sheet with its service account, reads it in one request and
+    writes the button's cells in one; Sync Facts reads the sheet's config from the server's
+    sync folder; New Month returns next month's workbook (base64 .xlsx) to import."""
+    started = time.perf_counter()
+    _check_request(state, key, spreadsheet_id, action_id)
+    try:
+        client = state.sheets_client()
+    except WorkbookError as error:
+        log.error("no Google credentials: %s", error)
+        raise ApiError(
+            503, "no_google_credentials", "the server has no usable Google credentials"
+        ) from None
+    with (
+        sheet_lock(Path(state.settings.keys_dir) / "locks", spreadsheet_id),
+        tempfile.TemporaryDirectory(prefix="funnelplan-sheet-") as tmp,
+    ):
+        try:
+            wb = GoogleSheetsWorkbook(spreadsheet_id, client=client)
+        except WorkbookError as error:
+            email = account_email(client)
+            share = f" Share the sheet with {email} as an editor." if email else ""
+            raise ApiError(422, "sheet_unavailable", f"{error}{share}") from None
+        ctx = ActionContext(
+            wb,
+            spreadsheet_id=spreadsheet_id,
+            sync_config=_sync_config(state, spreadsheet_id, action_id),
+            output_dir=Path(tmp),  # where New Month writes the workbook it returns
+        )
+        try:
+            message = dispatch(action_id, ctx)
+        except ActionError as error:
+            raise ApiError(422, "action_failed", str(error)) from None
+        created = sorted(Path(tmp).glob("*.xlsx"))
+        result: dict[str, Any] = {
+            "message": message,
+            "spreadsheet_id": spreadsheet_id,
+            "requests": len(wb.requests),
+            "workbook": None,
+            "filename": None,
+        }
+        if created:
+            result["workbook"] = base64.b64encode(created[0].read_bytes()).decode()
+            result["filename"] = created[0].name
+    return json_response(result, started)

@@ -1,0 +1,107 @@
+"""What the endpoints of one app share, and the dependencies that hand it to them.
+
+`ServerState` (on ``app.state.server``) holds the settings, the key store, the signature
+verifier (with its replay cache) and the Google Sheets client, built on first use and reused by
+every button on a sheet (its token too). Endpoints take it as a `State` parameter and the
+caller's key id as a `Signed` one; neither adds anything to the OpenAPI but the four signing
+headers (security schemes ``key``, ``timestamp``, ``signature``, ``nonce``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated
+
+import gspread
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader
+
+from addin.server.errors import ApiError
+from addin.server.keys import KeyStore
+from addin.server.middleware import RAW_BODY
+from addin.server.settings import Settings
+from addin.server.signing import (
+    KEY_HEADER,
+    NONCE_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    AuthError,
+    ReplayCache,
+    Verifier,
+)
+from sheets_sync.google_http import open_client
+
+log = logging.getLogger("funnelplan.server")
+
+
+@dataclass
+class ServerState:
+    """The settings, keys and verifier of one app, and its Google Sheets client."""
+
+    settings: Settings
+    keys: KeyStore
+    verifier: Verifier
+    _google: gspread.Client | None = field(default=None, repr=False)
+    _google_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> ServerState:
+        """The key store of `settings.keys_dir`, with the replay cache beside it."""
+        keys = KeyStore(settings.keys_dir)
+        replay = ReplayCache(Path(settings.keys_dir) / "replay.sqlite", settings.window_seconds)
+        return cls(settings, keys, Verifier(keys, replay, settings.window_seconds))
+
+    def sheets_client(self) -> gspread.Client:
+        """One gspread client per app (its token is reused), built on first use; raises
+        `WorkbookError` while the credentials are missing or unusable."""
+        with self._google_lock:
+            if self._google is None:
+                self._google = open_client(
+                    self.settings.google_credentials, self.settings.sheets_api_root
+                )
+            return self._google
+
+
+def server_state(request: Request) -> ServerState:
+    """The `ServerState` of the app serving `request`."""
+    state: ServerState = request.app.state.server
+    return state
+
+
+State = Annotated[ServerState, Depends(server_state)]
+
+_key_header = APIKeyHeader(name=KEY_HEADER, auto_error=False, scheme_name="key")
+_ts_header = APIKeyHeader(name=TIMESTAMP_HEADER, auto_error=False, scheme_name="timestamp")
+_sig_header = APIKeyHeader(name=SIGNATURE_HEADER, auto_error=False, scheme_name="signature")
+_nonce_header = APIKeyHeader(name=NONCE_HEADER, auto_error=False, scheme_name="nonce")
+
+
+async def signed(
+    request: Request,
+    state: State,
+    _key: Annotated[str | None, Security(_key_header)],
+    _ts: Annotated[str | None, Security(_ts_header)],
+    _sig: Annotated[str | None, Security(_sig_header)],
+    _nonce: Annotated[str | None, Security(_nonce_header)],
+) -> str:
+    """The key id of a signed request (see `signing`); 401 or 403 otherwise. The header
+    parameters only document the headers: `Verifier.verify` reads them from the request."""
+    body: bytes = getattr(request.state, RAW_BODY, b"")
+    # the path as sent (percent-encoded): `request.url.path` is decoded
+    raw_path = request.scope.get("raw_path")
+    path = raw_path.decode("utf-8", "replace") if raw_path else request.url.path
+    if request.url.query:
+        path += "?" + request.url.query
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    try:
+        return state.verifier.verify(request.method, path, headers, body)
+    except AuthError as error:
+        log.info("refused %s %s: %s", request.method, request.url.path, error.code)
+        raise ApiError(error.status, error.code, error.message) from None
+
+
+Signed = Annotated[str, Depends(signed)]
+"""The key id of the request; the endpoint answers only signed requests."""
