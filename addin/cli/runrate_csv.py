@@ -55,24 +55,7 @@ def forecast_csv(
     keys = [k for k in keys if k in frame.columns]
     metrics = [c for c in frame.columns if c != "date" and c not in keys]
     for m in metrics:
-        values = []
-        for i, raw in enumerate(frame[m]):
-            text = raw.strip().replace("\u00a0", "").replace(" ", "")
-            if text == "":
-                values.append(0.0)
-                continue
-            try:
-                v = float(text.replace(",", "."))
-            except ValueError:
-                raise InputError(
-                    "is not a number", line=f"{path.name}:{i + 2}", column=m, value=raw
-                ) from None
-            if m == COST_BASE and v < 0:
-                raise InputError(
-                    "must not be negative", line=f"{path.name}:{i + 2}", column=m, value=raw
-                )
-            values.append(v)
-        frame[m] = values
+        frame[m] = _numbers(frame[m], m, path)
     if frame.empty:
         raise InputError(f"{path.name} has no data rows")
     as_of = as_of or max(frame["date"])
@@ -125,6 +108,29 @@ def forecast_csv(
         "lines": lines,
         "total": block(total),
     }
+
+
+def _numbers(cells: pd.Series, column: str, path: Path) -> list[float]:
+    """A metric column's CSV cells as numbers: blank is 0, a decimal comma and spaces are read;
+    an error names the file's line (the header is line 1) for a non-number or a negative spend."""
+    values = []
+    for i, raw in enumerate(cells):
+        text = raw.strip().replace("\u00a0", "").replace(" ", "")
+        if text == "":
+            values.append(0.0)
+            continue
+        try:
+            v = float(text.replace(",", "."))
+        except ValueError:
+            raise InputError(
+                "is not a number", line=f"{path.name}:{i + 2}", column=column, value=raw
+            ) from None
+        if column == COST_BASE and v < 0:
+            raise InputError(
+                "must not be negative", line=f"{path.name}:{i + 2}", column=column, value=raw
+            )
+        values.append(v)
+    return values
 
 
 def _f(v: Any) -> float | None:
