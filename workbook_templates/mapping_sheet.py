@@ -104,10 +104,9 @@ def read_rules(wb: WorkbookTarget) -> list[Rule]:
     return rules_from_records(records, first_row=L.MAPPING_HEADER_ROW + 1)
 
 
-def write_rules(wb: WorkbookTarget, records: Sequence[Mapping[str, Any]]) -> list[Rule]:
+def write_rules(wb: WorkbookTarget, records: Sequence[Mapping[str, Any]]) -> None:
     """Write the header and `records` (keyed by `layout.MAPPING_HEADERS`) from the header row
-    of the existing Mapping sheet; the rules they make, numbered from the first rule row."""
+    of the existing Mapping sheet."""
     block: list[list[Any]] = [list(L.MAPPING_HEADERS)]
     block += [rule_row(record) for record in records]
     wb.write_block(L.MAPPING, L.MAPPING_HEADER_ROW, 1, block)
-    return rules_from_records([dict(r) for r in records], first_row=L.MAPPING_HEADER_ROW + 1)

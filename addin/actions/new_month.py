@@ -17,12 +17,12 @@ import pandas as pd
 
 from addin.actions.base import Action, ActionContext, ActionError
 from addin.actions.optimize_split import carry_over
-from addin.actions.sync_facts import read_rules
 from planning.errors import InputError
 from planning.funnel import Funnel, bottom_up
 from sheets_sync.workbooks.interface import WorkbookTarget
 from sheets_sync.workbooks.xlsx import save_atomic
 from workbook_templates import layout as L
+from workbook_templates.mapping_sheet import read_rules
 from workbook_templates.plan_workbook import PlanWorkbookSpec, build_plan_workbook
 from workbook_templates.workbook_io import (
     read_funnel,
@@ -110,8 +110,8 @@ def mapping_records(wb: WorkbookTarget) -> list[dict[str, str]]:
     """The workbook's Mapping rules as records keyed by `layout.MAPPING_HEADERS`, in order,
     for the next month's Mapping sheet; [] when the workbook has no Mapping sheet. A bad rule
     raises the Mapping sheet's error naming its cell (New Month does not drop rules quietly).
-    The rules are read as Sync Facts reads them (`addin.actions.sync_facts.read_rules`): blank rows
-    are skipped, texts stripped, the data source, field and match lower-cased."""
+    The rules are read as Sync Facts reads them (`workbook_templates.mapping_sheet.read_rules`):
+    blank rows are skipped, texts stripped, the data source, field and match lower-cased."""
     if L.MAPPING not in wb.sheet_names():
         return []
     return [

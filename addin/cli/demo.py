@@ -23,7 +23,7 @@ import pandas as pd
 
 from addin.actions.optimize_split import optimize_split
 from addin.actions.summary import plan_summary
-from addin.actions.sync_facts import channel_history, read_rules, run_sync
+from addin.actions.sync_facts import channel_history, run_sync
 from planning.funnel import DEFAULT_FUNNEL
 from planning.runrate import parse_month
 from sheets_sync.samples.data import generate_sample
@@ -32,6 +32,7 @@ from sheets_sync.store import FactStore
 from sheets_sync.sync_config import SyncConfig, load_config
 from sheets_sync.workbooks.xlsx import XlsxWorkbook, save_atomic
 from workbook_templates import layout as L
+from workbook_templates.mapping_sheet import read_rules
 from workbook_templates.plan_workbook import PlanWorkbookSpec, build_plan_workbook
 
 DEMO_MONTH = "2026-11"

@@ -29,10 +29,10 @@ from addin.actions.sync_facts import (
     SyncResult,
     channel_history,
     check_writable,
-    read_rules,
     sweep_temp_files,
     sync,
 )
+from addin.actions.sync_facts.fill import _runs
 from planning.errors import InputError
 from sheets_sync.facts import FACT_COLUMNS, FileInfo, ReadResult, empty_quarantine
 from sheets_sync.quality import SourceRead
@@ -41,6 +41,7 @@ from sheets_sync.sync_config import SyncConfig, parse_config
 from sheets_sync.workbooks.interface import WorkbookError
 from sheets_sync.workbooks.xlsx import XlsxWorkbook, save_atomic
 from workbook_templates import layout as L
+from workbook_templates.mapping_sheet import read_rules
 from workbook_templates.plan_workbook import PlanWorkbookSpec, build_plan_workbook
 
 MONTH = dt.date(2026, 11, 1)
@@ -407,8 +408,6 @@ def test_one_block_per_contiguous_run_and_one_save(tmp_path: Path, cfg: SyncConf
 
 
 def test_adjacent_owned_columns_share_a_block(tmp_path: Path, cfg: SyncConfig) -> None:
-    from addin.actions.sync_facts import _runs
-
     assert _runs([7, 3, 4, 5, 9, 8]) == [[3, 4, 5], [7, 8, 9]]
 
 

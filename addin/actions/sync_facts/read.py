@@ -1,0 +1,142 @@
+"""Step 1, read: every configured source read with its reader, each input with a hash (a file's
+covers its bytes and the source's reading options, a query's or sheet's the facts it gave)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from addin.actions.sync_facts.book import PlanBook
+from addin.actions.sync_facts.result import Progress, no_progress
+from sheets_sync.facts import ReadResult
+from sheets_sync.quality import SourceRead
+from sheets_sync.sources.google_sheet import read_gsheet
+from sheets_sync.sources.inspect_file import inspect
+from sheets_sync.sources.sql import read_sql, redact
+from sheets_sync.sync_config import FILE_KINDS, SourceConfig, SyncConfig
+
+HASH_VERSION = "sync-1"
+
+
+@dataclass
+class Inputs:
+    """What the read step hands on: the reads, the warnings per source (e.g. a kind with no
+    reader) and the progress bar's length for the whole sync."""
+
+    reads: list[SourceRead]
+    warnings: dict[str, list[str]]
+    total: int
+
+
+def plan_inputs(config: SyncConfig) -> list[tuple[SourceConfig, Path | None]]:
+    """Every input a sync reads: (source, file) for file sources (globs expanded; a pattern
+    matching nothing is an error naming its key), (source, None) for SQL and Google Sheets."""
+    inputs: list[tuple[SourceConfig, Path | None]] = []
+    for src in config.sources:
+        if src.kind in FILE_KINDS:
+            inputs += [(src, p) for p in src.files()]
+        else:
+            inputs.append((src, None))
+    return inputs
+
+
+def _options_key(src: SourceConfig) -> str:
+    options = {
+        "kind": src.kind,
+        "platform": src.platform,
+        "rate": src.rate,
+        "vat": src.vat,
+        "vat_included": src.vat_included,
+        "utm_source": src.utm_source,
+        "utm_medium": src.utm_medium,
+        "columns": src.columns,
+        "version": HASH_VERSION,
+    }
+    return json.dumps(options, sort_keys=True, ensure_ascii=False)
+
+
+def file_hash(path: Path, src: SourceConfig) -> str:
+    """SHA-256 of the file's bytes and the source's reading options (a changed rate or
+    column map reloads the same file)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    digest.update(_options_key(src).encode())
+    return digest.hexdigest()
+
+
+def _frame_hash(result: ReadResult, src: SourceConfig) -> str:
+    facts = result.facts.sort_values(list(result.facts.columns), ignore_index=True)
+    digest = hashlib.sha256(facts.to_csv(index=False).encode())
+    digest.update(_options_key(src).encode())
+    digest.update(f"{src.query}\n{src.url}".encode())
+    return digest.hexdigest()
+
+
+def read_input(
+    src: SourceConfig, path: Path | None, start: dt.date | None = None, end: dt.date | None = None
+) -> SourceRead | None:
+    """Read one input with its reader; None for a source kind with no reader."""
+    options = src.options()
+    if src.kind in FILE_KINDS:
+        assert path is not None
+        result = inspect(path, options, kind=src.kind)  # the reader of the kind
+        return SourceRead(src.name, src.kind, str(path), result, file_hash(path, src))
+    if src.kind == "sql":
+        result = read_sql(src.query, src.url, options, start=start, end=end, base=src.base)
+        return SourceRead(
+            src.name, src.kind, f"sql: {redact(src.url)}", result, _frame_hash(result, src)
+        )
+    if src.kind == "gsheet":
+        result = read_gsheet(src.spreadsheet, src.tab, options, src.credentials_file())
+        return SourceRead(src.name, src.kind, result.info.path, result, _frame_hash(result, src))
+    return None
+
+
+def read_sources(
+    config: SyncConfig,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    progress: Progress = no_progress,
+    inputs: list[tuple[SourceConfig, Path | None]] | None = None,
+    total: int | None = None,
+) -> tuple[list[SourceRead], dict[str, list[str]]]:
+    """Read every input; also the warnings per source (e.g. a kind with no reader yet)."""
+    inputs = plan_inputs(config) if inputs is None else inputs
+    total = len(inputs) if total is None else total
+    reads: list[SourceRead] = []
+    warnings: dict[str, list[str]] = {}
+    for i, (src, path) in enumerate(inputs):
+        label = path.name if path is not None else src.kind
+        progress(f"Reading {src.name}: {label}", i, total)
+        read = read_input(src, path, start, end)
+        if read is None:
+            warnings.setdefault(src.name, []).append(
+                f"`{src.kind}` sources have no reader: skipped"
+            )
+            continue
+        reads.append(read)
+    return reads, warnings
+
+
+def read_inputs(
+    config: SyncConfig,
+    book: PlanBook,
+    progress: Progress = no_progress,
+    reads: list[SourceRead] | None = None,
+) -> Inputs:
+    """The read step: the config's sources over the plan month, or `reads` when given (read
+    already). The progress bar counts a read and a load per input, then the fill and the
+    run-rate."""
+    if reads is not None:
+        return Inputs(reads, {}, 2 * len(reads) + 2)
+    inputs = plan_inputs(config)
+    total = 2 * len(inputs) + 2
+    read, warnings = read_sources(
+        config, book.month, book.month_end, progress, inputs=inputs, total=total
+    )
+    return Inputs(read, warnings, total)

@@ -1,0 +1,105 @@
+"""What Sync Facts reports: a `FileLoad` per input and the `SyncResult` (the CLI prints it,
+``--json`` and the demo take its `to_dict`), and the `Progress` callback the steps report to."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from addin.actions.refresh_runrate import RefreshResult
+from sheets_sync.quality import QualityReport
+
+Progress = Callable[[str, int, int], None]
+"""``progress(message, done, total)``: what the sync is doing, for a progress bar."""
+
+
+def no_progress(message: str, done: int, total: int) -> None:
+    return None
+
+
+@dataclass
+class FileLoad:
+    """One input as read and loaded."""
+
+    source: str
+    kind: str
+    file: str
+    rows_read: int
+    rows_ok: int
+    quarantined: int
+    duplicates: int
+    skipped: bool
+    """Already in the store (same file, same options): nothing changed."""
+    rows_loaded: int
+    replaced: int
+    date_from: dt.date | None
+    date_to: dt.date | None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dict(self.__dict__)
+        for key in ("date_from", "date_to"):
+            out[key] = None if out[key] is None else out[key].isoformat()
+        return out
+
+
+@dataclass
+class SyncResult:
+    """What Sync Facts did."""
+
+    workbook: str
+    month: dt.date
+    as_of: dt.date | None
+    loads: list[FileLoad]
+    metrics: list[str]
+    """The Plan ``f`` columns written (metric names)."""
+    lines: int
+    lines_filled: int
+    lines_without_facts: list[str]
+    unplanned: pd.DataFrame
+    """The Unmapped sheet's rows (`layout.UNMAPPED_HEADERS`)."""
+    quality: QualityReport
+    filled: dict[str, float] = field(default_factory=dict)
+    """Per metric written, the sum of the Plan's ``f`` cells."""
+    daily_rows: int = 0
+    mapping_created: bool = False
+    refresh: RefreshResult | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        un = self.unplanned
+        spend = un.groupby("status")["spend"].sum().to_dict() if len(un) and "spend" in un else {}
+        return {
+            "workbook": self.workbook,
+            "month": f"{self.month:%Y-%m}",
+            "as_of": None if self.as_of is None else self.as_of.isoformat(),
+            "loads": [f.to_dict() for f in self.loads],
+            "metrics": list(self.metrics),
+            "lines": self.lines,
+            "lines_filled": self.lines_filled,
+            "lines_without_facts": list(self.lines_without_facts),
+            "filled": dict(self.filled),
+            "daily_rows": self.daily_rows,
+            "unmapped_spend": float(spend.get("unmapped", 0.0)),
+            "unplanned_spend": float(spend.get("unplanned", 0.0)),
+            "unmapped": [{k: _plain(v) for k, v in rec.items()} for rec in un.to_dict("records")],
+            "mapping_created": self.mapping_created,
+            "runrate_lines": None if self.refresh is None else self.refresh.lines_forecast,
+            "quality": self.quality.to_dict(),
+        }
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
