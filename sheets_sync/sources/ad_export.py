@@ -214,22 +214,8 @@ def _read(grid: Grid, cmap: ColumnMap, options: SourceOptions) -> ReadResult:
     parts.append(quarantine_cells(grid, source, no_campaign, campaign_column, "campaign is blank"))
     bad |= no_campaign
 
-    raw: dict[str, Floats] = {}
-    for fieldname, metric in AD_METRICS.items():
-        if fieldname not in columns:
-            continue
-        column = columns[fieldname]
-        values, wrong, blank = parse_numbers(frame[column], grid.decimal)
-        negative = np.nan_to_num(values, nan=0.0) < 0
-        parts.append(quarantine_cells(grid, source, wrong, column, "is not a number"))
-        parts.append(quarantine_cells(grid, source, negative, column, f"{metric} is negative"))
-        bad |= wrong | negative
-        if metric == "spend":
-            parts.append(quarantine_cells(grid, source, blank, column, "spend is blank"))
-            bad |= blank
-        else:
-            values = np.where(blank, 0.0, values)
-        raw[metric] = values * options.money_factor(metric)
+    raw, unreadable = _metric_values(grid, columns, options, parts)
+    bad |= unreadable
 
     day_codes = pd.factorize(dates.values)[0].astype(np.int64)
     key = day_codes * np.int64(len(campaign.categories) + 1) + (campaign.codes + 1)
@@ -253,11 +239,7 @@ def _read(grid: Grid, cmap: ColumnMap, options: SourceOptions) -> ReadResult:
     if "utm_medium" in columns:
         utm_medium = text_column(frame, columns["utm_medium"], n, str(utm_medium))[keep]
     if "currency" in columns:
-        codes = sorted(str(c) for c in stripped_codes(frame[columns["currency"]]).categories)
-        if len(codes) > 1:
-            info.warnings.append(f"several currencies in one export: {', '.join(codes)}")
-        elif codes:
-            info.warnings.append(f"currency {codes[0]}, converted at rate {options.rate:g}")
+        info.warnings.extend(_currency_warnings(frame[columns["currency"]], options.rate))
 
     facts = long_facts(
         dates.values[keep],
@@ -280,6 +262,42 @@ def _read(grid: Grid, cmap: ColumnMap, options: SourceOptions) -> ReadResult:
     if n == 0:
         info.warnings.append("no data rows below the header")
     return ReadResult(facts=facts, quarantine=quarantine, info=info)
+
+
+def _metric_values(
+    grid: Grid, columns: dict[str, str], options: SourceOptions, parts: list[pd.DataFrame]
+) -> tuple[dict[str, Floats], Bools]:
+    """Each metric column as numbers (times the source's rate for money; a blank count is 0),
+    and the rows with an unreadable, negative or (spend) blank cell, quarantined in `parts`."""
+    source = options.source
+    raw: dict[str, Floats] = {}
+    bad: Bools = np.zeros(len(grid.frame), dtype=bool)
+    for fieldname, metric in AD_METRICS.items():
+        if fieldname not in columns:
+            continue
+        column = columns[fieldname]
+        values, wrong, blank = parse_numbers(grid.frame[column], grid.decimal)
+        negative = np.nan_to_num(values, nan=0.0) < 0
+        parts.append(quarantine_cells(grid, source, wrong, column, "is not a number"))
+        parts.append(quarantine_cells(grid, source, negative, column, f"{metric} is negative"))
+        bad |= wrong | negative
+        if metric == "spend":
+            parts.append(quarantine_cells(grid, source, blank, column, "spend is blank"))
+            bad |= blank
+        else:
+            values = np.where(blank, 0.0, values)
+        raw[metric] = values * options.money_factor(metric)
+    return raw, bad
+
+
+def _currency_warnings(cells: pd.Series, rate: float) -> list[str]:
+    """What the export's currency column says about the rate applied."""
+    codes = sorted(str(c) for c in stripped_codes(cells).categories)
+    if len(codes) > 1:
+        return [f"several currencies in one export: {', '.join(codes)}"]
+    if codes:
+        return [f"currency {codes[0]}, converted at rate {rate:g}"]
+    return []
 
 
 def _totals_row(

@@ -65,25 +65,7 @@ def parse_numbers(
     raw = np.asarray(raw, dtype=object)
     kind = pd.api.types.infer_dtype(raw, skipna=True) if len(raw) else "string"
     if kind != "string" and kind != "empty":
-        # numbers and strings mixed (the C parser typed some chunks of the column, or a sheet
-        # holds some cells as numbers): numbers as they are, every string through the text
-        # path (so a text "1.234" follows the column's separators, never Python's float())
-        is_text = np.fromiter((isinstance(v, str) for v in raw), dtype=bool, count=len(raw))
-        texts = np.flatnonzero(is_text)
-        out = np.full(len(raw), np.nan, dtype=np.float64)
-        others = np.flatnonzero(~is_text)
-        out[others] = pd.to_numeric(pd.Series(raw[others], dtype=object), errors="coerce").to_numpy(
-            dtype=np.float64, na_value=np.nan
-        )
-        blank = np.isnan(out) & ~is_text
-        bad = np.isinf(out)
-        out[bad] = np.nan
-        if len(texts):
-            more, more_bad, more_blank = parse_numbers(
-                pd.Series(raw[texts].astype(str), dtype=object), decimal
-            )
-            out[texts], bad[texts], blank[texts] = more, more_bad, more_blank
-        return out, bad, blank
+        return _parse_mixed(raw, decimal)
     array = _objects(raw)
     n = len(array)
     out = np.full(n, np.nan, dtype=np.float64)
@@ -124,6 +106,28 @@ def parse_numbers(
     infinite = np.isinf(out)
     bad |= infinite
     out[infinite] = np.nan
+    return out, bad, blank
+
+
+def _parse_mixed(raw: npt.NDArray[np.object_], decimal: str) -> tuple[Floats, Bools, Bools]:
+    """`parse_numbers` of numbers and strings mixed (the C parser typed some chunks of the
+    column, or a sheet holds some cells as numbers): numbers as they are, every string through
+    the text path (so a text "1.234" follows the column's separators, never Python's float())."""
+    is_text = np.fromiter((isinstance(v, str) for v in raw), dtype=bool, count=len(raw))
+    texts = np.flatnonzero(is_text)
+    out = np.full(len(raw), np.nan, dtype=np.float64)
+    others = np.flatnonzero(~is_text)
+    out[others] = pd.to_numeric(pd.Series(raw[others], dtype=object), errors="coerce").to_numpy(
+        dtype=np.float64, na_value=np.nan
+    )
+    blank = np.isnan(out) & ~is_text
+    bad = np.isinf(out)
+    out[bad] = np.nan
+    if len(texts):
+        more, more_bad, more_blank = parse_numbers(
+            pd.Series(raw[texts].astype(str), dtype=object), decimal
+        )
+        out[texts], bad[texts], blank[texts] = more, more_bad, more_blank
     return out, bad, blank
 
 

@@ -28,13 +28,14 @@ Decisions:
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from sheets_sync.facts import ReadResult, empty_facts
+from sheets_sync.facts import FileInfo, ReadResult, empty_facts
 from sheets_sync.sources.cell_values import parse_dates, parse_numbers
 from sheets_sync.sources.column_map import UTM_ALIASES, ColumnMap, SourceOptions
 from sheets_sync.sources.fact_frames import (
@@ -50,9 +51,11 @@ from sheets_sync.sources.fact_frames import (
     tally,
     text_column,
 )
-from sheets_sync.sources.textfile import Bools, Floats, SheetRows, read_grid
+from sheets_sync.sources.textfile import Bools, Floats, Grid, Ints, SheetRows, read_grid
 
 __all__ = ["CRM_MAP", "STAGES", "looks_like_crm", "read_crm_export"]
+
+Dates = npt.NDArray[np.datetime64]
 
 CRM_MAP = ColumnMap(
     "crm",
@@ -122,6 +125,28 @@ def looks_like_crm(headers: list[str], cmap: ColumnMap = CRM_MAP) -> bool:
     )
 
 
+@dataclass
+class _Rows:
+    """A CRM export being read: its grid, the columns the map picked, and the cells set aside
+    so far (`parts` of the quarantine, `bad` rows)."""
+
+    grid: Grid
+    columns: dict[str, str]
+    source: str
+    info: FileInfo
+    bad: Bools
+    parts: list[pd.DataFrame] = field(default_factory=list)
+
+    def cells(self, fieldname: str) -> pd.Series:
+        return self.grid.frame[self.columns[fieldname]]
+
+    def flag(self, mask: Bools, fieldname: str, reason: str) -> None:
+        """Quarantine the cells of `fieldname` where `mask`, and their rows."""
+        cells = quarantine_cells(self.grid, self.source, mask, self.columns[fieldname], reason)
+        self.parts.append(cells)
+        self.bad = self.bad | mask
+
+
 def read_crm_export(path: Path | str | SheetRows, options: SourceOptions) -> ReadResult:
     """Read one CRM export (a file or a sheet's `SheetRows`) into leads / pp / negotiations /
     purchases / revenue facts."""
@@ -134,75 +159,98 @@ def read_crm_export(path: Path | str | SheetRows, options: SourceOptions) -> Rea
     grid = read_grid(
         path, lambda cells: looks_like_crm(cells, cmap), what="CRM export", numeric=numeric
     )
-    columns = field_columns(grid, cmap)
-    frame = grid.frame
-    n = len(frame)
     source = options.source
     info = grid.info(source, "crm", cmap.name)
-    parts: list[pd.DataFrame] = []
-    bad: Bools = np.zeros(n, dtype=bool)
-
-    def flag(mask: Bools, fieldname: str, reason: str) -> None:
-        nonlocal bad
-        parts.append(quarantine_cells(grid, source, mask, columns[fieldname], reason))
-        bad = bad | mask
-
+    rows = _Rows(grid, field_columns(grid, cmap), source, info, np.zeros(len(grid.frame), bool))
     created, undated = flag_dates(
-        grid, source, columns["created"], info, parts, "created date is blank"
+        grid, source, rows.columns["created"], info, rows.parts, "created date is blank"
     )
-    bad |= undated
-
-    rank = np.ones(n, dtype=np.int64)
-    if "stage" in columns:
-        stage_rank = _lookup(frame[columns["stage"]], _STAGE_NAMES)
-        flag(stage_rank < 0, "stage", "unknown stage (expected lead, pp, negotiations, purchase)")
-        rank = np.maximum(rank, stage_rank)
-    if "status" in columns:
-        status = _lookup(
-            frame[columns["status"]], {k: 4 if v == "won" else 1 for k, v in _STATUS_NAMES.items()}
-        )
-        flag(status < 0, "status", "unknown status (expected open, won, lost)")
-        rank = np.maximum(rank, status)
-
-    stage_dates: dict[int, npt.NDArray[np.datetime64]] = {}
-    for fieldname, stage in _STAGE_DATES:
-        if fieldname not in columns:
-            continue
-        parsed = parse_dates(frame[columns[fieldname]], what=columns[fieldname])
-        flag(parsed.bad, fieldname, f"is not a date{expected_suffix(parsed.format)}")
-        info.warnings.extend(parsed.warnings)
-        stage_dates[stage] = parsed.values
-        rank = np.maximum(rank, np.where(np.isnat(parsed.values), 1, stage))
-
-    amount: Floats = np.zeros(n, dtype=np.float64)
+    rows.bad |= undated
+    rank, stage_dates = _stages_reached(rows)
     purchased = rank >= 4
-    if "amount" in columns:
-        values, wrong, blank = parse_numbers(frame[columns["amount"]], grid.decimal)
-        flag(wrong & purchased, "amount", "is not a number")
-        flag((np.nan_to_num(values, nan=0.0) < 0) & purchased, "amount", "amount is negative")
-        missing = int((blank & purchased & ~bad).sum())
-        if missing:
-            info.warnings.append(f"{missing} purchase(s) with a blank amount: revenue 0")
-        amount = np.where(blank, 0.0, values)
-    elif purchased.any():
-        info.warnings.append("no Amount column: revenue is not counted")
-
-    codes = np.asarray(stripped_codes(frame[columns["id"]]).codes)
-    duplicate = last_duplicates(codes, bad)
-    blank_ids = int((~bad & (codes < 0)).sum())
-    if blank_ids:
-        info.warnings.append(f"{blank_ids} row(s) without an ID kept as they are")
-    keep = ~bad & ~duplicate
+    amount = _amounts(rows, purchased)
+    duplicate, keep = _deduplicate(rows)
 
     metrics: dict[str, Floats] = {
         name: (rank >= stage).astype(np.float64) for stage, name in enumerate(STAGES, start=1)
     }
-    if "amount" in columns:
+    if "amount" in rows.columns:
         metrics["revenue"] = np.where(purchased, amount, 0.0) * options.money_factor("revenue")
+    event = _event_dates(rows, created.values, stage_dates, rank, keep)
+    facts = _facts(rows, metrics, created.values, event, keep)
 
-    # event dates: own date, else the nearest later filled stage date, else created
-    event: dict[int, npt.NDArray[np.datetime64]] = {1: created.values}
-    later: npt.NDArray[np.datetime64] = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    tally(info, metrics, rows.bad, duplicate)
+    date_window(info, facts)
+    if keep.any():
+        stamps = [created.values[keep], *(d[keep] for d in stage_dates.values())]
+        newest = np.concatenate(stamps)
+        newest = newest[~np.isnat(newest)]
+        if len(newest):
+            info.latest = pd.Timestamp(newest.max()).to_pydatetime()
+    return ReadResult(facts=facts, quarantine=concat_quarantine(rows.parts), info=info)
+
+
+def _stages_reached(rows: _Rows) -> tuple[Ints, dict[int, Dates]]:
+    """The furthest stage (rank 1..4) each row reached by its Stage, Status and stage dates, and
+    the stage dates read; unknown stages or statuses and unreadable dates quarantined."""
+    rank = np.ones(len(rows.grid.frame), dtype=np.int64)
+    if "stage" in rows.columns:
+        stage_rank = _lookup(rows.cells("stage"), _STAGE_NAMES)
+        rows.flag(
+            stage_rank < 0, "stage", "unknown stage (expected lead, pp, negotiations, purchase)"
+        )
+        rank = np.maximum(rank, stage_rank)
+    if "status" in rows.columns:
+        won = {k: 4 if v == "won" else 1 for k, v in _STATUS_NAMES.items()}
+        status = _lookup(rows.cells("status"), won)
+        rows.flag(status < 0, "status", "unknown status (expected open, won, lost)")
+        rank = np.maximum(rank, status)
+    stage_dates: dict[int, Dates] = {}
+    for fieldname, stage in _STAGE_DATES:
+        if fieldname not in rows.columns:
+            continue
+        parsed = parse_dates(rows.cells(fieldname), what=rows.columns[fieldname])
+        rows.flag(parsed.bad, fieldname, f"is not a date{expected_suffix(parsed.format)}")
+        rows.info.warnings.extend(parsed.warnings)
+        stage_dates[stage] = parsed.values
+        rank = np.maximum(rank, np.where(np.isnat(parsed.values), 1, stage))
+    return rank, stage_dates
+
+
+def _amounts(rows: _Rows, purchased: Bools) -> Floats:
+    """The Amount column as numbers (0 where blank or absent); a purchase's unreadable or
+    negative amount quarantined, a blank one warned."""
+    if "amount" not in rows.columns:
+        if purchased.any():
+            rows.info.warnings.append("no Amount column: revenue is not counted")
+        return np.zeros(len(rows.grid.frame), dtype=np.float64)
+    values, wrong, blank = parse_numbers(rows.cells("amount"), rows.grid.decimal)
+    rows.flag(wrong & purchased, "amount", "is not a number")
+    rows.flag((np.nan_to_num(values, nan=0.0) < 0) & purchased, "amount", "amount is negative")
+    missing = int((blank & purchased & ~rows.bad).sum())
+    if missing:
+        rows.info.warnings.append(f"{missing} purchase(s) with a blank amount: revenue 0")
+    return np.where(blank, 0.0, values)
+
+
+def _deduplicate(rows: _Rows) -> tuple[Bools, Bools]:
+    """Rows repeating an ID (the last one kept) and the rows kept; blank IDs are all kept."""
+    codes = np.asarray(stripped_codes(rows.cells("id")).codes)
+    duplicate = last_duplicates(codes, rows.bad)
+    blank_ids = int((~rows.bad & (codes < 0)).sum())
+    if blank_ids:
+        rows.info.warnings.append(f"{blank_ids} row(s) without an ID kept as they are")
+    return duplicate, ~rows.bad & ~duplicate
+
+
+def _event_dates(
+    rows: _Rows, created: Dates, stage_dates: dict[int, Dates], rank: Ints, keep: Bools
+) -> dict[int, Dates]:
+    """Each stage's event date: its own date, else the nearest later filled stage date, else
+    the created date (the fallbacks counted in a warning)."""
+    n = len(created)
+    event: dict[int, Dates] = {1: created}
+    later: Dates = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
     fallbacks = 0
     for stage in (4, 3, 2):
         own = stage_dates.get(stage)
@@ -211,47 +259,43 @@ def read_crm_export(path: Path | str | SheetRows, options: SourceOptions) -> Rea
         missing_date = np.isnat(own) & (rank >= stage) & keep
         fallbacks += int(missing_date.sum())
         dated = np.where(np.isnat(own), later, own)
-        dated = np.where(np.isnat(dated), created.values, dated)
+        dated = np.where(np.isnat(dated), created, dated)
         event[stage] = dated
         later = np.where(np.isnat(own), later, own)
     if fallbacks and stage_dates:
-        info.warnings.append(
+        rows.info.warnings.append(
             f"{fallbacks} reached stage(s) without a stage date: dated by the next stage's "
             "date, else by the created date"
         )
+    return event
 
+
+def _facts(
+    rows: _Rows,
+    metrics: dict[str, Floats],
+    created: Dates,
+    event: dict[int, Dates],
+    keep: Bools,
+) -> pd.DataFrame:
+    """The kept rows' metrics as facts on both bases: cohort (created) and event dates."""
+    frame = rows.grid.frame
     keys = {
-        k: text_column(frame, columns.get(k), n)
+        k: text_column(frame, rows.columns.get(k), len(frame))
         for k in ("utm_source", "utm_medium", "utm_campaign")
     }
     pieces: list[pd.DataFrame] = []
     for name, values in metrics.items():
         stage = STAGES.index(name) + 1 if name in STAGES else 4
-        rows = keep & (values != 0)
-        if not rows.any():
+        chosen_rows = keep & (values != 0)
+        if not chosen_rows.any():
             continue
-        chosen = {k: v[rows] for k, v in keys.items()}
-        pieces.append(
-            long_facts(
-                created.values[rows], source, chosen, {name: values[rows]}, "cohort", aggregate=True
+        chosen = {k: v[chosen_rows] for k, v in keys.items()}
+        value = {name: values[chosen_rows]}
+        for basis, dates in (("cohort", created), ("event", event[stage])):
+            pieces.append(
+                long_facts(dates[chosen_rows], rows.source, chosen, value, basis, aggregate=True)
             )
-        )
-        pieces.append(
-            long_facts(
-                event[stage][rows], source, chosen, {name: values[rows]}, "event", aggregate=True
-            )
-        )
-    facts = _concat(pieces)
-
-    tally(info, metrics, bad, duplicate)
-    date_window(info, facts)
-    if keep.any():
-        stamps = [created.values[keep], *(d[keep] for d in stage_dates.values())]
-        newest = np.concatenate(stamps)
-        newest = newest[~np.isnat(newest)]
-        if len(newest):
-            info.latest = pd.Timestamp(newest.max()).to_pydatetime()
-    return ReadResult(facts=facts, quarantine=concat_quarantine(parts), info=info)
+    return _concat(pieces)
 
 
 def _lookup(values: pd.Series, table: dict[str, int]) -> npt.NDArray[np.int64]:
