@@ -36,10 +36,9 @@ from addin.sheet_function import (
     note,
     rowwise,
 )
-from planning.curves import FitOptions, fit_history
+from planning.curves import ChannelFit, FitOptions, fit_history
 from planning.errors import InputError
 from planning.funnel import DEFAULT_FUNNEL, Funnel, Stage, bottom_up, top_down
-from planning.optimize import ChannelBounds, maximize
 from planning.response import FORMS, Curve, curve_from_params
 from planning.runrate import (
     METHODS,
@@ -49,6 +48,7 @@ from planning.runrate import (
     forecast_series,
     month_progress,
 )
+from planning.split import ChannelInputs, SplitRequest, propose
 
 __all__ = ["FUNCTIONS"]
 
@@ -403,7 +403,8 @@ def _numbers_for(cells: Cells, n: int, blank: float | None) -> list[float]:
     return out
 
 
-def _curves_table(names: list[str], table: list[list[Any]]) -> dict[str, Curve]:
+def _given_fits(names: list[str], table: list[list[Any]]) -> dict[str, ChannelFit]:
+    """The given curves as fits (confidence ``given``, no band)."""
     if len(table) != len(names):
         raise CellError(
             VALUE, f"`curves` has {len(table)} rows for {len(names)} channels; give one per channel"
@@ -414,11 +415,13 @@ def _curves_table(names: list[str], table: list[list[Any]]) -> dict[str, Curve]:
         if not isinstance(form, str) or not form.strip():
             raise CellError(NA if form is None else VALUE, f"channel {name!r}: the form is blank")
         params = list(as_numbers([row[1:]], f"parameters of {name}"))
-        curves[name] = _curve(form, params, f"channel {name!r}: ")
+        curve = _curve(form, params, f"channel {name!r}: ")
+        curves[name] = ChannelFit(name, curve, "given", (), (), 0, math.nan)
     return curves
 
 
-def _history_curves(names: list[str], table: list[list[Any]]) -> dict[str, Curve]:
+def _history_fits(names: list[str], table: list[list[Any]]) -> dict[str, ChannelFit]:
+    """The curves fitted on the daily history (no band: no bootstrap)."""
     rows = table
     if rows and not isinstance(rows[0][0], dt.date | int | float) and not _is_iso(rows[0][0]):
         rows = rows[1:]  # a header row
@@ -435,7 +438,7 @@ def _history_curves(names: list[str], table: list[list[Any]]) -> dict[str, Curve
     missing = [n for n in names if n not in fits]
     if missing:
         raise CellError(NA, f"channel {missing[0]!r} has no rows in `history`")
-    return {n: fits[n].curve for n in names}
+    return {n: fits[n] for n in names}
 
 
 def _is_iso(value: Any) -> bool:
@@ -459,35 +462,34 @@ def optimize_split(
     history: list[list[Any]] | None = None,
     step: float | None = None,
 ) -> list[list[Any]]:
-    """The split of a daily budget that brings the most conversions (`planning.optimize`)."""
+    """The split of a daily budget that brings the most conversions: `planning.split.propose`
+    over one day, as the Optimize Split button splits a month, its defaults included (a
+    channel with neither min nor max keeps within ±50% of its current spend,
+    `planning.split.DEFAULT_CHANGE`)."""
     names = _names(channels)
     n = len(names)
     now = _numbers_for(current, n, None)
     lows = [0.0] * n if min is None else _numbers_for(min, n, 0.0)
     highs = [math.inf] * n if max is None else _numbers_for(max, n, math.inf)
     if curves is not None:
-        stack = _curves_table(names, curves)
+        fits = _given_fits(names, curves)
     elif history is not None:
-        stack = _history_curves(names, history)
+        fits = _history_fits(names, history)
     else:
         raise CellError(NA, "give `curves` (form and parameters per channel) or `history`")
-    bounds = {c: ChannelBounds(lo, hi) for c, lo, hi in zip(names, lows, highs, strict=True)}
-    result = maximize(stack, budget, bounds, current=dict(zip(names, now, strict=True)), step=step)
+    request = SplitRequest(
+        current=dict(zip(names, now, strict=True)),
+        budget=budget,
+        inputs={c: ChannelInputs(lo, hi) for c, lo, hi in zip(names, lows, highs, strict=True)},
+        step=step,
+    )
+    proposal = propose(request, fits)
     rows: list[list[Any]] = [list(_SPLIT_HEADER)]
-    for i, name in enumerate(names):
-        mcpa = float(result.marginal_cpa[i])
-        rows.append(
-            [
-                name,
-                now[i],
-                float(result.allocation[i]),
-                float(result.allocation[i]) - now[i],
-                float(result.expected[i]),
-                mcpa if math.isfinite(mcpa) else NA,
-            ]
-        )
-    total = float(np.sum(result.allocation))
-    rows.append(["total", sum(now), total, total - sum(now), float(np.sum(result.expected)), ""])
+    for cp in proposal.channels:
+        mcpa = cp.marginal_cpa if math.isfinite(cp.marginal_cpa) else NA
+        rows.append([cp.channel, cp.current, cp.proposed, cp.delta, cp.expected, mcpa])
+    t = proposal.totals
+    rows.append(["total", t.current, t.proposed, t.delta, t.expected_conversions, ""])
     return rows
 
 
@@ -631,8 +633,20 @@ _FUNCTIONS = (
                 "Per channel: form, then its parameters (or leave blank and give history).",
                 True,
             ),
-            Arg("min", "numbers", "Minimum spend per day of each channel (blank: 0).", True),
-            Arg("max", "numbers", "Maximum spend per day of each channel (blank: none).", True),
+            Arg(
+                "min",
+                "numbers",
+                "Minimum spend per day of each channel (blank: 0; with no max either, "
+                "at least 50% of its current spend).",
+                True,
+            ),
+            Arg(
+                "max",
+                "numbers",
+                "Maximum spend per day of each channel (blank: none; with no min either, "
+                "at most 150% of its current spend).",
+                True,
+            ),
             Arg(
                 "history",
                 "table",

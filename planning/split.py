@@ -1,5 +1,7 @@
-"""The shared core of Optimize Split: fitted curves, the current split and the inputs in, a
-`Proposal` out (the workbook action and the CSV mode both use it).
+"""The one split path of Optimize Split: a `SplitRequest` (the current split and the inputs,
+resolved by the surface and checked here) and the fitted curves in, a `Proposal` out. The
+button (`addin.actions.optimize_split`), the CSV mode (`addin.cli.optimize_csv`) and the
+`OPTIMIZE_SPLIT` formula (`addin.functions`) all call `propose`; the defaults are here.
 
 Amounts are over a period of `days` days (the month on the sheets, `--days` in the CSV mode);
 the curves are per day, so an amount ``x`` is ``x / days`` a day and a daily response ``y`` is
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -18,15 +20,18 @@ import numpy as np
 from planning.curves import ChannelFit, FitOptions
 from planning.errors import InputError, PlanningError
 from planning.optimize import ChannelBounds, InfeasibleError, SplitResult, maximize
-from planning.response import Linear
+from planning.response import Curve, Linear
 from planning.scenarios import Scenario, evaluate
 
 PLAN_CPA_BAND = 1.5
 """A channel with no history gets the Plan's CPA, its band CPA x/÷ this factor."""
 OBJECTIVES = ("leads", "value")
-
-
-DEFAULT_CHANGE = 0.5  # a channel without limits moves at most ±50% of its current spend
+DEFAULT_OBJECTIVE = "leads"
+DEFAULT_CHANGE = 0.5
+"""A channel without limits moves at most ±50% of its current spend (`SplitRequest.max_change`)."""
+DEFAULT_STEP = 1000
+"""The step a new Optimize Split sheet holds (the button rounds to it until the user types
+another); the CSV mode and the formula round only when given a step."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,89 @@ class ChannelInputs:
     locked: bool = False
     cpa_cap: float | None = None
     value: float | None = None
+
+    @property
+    def unlimited(self) -> bool:
+        """No limit given: min 0, no max, not locked (`SplitRequest.max_change` applies)."""
+        return self.min == 0 and math.isinf(self.max) and not self.locked
+
+
+@dataclass(frozen=True)
+class SplitRequest:
+    """What to split and how, every input resolved by the surface (an argument, else the sheet,
+    else the default here) and checked here, once. Amounts are over `days` days.
+
+    - `current`: each channel's spend now; its channels, in its order, are the proposal's;
+    - `budget`: the amount to split (> 0);
+    - `days`: the days the amounts cover (the curves are per day);
+    - `inputs`: per channel its bounds, lock, CPA cap and value per conversion (a channel
+      without any: `ChannelInputs()`; every channel of `current` has one after the checks);
+    - `objective`: ``"leads"`` (the most conversions) or ``"value"`` (the most conversions x
+      value per conversion; every channel with a curve needs a value);
+    - `step`: round each proposal to a multiple of it, the total staying `budget` (``None`` or
+      0: no rounding);
+    - `max_change`: a channel with no limits given (`ChannelInputs.unlimited`) and some current
+      spend moves at most this share of it either way (0.5: between 50% and 150% of now), as
+      budget optimisers such as Robyn do by default, since fitted curves are least
+      trustworthy far from the spend they were fitted on; its line is flagged. With a `step`
+      those limits are widened to its multiples (so the rounding can keep to them); 0: none.
+    """
+
+    current: Mapping[str, float]
+    budget: float
+    days: int = 1
+    inputs: Mapping[str, ChannelInputs] = field(default_factory=dict)
+    objective: str = DEFAULT_OBJECTIVE
+    step: float | None = None
+    max_change: float = DEFAULT_CHANGE
+
+    def __post_init__(self) -> None:
+        if self.objective not in OBJECTIVES:
+            raise InputError(
+                f"`objective` must be one of {', '.join(OBJECTIVES)}, got {self.objective!r}"
+            )
+        budget = _positive("budget", self.budget)
+        days = self.days
+        if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+            raise InputError(f"`days` must be a whole number of days >= 1, got {days!r}")
+        step = self.step
+        if step is not None and (not math.isfinite(step) or step < 0):
+            raise InputError(f"`step` must be a number >= 0, got {step!r}")
+        change = self.max_change
+        ok = isinstance(change, int | float) and not isinstance(change, bool)
+        if not ok or not math.isfinite(float(change)) or float(change) < 0:
+            raise InputError(
+                f"`max_change` must be a share >= 0 (0.5 = ±50%, 0 = no default limits), "
+                f"got {change!r}"
+            )
+        current = {str(c): float(v) for c, v in self.current.items()}
+        inputs = {c: self.inputs.get(c, ChannelInputs()) for c in current}
+        object.__setattr__(self, "current", current)
+        object.__setattr__(self, "budget", budget)
+        object.__setattr__(self, "step", float(step) if step else None)
+        object.__setattr__(self, "max_change", float(change))
+        object.__setattr__(self, "inputs", inputs)
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        return tuple(self.current)
+
+    def limits(self) -> tuple[dict[str, ChannelInputs], set[str]]:
+        """Each channel's inputs with the `max_change` limits put on the unlimited ones, and
+        the channels that got them."""
+        specs = dict(self.inputs)
+        defaulted: set[str] = set()
+        for c, spec in self.inputs.items():
+            now = self.current[c]
+            if spec.unlimited and self.max_change > 0 and now > 0:
+                low = now * max(0.0, 1 - self.max_change)
+                high = now * (1 + self.max_change)
+                if self.step:  # widened to the step's multiples, so the rounding can keep to them
+                    low = math.floor(low / self.step) * self.step
+                    high = math.ceil(high / self.step) * self.step
+                specs[c] = replace(spec, min=low, max=high)
+                defaulted.add(c)
+        return specs, defaulted
 
 
 @dataclass
@@ -83,13 +171,35 @@ class ChannelProposal:
         }
 
 
+@dataclass(frozen=True)
+class ProposalTotals:
+    """A proposal's totals: sums of the absolutes (conversions of the channels with a curve);
+    uplift %, CPAs and values recomputed from the sums (NaN where undefined; the values NaN
+    unless every channel has a value per conversion)."""
+
+    current: float
+    proposed: float
+    delta: float
+    conversions_now: float
+    expected_conversions: float
+    low: float
+    high: float
+    uplift: float
+    uplift_pct: float
+    cpa_now: float
+    cpa: float
+    value_now: float
+    value: float
+
+
 @dataclass
 class Proposal:
-    """A proposed split: per channel (`channels`, in the given order) and the diagnostics.
+    """A proposed split: per channel (`channels`, in the request's order) and the diagnostics.
 
     `now` / `new`: the current split and the proposal evaluated on the curves (channels with a
-    curve only); `result`: the solver's answer (per-day amounts); `values`: value per conversion
-    per channel when every channel has one (else ``None``: no revenue figures).
+    curve only); `result`: the solver's answer (per-day amounts; its `message` speaks of
+    amounts a day); `values`: value per conversion per channel when every channel has one
+    (else ``None``: no revenue figures); `history`: what the curves were fitted on.
     """
 
     objective: str
@@ -104,42 +214,28 @@ class Proposal:
     values: dict[str, float] | None
     history: str = ""
 
-    def totals(self) -> dict[str, float]:
-        """Sums of the absolutes; CPA, uplift % and value recomputed from the sums."""
+    @property
+    def totals(self) -> ProposalTotals:
         cur = sum(c.current for c in self.channels)
         new = sum(c.proposed for c in self.channels)
         conv_now = sum(c.conversions_now for c in self.channels if math.isfinite(c.expected))
         conv = sum(c.expected for c in self.channels if math.isfinite(c.expected))
-        out = {
-            "current": cur,
-            "proposed": new,
-            "delta": new - cur,
-            "conversions_now": conv_now,
-            "expected_conversions": conv,
-            "low": float(self.new.low.sum()),
-            "high": float(self.new.high.sum()),
-            "uplift": conv - conv_now,
-            "uplift_pct": (conv - conv_now) / conv_now if conv_now else math.nan,
-            "cpa_now": cur / conv_now if conv_now else math.nan,
-            "cpa": new / conv if conv else math.nan,
-            "value_now": math.nan,
-            "value": math.nan,
-        }
-        if self.values is not None:
-            out["value_now"] = self.now.total_revenue
-            out["value"] = self.new.total_revenue
-        return out
-
-    def solver(self) -> dict[str, Any]:
-        """The solver's diagnostics (its `message` speaks of amounts a day)."""
-        r = self.result
-        return {
-            "method": r.method,
-            "iterations": r.iterations,
-            "multiplier": r.multiplier,
-            "success": r.success,
-            "message": r.message,
-        }
+        valued = self.values is not None
+        return ProposalTotals(
+            current=cur,
+            proposed=new,
+            delta=new - cur,
+            conversions_now=conv_now,
+            expected_conversions=conv,
+            low=float(self.new.low.sum()),
+            high=float(self.new.high.sum()),
+            uplift=conv - conv_now,
+            uplift_pct=(conv - conv_now) / conv_now if conv_now else math.nan,
+            cpa_now=cur / conv_now if conv_now else math.nan,
+            cpa=new / conv if conv else math.nan,
+            value_now=self.now.total_revenue if valued else math.nan,
+            value=self.new.total_revenue if valued else math.nan,
+        )
 
     def status(self) -> str:
         """A short line for the sheet: whether it is exact, and the rounding."""
@@ -150,7 +246,8 @@ class Proposal:
         return ("ok: " if r.success else "failed: ") + how
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON the CLI prints."""
+        """The JSON of `funnelplan optimize --json` and of the demo's summary."""
+        r = self.result
         return {
             "objective": self.objective,
             "budget": self.budget,
@@ -158,8 +255,14 @@ class Proposal:
             "step": self.step,
             "history": self.history,
             "channels": [c.to_dict() for c in self.channels],
-            "total": self.totals(),
-            "solver": self.solver(),
+            "total": asdict(self.totals),
+            "solver": {
+                "method": r.method,
+                "iterations": r.iterations,
+                "multiplier": r.multiplier,
+                "success": r.success,
+                "message": r.message,
+            },
         }
 
 
@@ -167,16 +270,6 @@ def _positive(name: str, value: Any) -> float:
     ok = isinstance(value, int | float) and not isinstance(value, bool)
     if not ok or not math.isfinite(float(value)) or float(value) <= 0:
         raise InputError(f"`{name}` must be a number > 0, got {value!r}")
-    return float(value)
-
-
-def check_change(name: str, value: Any) -> float:
-    """A max change (a share of the current spend, 0.5 = ±50%; 0 = no default limits)."""
-    ok = isinstance(value, int | float) and not isinstance(value, bool)
-    if not ok or not math.isfinite(float(value)) or float(value) < 0:
-        raise InputError(
-            f"`{name}` must be a share >= 0 (0.5 = ±50%, 0 = no default limits), got {value!r}"
-        )
     return float(value)
 
 
@@ -225,77 +318,46 @@ def _flags(
     return flags
 
 
-def propose(
-    fits: Mapping[str, ChannelFit],
-    current: Mapping[str, float],
-    budget: float,
-    *,
-    days: int = 1,
-    inputs: Mapping[str, ChannelInputs] | None = None,
-    objective: str = "leads",
-    step: float | None = None,
-    history: str = "",
-    default_change: float = DEFAULT_CHANGE,
-) -> Proposal:
-    """The best split of `budget` over `days` days across the channels of `current`.
-
-    `current`: each channel's spend over the period now (its order is the proposal's);
-    `fits`: per channel its curve (per day); a channel of `current` without one is kept at its
-    current spend and flagged. `inputs`: per channel bounds, lock, CPA cap and value per
-    conversion, in period amounts. `objective`: ``"leads"`` (the most conversions) or
-    ``"value"`` (the most conversions x value per conversion; every channel needs a value).
-    `step`: round each proposal to a multiple of it (the total stays `budget`).
-    `default_change`: a channel with no limits given (min 0, no max) and some current spend
-    may move at most this share of it either way (0.5: between 50% and 150% of now), as
-    budget optimisers such as Robyn do by default; its line is flagged so the user knows.
-    Fitted curves are least trustworthy far from the spend they were fitted on. With a `step`
-    those limits are widened to its multiples (so the rounding can keep to them); 0 disables.
-    """
-    if objective not in OBJECTIVES:
-        raise InputError(f"`objective` must be one of {', '.join(OBJECTIVES)}, got {objective!r}")
-    budget = _positive("budget", budget)
-    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
-        raise InputError(f"`days` must be a whole number of days >= 1, got {days!r}")
-    if step is not None and (not math.isfinite(step) or step < 0):
-        raise InputError(f"`step` must be a number >= 0, got {step!r}")
-    step = step or None
-    default_change = check_change("default_change", default_change)
-    inputs = dict(inputs or {})
-    now_spend = {c: float(v) for c, v in current.items()}
-    specs = {c: inputs.get(c, ChannelInputs()) for c in current}
-    defaulted: set[str] = set()
-    for c, spec in specs.items():
-        unset = spec.min == 0 and math.isinf(spec.max) and not spec.locked
-        if unset and default_change > 0 and now_spend[c] > 0:
-            low = now_spend[c] * max(0.0, 1 - default_change)
-            high = now_spend[c] * (1 + default_change)
-            if step:  # widened to the step's multiples, so the rounding can keep to them
-                low, high = math.floor(low / step) * step, math.ceil(high / step) * step
-            specs[c] = replace(spec, min=low, max=high)
-            defaulted.add(c)
-    included = [c for c in now_spend if c in fits]
-    excluded = [c for c in now_spend if c not in fits]
-    if not included:
-        raise InputError(
-            "no channel has a response curve (no history and no plan CPA): nothing to optimise"
-        )
-    kept = sum(now_spend[c] for c in excluded)
-    free = budget - kept
+def _free_budget(request: SplitRequest, excluded: list[str]) -> float:
+    """The budget less what the channels without a curve keep (their current spend)."""
+    kept = sum(request.current[c] for c in excluded)
+    free = request.budget - kept
     if free <= 0:
         raise InfeasibleError(
-            f"the budget {budget:,.2f} does not cover the {kept:,.2f} kept on channels without "
-            f"a curve ({', '.join(excluded)}): short by {kept - budget:,.2f}"
+            f"the budget {request.budget:,.2f} does not cover the {kept:,.2f} kept on channels "
+            f"without a curve ({', '.join(excluded)}): short by {kept - request.budget:,.2f}"
         )
-    values: dict[str, float] | None = None
+    return free
+
+
+def _values(
+    objective: str, specs: Mapping[str, ChannelInputs], included: list[str]
+) -> dict[str, float] | None:
+    """Value per conversion of every channel with a curve, or ``None`` when one has none (an
+    error for the objective `value`)."""
     if all(specs[c].value is not None for c in included):
-        values = {c: float(specs[c].value or 0.0) for c in included}
-    elif objective == "value":
+        return {c: float(specs[c].value or 0.0) for c in included}
+    if objective == "value":
         missing = next(c for c in included if specs[c].value is None)
         raise InputError(
             "has no value per conversion; the objective `value` needs one for every channel",
             line=missing,
             column="value per conversion",
         )
+    return None
+
+
+def _solve(
+    request: SplitRequest,
+    curves: Mapping[str, Curve],
+    specs: Mapping[str, ChannelInputs],
+    defaulted: set[str],
+    free: float,
+    values: Mapping[str, float] | None,
+) -> SplitResult:
+    """`maximize` per day over the channels of `curves`; an infeasible split says the amounts'
+    days and which channels have the default limits."""
+    days, step = request.days, request.step
     bounds = {
         c: ChannelBounds(
             min=specs[c].min / days,
@@ -303,78 +365,106 @@ def propose(
             locked=specs[c].locked,
             cpa_cap=specs[c].cpa_cap,
         )
-        for c in included
+        for c in curves
     }
     try:
         result = maximize(
-            {c: fits[c].curve for c in included},
+            curves,
             free / days,
             bounds=bounds,
-            values=values if objective == "value" else None,
-            current={c: now_spend[c] / days for c in included},
+            values=values if request.objective == "value" else None,
+            current={c: request.current[c] / days for c in curves},
             step=step / days if step else None,
         )
     except InfeasibleError as err:
         message = str(err)
         if days != 1:
             message += f" (amounts a day: x {days} for the {days} days)"
-        if defaulted & set(included):
+        limited = [c for c in curves if c in defaulted]
+        if limited:
             message += (
-                f"; {', '.join(c for c in included if c in defaulted)} without min/max keep "
-                f"within ±{default_change:.0%} of current: set their min/max or a larger max change"
+                f"; {', '.join(limited)} without min/max keep within "
+                f"±{request.max_change:.0%} of current: set their min/max or a larger max change"
             )
         if message == str(err):
             raise
         raise InfeasibleError(message) from err
     if not result.success:
         raise PlanningError(f"Optimization failed: {result.message}")
+    return result
+
+
+def _kept_line(channel: str, spend: float) -> ChannelProposal:
+    """The line of a channel without a curve: kept at its current spend."""
+    return ChannelProposal(
+        channel=channel,
+        current=spend,
+        proposed=spend,
+        conversions_now=math.nan,
+        expected=math.nan,
+        low=math.nan,
+        high=math.nan,
+        marginal_cpa=math.nan,
+        confidence="none",
+        form="",
+        flags=["no history and no plan CPA: kept at its current spend"],
+    )
+
+
+def propose(request: SplitRequest, fits: Mapping[str, ChannelFit], history: str = "") -> Proposal:
+    """The best split of `request.budget` over its days across the channels of its `current`.
+
+    `fits`: per channel its curve (per day); a channel without one is kept at its current
+    spend and flagged. `history`: what the curves were fitted on (said with the proposal).
+    Raises `InputError` on bad input, `InfeasibleError` when no split meets the limits.
+    """
+    days, step = request.days, request.step
+    specs, defaulted = request.limits()
+    included = [c for c in request.channels if c in fits]
+    excluded = [c for c in request.channels if c not in fits]
+    if not included:
+        raise InputError(
+            "no channel has a response curve (no history and no plan CPA): nothing to optimise"
+        )
+    free = _free_budget(request, excluded)
+    values = _values(request.objective, specs, included)
+    curves = {c: fits[c].curve for c in included}
+    result = _solve(request, curves, specs, defaulted, free, values)
     proposed = _to_period(result.allocation, days, step, free)
     if abs(float(proposed.sum()) - free) > max(0.01, 1e-9 * free):
         raise PlanningError(
             f"Optimization failed: the split sums to {proposed.sum():,.2f}, not {free:,.2f}"
         )
     new_split = dict(zip(included, proposed.tolist(), strict=True))
-    now = evaluate(fits, {c: now_spend[c] for c in included}, values, days, name="current")
+    now = evaluate(fits, {c: request.current[c] for c in included}, values, days, name="current")
     new = evaluate(fits, new_split, values, days, name="proposal")
     lines: list[ChannelProposal] = []
-    for c in now_spend:
-        if c in new_split:
-            i = included.index(c)
-            cp = ChannelProposal(
-                channel=c,
-                current=now_spend[c],
-                proposed=new_split[c],
-                conversions_now=float(now.conversions[i]),
-                expected=float(new.conversions[i]),
-                low=float(new.low[i]),
-                high=float(new.high[i]),
-                marginal_cpa=float(new.marginal_cpa[i]),
-                confidence=fits[c].confidence,
-                form=fits[c].curve.form,
-            )
-            cp.flags = _flags(fits[c], specs[c], cp, days, step)
-            if c in defaulted:
-                cp.flags.append(
-                    f"default limits ±{default_change:.0%} of current (set min/max to change)"
-                )
-        else:
-            cp = ChannelProposal(
-                channel=c,
-                current=now_spend[c],
-                proposed=now_spend[c],
-                conversions_now=math.nan,
-                expected=math.nan,
-                low=math.nan,
-                high=math.nan,
-                marginal_cpa=math.nan,
-                confidence="none",
-                form="",
-                flags=["no history and no plan CPA: kept at its current spend"],
+    for c in request.channels:
+        if c not in new_split:
+            lines.append(_kept_line(c, request.current[c]))
+            continue
+        i = included.index(c)
+        cp = ChannelProposal(
+            channel=c,
+            current=request.current[c],
+            proposed=new_split[c],
+            conversions_now=float(now.conversions[i]),
+            expected=float(new.conversions[i]),
+            low=float(new.low[i]),
+            high=float(new.high[i]),
+            marginal_cpa=float(new.marginal_cpa[i]),
+            confidence=fits[c].confidence,
+            form=fits[c].curve.form,
+        )
+        cp.flags = _flags(fits[c], specs[c], cp, days, step)
+        if c in defaulted:
+            cp.flags.append(
+                f"default limits ±{request.max_change:.0%} of current (set min/max to change)"
             )
         lines.append(cp)
     return Proposal(
-        objective=objective,
-        budget=budget,
+        objective=request.objective,
+        budget=request.budget,
         days=days,
         step=step,
         channels=lines,

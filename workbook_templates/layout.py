@@ -6,8 +6,6 @@ columns; these names are the contract between the template, the actions and ever
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from planning.funnel import Funnel
 from sheets_sync import mapping as _mapping
 from sheets_sync.facts import METRICS
@@ -198,44 +196,6 @@ UNDO_HEADERS = ("cell", "sheet", "row", "column", "old kind", "old", "new")
 def curve_column(slot: int, quantity: str) -> int:
     """1-based Curves-sheet column of `quantity` in `slot` (0, 1: markers; 2..: channels)."""
     return 4 * slot + 1 + CURVE_QUANTITIES.index(quantity)
-
-
-#: Optimize Split columns summed on its Total row; Δ% there is recomputed from the sums.
-SPLIT_SUMMED = (
-    SPLIT_CURRENT,
-    SPLIT_PROPOSED,
-    SPLIT_DELTA,
-    SPLIT_CONV_NOW,
-    SPLIT_EXPECTED,
-    SPLIT_LOW,
-    SPLIT_HIGH,
-)
-
-
-def split_row_formulas(row: int, letter: Callable[[str], str]) -> dict[str, str]:
-    """The Optimize Split formulas of a channel row: Δ and Δ% from `current` and `proposed`.
-
-    `letter` maps a header to its column letter. Blank when either is blank; Δ% shows
-    ``#DIV/0!`` when the current spend is 0.
-    """
-    cur, new = f"{letter(SPLIT_CURRENT)}{row}", f"{letter(SPLIT_PROPOSED)}{row}"
-    blank = f'OR({cur}="",{new}="")'
-    return {
-        SPLIT_DELTA: f'=IF({blank},"",{new}-{cur})',
-        SPLIT_DELTA_PCT: f'=IF({blank},"",({new}-{cur})/{cur})',
-    }
-
-
-def split_total_formulas(
-    row: int, first: int, last: int, letter: Callable[[str], str]
-) -> dict[str, str]:
-    """The Optimize Split Total row: sums of the absolutes over rows `first`..`last` and Δ%
-    from the summed current and proposed spend (never an average of the channels' Δ%)."""
-    last = max(last, first)
-    out = {h: f"=SUM({letter(h)}{first}:{letter(h)}{last})" for h in SPLIT_SUMMED}
-    cur, new = f"{letter(SPLIT_CURRENT)}{row}", f"{letter(SPLIT_PROPOSED)}{row}"
-    out[SPLIT_DELTA_PCT] = f"=({new}-{cur})/{cur}"
-    return out
 
 
 # --- Sync Facts ----------------------------------------------------------------------------

@@ -16,18 +16,11 @@ from addin.actions.base import Action, ActionContext
 from planning.errors import InputError
 from sheets_sync.workbooks.interface import WorkbookTarget
 from workbook_templates import layout as L
-from workbook_templates.split_sheet import (
-    UndoRecord,
-    a1,
-    read_split_sheet,
-    read_undo,
-    write_undo,
-)
-from workbook_templates.workbook_io import (
-    read_funnel,
-    read_plan,
-    to_number,
-)
+from workbook_templates.cells import to_number
+from workbook_templates.optimize_split_sheet import read_split_sheet
+from workbook_templates.plan_sheet import read_plan
+from workbook_templates.settings_sheet import read_funnel
+from workbook_templates.split_undo_sheet import UndoRecord, a1, read_undo, write_undo
 
 
 @dataclass

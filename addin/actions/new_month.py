@@ -24,11 +24,8 @@ from sheets_sync.workbooks.xlsx import save_atomic
 from workbook_templates import layout as L
 from workbook_templates.mapping_sheet import read_rules
 from workbook_templates.plan_workbook import PlanWorkbookSpec, build_plan_workbook
-from workbook_templates.workbook_io import (
-    read_funnel,
-    read_plan,
-    read_settings,
-)
+from workbook_templates.plan_sheet import read_plan
+from workbook_templates.settings_sheet import read_funnel, read_settings
 
 MIN_CLICKS = 100  # traffic needed before a fact CPC replaces the planned one
 MIN_DENOMINATOR = 30  # source-stage count needed before a fact CR replaces the planned one

@@ -20,7 +20,7 @@ import calendar
 import datetime as dt
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -31,36 +31,32 @@ from planning.curves import ChannelFit, FitOptions, fit_history
 from planning.errors import InputError
 from planning.split import (
     DEFAULT_CHANGE,
+    DEFAULT_OBJECTIVE,
+    DEFAULT_STEP,
     ChannelInputs,
     ChannelProposal,
     Proposal,
-    check_change,
+    SplitRequest,
     plan_cpa_fit,
     propose,
 )
 from sheets_sync.workbooks.interface import WorkbookTarget
 from workbook_templates import layout as L
-from workbook_templates.split_sheet import (
+from workbook_templates.cells import cell, to_date, to_number
+from workbook_templates.curves_sheet import curve_slots, write_curves
+from workbook_templates.daily_sheet import read_daily
+from workbook_templates.optimize_split_sheet import (
     SplitSheet,
-    cell,
     channel_inputs,
-    curve_slots,
     ensure_sheets,
     info_inputs,
     info_max_change,
     read_split_sheet,
-    write_curves,
     write_info,
     write_split_table,
 )
-from workbook_templates.workbook_io import (
-    read_daily,
-    read_funnel,
-    read_plan,
-    read_settings,
-    to_date,
-    to_number,
-)
+from workbook_templates.plan_sheet import read_plan
+from workbook_templates.settings_sheet import read_funnel, read_settings
 
 CONVERSION = "leads"
 """The Plan and Daily metric a conversion is (objective `leads`; `value` weighs it)."""
@@ -198,6 +194,60 @@ def _grid(fit: ChannelFit, cp: ChannelProposal, days: int) -> list[list[float]]:
     ]
 
 
+@dataclass(frozen=True)
+class SplitArguments:
+    """What the caller of the button gave (``None``: not given; the sheet's, else the default):
+    `objective`, `budget` (monthly), `step`, `max_change`."""
+
+    objective: str | None = None
+    budget: float | None = None
+    step: float | None = None
+    max_change: float | None = None
+
+
+def channel_specs(sheet: SplitSheet, plan: PlanChannels) -> dict[str, ChannelInputs]:
+    """Each Plan channel's inputs typed on the sheet; a channel with no value per conversion
+    typed gets the Plan's revenue per lead when it plans both."""
+    specs = channel_inputs(sheet, plan.names)
+    for c, s in specs.items():
+        if s.value is None and plan.leads[c] > 0 and plan.revenue[c] > 0:
+            specs[c] = replace(s, value=plan.revenue[c] / plan.leads[c])
+    return specs
+
+
+def split_request(
+    sheet: SplitSheet, plan: PlanChannels, days: int, given: SplitArguments
+) -> SplitRequest:
+    """The month's request, each setting resolved once: given as an argument, else typed on
+    the sheet, else its default (`planning.split`; the budget: the Plan's total `spend p`; the
+    step `DEFAULT_STEP` only on a sheet just added, a blank cell meaning no rounding)."""
+    objective, budget, step = info_inputs(sheet)
+    if given.budget is not None:
+        budget = given.budget
+    elif budget is None:
+        budget = sum(plan.spend.values())
+        if budget <= 0:
+            raise InputError(
+                f"the Plan's total `spend p` is 0: type a budget on sheet `{L.SPLIT}` or pass one"
+            )
+    if given.step is not None:
+        step = given.step
+    elif sheet.fresh:
+        step = DEFAULT_STEP
+    max_change = given.max_change
+    if max_change is None:
+        max_change = info_max_change(sheet)
+    return SplitRequest(
+        current={c: plan.spend[c] for c in plan.names},
+        budget=budget,
+        days=days,
+        inputs=channel_specs(sheet, plan),
+        objective=given.objective or objective or DEFAULT_OBJECTIVE,
+        step=step,
+        max_change=DEFAULT_CHANGE if max_change is None else max_change,
+    )
+
+
 def optimize_split(
     wb: WorkbookTarget,
     objective: str | None = None,
@@ -209,74 +259,45 @@ def optimize_split(
     """Propose the month's split and write it to the Optimize Split and Curves sheets.
 
     `objective`, `budget` (monthly), `step`, `max_change`: given here, else typed on the
-    Optimize Split sheet, else ``"leads"``, the Plan's total `spend p`, 1 000 and
-    `DEFAULT_CHANGE`. `max_change`: a channel with no min/max typed (and not locked) keeps
-    within this share of its current spend either way (0.5: ±50%; 0: no such limit).
-    Reads the Plan's channels and their current `spend p`, the sheet's per-channel inputs (kept
-    as they are) and the daily history. Writes only the Optimize Split sheet (outputs and info
-    block) and the Curves sheet.
+    Optimize Split sheet, else the defaults (`split_request`). `max_change`: a channel with no
+    min/max typed (and not locked) keeps within this share of its current spend either way
+    (0.5: ±50%; 0: no such limit). Reads the Plan's channels and their current `spend p`, the
+    sheet's per-channel inputs (kept as they are) and the daily history. Writes only the
+    Optimize Split sheet (outputs and info block) and the Curves sheet.
     """
-    if max_change is not None:
-        max_change = check_change("max_change", max_change)
     settings = read_settings(wb)
-    funnel = read_funnel(wb)
-    _, plan_frame = read_plan(wb, funnel)
+    _, plan_frame = read_plan(wb, read_funnel(wb))
     plan = plan_channels(plan_frame)
     if not plan.names:
         raise InputError(f"sheet `{L.PLAN}` has no lines with a channel: nothing to split")
     days = calendar.monthrange(settings.month.year, settings.month.month)[1]
     added = ensure_sheets(wb)
     sheet = read_split_sheet(wb, fresh=L.SPLIT in added)
-    sheet_objective, sheet_budget, sheet_step = info_inputs(sheet)
-    objective = objective or sheet_objective or "leads"
-    if budget is None:
-        budget = sheet_budget
-    if budget is None:
-        budget = sum(plan.spend.values())
-        if budget <= 0:
-            raise InputError(
-                f"the Plan's total `spend p` is 0: type a budget on sheet `{L.SPLIT}` or pass one"
-            )
-    if step is None:
-        step = sheet_step if sheet_step is not None or not sheet.fresh else 1000.0
-    if max_change is None:
-        sheet_change = info_max_change(sheet)
-        max_change = DEFAULT_CHANGE if sheet_change is None else sheet_change
-    specs = channel_inputs(sheet, plan.names)
-    revenue_per_lead = {c: plan.revenue[c] / plan.leads[c] for c in plan.names if plan.leads[c] > 0}
-    specs = {
-        c: s
-        if s.value is not None or c not in revenue_per_lead or plan.revenue[c] <= 0
-        else ChannelInputs(s.min, s.max, s.locked, s.cpa_cap, revenue_per_lead[c])
-        for c, s in specs.items()
-    }
+    given = SplitArguments(objective, budget, step, max_change)
+    request = split_request(sheet, plan, days, given)
     history, note = read_history(wb, settings.month)
-    fits, kept = fit_channels(history, plan, specs, days, options)
-    proposal = propose(
-        fits,
-        {c: plan.spend[c] for c in plan.names},
-        budget,
-        days=days,
-        inputs=specs,
-        objective=objective,
-        step=step,
-        history=note,
-        default_change=max_change,
-    )
+    fits, kept = fit_channels(history, plan, request.inputs, days, options)
+    proposal = propose(request, fits, history=note)
     for cp in proposal.channels:
         if cp.channel in kept:
             cp.flags = [kept[cp.channel]]
     _write_proposal(wb, sheet, proposal, len(added) > 0)
     wb.save()
-    t = proposal.totals()
     wb.notify(
-        f"Optimize Split: {t['expected_conversions']:,.0f} {CONVERSION} expected at the proposal "
-        f"vs {t['conversions_now']:,.0f} at the current split ({t['uplift']:+,.0f}); "
-        f"see sheet `{L.SPLIT}`. Nothing in the Plan changed: Apply Split copies it."
+        _summary(proposal) + f"; see sheet `{L.SPLIT}`. Nothing in the Plan changed: "
+        "Apply Split copies it."
     )
     if L.CURVES in added:
         wb.notify(f"sheet `{L.CURVES}` was added without a chart (a new template draws one)")
     return proposal
+
+
+def _summary(proposal: Proposal) -> str:
+    t = proposal.totals
+    return (
+        f"Optimize Split: {t.expected_conversions:,.0f} {CONVERSION} expected at the proposal "
+        f"vs {t.conversions_now:,.0f} at the current split ({t.uplift:+,.0f})"
+    )
 
 
 def _write_proposal(wb: WorkbookTarget, sheet: SplitSheet, proposal: Proposal, added: bool) -> None:
@@ -295,23 +316,23 @@ def _write_proposal(wb: WorkbookTarget, sheet: SplitSheet, proposal: Proposal, a
         }
     names = [cp.channel for cp in proposal.channels]
     write_split_table(wb, sheet, names, outputs)
-    t, s = proposal.totals(), proposal.solver()
+    t, s = proposal.totals, proposal.result
     write_info(
         wb,
         sheet,
         {
             "days": proposal.days,
             "budget used": cell(proposal.budget),
-            "current spend": cell(t["current"]),
-            "proposed spend": cell(t["proposed"]),
-            "conversions now": cell(t["conversions_now"]),
-            "expected conversions": cell(t["expected_conversions"]),
-            "uplift": cell(t["uplift"]),
-            "uplift %": cell(t["uplift_pct"], 4),
-            "value now": cell(t["value_now"]),
-            "expected value": cell(t["value"]),
-            "solver": f"{s['method']}, {s['iterations']} iterations",
-            "marginal return": cell(s["multiplier"], 8),
+            "current spend": cell(t.current),
+            "proposed spend": cell(t.proposed),
+            "conversions now": cell(t.conversions_now),
+            "expected conversions": cell(t.expected_conversions),
+            "uplift": cell(t.uplift),
+            "uplift %": cell(t.uplift_pct, 4),
+            "value now": cell(t.value_now),
+            "expected value": cell(t.value),
+            "solver": f"{s.method}, {s.iterations} iterations",
+            "marginal return": cell(s.multiplier, 8),
             "status": proposal.status(),
             "history": proposal.history,
         },
@@ -379,10 +400,8 @@ __all__ = [
 
 def run_button(ctx: ActionContext) -> str:
     """The Optimize Split button."""
-    t = optimize_split(ctx.workbook).totals()
     return (
-        f"Optimize Split: {t['expected_conversions']:,.0f} {CONVERSION} expected at the proposal "
-        f"vs {t['conversions_now']:,.0f} at the current split ({t['uplift']:+,.0f}). "
+        _summary(optimize_split(ctx.workbook)) + ". "
         "Nothing in the Plan changed: Apply Split copies the proposal."
     )
 

@@ -18,14 +18,11 @@ from planning.errors import InputError
 from planning.runrate import forecast_frame
 from sheets_sync.workbooks.interface import WorkbookTarget
 from workbook_templates import layout as L
-from workbook_templates.workbook_io import (
-    line_name,
-    read_daily,
-    read_funnel,
-    read_plan,
-    read_settings,
-    to_date,
-)
+from workbook_templates.cells import line_name
+from workbook_templates.daily_sheet import read_daily
+from workbook_templates.pace_sheet import read_pace, write_pace
+from workbook_templates.plan_sheet import read_plan
+from workbook_templates.settings_sheet import read_funnel, read_settings
 
 
 @dataclass
@@ -82,14 +79,10 @@ def refresh(wb: WorkbookTarget, as_of: dt.date | None = None, save: bool = True)
         if table.has(header) and len(plan):
             wb.write_block(L.PLAN, table.first_row, table.column(header), [[v] for v in columns[m]])
     wb.write_block(L.SETTINGS, settings.as_of_row, settings.as_of_col, [[as_of]])
-    if L.PACE in wb.sheet_names() and settings.chart_metric in metrics:
-        pace = wb.read_table(L.PACE, header_row=1)
-        days = [
-            to_date(d, pace.cell_ref(i, "day"), "day") for i, d in enumerate(pace.values("day"))
-        ]
+    pace = read_pace(wb) if settings.chart_metric in metrics else None
+    if pace is not None:
         m = settings.chart_metric
-        series = pace_series(daily, m, days, as_of, float(fc[f"{m}_rr"].sum()))
-        wb.write_block(L.PACE, pace.first_row, pace.column("fact"), series)
+        write_pace(wb, pace, pace_series(daily, m, pace.days, as_of, float(fc[f"{m}_rr"].sum())))
     if save:
         wb.save()
     done = len(plan) - len(missing)

@@ -15,11 +15,8 @@ from planning.funnel import rollup
 from planning.runrate import month_progress
 from sheets_sync.workbooks.interface import WorkbookTarget
 from workbook_templates import layout as L
-from workbook_templates.workbook_io import (
-    read_funnel,
-    read_plan,
-    read_settings,
-)
+from workbook_templates.plan_sheet import read_plan
+from workbook_templates.settings_sheet import read_funnel, read_settings
 
 SUMMARY_METRICS = ("spend", "leads", "purchases")
 

@@ -7,11 +7,7 @@ from addin.actions.base import Action, ActionContext
 from planning.errors import InputError
 from sheets_sync.workbooks.interface import WorkbookTarget
 from workbook_templates import layout as L
-from workbook_templates.split_sheet import (
-    UndoRecord,
-    read_undo,
-    write_undo,
-)
+from workbook_templates.split_undo_sheet import UndoRecord, read_undo, write_undo
 
 
 def undo_split(wb: WorkbookTarget, force: bool = False) -> list[UndoRecord]:

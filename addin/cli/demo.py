@@ -33,6 +33,7 @@ from sheets_sync.sync_config import SyncConfig, load_config
 from sheets_sync.workbooks.xlsx import XlsxWorkbook, save_atomic
 from workbook_templates import layout as L
 from workbook_templates.mapping_sheet import read_rules
+from workbook_templates.daily_history_sheet import write_daily_history
 from workbook_templates.plan_workbook import PlanWorkbookSpec, build_plan_workbook
 
 DEMO_MONTH = "2026-11"
@@ -79,13 +80,9 @@ def write_history(book: Path, config: SyncConfig, before: dt.date) -> int:
         history = channel_history(store, config, rules, end=before - dt.timedelta(days=1))
     if history.empty:
         return 0
-    rows = [
-        [d, ch, round(float(s), 2), float(n)]
-        for d, ch, s, n in history[list(L.DAILY_HISTORY_HEADERS)].itertuples(index=False)
-    ]
-    wb.write_block(L.DAILY_HISTORY, 2, 1, rows)
+    rows = write_daily_history(wb, history)
     wb.save()
-    return len(rows)
+    return rows
 
 
 def run_demo(

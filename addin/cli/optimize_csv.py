@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,14 @@ import pandas as pd
 from addin.cli.runrate_csv import read_daily_csv
 from planning.curves import FitOptions, fit_history
 from planning.errors import InputError
-from planning.split import DEFAULT_CHANGE, ChannelInputs, Proposal, check_change, propose
+from planning.split import (
+    DEFAULT_CHANGE,
+    DEFAULT_OBJECTIVE,
+    ChannelInputs,
+    Proposal,
+    SplitRequest,
+    propose,
+)
 from workbook_templates import layout as L
 
 RECENT_DAYS = 14
@@ -150,49 +158,61 @@ def optimize_csv(
     budget: float,
     days: int = 1,
     bounds_path: Path | None = None,
-    objective: str = "leads",
+    objective: str | None = None,
     step: float | None = None,
     options: FitOptions | None = None,
-    max_change: float = DEFAULT_CHANGE,
+    max_change: float | None = None,
 ) -> Proposal:
     """Fit the history's channels and split `budget` (over `days` days) among them.
 
     Channels named only in the bounds file have no history: they keep their `current` spend
     (0 if not given), flagged. The value per conversion of a channel is the bounds' `value`,
-    else the history's summed value / summed conversions. `max_change`: a channel without min
-    or max (and not locked) keeps within this share of its current spend either way (0.5:
-    ±50%; 0: no such limit).
+    else the history's summed value / summed conversions. `objective`, `max_change`: ``None``
+    is the default (`planning.split`); `max_change`: a channel without min or max (and not
+    locked) keeps within this share of its current spend either way (0.5: ±50%; 0: no such
+    limit).
     """
-    max_change = check_change("max_change", max_change)
     history = read_history_csv(history_path)
     inputs, given_current = read_bounds_csv(bounds_path) if bounds_path else ({}, {})
     fits = fit_history(history[list(HISTORY_COLUMNS)], options or FitOptions())
     per_day = recent_average(history)
     channels = list(dict.fromkeys([*per_day, *inputs]))
-    current = {c: given_current.get(c, per_day.get(c, 0.0) * days) for c in channels}
-    if "value" in history.columns:
-        sums = history.groupby("channel", sort=False)[["value", "conversions"]].sum()
-        for c in sums.index:
-            spec = inputs.get(c, ChannelInputs())
-            conv = float(sums.loc[c, "conversions"])
-            if spec.value is None and conv > 0:
-                value = float(sums.loc[c, "value"]) / conv
-                inputs[c] = ChannelInputs(spec.min, spec.max, spec.locked, spec.cpa_cap, value)
+    request = SplitRequest(
+        current={c: given_current.get(c, per_day.get(c, 0.0) * days) for c in channels},
+        budget=budget,
+        days=days,
+        inputs=with_history_values(history, inputs),
+        objective=objective or DEFAULT_OBJECTIVE,
+        step=step,
+        max_change=DEFAULT_CHANGE if max_change is None else max_change,
+    )
+    return propose(request, fits, history=history_note(history, history_path, given_current))
+
+
+def with_history_values(
+    history: pd.DataFrame, inputs: dict[str, ChannelInputs]
+) -> dict[str, ChannelInputs]:
+    """`inputs` with, for a channel of the history whose bounds give no value per conversion,
+    its summed `value` / summed conversions (when the history has a value column and the
+    channel converted)."""
+    out = dict(inputs)
+    if "value" not in history.columns:
+        return out
+    sums = history.groupby("channel", sort=False)[["value", "conversions"]].sum()
+    for c in sums.index:
+        spec = out.get(c, ChannelInputs())
+        conv = float(sums.loc[c, "conversions"])
+        if spec.value is None and conv > 0:
+            out[c] = replace(spec, value=float(sums.loc[c, "value"]) / conv)
+    return out
+
+
+def history_note(history: pd.DataFrame, path: Path, given_current: dict[str, float]) -> str:
+    """What the curves were fitted on and where the current split comes from."""
     first, last = min(history["date"]), max(history["date"])
     window = min(RECENT_DAYS, (last - first).days + 1)
-    note = (
+    return (
         f"{history['date'].nunique()} days, {first:%Y-%m-%d} to {last:%Y-%m-%d} "
-        f"({history_path.name}); current split = "
+        f"({path.name}); current split = "
         + ("the bounds' `current`" if given_current else f"mean of the last {window} days")
-    )
-    return propose(
-        fits,
-        current,
-        budget,
-        days=days,
-        inputs=inputs,
-        objective=objective,
-        step=step,
-        history=note,
-        default_change=max_change,
     )

@@ -22,7 +22,7 @@ from addin.cli.split_commands import print_split
 from planning.runrate import parse_month
 from sheets_sync.workbooks.xlsx import XlsxWorkbook, save_atomic
 from workbook_templates.plan_workbook import PlanWorkbookSpec, build_plan_workbook
-from workbook_templates.workbook_io import read_settings
+from workbook_templates.settings_sheet import read_settings
 
 
 def print_summary(summary: dict[str, Any], console: Console) -> None:

@@ -330,8 +330,8 @@ function RESPONSE(form, params, spend, max_spend) {
  * @param {number|number[][]} current Current spend per day of each channel.
  * @param {number} budget Budget per day to split.
  * @param {Array<Array<*>>} [curves] Per channel: form, then its parameters (or leave blank and give history).
- * @param {number|number[][]} [min] Minimum spend per day of each channel (blank: 0).
- * @param {number|number[][]} [max] Maximum spend per day of each channel (blank: none).
+ * @param {number|number[][]} [min] Minimum spend per day of each channel (blank: 0; with no max either, at least 50% of its current spend).
+ * @param {number|number[][]} [max] Maximum spend per day of each channel (blank: none; with no min either, at most 150% of its current spend).
  * @param {Array<Array<*>>} [history] Daily history to fit the curves: date, channel, spend, conversions.
  * @param {number} [step] Round the split to multiples of this amount.
  * @return a table (computed by the Funnel Plan server).

@@ -36,7 +36,7 @@ from addin.registry import (
 )
 from sheets_sync.workbooks.xlsx import XlsxWorkbook
 from workbook_templates import layout as L
-from workbook_templates.split_sheet import read_undo
+from workbook_templates.split_undo_sheet import read_undo
 
 TEN = [
     "RUNRATE",

@@ -21,9 +21,10 @@ from hypothesis import strategies as st
 from addin.actions.apply_split import apply_split, distribute
 from addin.actions.optimize_split import carry_over, optimize_split
 from addin.actions.undo_split import undo_split
+from addin.functions import FUNCTIONS
 from planning.errors import InputError
 from planning.optimize import InfeasibleError
-from planning.split import DEFAULT_CHANGE
+from planning.split import DEFAULT_CHANGE, DEFAULT_STEP
 from sheets_sync.libreoffice import recalculate
 from sheets_sync.workbooks.xlsx import XlsxWorkbook, save_atomic
 from workbook_templates import layout as L
@@ -147,7 +148,7 @@ def test_optimize_worked_by_hand_and_the_plan_is_untouched(book: Path) -> None:
     assert info["uplift"] == 350 and info["uplift %"] == pytest.approx(350 / 1150, abs=1e-4)
     # value per conversion defaults to the Plan's revenue p / leads p: Search 2 000 a lead
     assert info["expected value"] == 1500 * 2000
-    assert proposal.totals()["uplift"] == pytest.approx(350)
+    assert proposal.totals.uplift == pytest.approx(350)
     after = _cells(book)
     changed = {k[0] for k in set(before) | set(after) if before.get(k) != after.get(k)}
     assert changed == {L.SPLIT, L.CURVES}  # nothing in the Plan (or anywhere else) changes
@@ -170,6 +171,7 @@ MAX_CHANGE = f"B{L.SPLIT_INFO_FIRST_ROW + 3}"  # the info block's `max change` v
 
 def test_default_limits_keep_channels_within_half_of_current_and_are_flagged(book: Path) -> None:
     assert _info(book)[L.SPLIT_MAX_CHANGE] == DEFAULT_CHANGE == L.SPLIT_MAX_CHANGE_DEFAULT == 0.5
+    assert _info(book)[L.SPLIT_STEP] == DEFAULT_STEP  # the new sheet's step: planning's default
     proposal = optimize_split(XlsxWorkbook(book), step=0)  # the sheet's max change: 50%
     split = _split(book)
     # no min/max typed: Search 90 000 within [45 000, 135 000], Meta and VK 30 000 within
@@ -182,6 +184,37 @@ def test_default_limits_keep_channels_within_half_of_current_and_are_flagged(boo
     assert "at min" in split["Meta"]["flags"] and "at min" in split["VK"]["flags"]
     # 120 000 / 100 + 15 000 / 200 + 15 000 / 300 = 1 200 + 75 + 50 = 1 325
     assert _info(book)["expected conversions"] == 1325
+
+
+def test_the_formula_gives_the_buttons_split(book: Path) -> None:
+    """OPTIMIZE_SPLIT and the button share `planning.split.propose` and its defaults: on the
+    same inputs (the month's amounts / 30 days), the same split. Search has a typed min and
+    max; Meta and VK have none, so both surfaces keep them within ±50% of current."""
+    _set(book, L.SPLIT, {f"{_col('min')}{FIRST}": 60_000, f"{_col('max')}{FIRST}": 120_000})
+    proposal = optimize_split(XlsxWorkbook(book), budget=180_000, step=0)
+    button = {cp.channel: cp for cp in proposal.channels}
+    # Search to its max 120 000 (CPA 100), Meta (200) to its default max 45 000, VK (300) at
+    # its default min 15 000
+    assert [button[c].proposed for c in ("Search", "Meta", "VK")] == [120_000, 45_000, 15_000]
+    names = list(button)
+    curves = []
+    for c in names:
+        curve = proposal.fits[c].curve
+        assert curve.max_spend >= curve.saturation  # a cap the curves table need not give
+        curves.append([curve.form, *curve.params().values()])
+    rows = FUNCTIONS["OPTIMIZE_SPLIT"].call(
+        [[c] for c in names],
+        [[button[c].current / 30] for c in names],
+        180_000 / 30,
+        curves,
+        [[2_000], [None], [None]],  # Search's min and max a day; Meta and VK blank
+        [[4_000], [None], [None]],
+    )
+    formula = {r[0]: r for r in rows[1:-1]}
+    for c in names:
+        assert formula[c][2] * 30 == pytest.approx(button[c].proposed, abs=0.01 * 30)
+        assert formula[c][4] * 30 == pytest.approx(button[c].expected)
+    assert rows[-1][2] * 30 == pytest.approx(180_000)
 
 
 def test_typed_min_max_override_the_default_limits(book: Path) -> None:

@@ -1,0 +1,191 @@
+"""The Data Quality sheet: how far this month's facts can be trusted.
+
+For the user, stacked sections from A1: a summary line (synced, month, as of, status); per
+source its freshness, rows read / ok / quarantined / duplicates and unmapped share; the
+reconciliation per source and metric (total in the files = filled + unplanned + unmapped +
+outside + quarantined + duplicates + restated); the CRM vs ad-platform leads check per
+channel; the first quarantined rows; the flags. Column A is never blank inside the written
+range, at most `layout.DQ_WIDTH` wide, so the next sync finds the old extent and clears it.
+
+Written by the template (`write_quality_template`: an empty, formatted sheet) and by Sync Facts
+(the block `quality_block` returns: values only). Read by no button.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import PurePath
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
+
+from sheets_sync.quality import RECONCILIATION_COLUMNS, QualityReport
+from workbook_templates import layout as L
+from workbook_templates.cells import sheet_value
+from workbook_templates.styles import FONT_NOTE, FONT_TITLE
+
+SOURCE_HEADERS = (
+    "source",
+    "kind",
+    "files",
+    "latest data",
+    "age, h",
+    "fresh",
+    "rows read",
+    "rows ok",
+    "quarantined",
+    "duplicates",
+    "unmapped share",
+    "of",
+    "warnings",
+)
+MISMATCH_HEADERS = ("channel", "CRM leads", "platform conversions", "difference", "flagged")
+QUARANTINE_HEADERS = ("source", "file", "line", "column", "value", "reason")
+QUARANTINE_SHOWN = 50  # quarantined rows listed (the count says how many there are)
+
+
+def write_quality_template(wb: Workbook) -> None:
+    """Add the (empty) Data Quality sheet, formatted; Sync Facts fills it."""
+    dq = wb.create_sheet(L.DATA_QUALITY)
+    dq["A1"] = "Data Quality"
+    dq["A1"].font = FONT_TITLE
+    dq["B1"] = "filled by Sync Facts (funnelplan sync)"
+    dq["B1"].font = FONT_NOTE
+    dq.column_dimensions["A"].width = 24
+    for col in range(2, L.DQ_WIDTH + 1):
+        dq.column_dimensions[get_column_letter(col)].width = 13
+
+
+def _file_name(path: Any) -> Any:
+    """A quarantined row's file as its name (the folder is the config's)."""
+    if path is None or (isinstance(path, float) and math.isnan(path)):
+        return None
+    return PurePath(str(path)).name
+
+
+def _summary(report: QualityReport, workbook: str) -> list[list[Any]]:
+    return [
+        [
+            "Data Quality",
+            "synced",
+            report.now.replace(microsecond=0),
+            "month",
+            f"{report.month:%Y-%m}",
+            "as of",
+            report.as_of,
+            "status",
+            "OK" if report.ok else f"{len(report.flags)} flags",
+            "workbook",
+            workbook or None,
+        ]
+    ]
+
+
+def _sources(report: QualityReport) -> list[list[Any]]:
+    rows: list[list[Any]] = [
+        [f"Sources: freshness (no fresh data > {report.fresh_hours:g} h is flagged)"],
+        list(SOURCE_HEADERS),
+    ]
+    for s in report.sources:
+        rows.append(
+            [
+                s.source,
+                s.kind,
+                s.files,
+                s.latest,
+                s.age_hours,
+                "no" if s.stale else "yes",
+                s.rows_read,
+                s.rows_ok,
+                s.quarantined,
+                s.duplicates,
+                s.unmapped_share,
+                s.unmapped_basis or None,
+                "; ".join(s.warnings) or None,
+            ]
+        )
+    return rows
+
+
+def _reconciliation(report: QualityReport) -> list[list[Any]]:
+    rows: list[list[Any]] = [
+        [
+            "Reconciliation: total in the files = filled + unplanned + unmapped + outside the "
+            "month (or after as-of) + quarantined + duplicates + restated by a later file"
+        ],
+        [*RECONCILIATION_COLUMNS[:-1], "earlier loads"],
+    ]
+    for rec in report.reconciliation.to_dict("records"):
+        rows.append(
+            [
+                rec["source"],
+                rec["metric"],
+                *(rec[c] for c in ("total", "filled", "unplanned", "unmapped", "outside")),
+                *(rec[c] for c in ("quarantined", "duplicates", "restated", "difference")),
+                "yes" if rec["ok"] else "NO",
+                rec["earlier"],
+            ]
+        )
+    return rows
+
+
+def _mismatch(report: QualityReport) -> list[list[Any]]:
+    rows: list[list[Any]] = [
+        ["Leads check: CRM leads vs the ad platforms' own conversions, per channel"],
+        list(MISMATCH_HEADERS),
+    ]
+    for rec in report.mismatch.to_dict("records"):
+        rows.append(
+            [
+                rec["channel"],
+                rec["crm_leads"],
+                rec["platform_leads"],
+                rec["difference"],
+                "yes" if rec["flagged"] else "no",
+            ]
+        )
+    return rows
+
+
+def _quarantine(report: QualityReport) -> list[list[Any]]:
+    q = report.quarantine
+    shown = q.head(QUARANTINE_SHOWN)
+    if not len(q):
+        return [["Quarantined rows: none"]]
+    rows: list[list[Any]] = [
+        [f"Quarantined rows: {len(q)} (first {len(shown)})"],
+        list(QUARANTINE_HEADERS),
+    ]
+    for rec in shown.to_dict("records"):
+        rows.append(
+            [
+                rec.get("source") or "?",
+                _file_name(rec.get("file")),
+                rec.get("line"),
+                rec.get("column"),
+                None if rec.get("value") is None else str(rec.get("value")),
+                rec.get("reason"),
+            ]
+        )
+    return rows
+
+
+def _flags(report: QualityReport) -> list[list[Any]]:
+    rows: list[list[Any]] = [[f"Flags: {len(report.flags)}" if report.flags else "Flags: none"]]
+    rows += [["flag", flag] for flag in report.flags]
+    return rows
+
+
+def quality_block(report: QualityReport, workbook: str = "") -> list[list[Any]]:
+    """The Data Quality sheet from A1: every row's column A filled, at most `layout.DQ_WIDTH`
+    wide (Sync Facts pads and clears the rest)."""
+    rows = [
+        *_summary(report, workbook),
+        *_sources(report),
+        *_reconciliation(report),
+        *_mismatch(report),
+        *_quarantine(report),
+        *_flags(report),
+    ]
+    return [[sheet_value(v, 6) for v in row[: L.DQ_WIDTH]] for row in rows]
