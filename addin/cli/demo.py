@@ -32,8 +32,8 @@ from sheets_sync.store import FactStore
 from sheets_sync.sync_config import SyncConfig, load_config
 from sheets_sync.workbooks.xlsx import XlsxWorkbook, save_atomic
 from workbook_templates import layout as L
-from workbook_templates.mapping_sheet import read_rules
 from workbook_templates.daily_history_sheet import write_daily_history
+from workbook_templates.mapping_sheet import read_rules
 from workbook_templates.plan_workbook import PlanWorkbookSpec, build_plan_workbook
 
 DEMO_MONTH = "2026-11"
