@@ -1,7 +1,9 @@
 """Where things are in the planning workbook: sheet names, header texts, rows.
 
 Actions find columns by their header text (never by letter), so a user may reorder or add
-columns; these names are the contract between the template, the actions and every adapter.
+columns; these names are the contract between the template, the actions, every adapter and the
+tests, so they stay together here. How each sheet is drawn, read and written (formulas, number
+formats, help texts) is in its own module, ``workbook_templates.<sheet>_sheet``.
 """
 
 from __future__ import annotations
