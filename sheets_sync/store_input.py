@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from planning.errors import InputError
+from sheets_sync.cells import is_missing
 from sheets_sync.facts import BASES, FACT_COLUMNS, METRICS, QUARANTINE_COLUMNS, require_columns
 from sheets_sync.mapping import FIELDS
 
@@ -62,13 +63,9 @@ def normalise_quarantine(quarantine: pd.DataFrame, source: str, path: str) -> pd
     out["file"] = frame["file"].fillna(path).replace("", path).astype(str)
     out["line"] = pd.to_numeric(frame["line"], errors="coerce").fillna(0).astype("int64")
     for column in ("column", "value"):
-        out[column] = frame[column].map(lambda v: None if _missing(v) else str(v))
+        out[column] = frame[column].map(lambda v: None if is_missing(v) else str(v))
     out["reason"] = frame["reason"].fillna("").astype(str)
     return out
-
-
-def _missing(value: Any) -> bool:
-    return value is None or value is pd.NaT or (isinstance(value, float) and np.isnan(value))
 
 
 def _line(label: Any) -> str | int:
@@ -81,7 +78,7 @@ def _bad(frame: pd.DataFrame, column: str, bad: pd.Series, reason: str) -> Input
     """The error for the first row flagged in `bad`: its index label, the column, the value."""
     pos = int(np.flatnonzero(bad.to_numpy(dtype=bool))[0])
     value = frame[column].iloc[pos]
-    missing = value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT
+    missing = is_missing(value)
     return InputError(
         "is missing" if missing else reason,
         line=_line(frame.index[pos]),

@@ -17,6 +17,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from planning.errors import InputError
+from sheets_sync.cells import cell_text
 from sheets_sync.facts import (
     FACT_COLUMNS,
     QUARANTINE_COLUMNS,
@@ -26,7 +27,7 @@ from sheets_sync.facts import (
 )
 from sheets_sync.sources.cell_values import DateParse, parse_dates
 from sheets_sync.sources.column_map import ColumnMap
-from sheets_sync.sources.textfile import Bools, Floats, Grid, Ints, _cell_text, _objects
+from sheets_sync.sources.textfile import Bools, Floats, Grid, Ints, _objects
 
 __all__ = [
     "concat_quarantine",
@@ -95,7 +96,7 @@ def quarantine_cells(
     raw: Any = ""
     if column in grid.frame:
         cells = grid.frame[column].to_numpy(dtype=object)[index]
-        raw = np.array([v if isinstance(v, str) else _cell_text(v) for v in cells], dtype=object)
+        raw = np.array([v if isinstance(v, str) else cell_text(v) for v in cells], dtype=object)
     return pd.DataFrame(
         {
             "source": source,

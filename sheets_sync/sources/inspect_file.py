@@ -22,7 +22,7 @@ from sheets_sync.sources.ad_export import detect_platform, read_ad_export, resol
 from sheets_sync.sources.calls_export import looks_like_calls, read_calls_export
 from sheets_sync.sources.column_map import SourceOptions
 from sheets_sync.sources.crm_export import looks_like_crm, read_crm_export
-from sheets_sync.sources.textfile import SheetRows, head_rows
+from sheets_sync.sources.textfile import SheetRows, find_header, head_rows, seen_cells
 
 __all__ = ["KINDS", "READERS", "detect_kind", "inspect", "kind_of_rows", "read_kind", "render"]
 
@@ -47,19 +47,22 @@ def kind_of_rows(
     """``"crm"``, ``"calls"`` or ``"ad"`` from the first header-like row among ``rows`` (cell
     texts); `InputError` naming ``where`` when none fits."""
     forced = resolve_map(options) if options is not None else None
-    for cells in rows:
-        if len(cells) < 2:
-            continue
+
+    def kind(cells: list[str]) -> str | None:
         if looks_like_crm(cells):
             return "crm"
         if looks_like_calls(cells):
             return "calls"
         if detect_platform(cells) is not None or (forced is not None and forced.matches(cells)):
             return "ad"
-    widest = max(rows, key=lambda r: sum(1 for c in r if c), default=[])
-    seen = ", ".join(repr(c) for c in widest if c) or "nothing"
+        return None
+
+    found = find_header(rows, lambda cells: kind(cells) is not None)
+    if found is not None:
+        return kind(rows[found]) or ""
     raise InputError(
-        f"{where}: not a recognised ad-platform, call-tracking or CRM export; saw {seen}"
+        f"{where}: not a recognised ad-platform, call-tracking or CRM export; "
+        f"saw {seen_cells(rows)}"
     )
 
 

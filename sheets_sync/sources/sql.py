@@ -31,10 +31,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import duckdb
 import numpy as np
 import pandas as pd
+import psycopg
 
 from planning.errors import InputError
+from sheets_sync.cells import is_missing
 from sheets_sync.facts import (
     BASES,
     FACT_COLUMNS,
@@ -170,8 +173,6 @@ class _Database:
 
 class _DuckDB(_Database):
     def __init__(self, path: str) -> None:
-        import duckdb
-
         self._duckdb = duckdb
         if path == ":memory:":
             self.con = duckdb.connect(":memory:")
@@ -202,8 +203,6 @@ class _DuckDB(_Database):
 
 class _Postgres(_Database):
     def __init__(self, url: str) -> None:
-        import psycopg
-
         self._psycopg = psycopg
         try:
             self.con = psycopg.connect(url, connect_timeout=10)
@@ -341,7 +340,7 @@ def _wrapped(query: str, names: dict[str, str], start: dt.date | None, end: dt.d
 
 def _shown(value: Any) -> str | None:
     """A raw value as quarantine text (None for SQL NULL, which pandas shows as NaN/NaT)."""
-    return None if pd.isna(value) else str(value)
+    return None if is_missing(value) else str(value)
 
 
 def _facts(frame: pd.DataFrame, source: str, path: str) -> tuple[pd.DataFrame, pd.DataFrame]:

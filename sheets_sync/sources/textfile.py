@@ -17,7 +17,6 @@ name the file.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import re
 import warnings
@@ -28,9 +27,11 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import openpyxl
 import pandas as pd
 
 from planning.errors import InputError
+from sheets_sync.cells import cell_text, is_blank
 from sheets_sync.facts import FileInfo
 
 __all__ = [
@@ -38,9 +39,11 @@ __all__ = [
     "Grid",
     "SheetRows",
     "cell_texts",
+    "find_header",
     "grid_from_rows",
     "head_rows",
     "read_grid",
+    "seen_cells",
 ]
 
 Bools = npt.NDArray[np.bool_]
@@ -152,15 +155,13 @@ def head_rows(path: Path | str, limit: int = HEAD_LINES) -> list[list[str]]:
     if not path.exists():
         raise InputError(f"file not found: {path}")
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        import openpyxl
-
         try:
             book = openpyxl.load_workbook(path, read_only=True, data_only=True)
         except Exception as exc:
             raise InputError(f"{path}: not a readable xlsx workbook ({exc})") from exc
         try:
             rows = book.worksheets[0].iter_rows(min_row=1, max_row=limit, values_only=True)
-            return [[_cell_text(v) for v in row] for row in rows]
+            return [[cell_text(v) for v in row] for row in rows]
         finally:
             book.close()
     with path.open("rb") as handle:
@@ -213,19 +214,33 @@ def _unique_names(headers: Sequence[str]) -> list[str]:
     return names
 
 
+def find_header(rows: Sequence[Sequence[str]], is_header: HeaderTest) -> int | None:
+    """The index of the first row of two or more cells that `is_header` accepts (the header
+    below any report title lines), or None."""
+    for i, cells in enumerate(rows):
+        if len(cells) > 1 and is_header(list(cells)):
+            return i
+    return None
+
+
+def seen_cells(rows: Sequence[Sequence[str]]) -> str:
+    """The filled cells of the widest row, for a message about an unrecognised header."""
+    widest = max(rows, key=lambda r: sum(1 for c in r if c), default=[])
+    return ", ".join(repr(c) for c in widest if c) or "nothing"
+
+
 def _find_header(
     rows_by_delimiter: Mapping[str, list[list[str]]], is_header: HeaderTest
 ) -> tuple[str, int] | None:
     for delimiter, rows in rows_by_delimiter.items():
-        for i, cells in enumerate(rows):
-            if len(cells) > 1 and is_header(cells):
-                return delimiter, i
+        found = find_header(rows, is_header)
+        if found is not None:
+            return delimiter, found
     return None
 
 
 def _unrecognised(path: Path | str, rows: list[list[str]], what: str) -> InputError:
-    widest = max(rows, key=lambda r: sum(1 for c in r if c), default=[])
-    seen = ", ".join(repr(c) for c in widest if c) or "nothing"
+    seen = seen_cells(rows)
     return InputError(f"{path}: no recognised {what} header in the first lines; saw {seen}")
 
 
@@ -356,33 +371,14 @@ def _line_numbers(body: str, frame: pd.DataFrame, header_line: int) -> Ints:
     return lines + shift
 
 
-def _cell_text(value: Any) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    if isinstance(value, dt.datetime):
-        if value.time() == dt.time(0):
-            return value.date().isoformat()
-        return value.isoformat(sep=" ")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, float | np.floating):
-        value = float(value)
-        return repr(int(value)) if value.is_integer() else repr(value)
-    return str(value).strip()
-
-
 def _read_xlsx(path: Path, is_header: HeaderTest, what: str) -> Grid:
-    import openpyxl
-
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:
         raise InputError(f"{path}: not a readable xlsx workbook ({exc})") from exc
     try:
         sheet = book.worksheets[0]
-        rows = [
-            [_cell_text(v) for v in row] for row in sheet.iter_rows(min_row=1, values_only=True)
-        ]
+        rows = [[cell_text(v) for v in row] for row in sheet.iter_rows(min_row=1, values_only=True)]
     finally:
         book.close()
     while rows and not any(rows[-1]):
@@ -444,7 +440,7 @@ def grid_from_rows(
     """
     label = where or "sheet"
     body_rows = [list(r) if r is not None else [] for r in rows]
-    while body_rows and all(_blank_cell(v) for v in body_rows[-1]):
+    while body_rows and all(is_blank(v) for v in body_rows[-1]):
         body_rows.pop()
     if not body_rows:
         raise InputError(f"{label}: the {what} sheet is empty")
@@ -487,10 +483,6 @@ def grid_from_rows(
     return _tidy(grid)
 
 
-def _blank_cell(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float | np.integer | np.floating) and not isinstance(
         value, bool | np.bool_
@@ -506,7 +498,7 @@ def _sheet_text(value: Any) -> str:
     """A sheet cell as the text a file would hold (booleans as the sheet shows them)."""
     if isinstance(value, bool | np.bool_):
         return "TRUE" if value else "FALSE"
-    return _cell_text(value)
+    return cell_text(value)
 
 
 def _number_cells(cells: list[Any]) -> pd.Series:
@@ -515,7 +507,7 @@ def _number_cells(cells: list[Any]) -> pd.Series:
     texts = [
         v
         for v in cells
-        if not _is_number(v) and not _blank_cell(v) and str(v).strip() not in BLANK_MARKERS
+        if not _is_number(v) and not is_blank(v) and str(v).strip() not in BLANK_MARKERS
     ]
     if not texts:
         return pd.Series([float(v) if _is_number(v) else np.nan for v in cells], dtype=np.float64)
@@ -534,7 +526,7 @@ def _objects(values: pd.Series | npt.NDArray[Any]) -> npt.NDArray[np.object_]:
     else:
         array = np.asarray(values, dtype=object)
     if len(array) and not all(isinstance(v, str) for v in array[:50]):
-        array = np.array([_cell_text(v) for v in array], dtype=object)
+        array = np.array([cell_text(v) for v in array], dtype=object)
     return array
 
 
