@@ -386,10 +386,9 @@ def _read_xlsx(path: Path, is_header: HeaderTest, what: str) -> Grid:
     if not rows:
         raise InputError(f"{path}: the {what} workbook's first sheet is empty")
     head = rows[:HEAD_LINES]
-    found = _find_header({"": head}, is_header)
-    if found is None:
+    index = find_header(head, is_header)
+    if index is None:
         raise _unrecognised(path, head, what)
-    index = found[1]
     headers = head[index]
     while headers and not headers[-1]:
         headers = headers[:-1]
@@ -445,10 +444,9 @@ def grid_from_rows(
     if not body_rows:
         raise InputError(f"{label}: the {what} sheet is empty")
     head = [[_sheet_text(v) for v in r] for r in body_rows[:HEAD_LINES]]
-    found = _find_header({"": head}, is_header)
-    if found is None:
+    index = find_header(head, is_header)
+    if index is None:
         raise _unrecognised(label, head, what)
-    index = found[1]
     headers = head[index]
     while headers and not headers[-1]:
         headers = headers[:-1]
