@@ -26,6 +26,7 @@ from addin.actions.summary import plan_summary
 from addin.actions.sync_facts import channel_history, run_sync
 from planning.funnel import DEFAULT_FUNNEL
 from planning.runrate import parse_month
+from planning.split import Proposal
 from sheets_sync.samples.data import generate_sample
 from sheets_sync.samples.exports import write_sample_config, write_sample_exports
 from sheets_sync.store import FactStore
@@ -48,7 +49,7 @@ class DemoResult:
     store: Path
     exports: dict[str, Path]
     summary: dict[str, Any]
-    split: dict[str, Any] | None = None
+    split: Proposal | None = None
     config: Path | None = None
     sync: dict[str, Any] = field(default_factory=dict)
 
@@ -118,7 +119,7 @@ def run_demo(
     history_rows = write_history(config.workbook, config, start)
 
     step("Optimizing the split")
-    split = optimize_split(XlsxWorkbook(config.workbook)).to_dict()
+    split = optimize_split(XlsxWorkbook(config.workbook))
 
     step("Summarising plan vs fact vs run-rate")
     summary = plan_summary(XlsxWorkbook(config.workbook))
@@ -140,7 +141,7 @@ def run_demo(
     }
     summary["workbook"] = str(config.workbook)
     summary["store"] = str(config.store)
-    summary["split"] = split
+    summary["split"] = split.to_dict()
     summary["sync"] = sync
     return DemoResult(
         workbook=config.workbook,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
 
 import click
 from rich import box
@@ -24,17 +23,17 @@ from addin.cli.common import (
     user_errors,
 )
 from addin.cli.optimize_csv import optimize_csv
-from planning.split import DEFAULT_CHANGE
+from planning.split import Proposal
 from sheets_sync.workbooks.xlsx import XlsxWorkbook
 
 
-def print_split(split: dict[str, Any], console: Console, flags: bool = True) -> None:
+def print_split(proposal: Proposal, console: Console, flags: bool = True) -> None:
     """The proposal per channel and in total: current and proposed spend, change, expected
     conversions now and at the proposal, the band around it (low and high, in % of the
     expected), marginal CPA; then the flags."""
-    days = f"{split['days']} day{'s' if split['days'] != 1 else ''}"
+    days = f"{proposal.days} day{'s' if proposal.days != 1 else ''}"
     table = RichTable(
-        title=f"Optimize Split ({split['objective']}): {fmt_money(split['budget'])} over {days}",
+        title=f"Optimize Split ({proposal.objective}): {fmt_money(proposal.budget)} over {days}",
         title_justify="left",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
@@ -43,48 +42,48 @@ def print_split(split: dict[str, Any], console: Console, flags: bool = True) -> 
     table.add_column("channel", style="bold", min_width=10)
     for label in ("current", "proposed", "Δ%", "conv now", "conv new", "band", "mCPA"):
         table.add_column(label, justify="right", no_wrap=True)
-    for c in split["channels"]:
+    for c in proposal.channels:
         table.add_row(
-            str(c["channel"]),
-            fmt_short(c["current"]),
-            fmt_short(c["proposed"]),
-            fmt_pct(c["delta_pct"]),
-            fmt_count(c["conversions_now"]),
-            fmt_count(c["expected_conversions"]),
-            fmt_band(c["expected_conversions"], c["low"], c["high"]),
-            fmt_short(c["marginal_cpa"]),
+            str(c.channel),
+            fmt_short(c.current),
+            fmt_short(c.proposed),
+            fmt_pct(c.delta_pct),
+            fmt_count(c.conversions_now),
+            fmt_count(c.expected),
+            fmt_band(c.expected, c.low, c.high),
+            fmt_short(c.marginal_cpa),
         )
-    t = split["total"]
+    t = proposal.totals
     table.add_row(
         "Total",
-        fmt_short(t["current"]),
-        fmt_short(t["proposed"]),
-        fmt_pct(t["delta"] / t["current"] if t["current"] else None),
-        fmt_count(t["conversions_now"]),
-        fmt_count(t["expected_conversions"]),
-        fmt_band(t["expected_conversions"], t["low"], t["high"]),
+        fmt_short(t.current),
+        fmt_short(t.proposed),
+        fmt_pct(t.delta / t.current if t.current else None),
+        fmt_count(t.conversions_now),
+        fmt_count(t.expected_conversions),
+        fmt_band(t.expected_conversions, t.low, t.high),
         "",
         style="bold",
     )
     console.print(table)
-    s = split["solver"]
-    expected, now = fmt_count(t["expected_conversions"]), fmt_count(t["conversions_now"])
+    s = proposal.result
+    expected, now = fmt_count(t.expected_conversions), fmt_count(t.conversions_now)
     gain = f"{expected} conversions vs {now} now"
-    gain += f" ({fmt_pct(t['uplift_pct'])})"
-    value, value_now = t.get("value"), t.get("value_now")
-    if split["objective"] == "value" and value is not None and math.isfinite(value):
-        change = (value - value_now) / value_now if value_now else None
+    gain += f" ({fmt_pct(t.uplift_pct)})"
+    if proposal.objective == "value" and math.isfinite(t.value):
+        change = (t.value - t.value_now) / t.value_now if t.value_now else None
         gain = (
-            f"value {fmt_money(value)} vs {fmt_money(value_now)} now ({fmt_pct(change)}); " + gain
+            f"value {fmt_money(t.value)} vs {fmt_money(t.value_now)} now ({fmt_pct(change)}); "
+            + gain
         )
     console.print(
-        f"Expected {gain}; solver: {s['method']}, {s['iterations']} iterations. "
-        f"History: {split['history']}."
+        f"Expected {gain}; solver: {s.method}, {s.iterations} iterations. "
+        f"History: {proposal.history}."
     )
     if flags:
-        for c in split["channels"]:
-            if c["flags"]:
-                console.print(f"  {c['channel']} ({c['confidence']}): {'; '.join(c['flags'])}")
+        for c in proposal.channels:
+            if c.flags:
+                console.print(f"  {c.channel} ({c.confidence}): {'; '.join(c.flags)}")
 
 
 @click.command("optimize")
@@ -157,9 +156,9 @@ def optimize_cmd(
             budget,
             days=days or 1,
             bounds_path=bounds,
-            objective=objective or "leads",
+            objective=objective,
             step=step,
-            max_change=DEFAULT_CHANGE if max_change is None else max_change,
+            max_change=max_change,
         )
     else:
         if days is not None or bounds is not None:
@@ -170,13 +169,12 @@ def optimize_cmd(
             book, objective=objective, budget=budget, step=step, max_change=max_change
         )
         messages = book.messages
-    payload = proposal.to_dict()
     if as_json:
-        echo_json(payload)
+        echo_json(proposal.to_dict())
         return
     for message in messages:
         click.echo(message)
-    print_split(payload, Console())
+    print_split(proposal, Console())
 
 
 @click.command("apply-split")
