@@ -3,9 +3,10 @@ resolved by the surface and checked here) and the fitted curves in, a `Proposal`
 button (`addin.actions.optimize_split`), the CSV mode (`addin.cli.optimize_csv`) and the
 `OPTIMIZE_SPLIT` formula (`addin.functions`) all call `propose`; the defaults are here.
 
-Amounts are over a period of `days` days (the month on the sheets, `--days` in the CSV mode);
-the curves are per day, so an amount ``x`` is ``x / days`` a day and a daily response ``y`` is
-``y * days`` over the period. The solver (`planning.optimize.maximize`) works per day.
+Amounts are over a period of `days` days (the month on the sheets, `--days` in the CSV mode,
+one day in the formula); the curves are per day, so an amount ``x`` is ``x / days`` a day and a
+daily response ``y`` is ``y * days`` over the period. The solver (`planning.optimize.maximize`)
+works per day; the proposal is rounded to cents.
 """
 
 from __future__ import annotations

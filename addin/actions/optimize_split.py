@@ -2,16 +2,18 @@
 
 - `optimize_split` reads the channels and their current spend (the Plan's `spend p`, summed per
   channel), the inputs typed on the Optimize Split sheet (bounds, locks, CPA caps, values, the
-  max change of channels without bounds) and the daily history (the Daily sheet and the Daily
-  History sheet), fits a response curve per channel (`planning.curves`), maximises
-  (`planning.optimize`) and writes the proposal to the Optimize Split sheet and the curves to
-  the Curves sheet. Nothing in the Plan changes.
+  max change of channels without bounds), resolves them once into a `SplitRequest`
+  (`split_request`), reads the daily history (the Daily sheet and the Daily History sheet),
+  fits a response curve per channel (`planning.curves`), proposes the split
+  (`planning.split.propose`) and writes it to the Optimize Split sheet and the curves to the
+  Curves sheet. Nothing in the Plan changes.
 - Apply Split (`addin.actions.apply_split`) copies the proposal into the Plan's `spend p`
   cells; Undo Split (`addin.actions.undo_split`) restores them.
 
 Amounts on the sheets are for the month (the Plan's units); the curves are per day, so a
 monthly amount ``x`` is ``x / days`` a day and a daily response ``y`` is ``y * days`` a month.
-The split itself is `planning.split.propose`, shared with the CSV mode.
+The split itself is `planning.split.propose`, shared with the CSV mode and the `OPTIMIZE_SPLIT`
+formula (same defaults, same answer).
 """
 
 from __future__ import annotations
