@@ -1,8 +1,9 @@
 """The small workbook interface every button action is written against.
 
 An action reads tables by their headers, stages blocks of cells, and commits them in one
-batch per sheet. Adapters: an .xlsx file (`sheets_sync.workbooks.xlsx`) now; live Excel
-(xlwings) and Google Sheets (gspread) implement the same protocol later.
+batch per sheet. Adapters: an .xlsx file (`sheets_sync.workbooks.xlsx`), a Google Sheet
+(`sheets_sync.workbooks.google_sheets`, gspread) and the open Excel book
+(`sheets_sync.workbooks.live_excel`, xlwings).
 """
 
 from __future__ import annotations
