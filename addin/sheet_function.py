@@ -513,3 +513,13 @@ class SheetFunction:
                 for a in self.args
             ],
         }
+
+
+def required_number(value: float | str | None, where: str) -> float:
+    """A cell that must hold a number: a blank is ``#N/A`` and an error value passes through,
+    each a whole-call error (`where` names the cell in the reason)."""
+    if value is None:
+        raise CellError(NA, f"{where} is blank")
+    if isinstance(value, str):
+        raise CellError(value, f"{where} is {value}, not a number")
+    return value

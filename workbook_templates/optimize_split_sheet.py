@@ -31,7 +31,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from planning.errors import InputError
-from planning.split import OBJECTIVES, ChannelInputs
+from planning.split import DEFAULT_OBJECTIVE, DEFAULT_STEP, OBJECTIVES, ChannelInputs
 from sheets_sync.workbooks.interface import Table, WorkbookTarget, column_letter
 from workbook_templates import layout as L
 from workbook_templates.cells import to_number
@@ -61,9 +61,9 @@ from workbook_templates.styles import (
 
 #: The info block's inputs and their values in a new sheet (budget blank: the Plan's total).
 INFO_DEFAULTS: dict[str, Any] = {
-    L.SPLIT_OBJECTIVE: "leads",
+    L.SPLIT_OBJECTIVE: DEFAULT_OBJECTIVE,
     L.SPLIT_BUDGET: None,
-    L.SPLIT_STEP: 1000,
+    L.SPLIT_STEP: DEFAULT_STEP,
     L.SPLIT_MAX_CHANGE: L.SPLIT_MAX_CHANGE_DEFAULT,
 }
 INFO_ITEMS = (*L.SPLIT_INFO_INPUTS, *L.SPLIT_INFO_OUTPUTS)

@@ -86,6 +86,31 @@ def print_split(proposal: Proposal, console: Console, flags: bool = True) -> Non
                 console.print(f"  {c.channel} ({c.confidence}): {'; '.join(c.flags)}")
 
 
+def _from_csv(
+    history: Path,
+    budget: float | None,
+    days: int | None,
+    bounds: Path | None,
+    objective: str | None,
+    step: float | None,
+    max_change: float | None,
+) -> Proposal:
+    """`optimize --history`: the proposal from plain CSVs."""
+    if budget is None:
+        raise click.UsageError("--history needs --budget AMOUNT (the budget over --days)")
+    if days is not None and days < 1:
+        raise click.BadParameter(f"{days} is not a number of days >= 1", param_hint="--days")
+    return optimize_csv(
+        history,
+        budget,
+        days=days or 1,
+        bounds_path=bounds,
+        objective=objective,
+        step=step,
+        max_change=max_change,
+    )
+
+
 @click.command("optimize")
 @click.argument(
     "workbook", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -147,19 +172,7 @@ def optimize_cmd(
         )
     messages: list[str] = []
     if history is not None:
-        if budget is None:
-            raise click.UsageError("--history needs --budget AMOUNT (the budget over --days)")
-        if days is not None and days < 1:
-            raise click.BadParameter(f"{days} is not a number of days >= 1", param_hint="--days")
-        proposal = optimize_csv(
-            history,
-            budget,
-            days=days or 1,
-            bounds_path=bounds,
-            objective=objective,
-            step=step,
-            max_change=max_change,
-        )
+        proposal = _from_csv(history, budget, days, bounds, objective, step, max_change)
     else:
         if days is not None or bounds is not None:
             raise click.UsageError("--days and --bounds are for --history (CSV) mode")

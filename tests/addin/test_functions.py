@@ -472,7 +472,7 @@ def test_runrate_cost_by_rows_equals_per_row(rows: list[list[Any]]) -> None:
 
 
 def test_runrate_by_rows_is_one_vectorised_forecast(monkeypatch: pytest.MonkeyPatch) -> None:
-    from addin import functions
+    from addin.formulas import runrate as functions
 
     def per_line(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("a usable line was forecast on its own")
