@@ -23,8 +23,8 @@ from sheets_sync.workbooks.interface import WorkbookTarget
 from sheets_sync.workbooks.xlsx import save_atomic
 from workbook_templates import layout as L
 from workbook_templates.mapping_sheet import read_rules
-from workbook_templates.plan_workbook import PlanWorkbookSpec, build_plan_workbook
 from workbook_templates.plan_sheet import read_plan
+from workbook_templates.plan_workbook import PlanWorkbookSpec, build_plan_workbook
 from workbook_templates.settings_sheet import read_funnel, read_settings
 
 MIN_CLICKS = 100  # traffic needed before a fact CPC replaces the planned one
