@@ -8,7 +8,12 @@
 `cell_text`
     a cell as the text a CSV file would hold: ``""`` when missing, a whole float without its
     ``.0`` (2026.0 -> ``"2026"``), a date as ISO (a datetime at midnight as its date), other
-    values stripped.
+    values stripped;
+`finite_number`
+    a value as a finite float, or None (missing, not a number, NaN or an infinity);
+`json_value`
+    a value as JSON holds it: numpy scalars as Python, dates as ISO dates, NaN and infinities
+    as None (null).
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["cell_text", "is_blank", "is_missing"]
+__all__ = ["cell_text", "finite_number", "is_blank", "is_missing", "json_value"]
 
 
 def is_missing(value: Any) -> bool:
@@ -51,3 +56,27 @@ def cell_text(value: Any) -> str:
         value = float(value)
         return repr(int(value)) if value.is_integer() else repr(value)
     return str(value).strip()
+
+
+def finite_number(value: Any) -> float | None:
+    """`value` as a finite float, else None."""
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def json_value(value: Any) -> Any:
+    """`value` as JSON holds it (see the module notes)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

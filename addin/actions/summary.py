@@ -13,6 +13,7 @@ import pandas as pd
 
 from planning.funnel import rollup
 from planning.runrate import month_progress
+from sheets_sync.cells import finite_number
 from sheets_sync.workbooks.interface import WorkbookTarget
 from workbook_templates import layout as L
 from workbook_templates.plan_sheet import read_plan
@@ -42,7 +43,7 @@ def plan_summary(wb: WorkbookTarget) -> dict[str, Any]:
     def block(rows: dict[str, pd.Series]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for m in (*[x for x in SUMMARY_METRICS if x in funnel.metrics and x != "purchases"], last):
-            p, f, rr = (_num(rows[k].get(m)) for k in ("p", "f", "rr"))
+            p, f, rr = (finite_number(rows[k].get(m)) for k in ("p", "f", "rr"))
             out[m] = {
                 "plan": p,
                 "fact": f,
@@ -52,9 +53,9 @@ def plan_summary(wb: WorkbookTarget) -> dict[str, Any]:
             }
         for ratio in (first_cpa, f"cpa_{last}"):
             out[ratio] = {
-                "plan": _num(rows["p"].get(ratio)),
-                "fact": _num(rows["f"].get(ratio)),
-                "runrate": _num(rows["rr"].get(ratio)),
+                "plan": finite_number(rows["p"].get(ratio)),
+                "fact": finite_number(rows["f"].get(ratio)),
+                "runrate": finite_number(rows["rr"].get(ratio)),
             }
         return out
 
@@ -73,16 +74,6 @@ def plan_summary(wb: WorkbookTarget) -> dict[str, Any]:
         "channels": channels,
         "total": total,
     }
-
-
-def _num(v: Any) -> float | None:
-    if v is None:
-        return None
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
 
 
 def _div(a: float | None, b: float | None) -> float | None:

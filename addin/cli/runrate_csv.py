@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ import pandas as pd
 
 from planning.errors import InputError
 from planning.runrate import Method, forecast_cost, forecast_frame, month_progress, parse_month
+from sheets_sync.cells import finite_number
 
 COST_BASE = "spend"
 
@@ -85,12 +85,14 @@ def forecast_csv(
         out: dict[str, Any] = {}
         for m in metrics:
             out[m] = {
-                "mtd": _f(rec[f"{m}_mtd"]) if rec is not None else 0.0,
-                "runrate": _f(rec[f"{m}_rr"]) if rec is not None else None,
-                "daily_rate": _f(rec[f"{m}_rate"]) if rec is not None else None,
+                "mtd": finite_number(rec[f"{m}_mtd"]) if rec is not None else 0.0,
+                "runrate": finite_number(rec[f"{m}_rr"]) if rec is not None else None,
+                "daily_rate": finite_number(rec[f"{m}_rate"]) if rec is not None else None,
             }
             if COST_BASE in metrics and m != COST_BASE and rec is not None:
-                out[m]["cost_runrate"] = _f(forecast_cost(rec[f"{COST_BASE}_rr"], rec[f"{m}_rr"]))
+                out[m]["cost_runrate"] = finite_number(
+                    forecast_cost(rec[f"{COST_BASE}_rr"], rec[f"{m}_rr"])
+                )
         return out
 
     lines = [{**{k: rec[k] for k in keys}, **block(rec)} for _, rec in fc.iterrows()]
@@ -131,11 +133,3 @@ def _numbers(cells: pd.Series, column: str, path: Path) -> list[float]:
             )
         values.append(v)
     return values
-
-
-def _f(v: Any) -> float | None:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None

@@ -4,15 +4,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from addin.actions.refresh_runrate import RefreshResult
+from sheets_sync.cells import json_value
 from sheets_sync.quality import QualityReport
 
 Progress = Callable[[str, int, int], None]
@@ -86,20 +85,10 @@ class SyncResult:
             "daily_rows": self.daily_rows,
             "unmapped_spend": float(spend.get("unmapped", 0.0)),
             "unplanned_spend": float(spend.get("unplanned", 0.0)),
-            "unmapped": [{k: _plain(v) for k, v in rec.items()} for rec in un.to_dict("records")],
+            "unmapped": [
+                {k: json_value(v) for k, v in rec.items()} for rec in un.to_dict("records")
+            ],
             "mapping_created": self.mapping_created,
             "runrate_lines": None if self.refresh is None else self.refresh.lines_forecast,
             "quality": self.quality.to_dict(),
         }
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, pd.Timestamp):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
