@@ -779,7 +779,7 @@ import datetime as dt, sys, time
 from pathlib import Path
 import openpyxl
 sys.path.insert(0, {tests!r})
-from test_sync_action import config, hand_reads, NOW
+from test_sync_facts import config, hand_reads, NOW
 from addin.actions.sync_facts import sync
 from sheets_sync.store import FactStore
 from sheets_sync.workbooks.xlsx import XlsxWorkbook
