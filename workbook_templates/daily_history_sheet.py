@@ -6,17 +6,21 @@ response curves on these days together with the Daily sheet's.
 
 Written by the template (`write_daily_history_template`: headers, a note, the rows a new
 workbook is given) and by the demo (`write_daily_history`: the days from the fact store).
-Read by Optimize Split.
+Read by Optimize Split (`read_daily_history`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 import pandas as pd
 from openpyxl import Workbook
 
+from planning.errors import InputError
 from sheets_sync.workbooks.interface import WorkbookTarget
 from workbook_templates import layout as L
-from workbook_templates.cells import sheet_value
+from workbook_templates.cells import sheet_value, to_date, to_number
 from workbook_templates.styles import FMT_DATE, FMT_MONEY, FONT_NOTE, header_row
 
 NOTE = (
@@ -55,3 +59,26 @@ def write_daily_history(wb: WorkbookTarget, history: pd.DataFrame) -> int:
     if rows:
         wb.write_block(L.DAILY_HISTORY, 2, 1, rows)
     return len(rows)
+
+
+def read_daily_history(wb: WorkbookTarget, before: dt.date, conversion: str) -> pd.DataFrame | None:
+    """The sheet's days before `before` as ``date, channel, spend, <conversion>`` (rows dated
+    later are left to the Daily sheet); None when the workbook has no Daily History sheet. A
+    date, spend or conversion that is not usable (or negative) is an error naming its cell."""
+    if L.DAILY_HISTORY not in wb.sheet_names():
+        return None
+    table = wb.read_table(L.DAILY_HISTORY, header_row=1)
+    rows: dict[str, list[Any]] = {"date": [], "channel": [], "spend": [], conversion: []}
+    for i, rec in enumerate(table.records()):
+        day = to_date(rec.get("date"), table.cell_ref(i, "date"), "date")
+        if day >= before:
+            continue
+        rows["date"].append(day)
+        rows["channel"].append(rec.get("channel"))
+        for m in ("spend", conversion):
+            where = table.cell_ref(i, m)
+            v = to_number(rec.get(m), where, m, allow_blank=False)
+            if v < 0:
+                raise InputError("must not be negative", line=where, column=m, value=rec[m])
+            rows[m].append(v)
+    return pd.DataFrame(rows)

@@ -81,6 +81,19 @@ class UndoRecord:
     new: Any
 
 
+def undo_rows_to_replace(wb: WorkbookTarget) -> int:
+    """Before Apply Split records its cells: the rows the previous record takes (0 when the
+    sheet had to be added, hidden, with its headers; a replaced record is said)."""
+    if L.SPLIT_UNDO not in wb.sheet_names():
+        wb.add_sheet(L.SPLIT_UNDO, hidden=True)
+        wb.write_block(L.SPLIT_UNDO, 1, 1, [list(L.UNDO_HEADERS)])
+        return 0
+    previous, old_rows = read_undo(wb)
+    if previous:
+        wb.notify("the undo record of the previous Apply Split was replaced")
+    return old_rows
+
+
 def read_undo(wb: WorkbookTarget) -> tuple[list[UndoRecord], int]:
     """The recorded cells and the number of rows the record takes on the undo sheet."""
     if L.SPLIT_UNDO not in wb.sheet_names():

@@ -20,7 +20,12 @@ from workbook_templates.cells import to_number
 from workbook_templates.optimize_split_sheet import read_split_sheet
 from workbook_templates.plan_sheet import read_plan
 from workbook_templates.settings_sheet import read_funnel
-from workbook_templates.split_undo_sheet import UndoRecord, a1, read_undo, write_undo
+from workbook_templates.split_undo_sheet import (
+    UndoRecord,
+    a1,
+    undo_rows_to_replace,
+    write_undo,
+)
 
 
 @dataclass
@@ -111,14 +116,7 @@ def apply_split(wb: WorkbookTarget) -> ApplyResult:
     if not records:
         wb.notify("Apply Split: the Plan already holds the proposal; nothing changed")
         return ApplyResult([], changes)
-    if L.SPLIT_UNDO not in wb.sheet_names():
-        wb.add_sheet(L.SPLIT_UNDO, hidden=True)
-        wb.write_block(L.SPLIT_UNDO, 1, 1, [list(L.UNDO_HEADERS)])
-        old_rows = 0
-    else:
-        previous, old_rows = read_undo(wb)
-        if previous:
-            wb.notify("the undo record of the previous Apply Split was replaced")
+    old_rows = undo_rows_to_replace(wb)
     for r in records:
         wb.write_block(r.sheet, r.row, r.col, [[r.new]])
     write_undo(wb, records, old_rows)

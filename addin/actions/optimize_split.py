@@ -44,8 +44,9 @@ from planning.split import (
 )
 from sheets_sync.workbooks.interface import WorkbookTarget
 from workbook_templates import layout as L
-from workbook_templates.cells import cell, to_date, to_number
+from workbook_templates.cells import cell
 from workbook_templates.curves_sheet import curve_slots, write_curves
+from workbook_templates.daily_history_sheet import read_daily_history
 from workbook_templates.daily_sheet import read_daily
 from workbook_templates.optimize_split_sheet import (
     SplitSheet,
@@ -109,22 +110,9 @@ def read_history(wb: WorkbookTarget, month: Any) -> tuple[pd.DataFrame, str]:
         if CONVERSION not in daily.columns or "spend" not in daily.columns:
             raise InputError(f"sheet `{L.DAILY}` needs the columns `spend` and `{CONVERSION}`")
         frames.append(daily[["date", "channel", "spend", CONVERSION]])
-    if L.DAILY_HISTORY in wb.sheet_names():
-        table = wb.read_table(L.DAILY_HISTORY, header_row=1)
-        rows: dict[str, list[Any]] = {"date": [], "channel": [], "spend": [], CONVERSION: []}
-        for i, rec in enumerate(table.records()):
-            day = to_date(rec.get("date"), table.cell_ref(i, "date"), "date")
-            if day >= month:
-                continue
-            rows["date"].append(day)
-            rows["channel"].append(rec.get("channel"))
-            for m in ("spend", CONVERSION):
-                where = table.cell_ref(i, m)
-                v = to_number(rec.get(m), where, m, allow_blank=False)
-                if v < 0:
-                    raise InputError("must not be negative", line=where, column=m, value=rec[m])
-                rows[m].append(v)
-        frames.append(pd.DataFrame(rows))
+    before = read_daily_history(wb, month, CONVERSION)
+    if before is not None:
+        frames.append(before)
     if not frames:
         return pd.DataFrame(columns=["date", "channel", "spend", "conversions"]), "no history"
     history = pd.concat(frames, ignore_index=True)
