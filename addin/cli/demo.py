@@ -6,7 +6,8 @@ with the plan → Sync Facts (exports → DuckDB fact store → mapped onto plan
 `f` columns, the Daily, Data Quality and Unmapped sheets, then Refresh Run-Rate) → the days
 before the month, channel by channel, from the store onto the Daily History sheet → Optimize
 Split (the proposal sheet and the response curves) → a plan/fact/run-rate summary read back from
-the workbook, with the proposed split under ``"split"`` and the sync under ``"sync"``.
+the workbook (a `DemoResult`; ``--json`` prints its `to_dict`: the summary, with the proposed
+split under ``"split"`` and the sync under ``"sync"``).
 
 The demo folder is a working setup afterwards: ``funnelplan sync <out>/sync.toml`` syncs again.
 """
@@ -15,15 +16,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from addin.actions.optimize_split import optimize_split
-from addin.actions.summary import plan_summary
-from addin.actions.sync_facts import channel_history, run_sync
+from addin.actions.summary import PlanSummary, plan_summary
+from addin.actions.sync_facts import SyncResult, channel_history, run_sync
 from planning.funnel import DEFAULT_FUNNEL
 from planning.runrate import parse_month
 from planning.split import Proposal
@@ -43,15 +44,68 @@ SYNC_HOUR = 1
 """The demo syncs at 01:00 the night after as-of (a nightly job): freshness is judged then."""
 
 
-@dataclass
+@dataclass(frozen=True)
+class DemoSync:
+    """What the demo's sync did, as the demo prints it (under ``"sync"`` in its JSON)."""
+
+    config: Path
+    files: int
+    rows_loaded: int
+    lines: int
+    lines_filled: int
+    lines_without_facts: list[str]
+    unmapped_spend: float
+    unplanned_spend: float
+    quarantined: int
+    duplicates: int
+    reconciled: bool
+    """Every Data Quality reconciliation line adds up."""
+    flags: list[str]
+    history_rows: int
+    """Rows written to the Daily History sheet."""
+
+    @classmethod
+    def of(cls, synced: SyncResult, config: Path, history_rows: int) -> DemoSync:
+        return cls(
+            config=config,
+            files=len(synced.loads),
+            rows_loaded=sum(f.rows_loaded for f in synced.loads),
+            lines=synced.lines,
+            lines_filled=synced.lines_filled,
+            lines_without_facts=list(synced.lines_without_facts),
+            unmapped_spend=synced.unmapped_spend,
+            unplanned_spend=synced.unplanned_spend,
+            quarantined=sum(f.quarantined for f in synced.loads),
+            duplicates=sum(f.duplicates for f in synced.loads),
+            reconciled=bool(synced.quality.reconciliation["ok"].all()),
+            flags=list(synced.quality.flags),
+            history_rows=history_rows,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "config": str(self.config)}
+
+
+@dataclass(frozen=True)
 class DemoResult:
     workbook: Path
     store: Path
     exports: dict[str, Path]
-    summary: dict[str, Any]
-    split: Proposal | None = None
-    config: Path | None = None
-    sync: dict[str, Any] = field(default_factory=dict)
+    summary: PlanSummary
+    split: Proposal
+    config: Path
+    sync: DemoSync
+
+    def to_dict(self) -> dict[str, Any]:
+        """``demo --json``: the summary, then where the workbook and the store are, the
+        proposed split and the sync."""
+        return {
+            **self.summary.to_dict(),
+            "workbook": str(self.workbook),
+            "store": str(self.store),
+            "split": self.split.to_dict(),
+            "sync": self.sync.to_dict(),
+        }
 
 
 def plan_lines(plan: pd.DataFrame) -> pd.DataFrame:
@@ -123,26 +177,6 @@ def run_demo(
 
     step("Summarising plan vs fact vs run-rate")
     summary = plan_summary(XlsxWorkbook(config.workbook))
-    report = synced.to_dict()
-    sync = {
-        "config": str(config_path),
-        "files": len(synced.loads),
-        "rows_loaded": sum(f.rows_loaded for f in synced.loads),
-        "lines": synced.lines,
-        "lines_filled": synced.lines_filled,
-        "lines_without_facts": synced.lines_without_facts,
-        "unmapped_spend": report["unmapped_spend"],
-        "unplanned_spend": report["unplanned_spend"],
-        "quarantined": sum(f.quarantined for f in synced.loads),
-        "duplicates": sum(f.duplicates for f in synced.loads),
-        "reconciled": bool(synced.quality.reconciliation["ok"].all()),
-        "flags": synced.quality.flags,
-        "history_rows": history_rows,
-    }
-    summary["workbook"] = str(config.workbook)
-    summary["store"] = str(config.store)
-    summary["split"] = split.to_dict()
-    summary["sync"] = sync
     return DemoResult(
         workbook=config.workbook,
         store=config.store,
@@ -150,5 +184,5 @@ def run_demo(
         summary=summary,
         split=split,
         config=config_path,
-        sync=sync,
+        sync=DemoSync.of(synced, config_path, history_rows),
     )

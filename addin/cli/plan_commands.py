@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
 
 import click
 import pandas as pd
@@ -14,7 +13,7 @@ from rich.table import Table as RichTable
 
 from addin.actions.new_month import default_next_path, new_month, next_month
 from addin.actions.refresh_runrate import refresh
-from addin.actions.summary import plan_summary
+from addin.actions.summary import Figures, PlanSummary, plan_summary
 from addin.cli.common import echo_json, fmt_value, parse_date, user_errors
 from addin.cli.demo import run_demo
 from addin.cli.runrate_csv import forecast_csv
@@ -25,54 +24,46 @@ from workbook_templates.plan_workbook import PlanWorkbookSpec, build_plan_workbo
 from workbook_templates.settings_sheet import read_settings
 
 
-def print_summary(summary: dict[str, Any], console: Console) -> None:
+def print_summary(summary: PlanSummary, console: Console) -> None:
     """One small table per metric: per channel and total, plan, fact, run-rate, % of plan and,
     for counts, the cost per unit (plan, fact, run-rate)."""
-    total = summary["total"]
-    counts = [k for k in total if not k.startswith("cpa_")]
-    cost_of = {k.removeprefix("cpa_"): k for k in total if k.startswith("cpa_")}
+    total = summary.total
     console.print(
-        f"[bold]Plan vs fact vs run-rate — {summary['month']}, as of {summary['as_of']}[/] "
-        f"({summary['days_elapsed']} days in, {summary['days_left']} left; {summary['currency']})"
+        f"[bold]Plan vs fact vs run-rate — {summary.month:%Y-%m}, as of {summary.as_of}[/] "
+        f"({summary.days_elapsed} days in, {summary.days_left} left; {summary.currency})"
     )
-    for m in counts:
+    for m in total.metrics:
         kind = "money" if m in ("spend", "revenue") else "count"
         table = RichTable(title=m.capitalize(), title_justify="left", min_width=60)
         table.add_column("channel", style="bold")
         for label in ("plan", "fact", "run-rate", "rr % plan"):
             table.add_column(label, justify="right")
-        cost = cost_of.get(m)
-        if cost:
+        has_cost = total.cost_of(m) is not None
+        if has_cost:
             for label in ("cost p", "cost f", "cost rr"):
                 table.add_column(label, justify="right")
-
-        def cells(
-            block: dict[str, Any], m: str = m, kind: str = kind, cost: str | None = cost
-        ) -> list[str]:
-            b = block[m]
-            pct = b["runrate_pct"]
-            style = (
-                "" if pct is None else ("green" if pct >= 1 else "red" if pct < 0.9 else "yellow")
-            )
-            out = [
-                fmt_value(b["plan"], kind),
-                fmt_value(b["fact"], kind),
-                fmt_value(b["runrate"], kind),
-                f"[{style}]{fmt_value(pct, 'pct')}[/]" if style else fmt_value(pct, "pct"),
-            ]
-            if cost:
-                c = block[cost]
-                out += [
-                    fmt_value(c["plan"], "money"),
-                    fmt_value(c["fact"], "money"),
-                    fmt_value(c["runrate"], "money"),
-                ]
-            return out
-
-        for ch in summary["channels"]:
-            table.add_row(str(ch["channel"]), *cells(ch))
-        table.add_row("Total", *cells(total), style="bold")
+        for ch in summary.channels:
+            table.add_row(str(ch.channel), *_summary_cells(ch.figures, m, kind))
+        table.add_row("Total", *_summary_cells(total, m, kind), style="bold")
         console.print(table)
+
+
+def _summary_cells(figures: Figures, m: str, kind: str) -> list[str]:
+    """One row of `print_summary`'s table of metric `m`: plan, fact, run-rate, run-rate % of plan
+    (green from 100%, yellow from 90%, red below) and the cost per unit, if it has one."""
+    b = figures.metrics[m]
+    pct = b.runrate_pct
+    style = "" if pct is None else ("green" if pct >= 1 else "red" if pct < 0.9 else "yellow")
+    out = [
+        fmt_value(b.plan, kind),
+        fmt_value(b.fact, kind),
+        fmt_value(b.runrate, kind),
+        f"[{style}]{fmt_value(pct, 'pct')}[/]" if style else fmt_value(pct, "pct"),
+    ]
+    cost = figures.cost_of(m)
+    if cost is not None:
+        out += [fmt_value(v, "money") for v in (cost.plan, cost.fact, cost.runrate)]
+    return out
 
 
 @click.command()
@@ -110,26 +101,23 @@ def demo(out_dir: Path, month: str, as_of: dt.date | None, seed: int, as_json: b
         result = run_demo(out_dir, month=month, as_of=as_of, seed=seed, step=step)
         progress.update(task, completed=steps, description="Done")
     if as_json:
-        echo_json(result.summary)
+        echo_json(result.to_dict())
         return
     out = Console()
     print_summary(result.summary, out)
-    if result.split is not None:
-        print_split(result.split, out, flags=False)
+    print_split(result.split, out, flags=False)
     sync = result.sync
-    if sync:
-        flags = sync["flags"]
-        out.print(
-            f"Synced {sync['files']} exports: {sync['lines_filled']} of {sync['lines']} lines "
-            f"filled; unmapped spend {fmt_value(sync['unmapped_spend'], 'money')}; "
-            f"{sync['quarantined']} rows quarantined, {sync['duplicates']} duplicates dropped; "
-            + ("Data Quality OK" if not flags else f"Data Quality: {len(flags)} flags")
-        )
-        for flag in flags:
-            out.print(f"  • {flag}")
+    flags = sync.flags
+    out.print(
+        f"Synced {sync.files} exports: {sync.lines_filled} of {sync.lines} lines "
+        f"filled; unmapped spend {fmt_value(sync.unmapped_spend, 'money')}; "
+        f"{sync.quarantined} rows quarantined, {sync.duplicates} duplicates dropped; "
+        + ("Data Quality OK" if not flags else f"Data Quality: {len(flags)} flags")
+    )
+    for flag in flags:
+        out.print(f"  • {flag}")
     out.print(f"Workbook: [bold]{result.workbook}[/]  ·  fact store: {result.store}")
-    if result.config is not None:
-        out.print(f"Sync again: funnelplan sync {result.config}")
+    out.print(f"Sync again: funnelplan sync {result.config}")
 
 
 @click.command()
@@ -170,9 +158,8 @@ def refresh_cmd(workbook: Path, as_of: dt.date | None, as_json: bool) -> None:
     book = XlsxWorkbook(workbook)
     result = refresh(book, as_of=as_of)
     summary = plan_summary(XlsxWorkbook(workbook))
-    summary["lines_without_facts"] = result.lines_without_facts
     if as_json:
-        echo_json(summary)
+        echo_json({**summary.to_dict(), "lines_without_facts": result.lines_without_facts})
         return
     for message in book.messages:
         click.echo(message)
@@ -254,29 +241,26 @@ def runrate_cmd(
         keys=[k.strip() for k in keys.split(",") if k.strip()],
     )
     if as_json:
-        echo_json(result)
+        echo_json(result.to_dict())
         return
     table = RichTable(
-        title=f"Run-rate {result['month']} as of {result['as_of']} ({method}, {window} days)"
+        title=f"Run-rate {result.month:%Y-%m} as of {result.as_of} ({method}, {window} days)"
     )
-    metrics = result["metrics"]
-    for k in result["keys"]:
+    for k in result.keys:
         table.add_column(k)
-    for m in metrics:
+    for m in result.metrics:
         table.add_column(f"{m} mtd", justify="right")
         table.add_column(f"{m} rr", justify="right")
-    for line in [
-        *result["lines"],
-        {
-            **dict.fromkeys(result["keys"], ""),
-            **result["total"],
-            result["keys"][0] if result["keys"] else "": "Total",
-        },
+    total_key = {result.keys[0]: "Total"} if result.keys else {}
+    for key, forecasts in [
+        *((line.key, line.metrics) for line in result.lines),
+        (total_key, result.total),
     ]:
-        row = [str(line.get(k, "")) for k in result["keys"]]
-        for m in metrics:
-            row += [fmt_value(line[m]["mtd"], "count"), fmt_value(line[m]["runrate"], "count")]
+        row = [str(key.get(k, "")) for k in result.keys]
+        for m in result.metrics:
+            f = forecasts[m]
+            row += [fmt_value(f.mtd, "count"), fmt_value(f.runrate, "count")]
         table.add_row(*row)
     Console().print(table)
-    if result["ignored_rows"]:
-        click.echo(f"{result['ignored_rows']} rows outside {result['month']} ignored", err=True)
+    if result.ignored_rows:
+        click.echo(f"{result.ignored_rows} rows outside {result.month:%Y-%m} ignored", err=True)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,73 @@ def read_daily_csv(path: Path) -> pd.DataFrame:
     return frame
 
 
+@dataclass(frozen=True)
+class MetricForecast:
+    """One metric of a line (or of the total): month to date, month-end run-rate and the daily
+    rate it extrapolates."""
+
+    mtd: float | None
+    runrate: float | None
+    daily_rate: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class CostedForecast(MetricForecast):
+    """A metric other than spend, when the CSV has spend: also the cost per unit at run-rate."""
+
+    cost_runrate: float | None
+
+
+@dataclass(frozen=True)
+class ForecastLine:
+    """One line: its key columns' values (channel, campaign) and a forecast per metric."""
+
+    key: Mapping[str, Any]
+    metrics: Mapping[str, MetricForecast]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.key, **{m: f.to_dict() for m, f in self.metrics.items()}}
+
+
+@dataclass(frozen=True)
+class CsvForecast:
+    """`forecast_csv`: the month, the run-rate per line and in total; ``runrate --json`` prints
+    its `to_dict`."""
+
+    file: Path
+    month: dt.date
+    as_of: dt.date
+    method: str
+    window: int
+    days_elapsed: int
+    days_left: int
+    keys: tuple[str, ...]
+    metrics: tuple[str, ...]
+    ignored_rows: int
+    """Rows outside the month."""
+    lines: tuple[ForecastLine, ...]
+    total: Mapping[str, MetricForecast]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file": str(self.file),
+            "month": f"{self.month:%Y-%m}",
+            "as_of": self.as_of.isoformat(),
+            "method": self.method,
+            "window": self.window,
+            "days_elapsed": self.days_elapsed,
+            "days_left": self.days_left,
+            "keys": list(self.keys),
+            "metrics": list(self.metrics),
+            "ignored_rows": self.ignored_rows,
+            "lines": [line.to_dict() for line in self.lines],
+            "total": {m: f.to_dict() for m, f in self.total.items()},
+        }
+
+
 def forecast_csv(
     path: Path,
     as_of: dt.date | None,
@@ -49,7 +117,7 @@ def forecast_csv(
     window: int,
     method: str,
     keys: Sequence[str],
-) -> dict[str, Any]:
+) -> CsvForecast:
     """Forecast every numeric column of the CSV per line (`keys`) and in total."""
     frame = read_daily_csv(path)
     keys = [k for k in keys if k in frame.columns]
@@ -80,36 +148,43 @@ def forecast_csv(
         if len(total_frame)
         else None
     )
+    lines = tuple(
+        ForecastLine(key={k: rec[k] for k in keys}, metrics=_forecasts(rec, metrics))
+        for _, rec in fc.iterrows()
+    )
+    return CsvForecast(
+        file=path,
+        month=start,
+        as_of=as_of,
+        method=method,
+        window=window,
+        days_elapsed=progress.days_elapsed,
+        days_left=progress.days_left,
+        keys=tuple(keys),
+        metrics=tuple(metrics),
+        ignored_rows=ignored,
+        lines=lines,
+        total=_forecasts(total, metrics),
+    )
 
-    def block(rec: Any) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for m in metrics:
-            out[m] = {
-                "mtd": finite_number(rec[f"{m}_mtd"]) if rec is not None else 0.0,
-                "runrate": finite_number(rec[f"{m}_rr"]) if rec is not None else None,
-                "daily_rate": finite_number(rec[f"{m}_rate"]) if rec is not None else None,
-            }
-            if COST_BASE in metrics and m != COST_BASE and rec is not None:
-                out[m]["cost_runrate"] = finite_number(
-                    forecast_cost(rec[f"{COST_BASE}_rr"], rec[f"{m}_rr"])
-                )
-        return out
 
-    lines = [{**{k: rec[k] for k in keys}, **block(rec)} for _, rec in fc.iterrows()]
-    return {
-        "file": str(path),
-        "month": f"{start:%Y-%m}",
-        "as_of": as_of.isoformat(),
-        "method": method,
-        "window": window,
-        "days_elapsed": progress.days_elapsed,
-        "days_left": progress.days_left,
-        "keys": keys,
-        "metrics": metrics,
-        "ignored_rows": ignored,
-        "lines": lines,
-        "total": block(total),
-    }
+def _forecasts(rec: pd.Series | None, metrics: Sequence[str]) -> dict[str, MetricForecast]:
+    """Per metric, the forecast of one `forecast_frame` row (None: no rows in the month, so
+    0 to date and no run-rate); with spend among the metrics, the others get a cost."""
+    out: dict[str, MetricForecast] = {}
+    for m in metrics:
+        if rec is None:
+            out[m] = MetricForecast(mtd=0.0, runrate=None, daily_rate=None)
+            continue
+        mtd = finite_number(rec[f"{m}_mtd"])
+        runrate = finite_number(rec[f"{m}_rr"])
+        daily_rate = finite_number(rec[f"{m}_rate"])
+        if COST_BASE in metrics and m != COST_BASE:
+            cost = finite_number(forecast_cost(rec[f"{COST_BASE}_rr"], rec[f"{m}_rr"]))
+            out[m] = CostedForecast(mtd, runrate, daily_rate, cost_runrate=cost)
+        else:
+            out[m] = MetricForecast(mtd, runrate, daily_rate)
+    return out
 
 
 def _numbers(cells: pd.Series, column: str, path: Path) -> list[float]:

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
-from addin.actions.sync_facts import run_sync
+from addin.actions.sync_facts import SyncResult, run_sync
 from addin.cli.common import echo_json, fmt_value, parse_date, parse_datetime, user_errors
 from sheets_sync.sources.column_map import SourceOptions
 from sheets_sync.sources.inspect_file import inspect, render
@@ -29,7 +29,7 @@ def _on_sigterm(signum: int, frame: Any) -> None:
     raise _Terminated(128 + signum)
 
 
-def print_sync(result: Any, console: Console) -> None:
+def print_sync(result: SyncResult, console: Console) -> None:
     """What a sync did: the inputs, the fill, what reached no line, the Data Quality flags."""
     table = RichTable(
         title="Inputs",

@@ -69,9 +69,24 @@ class SyncResult:
     mapping_created: bool = False
     refresh: RefreshResult | None = None
 
+    @property
+    def unmapped_spend(self) -> float:
+        """Spend of the source lines no Mapping rule matched (on the Unmapped sheet)."""
+        return float(self._spend_by_status().get("unmapped", 0.0))
+
+    @property
+    def unplanned_spend(self) -> float:
+        """Spend mapped to a line the Plan does not have (on the Unmapped sheet)."""
+        return float(self._spend_by_status().get("unplanned", 0.0))
+
+    def _spend_by_status(self) -> dict[str, float]:
+        un = self.unplanned
+        if not len(un) or "spend" not in un:
+            return {}
+        return {str(k): float(v) for k, v in un.groupby("status")["spend"].sum().items()}
+
     def to_dict(self) -> dict[str, Any]:
         un = self.unplanned
-        spend = un.groupby("status")["spend"].sum().to_dict() if len(un) and "spend" in un else {}
         return {
             "workbook": self.workbook,
             "month": f"{self.month:%Y-%m}",
@@ -83,8 +98,8 @@ class SyncResult:
             "lines_without_facts": list(self.lines_without_facts),
             "filled": dict(self.filled),
             "daily_rows": self.daily_rows,
-            "unmapped_spend": float(spend.get("unmapped", 0.0)),
-            "unplanned_spend": float(spend.get("unplanned", 0.0)),
+            "unmapped_spend": self.unmapped_spend,
+            "unplanned_spend": self.unplanned_spend,
             "unmapped": [
                 {k: json_value(v) for k, v in rec.items()} for rec in un.to_dict("records")
             ],

@@ -154,12 +154,12 @@ def test_refresh_as_of_override_uses_window_of_last_five_days(book: Path) -> Non
 def test_plan_summary_recomputes_cpa_from_sums(book: Path) -> None:
     refresh(XlsxWorkbook(book))
     summary = plan_summary(XlsxWorkbook(book))
-    total = summary["total"]
+    total = summary.total
     # spend plan 60 000 over leads plan 360 -> CPL 166.67 (a mean of the three CPLs would be 291.67)
-    assert total["cpa_leads"]["plan"] == pytest.approx(60_000 / 360)
-    assert total["leads"]["runrate"] == pytest.approx(360)
-    assert total["leads"]["runrate_pct"] == pytest.approx(1.0)
-    assert [c["channel"] for c in summary["channels"]] == ["Search", "Meta", "VK"]
+    assert total.costs["cpa_leads"].plan == pytest.approx(60_000 / 360)
+    assert total.metrics["leads"].runrate == pytest.approx(360)
+    assert total.metrics["leads"].runrate_pct == pytest.approx(1.0)
+    assert [c.channel for c in summary.channels] == ["Search", "Meta", "VK"]
 
 
 def test_text_in_a_number_cell_names_the_cell(book: Path) -> None:
