@@ -9,7 +9,6 @@ formats, help texts) is in its own module, ``workbook_templates.<sheet>_sheet``.
 from __future__ import annotations
 
 from planning.funnel import Funnel
-from planning.split import DEFAULT_CHANGE
 from sheets_sync import mapping as _mapping
 from sheets_sync.facts import METRICS
 
@@ -112,7 +111,6 @@ SPLIT_OBJECTIVE = "objective"
 SPLIT_BUDGET = "budget"
 SPLIT_STEP = "step"
 SPLIT_MAX_CHANGE = "max change"
-SPLIT_MAX_CHANGE_DEFAULT = DEFAULT_CHANGE  # a new sheet's `max change`: the split's default
 SPLIT_INFO_INPUTS: tuple[tuple[str, str], ...] = (
     (SPLIT_OBJECTIVE, "leads (most leads) or value (most revenue: leads x value per conversion)"),
     (SPLIT_BUDGET, "the month's budget to split; blank = the Plan's total `spend p`"),

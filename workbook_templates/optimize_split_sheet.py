@@ -31,7 +31,13 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from planning.errors import InputError
-from planning.split import DEFAULT_OBJECTIVE, DEFAULT_STEP, OBJECTIVES, ChannelInputs
+from planning.split import (
+    DEFAULT_CHANGE,
+    DEFAULT_OBJECTIVE,
+    DEFAULT_STEP,
+    OBJECTIVES,
+    ChannelInputs,
+)
 from sheets_sync.workbooks.interface import Table, WorkbookTarget, column_letter
 from workbook_templates import layout as L
 from workbook_templates.cells import to_number
@@ -64,7 +70,7 @@ INFO_DEFAULTS: dict[str, Any] = {
     L.SPLIT_OBJECTIVE: DEFAULT_OBJECTIVE,
     L.SPLIT_BUDGET: None,
     L.SPLIT_STEP: DEFAULT_STEP,
-    L.SPLIT_MAX_CHANGE: L.SPLIT_MAX_CHANGE_DEFAULT,
+    L.SPLIT_MAX_CHANGE: DEFAULT_CHANGE,
 }
 INFO_ITEMS = (*L.SPLIT_INFO_INPUTS, *L.SPLIT_INFO_OUTPUTS)
 

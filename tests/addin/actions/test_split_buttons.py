@@ -170,7 +170,7 @@ MAX_CHANGE = f"B{L.SPLIT_INFO_FIRST_ROW + 3}"  # the info block's `max change` v
 
 
 def test_default_limits_keep_channels_within_half_of_current_and_are_flagged(book: Path) -> None:
-    assert _info(book)[L.SPLIT_MAX_CHANGE] == DEFAULT_CHANGE == L.SPLIT_MAX_CHANGE_DEFAULT == 0.5
+    assert _info(book)[L.SPLIT_MAX_CHANGE] == DEFAULT_CHANGE == 0.5
     assert _info(book)[L.SPLIT_STEP] == DEFAULT_STEP  # the new sheet's step: planning's default
     proposal = optimize_split(XlsxWorkbook(book), step=0)  # the sheet's max change: 50%
     split = _split(book)
