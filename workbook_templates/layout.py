@@ -103,6 +103,10 @@ SPLIT = "Optimize Split"
 CURVES = "Curves"
 SPLIT_UNDO = "Split Undo"
 
+#: Scenarios sheet (what-if budgets, Compare Scenarios): its layout is in
+#: `workbook_templates.scenarios_sheet`.
+SCENARIOS = "Scenarios"
+
 #: Optimize Split sheet, top: a key/value block (headers in row 3, one item per row below).
 #: The first four items are inputs the user may set; the rest are written by Optimize Split.
 SPLIT_INFO_HEADER_ROW = 3

@@ -2,9 +2,9 @@
 
 One module per sheet, each holding the sheet's layout, its template and how buttons read and
 write it: `plan_sheet`, `executive_sheet`, `pace_sheet`, `optimize_split_sheet`, `curves_sheet`,
-`split_undo_sheet`, `daily_sheet`, `daily_history_sheet`, `mapping_sheet`, `quality_sheet`,
-`unmapped_sheet`, `settings_sheet`, `history_sheet`. Shared vocabulary (sheet names, header
-texts and rows) is in `layout`, the look in `styles`, cell values in `cells`.
+`scenarios_sheet`, `split_undo_sheet`, `daily_sheet`, `daily_history_sheet`, `mapping_sheet`,
+`quality_sheet`, `unmapped_sheet`, `settings_sheet`, `history_sheet`. Shared vocabulary (sheet
+names, header texts and rows) is in `layout`, the look in `styles`, cell values in `cells`.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from workbook_templates.optimize_split_sheet import write_optimize_split_templat
 from workbook_templates.pace_sheet import write_pace_template
 from workbook_templates.plan_sheet import write_plan_template
 from workbook_templates.quality_sheet import write_quality_template
+from workbook_templates.scenarios_sheet import plan_channels, write_scenarios_template
 from workbook_templates.settings_sheet import write_settings_template
 from workbook_templates.split_undo_sheet import write_split_undo_template
 from workbook_templates.unmapped_sheet import write_unmapped_template
@@ -78,8 +79,8 @@ class PlanWorkbookSpec:
 
 
 def build_plan_workbook(spec: PlanWorkbookSpec) -> Workbook:
-    """The planning workbook for `spec`: Executive, Plan, Optimize Split, Curves, Daily,
-    Daily History, Mapping, Data Quality, Unmapped, Settings, Pace (and History), and the
+    """The planning workbook for `spec`: Executive, Plan, Optimize Split, Curves, Scenarios,
+    Daily, Daily History, Mapping, Data Quality, Unmapped, Settings, Pace (and History), and the
     hidden Split Undo last."""
     wb = Workbook()
     default = wb.active
@@ -88,6 +89,7 @@ def build_plan_workbook(spec: PlanWorkbookSpec) -> Workbook:
     funnel = spec.funnel
     plan = write_plan_template(wb, spec.month, funnel, spec.lines, spec.blank_rows)
     write_optimize_split_template(wb, spec.month.strftime("%B %Y"), spec.lines, spec.split_inputs)
+    write_scenarios_template(wb, plan_channels(spec.lines))
     write_split_undo_template(wb)
     write_daily_template(wb, funnel, spec.daily)
     write_daily_history_template(wb, spec.daily_history)
