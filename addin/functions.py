@@ -18,6 +18,7 @@ from addin.formulas.runrate import (
     runrate_cost_rows,
     runrate_rows,
 )
+from addin.formulas.scenarios import scenario
 from addin.formulas.split import optimize_split, response
 from addin.sheet_function import (
     Arg,
@@ -187,6 +188,31 @@ _FUNCTIONS = (
             Arg("step", "number", "Round the split to multiples of this amount.", True),
         ),
         "The budget split across channels that brings the most conversions (a spilled table).",
+        "table",
+    ),
+    SheetFunction(
+        "SCENARIO",
+        scenario,
+        (
+            Arg("channels", "table", "Channel names (a column)."),
+            Arg("budgets", "numbers", "The scenario's spend of each channel over `days` days."),
+            Arg(
+                "curves",
+                "table",
+                "Per channel: form, then its parameters (or leave blank and give history).",
+                True,
+            ),
+            Arg(
+                "history",
+                "table",
+                "Daily history to fit the curves: date, channel, spend, conversions.",
+                True,
+            ),
+            Arg("values", "numbers", "Value of one lead per channel (blank: no revenue).", True),
+            Arg("days", "number", "Days the budgets cover (default 1: per day).", True),
+        ),
+        "Expected leads with their band, CPA, revenue and ROMI of a budget split, per channel "
+        "and in total, as Compare Scenarios computes them (a spilled table).",
         "table",
     ),
 )

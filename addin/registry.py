@@ -18,6 +18,7 @@ import traceback
 
 from addin.actions import (
     apply_split,
+    compare_scenarios,
     new_month,
     optimize_split,
     refresh_runrate,
@@ -46,7 +47,15 @@ __all__ = [
     "dispatch",
 ]
 
-_BUTTONS = (sync_facts, refresh_runrate, optimize_split, apply_split, undo_split, new_month)
+_BUTTONS = (
+    sync_facts,
+    refresh_runrate,
+    optimize_split,
+    apply_split,
+    undo_split,
+    compare_scenarios,
+    new_month,
+)
 
 ACTIONS: dict[str, Action] = {module.ACTION.id: module.ACTION for module in _BUTTONS}
 """The buttons by id, in ribbon order."""

@@ -1,4 +1,4 @@
-"""The six buttons on a Google Sheet through the function server: Sheets API requests and time.
+"""Every button on a Google Sheet through the function server: Sheets API requests and time.
 
 Starts the Sheets API test double (tests/sheets_double: real HTTP, a service account's token
 exchange, the per-minute quota) seeded with the demo workbook as a Russian-locale sheet, and the

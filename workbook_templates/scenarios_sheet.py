@@ -120,7 +120,7 @@ RESULT_FORMATS: dict[str, str] = {
     "Δ ROMI": FMT_SIGNED_PCT_WHOLE,
 }
 TOTALS_HEADERS = ("scenario", "leads", "ROMI")
-TOTALS_COL = len(RESULT_HEADERS) + 2
+TOTALS_COL = 40  # column AN: the charts' data, clear of the results and of the two charts
 POINTS_TITLE_ROW = RESULTS_HEADER_ROW - 1  # names each points slot's scenario (series titles)
 POINTS_COL = TOTALS_COL + len(TOTALS_HEADERS) + 1
 POINT_QUANTITIES = ("spend", "leads")

@@ -22,9 +22,11 @@ from typing import Any
 
 import pandas as pd
 
+from addin.actions.compare_scenarios import Comparison, compare_scenarios
 from addin.actions.optimize_split import optimize_split
 from addin.actions.summary import PlanSummary, plan_summary
 from addin.actions.sync_facts import SyncResult, channel_history, run_sync
+from addin.cli.scenario_commands import comparison_dict
 from planning.funnel import DEFAULT_FUNNEL
 from planning.runrate import parse_month
 from planning.split import Proposal
@@ -95,6 +97,7 @@ class DemoResult:
     split: Proposal
     config: Path
     sync: DemoSync
+    scenarios: Comparison
 
     def to_dict(self) -> dict[str, Any]:
         """``demo --json``: the summary, then where the workbook and the store are, the
@@ -105,6 +108,7 @@ class DemoResult:
             "store": str(self.store),
             "split": self.split.to_dict(),
             "sync": self.sync.to_dict(),
+            "scenarios": comparison_dict(self.scenarios),
         }
 
 
@@ -175,6 +179,9 @@ def run_demo(
     step("Optimizing the split")
     split = optimize_split(XlsxWorkbook(config.workbook))
 
+    step("Comparing the scenarios")
+    scenarios = compare_scenarios(XlsxWorkbook(config.workbook))
+
     step("Summarising plan vs fact vs run-rate")
     summary = plan_summary(XlsxWorkbook(config.workbook))
     return DemoResult(
@@ -185,4 +192,5 @@ def run_demo(
         split=split,
         config=config_path,
         sync=DemoSync.of(synced, config_path, history_rows),
+        scenarios=scenarios,
     )

@@ -9,7 +9,7 @@ import sys
 
 import click
 
-from addin.cli import plan_commands, split_commands, sync_commands
+from addin.cli import plan_commands, scenario_commands, split_commands, sync_commands
 from addin.cli.common import echo_json, version_text
 from addin.clients.commands import clients_cmd
 from addin.excel.commands import addin_group, run_action_cmd
@@ -51,6 +51,7 @@ for command in (
     split_commands.optimize_cmd,
     split_commands.apply_split_cmd,
     split_commands.undo_split_cmd,
+    scenario_commands.scenarios_cmd,
     sync_commands.sync_cmd,
     sync_commands.inspect_cmd,
     functions_cmd,

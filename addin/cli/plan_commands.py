@@ -17,6 +17,7 @@ from addin.actions.summary import Figures, PlanSummary, plan_summary
 from addin.cli.common import echo_json, fmt_value, parse_date, user_errors
 from addin.cli.demo import run_demo
 from addin.cli.runrate_csv import forecast_csv
+from addin.cli.scenario_commands import print_comparison
 from addin.cli.split_commands import print_split
 from planning.runrate import parse_month
 from sheets_sync.workbooks.xlsx import XlsxWorkbook, save_atomic
@@ -83,7 +84,7 @@ def _summary_cells(figures: Figures, m: str, kind: str) -> list[str]:
 def demo(out_dir: Path, month: str, as_of: dt.date | None, seed: int, as_json: bool) -> None:
     """Run the whole loop on bundled sample data and print plan vs fact vs run-rate."""
     console = Console(stderr=True)
-    steps = 6
+    steps = 7
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -106,6 +107,7 @@ def demo(out_dir: Path, month: str, as_of: dt.date | None, seed: int, as_json: b
     out = Console()
     print_summary(result.summary, out)
     print_split(result.split, out, flags=False)
+    print_comparison(result.scenarios, out)
     sync = result.sync
     flags = sync.flags
     out.print(

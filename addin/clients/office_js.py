@@ -1,7 +1,7 @@
 """The Excel on the web client: an Office.js add-in generated from the registry.
 
 Files: ``manifest.xml`` (XML manifest, written by `office_manifest`: the custom-functions extension
-point, a shared runtime, a ribbon tab with the six buttons and a Settings button),
+point, a shared runtime, a ribbon tab with the registry's buttons and a Settings button),
 ``functions.json`` (custom-functions metadata), ``functions.js`` (the functions and the buttons),
 ``functions.html`` (the shared runtime's page, also the settings pane), icons and ``SETUP.md``.
 

@@ -67,7 +67,7 @@ def response(form: str, params: Cells, spend: Cells, max_spend: float | None = N
     return rowwise(one, spend)
 
 
-def _names(channels: list[list[Any]]) -> list[str]:
+def channel_names(channels: list[list[Any]]) -> list[str]:
     names = []
     for i, row in enumerate(channels):
         for cell in row:
@@ -81,7 +81,7 @@ def _names(channels: list[list[Any]]) -> list[str]:
     return names
 
 
-def _numbers_for(cells: Cells, n: int, blank: float | None) -> list[float]:
+def numbers_for(cells: Cells, n: int, blank: float | None) -> list[float]:
     """One number per channel (a single cell repeated); a blank is `blank` (None: an error)."""
     if len(cells) not in (1, n):
         raise CellError(
@@ -96,7 +96,7 @@ def _numbers_for(cells: Cells, n: int, blank: float | None) -> list[float]:
     return out
 
 
-def _given_fits(names: list[str], table: list[list[Any]]) -> dict[str, ChannelFit]:
+def given_fits(names: list[str], table: list[list[Any]]) -> dict[str, ChannelFit]:
     """The given curves as fits (confidence ``given``, no band)."""
     if len(table) != len(names):
         raise CellError(
@@ -113,7 +113,7 @@ def _given_fits(names: list[str], table: list[list[Any]]) -> dict[str, ChannelFi
     return curves
 
 
-def _history_fits(names: list[str], table: list[list[Any]]) -> dict[str, ChannelFit]:
+def history_fits(names: list[str], table: list[list[Any]]) -> dict[str, ChannelFit]:
     """The curves fitted on the daily history (no band: no bootstrap)."""
     rows = table
     if rows and not isinstance(rows[0][0], dt.date | int | float) and not _is_iso(rows[0][0]):
@@ -159,15 +159,15 @@ def optimize_split(
     over one day, as the Optimize Split button splits a month, its defaults included (a
     channel with neither min nor max keeps within ±50% of its current spend,
     `planning.split.DEFAULT_CHANGE`)."""
-    names = _names(channels)
+    names = channel_names(channels)
     n = len(names)
-    now = _numbers_for(current, n, None)
-    lows = [0.0] * n if min is None else _numbers_for(min, n, 0.0)
-    highs = [math.inf] * n if max is None else _numbers_for(max, n, math.inf)
+    now = numbers_for(current, n, None)
+    lows = [0.0] * n if min is None else numbers_for(min, n, 0.0)
+    highs = [math.inf] * n if max is None else numbers_for(max, n, math.inf)
     if curves is not None:
-        fits = _given_fits(names, curves)
+        fits = given_fits(names, curves)
     elif history is not None:
-        fits = _history_fits(names, history)
+        fits = history_fits(names, history)
     else:
         raise CellError(NA, "give `curves` (form and parameters per channel) or `history`")
     request = SplitRequest(

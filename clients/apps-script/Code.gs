@@ -2,8 +2,8 @@
 // registry: do not edit; regenerate instead.
 
 var FUNNELPLAN_DEFAULT_URL = "https://funnelplan.example.com";
-var FUNNELPLAN_FUNCTIONS = {"BUDGET_FOR": {"args": ["target", "crs", "cpc"], "result": "column"}, "CPA": {"args": ["spend", "count"], "result": "column"}, "CR": {"args": ["count", "source"], "result": "column"}, "FUNNEL_PLAN": {"args": ["budget", "cpc", "crs"], "result": "table"}, "OPTIMIZE_SPLIT": {"args": ["channels", "current", "budget", "curves", "min", "max", "history", "step"], "result": "table"}, "PACE": {"args": ["plan", "mtd", "as_of"], "result": "column"}, "PLAN_PCT": {"args": ["value", "plan"], "result": "column"}, "RESPONSE": {"args": ["form", "params", "spend", "max_spend"], "result": "column"}, "RUNRATE": {"args": ["values", "as_of", "window", "method", "dates"], "result": "scalar"}, "RUNRATE_COST": {"args": ["spend", "counts", "as_of", "window", "method", "dates"], "result": "scalar"}};
-var FUNNELPLAN_ACTIONS = [{"help": "Load the exports named in sync.toml and fill the Plan's facts, then refresh.", "id": "sync_facts", "label": "Sync Facts"}, {"help": "Recompute the month-end forecast of every plan line from the Daily sheet.", "id": "refresh_runrate", "label": "Refresh Run-Rate"}, {"help": "Propose the budget split across channels (sheets Optimize Split and Curves).", "id": "optimize_split", "label": "Optimize Split"}, {"help": "Copy the proposed split into the Plan's budget cells (Undo restores them).", "id": "apply_split", "label": "Apply Split"}, {"help": "Restore the budget cells the last Apply Split changed.", "id": "undo_split", "label": "Undo"}, {"help": "Write next month's workbook beside this one, planned from this month's facts.", "id": "new_month", "label": "New Month"}];
+var FUNNELPLAN_FUNCTIONS = {"BUDGET_FOR": {"args": ["target", "crs", "cpc"], "result": "column"}, "CPA": {"args": ["spend", "count"], "result": "column"}, "CR": {"args": ["count", "source"], "result": "column"}, "FUNNEL_PLAN": {"args": ["budget", "cpc", "crs"], "result": "table"}, "OPTIMIZE_SPLIT": {"args": ["channels", "current", "budget", "curves", "min", "max", "history", "step"], "result": "table"}, "PACE": {"args": ["plan", "mtd", "as_of"], "result": "column"}, "PLAN_PCT": {"args": ["value", "plan"], "result": "column"}, "RESPONSE": {"args": ["form", "params", "spend", "max_spend"], "result": "column"}, "RUNRATE": {"args": ["values", "as_of", "window", "method", "dates"], "result": "scalar"}, "RUNRATE_COST": {"args": ["spend", "counts", "as_of", "window", "method", "dates"], "result": "scalar"}, "SCENARIO": {"args": ["channels", "budgets", "curves", "history", "values", "days"], "result": "table"}};
+var FUNNELPLAN_ACTIONS = [{"help": "Load the exports named in sync.toml and fill the Plan's facts, then refresh.", "id": "sync_facts", "label": "Sync Facts"}, {"help": "Recompute the month-end forecast of every plan line from the Daily sheet.", "id": "refresh_runrate", "label": "Refresh Run-Rate"}, {"help": "Propose the budget split across channels (sheets Optimize Split and Curves).", "id": "optimize_split", "label": "Optimize Split"}, {"help": "Copy the proposed split into the Plan's budget cells (Undo restores them).", "id": "apply_split", "label": "Apply Split"}, {"help": "Restore the budget cells the last Apply Split changed.", "id": "undo_split", "label": "Undo"}, {"help": "Evaluate the scenarios typed on the Scenarios sheet (the current plan and the Optimize Split proposal first) and mark the best.", "id": "compare_scenarios", "label": "Compare Scenarios"}, {"help": "Write next month's workbook beside this one, planned from this month's facts.", "id": "new_month", "label": "New Month"}];
 var FUNNELPLAN_CACHE_SECONDS = 600;
 var FUNNELPLAN_XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
@@ -201,6 +201,7 @@ function funnelplanAction_refresh_runrate() { return funnelplanAction_("refresh_
 function funnelplanAction_optimize_split() { return funnelplanAction_("optimize_split"); }
 function funnelplanAction_apply_split() { return funnelplanAction_("apply_split"); }
 function funnelplanAction_undo_split() { return funnelplanAction_("undo_split"); }
+function funnelplanAction_compare_scenarios() { return funnelplanAction_("compare_scenarios"); }
 function funnelplanAction_new_month() { return funnelplanAction_("new_month"); }
 
 /**
@@ -339,4 +340,20 @@ function RESPONSE(form, params, spend, max_spend) {
  */
 function OPTIMIZE_SPLIT(channels, current, budget, curves, min, max, history, step) {
   return funnelplanCall_("OPTIMIZE_SPLIT", Array.prototype.slice.call(arguments));
+}
+
+/**
+ * Expected leads with their band, CPA, revenue and ROMI of a budget split, per channel and in total, as Compare Scenarios computes them (a spilled table).
+ *
+ * @param {Array<Array<*>>} channels Channel names (a column).
+ * @param {number|number[][]} budgets The scenario's spend of each channel over `days` days.
+ * @param {Array<Array<*>>} [curves] Per channel: form, then its parameters (or leave blank and give history).
+ * @param {Array<Array<*>>} [history] Daily history to fit the curves: date, channel, spend, conversions.
+ * @param {number|number[][]} [values] Value of one lead per channel (blank: no revenue).
+ * @param {number} [days] Days the budgets cover (default 1: per day).
+ * @return a table (computed by the Funnel Plan server).
+ * @customfunction
+ */
+function SCENARIO(channels, budgets, curves, history, values, days) {
+  return funnelplanCall_("SCENARIO", Array.prototype.slice.call(arguments));
 }

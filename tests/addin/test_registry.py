@@ -38,7 +38,7 @@ from sheets_sync.workbooks.xlsx import XlsxWorkbook
 from workbook_templates import layout as L
 from workbook_templates.split_undo_sheet import read_undo
 
-TEN = [
+ELEVEN = [
     "RUNRATE",
     "RUNRATE_COST",
     "PLAN_PCT",
@@ -49,6 +49,7 @@ TEN = [
     "BUDGET_FOR",
     "RESPONSE",
     "OPTIMIZE_SPLIT",
+    "SCENARIO",
 ]
 BUTTONS = [
     ("sync_facts", "Sync Facts"),
@@ -56,6 +57,7 @@ BUTTONS = [
     ("optimize_split", "Optimize Split"),
     ("apply_split", "Apply Split"),
     ("undo_split", "Undo"),
+    ("compare_scenarios", "Compare Scenarios"),
     ("new_month", "New Month"),
 ]
 
@@ -63,13 +65,13 @@ BUTTONS = [
 # --------------------------------------------------------------------------- the functions
 
 
-def test_the_ten_functions_are_registered_in_order() -> None:
-    assert list(FUNCTIONS) == TEN
+def test_the_eleven_functions_are_registered_in_order() -> None:
+    assert list(FUNCTIONS) == ELEVEN
     assert all(isinstance(f, SheetFunction) and f.name == name for name, f in FUNCTIONS.items())
     assert ERRORS == ("#VALUE!", "#DIV/0!", "#N/A", "#NUM!")
 
 
-@pytest.mark.parametrize("name", TEN)
+@pytest.mark.parametrize("name", ELEVEN)
 def test_descriptions_fit_the_function_wizard(name: str) -> None:
     f = FUNCTIONS[name]
     assert f.name.isupper() and f.result in ("scalar", "column", "table")
@@ -179,7 +181,7 @@ def test_functions_command_json() -> None:
     result = CliRunner().invoke(main, ["functions", "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert [d["name"] for d in data] == TEN
+    assert [d["name"] for d in data] == ELEVEN
     assert data == json.loads(json.dumps([f.describe() for f in FUNCTIONS.values()]))
 
 

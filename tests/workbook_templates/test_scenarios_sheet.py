@@ -14,6 +14,7 @@ import openpyxl
 import pandas as pd
 import pytest
 from openpyxl.chart import BarChart, LineChart, ScatterChart
+from openpyxl.utils import get_column_letter
 
 from sheets_sync.libreoffice import convert
 from sheets_sync.workbooks.xlsx import XlsxWorkbook, save_atomic
@@ -147,16 +148,23 @@ def test_two_charts_beside_the_inputs_with_reserved_series(book: Path) -> None:
     assert line.y_axis.axId != bars.y_axis.axId
     assert line.y_axis.crosses == "max"
     last = S.RESULTS_FIRST_ROW + S.SCENARIO_ROWS - 1
-    assert bars.series[0].val.numRef.f == f"'Scenarios'!$U${S.RESULTS_FIRST_ROW}:$U${last}"
-    assert line.series[0].val.numRef.f == f"'Scenarios'!$V${S.RESULTS_FIRST_ROW}:$V${last}"
+    leads, romi = (get_column_letter(S.TOTALS_COL + i) for i in (1, 2))
+    assert (
+        bars.series[0].val.numRef.f == f"'Scenarios'!${leads}${S.RESULTS_FIRST_ROW}:${leads}${last}"
+    )
+    assert (
+        line.series[0].val.numRef.f == f"'Scenarios'!${romi}${S.RESULTS_FIRST_ROW}:${romi}${last}"
+    )
     # chart 2: a curve per channel from the Curves sheet, then one series per scenario slot
     assert len(scatter.series) == len(CHANNELS) + S.SCENARIO_ROWS
     curve = scatter.series[0]
     assert curve.xVal.numRef.f.startswith("'Curves'!$I$3:")  # slot 2: the first channel
     assert curve.tx.strRef.f == "'Curves'!$J$1"
     marker = scatter.series[len(CHANNELS)]
-    assert marker.xVal.numRef.f.startswith(f"'Scenarios'!$Y${S.RESULTS_FIRST_ROW}:")
-    assert marker.tx.strRef.f == f"'Scenarios'!$Z${S.POINTS_TITLE_ROW}"
+    spend = get_column_letter(S.point_column(0, "spend"))
+    assert marker.xVal.numRef.f.startswith(f"'Scenarios'!${spend}${S.RESULTS_FIRST_ROW}:")
+    title = get_column_letter(S.point_column(0, "spend") + 1)
+    assert marker.tx.strRef.f == f"'Scenarios'!${title}${S.POINTS_TITLE_ROW}"
     # anchored right of the inputs' status column, above the results
     status_col = 4 + len(CHANNELS) + 1
     for chart in charts:

@@ -52,6 +52,7 @@ def test_sheet_order_and_the_hidden_undo_sheet(book: Path) -> None:
         L.PLAN,
         L.SPLIT,
         L.CURVES,
+        L.SCENARIOS,
         L.DAILY,
         L.DAILY_HISTORY,
         L.MAPPING,
