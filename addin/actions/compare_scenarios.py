@@ -19,17 +19,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from workbook_templates.scenarios_sheet import (
-    CURRENT,
-    PROPOSAL,
-    ScenarioInputs,
-    ScenarioRow,
-    ensure_scenarios_sheet,
-    read_scenarios,
-    write_channel_columns,
-    write_scenario_results,
-)
-
 from addin.actions.base import Action, ActionContext
 from addin.actions.optimize_split import (
     CONVERSION,
@@ -59,6 +48,16 @@ from workbook_templates import layout as L
 from workbook_templates.cells import sheet_value, to_number
 from workbook_templates.optimize_split_sheet import read_split_sheet
 from workbook_templates.plan_sheet import read_plan
+from workbook_templates.scenarios_sheet import (
+    CURRENT,
+    PROPOSAL,
+    ScenarioInputs,
+    ScenarioRow,
+    ensure_scenarios_sheet,
+    read_scenarios,
+    write_channel_columns,
+    write_scenario_results,
+)
 from workbook_templates.settings_sheet import read_funnel, read_settings
 
 __all__ = ["Comparison", "ScenarioBase", "compare_scenarios", "read_base", "row_spec"]
