@@ -43,6 +43,19 @@ _DATES = Arg(
     True,
 )
 
+_CURVES = Arg(
+    "curves",
+    "table",
+    "Per channel: form, then its parameters (or leave blank and give history).",
+    True,
+)
+_HISTORY = Arg(
+    "history",
+    "table",
+    "Daily history to fit the curves: date, channel, spend, conversions.",
+    True,
+)
+
 _FUNCTIONS = (
     SheetFunction(
         "RUNRATE",
@@ -159,12 +172,7 @@ _FUNCTIONS = (
             Arg("channels", "table", "Channel names (a column)."),
             Arg("current", "numbers", "Current spend per day of each channel."),
             Arg("budget", "number", "Budget per day to split."),
-            Arg(
-                "curves",
-                "table",
-                "Per channel: form, then its parameters (or leave blank and give history).",
-                True,
-            ),
+            _CURVES,
             Arg(
                 "min",
                 "numbers",
@@ -179,12 +187,7 @@ _FUNCTIONS = (
                 "at most 150% of its current spend).",
                 True,
             ),
-            Arg(
-                "history",
-                "table",
-                "Daily history to fit the curves: date, channel, spend, conversions.",
-                True,
-            ),
+            _HISTORY,
             Arg("step", "number", "Round the split to multiples of this amount.", True),
         ),
         "The budget split across channels that brings the most conversions (a spilled table).",
@@ -196,18 +199,8 @@ _FUNCTIONS = (
         (
             Arg("channels", "table", "Channel names (a column)."),
             Arg("budgets", "numbers", "The scenario's spend of each channel over `days` days."),
-            Arg(
-                "curves",
-                "table",
-                "Per channel: form, then its parameters (or leave blank and give history).",
-                True,
-            ),
-            Arg(
-                "history",
-                "table",
-                "Daily history to fit the curves: date, channel, spend, conversions.",
-                True,
-            ),
+            _CURVES,
+            _HISTORY,
             Arg("values", "numbers", "Value of one lead per channel (blank: no revenue).", True),
             Arg("days", "number", "Days the budgets cover (default 1: per day).", True),
         ),
