@@ -144,4 +144,7 @@ ACTION = Action(
     "Apply Split",
     "Copy the proposed split into the Plan's budget cells (Undo restores them).",
     run_button,
+    group="Budget Split",
+    icon="AcceptInvitation",
+    tip="Write the proposed split into the plan's budgets (the old values are kept for Undo).",
 )

@@ -62,9 +62,13 @@ class ActionContext:
 @dataclass(frozen=True)
 class Action:
     """A button: id (the ribbon control's tag and the server's path), label, help, and
-    `run(context) -> message`."""
+    `run(context) -> message`; on the Excel ribbon (generated, `addin.excel.ribbon`) it sits in
+    `group` with the Office icon `icon` (an imageMso name) and the longer tooltip `tip`."""
 
     id: str
     label: str
     help: str
     run: Callable[[ActionContext], str]
+    group: str
+    icon: str
+    tip: str

@@ -304,4 +304,10 @@ ACTION = Action(
     "Evaluate the scenarios typed on the Scenarios sheet (the current plan and the Optimize "
     "Split proposal first) and mark the best.",
     run_button,
+    group="Budget Split",
+    icon="WhatIfAnalysisMenu",
+    tip=(
+        "Evaluate the what-if budgets typed on the Scenarios sheet (the current plan and the "
+        "Optimize Split proposal first) and mark the best."
+    ),
 )

@@ -202,4 +202,7 @@ ACTION = Action(
     "New Month",
     "Write next month's workbook beside this one, planned from this month's facts.",
     run_button,
+    group="Month",
+    icon="FileNew",
+    tip="Write next month's planning workbook beside this one, planned from this month's facts.",
 )

@@ -401,4 +401,7 @@ ACTION = Action(
     "Optimize Split",
     "Propose the budget split across channels (sheets Optimize Split and Curves).",
     run_button,
+    group="Budget Split",
+    icon="ChartInsert",
+    tip="Fit each channel's response curve and propose the budget split with the most purchases.",
 )

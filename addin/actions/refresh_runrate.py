@@ -135,4 +135,7 @@ ACTION = Action(
     "Refresh Run-Rate",
     "Recompute the month-end forecast of every plan line from the Daily sheet.",
     run_button,
+    group="Facts",
+    icon="CalculateNow",
+    tip="Recompute the month-end forecast and the pace of every plan line from the facts so far.",
 )

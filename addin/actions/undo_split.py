@@ -45,4 +45,7 @@ ACTION = Action(
     "Undo",
     "Restore the budget cells the last Apply Split changed.",
     run_button,
+    group="Budget Split",
+    icon="Undo",
+    tip="Put back the budgets the last Apply Split replaced.",
 )

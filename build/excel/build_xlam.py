@@ -5,7 +5,8 @@
 Sources, committed as text beside this file:
 
 - ``customUI14.xml``: the ribbon (tab "Funnel Plan", one button per registry action, every
-  button's onAction = ``FunnelPlan_OnAction``);
+  button's onAction = ``FunnelPlan_OnAction``), generated from the registry by
+  ``python -m addin.excel.ribbon --write``;
 - ``FunnelPlan.bas``: the VBA module with that callback (it calls xlwings' ``RunPython`` with
   the button's id).
 

@@ -22,6 +22,7 @@ from conftest import require
 
 from addin.cli.main import main
 from addin.excel.commands import addin_group, load_builder, merge_config, run_action_cmd
+from addin.excel.ribbon import ribbon_xml
 from addin.excel.udfs import UDF_MODULE, module_source
 from addin.registry import ACTIONS, FUNCTIONS
 
@@ -153,6 +154,11 @@ def test_reduced_schema_rejects_what_excel_rejects(lxml_etree: Any) -> None:
     ]
     for text in bad:
         assert not schema.validate(lxml_etree.fromstring(text.encode()))
+
+
+def test_committed_ribbon_is_generated_from_the_registry() -> None:
+    committed = (SOURCES / "customUI14.xml").read_text(encoding="utf-8")
+    assert committed == ribbon_xml(), "stale: python -m addin.excel.ribbon --write"
 
 
 def test_one_button_per_registry_action(parts: dict[str, bytes], lxml_etree: Any) -> None:

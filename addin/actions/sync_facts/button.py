@@ -82,4 +82,10 @@ ACTION = Action(
     "Sync Facts",
     "Load the exports named in sync.toml and fill the Plan's facts, then refresh.",
     run_button,
+    group="Facts",
+    icon="RefreshAll",
+    tip=(
+        "Load the exports named in sync.toml, map them onto the plan lines and fill the fact "
+        "columns, then refresh the run-rate."
+    ),
 )
