@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from numbers import Real
 from typing import Any, Literal
 
@@ -372,13 +372,7 @@ def _total(rows: Sequence[Outcome]) -> Outcome:
 def _with_delta(row: Outcome, base: Outcome | None) -> Outcome:
     if base is None:
         return row
-    return Outcome(
-        **{
-            **row.__dict__,
-            "delta_leads": row.leads - base.leads,
-            "delta_romi": row.romi - base.romi,
-        }
-    )
+    return replace(row, delta_leads=row.leads - base.leads, delta_romi=row.romi - base.romi)
 
 
 def outcomes(
@@ -419,7 +413,7 @@ def _partial_values(scenario: Scenario, per_lead: Mapping[str, float | None]) ->
     value = np.array(
         [v if v is not None and math.isfinite(v) else math.nan for v in per_lead.values()]
     )
-    return Scenario(**{**scenario.__dict__, "value_per_conversion": value})
+    return replace(scenario, value_per_conversion=value)
 
 
 def best(

@@ -43,6 +43,7 @@ from planning.scenario_plan import (
     resolve,
 )
 from planning.split import SplitRequest, propose
+from sheets_sync.cells import finite_number
 from sheets_sync.workbooks.interface import WorkbookTarget
 from workbook_templates import layout as L
 from workbook_templates.cells import sheet_value, to_number
@@ -209,10 +210,6 @@ def _objective(inputs: ScenarioInputs) -> tuple[str, float | None]:
     return objective, None if math.isnan(floor) else floor
 
 
-def _cell(value: float) -> Any:
-    return sheet_value(value, 2) if isinstance(value, float) else value
-
-
 def _result_rows(results: tuple[ScenarioOutcome, ...], winner: str | None) -> list[list[Any]]:
     rows: list[list[Any]] = []
     for r in results:
@@ -235,7 +232,7 @@ def _result_rows(results: tuple[ScenarioOutcome, ...], winner: str | None) -> li
                 o.delta_romi,
             )
             flags = "; ".join(o.flags) or None
-            rows.append([r.name, o.channel, *(_cell(v) for v in numbers), mark, flags])
+            rows.append([r.name, o.channel, *(sheet_value(v, 2) for v in numbers), mark, flags])
     return rows
 
 
@@ -267,16 +264,12 @@ def compare_scenarios(wb: WorkbookTarget) -> Comparison:
         inputs,
         _statuses(inputs, base, errors),
         _result_rows(results, winner),
-        [(r.name, r.total.leads, _finite(r.total.romi)) for r in results],
+        [(r.name, r.total.leads, finite_number(r.total.romi)) for r in results],
         [(r.name, [(o.spend, o.leads) for o in r.channels]) for r in results],
     )
     wb.save()
     wb.notify(_message(results, winner, objective, errors))
     return Comparison(results, winner, objective, dict(errors))
-
-
-def _finite(value: float) -> float | None:
-    return value if math.isfinite(value) else None
 
 
 def _message(

@@ -14,11 +14,8 @@ from rich.table import Table as RichTable
 from addin.actions.compare_scenarios import Comparison, compare_scenarios
 from addin.cli.common import echo_json, fmt_band, fmt_count, fmt_short, user_errors
 from planning.scenario_plan import Outcome
+from sheets_sync.cells import finite_number
 from sheets_sync.workbooks.xlsx import XlsxWorkbook
-
-
-def _number(value: float) -> float | None:
-    return value if math.isfinite(value) else None
 
 
 def outcome_dict(o: Outcome) -> dict[str, Any]:
@@ -29,14 +26,14 @@ def outcome_dict(o: Outcome) -> dict[str, Any]:
         "leads": o.leads,
         "leads_low": o.leads_low,
         "leads_high": o.leads_high,
-        "purchases": _number(o.purchases),
-        "cpa": _number(o.cpa),
-        "cac": _number(o.cac),
-        "revenue": _number(o.revenue),
-        "roas": _number(o.roas),
-        "romi": _number(o.romi),
-        "delta_leads": _number(o.delta_leads),
-        "delta_romi": _number(o.delta_romi),
+        "purchases": finite_number(o.purchases),
+        "cpa": finite_number(o.cpa),
+        "cac": finite_number(o.cac),
+        "revenue": finite_number(o.revenue),
+        "roas": finite_number(o.roas),
+        "romi": finite_number(o.romi),
+        "delta_leads": finite_number(o.delta_leads),
+        "delta_romi": finite_number(o.delta_romi),
         "flags": list(o.flags),
     }
 

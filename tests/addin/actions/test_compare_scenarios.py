@@ -19,7 +19,7 @@ from addin.cli.main import main
 from addin.registry import FUNCTIONS, ActionContext, dispatch
 from planning.scenarios import compare
 from sheets_sync.workbooks.xlsx import XlsxWorkbook
-from workbook_templates.scenarios_sheet import CURRENT, PROPOSAL, SCENARIOS, read_scenarios
+from workbook_templates.scenarios_sheet import CURRENT, PROPOSAL, SCENARIOS
 from workbook_templates.settings_sheet import read_settings
 
 PLUS_20 = "+20% budget"
@@ -52,15 +52,13 @@ def _type(book: Path, row: int, values: dict[str, Any]) -> None:
     """Type a scenario row on the Scenarios sheet (by header)."""
     wb = openpyxl.load_workbook(book)
     ws = wb[SCENARIOS]
-    inputs = read_scenarios(XlsxWorkbook(book))
-    header_row = min(r.row for r in inputs.rows) - 3 if inputs.rows else None
     headers = {}
     for r in range(1, 40):
         labels = [c.value for c in ws[r]]
         if "scenario" in labels and "budget" in labels:
             headers = {v: i + 1 for i, v in enumerate(labels) if v}
             break
-    assert headers, header_row
+    assert headers
     for column, value in values.items():
         ws.cell(row=row, column=headers[column], value=value)
     wb.save(book)
@@ -161,9 +159,10 @@ def test_the_formula_shares_the_buttons_numbers(book: Path) -> None:
     )
     assert rows[0][:3] == ["channel", "spend", "leads"]
     by_channel = {r[0]: r for r in rows[1:]}
-    for o in current.channels:
-        if base.fits[o.channel].confidence == "high":
-            assert by_channel[o.channel][2] == pytest.approx(o.leads, rel=1e-9)
+    fitted = [o for o in current.channels if base.fits[o.channel].confidence == "high"]
+    assert fitted  # the demo's history fits curves: the comparison below is not empty
+    for o in fitted:
+        assert by_channel[o.channel][2] == pytest.approx(o.leads, rel=1e-9)
     assert by_channel["total"][1] == pytest.approx(current.total.spend)
 
 
