@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from addin.formulas.split import channel_names, given_fits, history_fits, numbers_for
-from addin.sheet_function import NA, NUM, CellError, Cells
+from addin.formulas.split import channel_fits, channel_names, numbers_for
+from addin.sheet_function import NUM, CellError, Cells
 from planning.errors import InputError
 from planning.scenario_plan import Economics, outcomes
 
@@ -38,12 +38,7 @@ def scenario(
     spend = numbers_for(budgets, n, None)
     if any(s < 0 for s in spend):
         raise CellError(NUM, "`budgets` must be >= 0")
-    if curves is not None:
-        fits = given_fits(names, curves)
-    elif history is not None:
-        fits = history_fits(names, history)
-    else:
-        raise CellError(NA, "give `curves` (form and parameters per channel) or `history`")
+    fits = channel_fits(names, curves, history)
     per_lead = [math.nan] * n if values is None else numbers_for(values, n, math.nan)
     period = 1 if days is None else int(days)
     if period < 1 or (period != days and days is not None):

@@ -134,6 +134,17 @@ def history_fits(names: list[str], table: list[list[Any]]) -> dict[str, ChannelF
     return {n: fits[n] for n in names}
 
 
+def channel_fits(
+    names: list[str], curves: list[list[Any]] | None, history: list[list[Any]] | None
+) -> dict[str, ChannelFit]:
+    """The curves given per channel, else fitted on the daily history, else an error."""
+    if curves is not None:
+        return given_fits(names, curves)
+    if history is not None:
+        return history_fits(names, history)
+    raise CellError(NA, "give `curves` (form and parameters per channel) or `history`")
+
+
 def _is_iso(value: Any) -> bool:
     try:
         dt.date.fromisoformat(str(value).strip()[:10])
@@ -164,12 +175,7 @@ def optimize_split(
     now = numbers_for(current, n, None)
     lows = [0.0] * n if min is None else numbers_for(min, n, 0.0)
     highs = [math.inf] * n if max is None else numbers_for(max, n, math.inf)
-    if curves is not None:
-        fits = given_fits(names, curves)
-    elif history is not None:
-        fits = history_fits(names, history)
-    else:
-        raise CellError(NA, "give `curves` (form and parameters per channel) or `history`")
+    fits = channel_fits(names, curves, history)
     request = SplitRequest(
         current=dict(zip(names, now, strict=True)),
         budget=budget,
