@@ -1,0 +1,1 @@
+"""Alerts and the 10:00 digest: what it says, and where and how it is delivered."""
