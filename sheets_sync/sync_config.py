@@ -92,6 +92,7 @@ _TOP_KEYS = (
     "lead_mismatch",
     "sources",
     "mapping",
+    "digest",
 )
 _SOURCE_KEYS = (
     "name",
@@ -211,6 +212,8 @@ class SyncConfig:
     base: Path = field(default_factory=Path.cwd)
     spreadsheet: str | None = None
     credentials: Path | None = None
+    digest: Mapping[str, Any] = field(default_factory=dict)
+    """The ``[digest]`` table as written (checked by `addin.digest.settings`)."""
 
     @property
     def target(self) -> str:
@@ -322,6 +325,9 @@ def parse_config(
     if not isinstance(raw_rules, list) or not all(isinstance(r, dict) for r in raw_rules):
         raise check.error("mapping", "must be a list of [[mapping]] tables", raw_rules)
     rules = tuple(_rule(check, r, f"mapping[{i}]") for i, r in enumerate(raw_rules))
+    digest = data.get("digest", {})
+    if not isinstance(digest, dict):
+        raise check.error("digest", "must be a [digest] table", digest)
 
     return SyncConfig(
         workbook=Path(workbook) if spreadsheet else _resolve(base_dir, workbook),
@@ -335,6 +341,7 @@ def parse_config(
         lead_mismatch=mismatch,
         path=path,
         base=base_dir,
+        digest=digest,
     )
 
 

@@ -8,12 +8,16 @@ channel; the first quarantined rows; the flags. Column A is never blank inside t
 range, at most `layout.DQ_WIDTH` wide, so the next sync finds the old extent and clears it.
 
 Written by the template (`write_quality_template`: an empty, formatted sheet) and by Sync Facts
-(the block `quality_block` returns: values only). Read by no button.
+(the block `quality_block` returns: values only). Read by the alerts (`read_quality_signals`:
+freshness and the CRM leads check).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
 
@@ -21,6 +25,7 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
 from sheets_sync.quality import RECONCILIATION_COLUMNS, QualityReport
+from sheets_sync.workbooks.interface import WorkbookError, WorkbookTarget
 from workbook_templates import layout as L
 from workbook_templates.cells import sheet_value
 from workbook_templates.styles import FONT_NOTE, FONT_TITLE
@@ -189,3 +194,57 @@ def quality_block(report: QualityReport, workbook: str = "") -> list[list[Any]]:
         *_flags(report),
     ]
     return [[sheet_value(v, 6) for v in row[: L.DQ_WIDTH]] for row in rows]
+
+
+# --------------------------------------------------------------------------- reading back
+
+
+@dataclass(frozen=True)
+class QualitySignals:
+    """What the alerts read back from the Data Quality sheet: when it was synced, each
+    source's latest data and age at the sync, and the CRM vs platform leads per channel."""
+
+    synced: dt.datetime | None
+    sources: tuple[tuple[str, dt.datetime | None, float | None], ...]  # source, latest, age h
+    leads_check: tuple[tuple[str, float, float], ...]  # channel, CRM leads, platform conversions
+
+
+def _row_is(row: Sequence[Any], headers: Sequence[str]) -> bool:
+    return [str(v).strip() if v is not None else "" for v in row[: len(headers)]] == list(headers)
+
+
+def _float(value: Any) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None
+
+
+def read_quality_signals(wb: WorkbookTarget) -> QualitySignals:
+    """The Data Quality sheet's freshness and leads check, as the last sync wrote them (empty
+    when the workbook was never synced)."""
+    if L.DATA_QUALITY not in wb.sheet_names():
+        return QualitySignals(None, (), ())
+    try:
+        extent = 1 + len(wb.read_table(L.DATA_QUALITY, header_row=1).rows)
+    except WorkbookError:
+        return QualitySignals(None, (), ())
+    cells = wb.read_cells(L.DATA_QUALITY, 1, 1, extent, L.DQ_WIDTH, formulas=False)
+    synced = cells[0][2] if isinstance(cells[0][2], dt.datetime) else None
+    sources: list[tuple[str, dt.datetime | None, float | None]] = []
+    checks: list[tuple[str, float, float]] = []
+    section = ""
+    for row in cells[1:]:
+        if _row_is(row, SOURCE_HEADERS):
+            section = "sources"
+        elif _row_is(row, MISMATCH_HEADERS):
+            section = "leads"
+        elif row[1] is None and row[0] is not None:  # a section title
+            section = ""
+        elif section == "sources":
+            latest = row[3] if isinstance(row[3], dt.datetime) else None
+            sources.append((str(row[0]), latest, _float(row[4])))
+        elif section == "leads":
+            crm, platform = _float(row[1]), _float(row[2])
+            if crm is not None and platform is not None:
+                checks.append((str(row[0]), crm, platform))
+    return QualitySignals(synced, tuple(sources), tuple(checks))

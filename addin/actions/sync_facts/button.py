@@ -35,7 +35,7 @@ def _config_beside(wb: WorkbookTarget, book: Path) -> Path:
     return path
 
 
-def _button_config(ctx: ActionContext) -> SyncConfig:
+def button_config(ctx: ActionContext) -> SyncConfig:
     """The config the button syncs with, checked to sync this very workbook."""
     if ctx.spreadsheet_id:  # a Google Sheet: the function server names the config it found
         if ctx.sync_config is None:
@@ -63,7 +63,7 @@ def _button_config(ctx: ActionContext) -> SyncConfig:
 
 def run_button(ctx: ActionContext) -> str:
     """The Sync Facts button: sync, refresh, and say what was filled."""
-    config = _button_config(ctx)
+    config = button_config(ctx)
     # a file is checked writable and a killed save's temp files swept; a live workbook is open
     # in Excel by design
     file = ctx.path if isinstance(ctx.workbook, XlsxWorkbook) else None
