@@ -18,6 +18,7 @@ import traceback
 
 from addin.actions import (
     apply_split,
+    check_alerts,
     compare_scenarios,
     new_month,
     optimize_split,
@@ -50,6 +51,7 @@ __all__ = [
 _BUTTONS = (
     sync_facts,
     refresh_runrate,
+    check_alerts,
     optimize_split,
     apply_split,
     undo_split,

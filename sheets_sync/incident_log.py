@@ -17,8 +17,9 @@ through is never sent again; one that failed stays pending and is retried on the
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from planning.alerts import FailedLoad, Firing
@@ -142,8 +143,23 @@ class IncidentLog:
 
     def __init__(self, store: FactStore) -> None:
         self.con = store.con
+        self._previewing = False
         for statement in _SCHEMA:
             self.con.execute(statement)
+
+    @contextlib.contextmanager
+    def preview(self, active: bool = True) -> Iterator[None]:
+        """Inside, every change is rolled back at the end (a dry run); inactive: no-op."""
+        if not active:
+            yield
+            return
+        self.con.execute("BEGIN TRANSACTION")
+        self._previewing = True
+        try:
+            yield
+        finally:
+            self._previewing = False
+            self.con.execute("ROLLBACK")
 
     # ------------------------------------------------------------------ incidents
 
@@ -166,7 +182,9 @@ class IncidentLog:
         opened: list[str] = []
         continuing: list[str] = []
         worsened: list[str] = []
-        self.con.execute("BEGIN TRANSACTION")
+        own = not self._previewing
+        if own:
+            self.con.execute("BEGIN TRANSACTION")
         try:
             current = {i.key: i for i in self.open_incidents()}
             for f in firings:
@@ -191,9 +209,11 @@ class IncidentLog:
                     "UPDATE incidents SET status = 'closed', closed_at = ? WHERE id = ?",
                     [now, current[key].id],
                 )
-            self.con.execute("COMMIT")
+            if own:
+                self.con.execute("COMMIT")
         except BaseException:
-            self.con.execute("ROLLBACK")
+            if own:
+                self.con.execute("ROLLBACK")
             raise
         return IncidentUpdate(tuple(opened), tuple(continuing), tuple(worsened), tuple(closed))
 

@@ -9,7 +9,13 @@ import sys
 
 import click
 
-from addin.cli import plan_commands, scenario_commands, split_commands, sync_commands
+from addin.cli import (
+    alert_commands,
+    plan_commands,
+    scenario_commands,
+    split_commands,
+    sync_commands,
+)
 from addin.cli.common import echo_json, version_text
 from addin.clients.commands import clients_cmd
 from addin.excel.commands import addin_group, run_action_cmd
@@ -54,6 +60,9 @@ for command in (
     scenario_commands.scenarios_cmd,
     sync_commands.sync_cmd,
     sync_commands.inspect_cmd,
+    alert_commands.alerts_cmd,
+    alert_commands.digest_cmd,
+    alert_commands.morning_cmd,
     functions_cmd,
     addin_group,  # the Excel ribbon add-in and the UDF module: `addin build|install`
     run_action_cmd,  # a ribbon button, started by xlwings' RunFrozenPython
