@@ -11,10 +11,11 @@ file) fails every message with ``attempts=0``.
   and entities go as they are); a chart first goes by ``sendPhoto`` (``chart.png``, the
   subject as caption, cut to 1024 characters). A text over 4096 characters (as Telegram
   counts them: after the tags, in UTF-16 units) is split at line ends (else at spaces, else
-  anywhere but inside a tag or an entity), tags left open at a cut closed and reopened.
+  anywhere but inside a tag or an entity), tags left open at a cut closed and reopened
+  (`addin.digest.markup`, with the conversions below).
 * Slack (incoming webhook): ``{"text": ...}``, the HTML turned into mrkdwn (``*bold*``,
   ``_italic_``, ``&``/``<``/``>`` escaped). Charts are not sent: a webhook cannot upload files.
-  The subject is not used (the text is the message), unless the text is blank.
+  In both, a message whose text shows nothing is sent as its subject.
 * E-mail: all messages in one mail (the first message's subject, the texts joined by a blank
   line) as multipart/alternative: plain text (tags stripped) and HTML, the charts inline
   images of the HTML part (``chart.png``; ``chart-1.png``, ... when there are several). The
@@ -23,12 +24,13 @@ file) fails every message with ``attempts=0``.
   got the mail: ``ok=True`` with `error` naming them (retrying would mail the others again).
 
 Retries (`RetryPolicy`) are per request (each Telegram call, the webhook call, the whole SMTP
-session) with tenacity: a custom wait honours a 429's ``retry_after`` (Telegram's
-``parameters.retry_after``, Slack's ``Retry-After`` header) exactly, else waits
-``backoff * 2**(n-1)`` seconds (at most `max_backoff`) after 5xx, timeouts and dropped
-connections (SMTP: 4xx replies, disconnects, timeouts). A 429 asking for more than
-`max_retry_after` seconds fails at once (the next run retries); other 4xx (SMTP: 5xx) fail at
-once. `Delivery.attempts` is the most tries any one request of the message took (1 when
+session) with tenacity (it fits: a `Retrying` per request, its statistics give the tries and
+the time slept, its `sleep` is the injected one). A custom wait honours a 429's
+``retry_after`` (Telegram's ``parameters.retry_after``, Slack's ``Retry-After`` header)
+exactly, else waits ``backoff * 2**(n-1)`` seconds (at most `max_backoff`) after 5xx,
+timeouts and dropped connections (SMTP: 4xx replies, disconnects, timeouts). A 429 asking for
+more than `max_retry_after` seconds fails at once (the next run retries); other 4xx (SMTP:
+5xx) fail at once. `Delivery.attempts` is the most tries any one request of the message took (1 when
 everything went through first time); `waited_seconds` the total time slept. A request that
 timed out may have reached the server: retrying it can post a message twice, which beats
 losing it.
@@ -38,7 +40,6 @@ from __future__ import annotations
 
 import dataclasses
 import html
-import re
 import smtplib
 import ssl
 import time
@@ -60,23 +61,19 @@ from addin.digest.destinations import (
     SlackDestination,
     TelegramDestination,
 )
+from addin.digest.markup import plain_text, slack_mrkdwn, split_telegram_text
 
 __all__ = [
     "CAPTION_LIMIT",
     "ERROR_LIMIT",
     "NOT_SENT",
-    "TEXT_LIMIT",
     "Delivery",
     "Outgoing",
     "RetryPolicy",
     "deliver",
     "email_message",
-    "plain_text",
-    "slack_mrkdwn",
-    "split_telegram_text",
 ]
 
-TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 ERROR_LIMIT = 300
 NOT_SENT = "not sent: an earlier message to this destination failed"
@@ -174,7 +171,7 @@ def _with_retries(
                 f"{exc}: asked to retry after {exc.retry_after:g} s, more than "
                 f"{policy.max_retry_after:g} s; not waited (the next run retries)"
             ) from None
-        raise _Permanent(f"{exc} (gave up after {tries} attempts)") from None
+        raise _Permanent(f"{exc} (gave up after {tries} attempt{'s' * (tries != 1)})") from None
     finally:
         stats = retrying.statistics
         tally.attempts = max(tally.attempts, int(stats.get("attempt_number", 1)))
@@ -247,81 +244,14 @@ def _http_post(
         raise _Permanent(f"{what}: request failed ({type(exc).__name__})") from None
 
 
-# -- the text's markup ---------------------------------------------------------------------
-
-_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)[^<>]*>")
-_ATOM = re.compile(r"<[^<>]*>|&#?[a-zA-Z0-9]+;|.", re.S)
+# -- the text ----------------------------------------------------------------------------
 
 
-def plain_text(text: str) -> str:
-    """The text without its tags, entities decoded: the e-mail's plain part."""
-    return html.unescape(_TAG.sub("", text))
-
-
-def slack_mrkdwn(text: str) -> str:
-    """The text in Slack mrkdwn: ``<b>`` -> ``*``, ``<i>`` -> ``_``, ``<s>`` -> ``~``,
-    ``<code>`` -> backquote, other tags dropped; then ``&``, ``<``, ``>`` escaped as Slack asks."""
-    marks = {"b": "*", "strong": "*", "i": "_", "em": "_", "s": "~", "del": "~", "code": "`"}
-    converted = _TAG.sub(lambda m: marks.get(m.group(2).lower(), ""), text)
-    plain = html.unescape(converted)
-    return plain.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _width(atom: str) -> int:
-    """An atom's length as Telegram counts it: UTF-16 units after the tags are parsed."""
-    if atom.startswith("<") and len(atom) > 1:
-        return 0
-    if atom.startswith("&") and len(atom) > 1:
-        atom = html.unescape(atom)
-    return len(atom.encode("utf-16-le")) // 2
-
-
-def _balanced(chunks: list[str]) -> list[str]:
-    """Close the tags left open at the end of a chunk, and reopen them in the next one."""
-    out: list[str] = []
-    carried: list[tuple[str, str]] = []  # (name, opening tag) still open
-    for chunk in chunks:
-        opened = list(carried)
-        for match in _TAG.finditer(chunk):
-            name = match.group(2).lower()
-            if not match.group(1):
-                opened.append((name, match.group(0)))
-            elif opened and opened[-1][0] == name:
-                opened.pop()
-        prefix = "".join(tag for _, tag in carried)
-        suffix = "".join(f"</{name}>" for name, _ in reversed(opened))
-        out.append(prefix + chunk + suffix)
-        carried = opened
-    return out
-
-
-def split_telegram_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    """The text cut into messages of at most `limit` characters as Telegram counts them: at
-    the last line end that fits, else the last space, else between two atoms (a tag or an
-    entity is never cut); the newline or space cut at is dropped."""
-    atoms = _ATOM.findall(text)
-    chunks: list[str] = []
-    start = 0
-    while start < len(atoms):
-        used, end, newline, space = 0, start, -1, -1
-        while end < len(atoms) and used + _width(atoms[end]) <= limit:
-            used += _width(atoms[end])
-            if atoms[end] == "\n":
-                newline = end
-            elif atoms[end] == " ":
-                space = end
-            end += 1
-        if end >= len(atoms):
-            cut, resume = end, end
-        elif newline > start:
-            cut, resume = newline, newline + 1
-        elif space > start:
-            cut, resume = space, space + 1
-        else:
-            cut, resume = max(end, start + 1), max(end, start + 1)
-        chunks.append("".join(atoms[start:cut]))
-        start = resume
-    return [c for c in _balanced(chunks) if plain_text(c).strip()] or [text]
+def _html_body(message: Outgoing) -> str:
+    """The message's HTML text; the subject (escaped) when the text shows nothing."""
+    if plain_text(message.text).strip():
+        return message.text
+    return html.escape(message.subject, quote=False)
 
 
 # -- Telegram ------------------------------------------------------------------------------
@@ -384,7 +314,7 @@ def _telegram(
                     data={"chat_id": dest.chat_id, "caption": caption},
                     files={"photo": ("chart.png", message.chart_png, "image/png")},
                 )
-            for chunk in split_telegram_text(message.text or message.subject):
+            for chunk in split_telegram_text(_html_body(message)):
                 payload = {
                     "chat_id": dest.chat_id,
                     "text": chunk,
@@ -438,8 +368,7 @@ def _slack(
             _slack_answer(response)
 
         def steps(message: Outgoing) -> Iterator[Callable[[], None]]:
-            text = message.text if plain_text(message.text).strip() else message.subject
-            yield partial(post, slack_mrkdwn(text))
+            yield partial(post, slack_mrkdwn(_html_body(message)))
 
         return _send_each(dest.name, messages, steps, policy, sleep, (url,))
 

@@ -17,9 +17,6 @@ from addin.digest.delivery import (
     Outgoing,
     RetryPolicy,
     deliver,
-    plain_text,
-    slack_mrkdwn,
-    split_telegram_text,
 )
 from addin.digest.destinations import (
     EmailDestination,
@@ -27,6 +24,7 @@ from addin.digest.destinations import (
     SlackDestination,
     TelegramDestination,
 )
+from addin.digest.markup import plain_text, slack_mrkdwn, split_telegram_text
 
 # aiosmtpd itself sets the deprecated Session.login_data after a successful AUTH.
 pytestmark = pytest.mark.filterwarnings("ignore:Session.login_data is deprecated")
@@ -344,7 +342,7 @@ def test_the_webhook_url_never_shows(monkeypatch: pytest.MonkeyPatch) -> None:
 
     [result] = deliver(to_slack(), [ALERTS], RetryPolicy(attempts=1, timeout=1))
 
-    assert result.error == "Slack webhook: cannot connect (gave up after 1 attempts)"
+    assert result.error == "Slack webhook: cannot connect (gave up after 1 attempt)"
 
 
 # -- e-mail --------------------------------------------------------------------------------
