@@ -17,9 +17,11 @@ from typing import Any
 import pandas as pd
 from openpyxl import Workbook
 
+from planning.alert_rules import Rule
 from planning.funnel import DEFAULT_FUNNEL, Funnel
 from planning.runrate import METHODS
 from workbook_templates import layout as L
+from workbook_templates.alerts_sheet import write_alerts_template
 from workbook_templates.daily_history_sheet import write_daily_history_template
 from workbook_templates.daily_sheet import write_daily_template
 from workbook_templates.executive_sheet import write_executive_template
@@ -47,7 +49,8 @@ class PlanWorkbookSpec:
     leads``) for the Daily History sheet, on which Optimize Split fits its response curves with
     the Daily sheet. `split_inputs` (optional): per channel the Optimize Split inputs
     (``channel`` and any of ``min``, ``max``, ``locked``, ``cpa cap``, ``value per conversion``).
-    `mapping`: the Mapping sheet's starting rules.
+    `mapping`: the Mapping sheet's starting rules. `alert_rules`: the Alerts sheet's (None:
+    `planning.alert_rules.default_rules()`).
     """
 
     month: dt.date
@@ -65,6 +68,7 @@ class PlanWorkbookSpec:
     daily_history: pd.DataFrame | None = None
     split_inputs: pd.DataFrame | None = None
     mapping: Sequence[Mapping[str, Any]] = ()
+    alert_rules: Sequence[Rule] | None = None  # None: the defaults
 
     def __post_init__(self) -> None:
         if self.month.day != 1:
@@ -80,8 +84,8 @@ class PlanWorkbookSpec:
 
 def build_plan_workbook(spec: PlanWorkbookSpec) -> Workbook:
     """The planning workbook for `spec`: Executive, Plan, Optimize Split, Curves, Scenarios,
-    Daily, Daily History, Mapping, Data Quality, Unmapped, Settings, Pace (and History), and the
-    hidden Split Undo last."""
+    Daily, Daily History, Mapping, Data Quality, Alerts, Unmapped, Settings, Pace (and History),
+    and the hidden Split Undo last."""
     wb = Workbook()
     default = wb.active
     if default is not None:
@@ -95,6 +99,7 @@ def build_plan_workbook(spec: PlanWorkbookSpec) -> Workbook:
     write_daily_history_template(wb, spec.daily_history)
     write_mapping_template(wb, spec.mapping)
     write_quality_template(wb)
+    write_alerts_template(wb, spec.alert_rules, funnel)
     write_unmapped_template(wb)
     write_settings_template(
         wb,

@@ -22,6 +22,7 @@ from planning.funnel import Funnel, bottom_up
 from sheets_sync.workbooks.interface import WorkbookTarget
 from sheets_sync.workbooks.xlsx import save_atomic
 from workbook_templates import layout as L
+from workbook_templates.alerts_sheet import read_rules as read_alert_rules
 from workbook_templates.mapping_sheet import read_rules
 from workbook_templates.plan_sheet import read_plan
 from workbook_templates.plan_workbook import PlanWorkbookSpec, build_plan_workbook
@@ -165,6 +166,7 @@ def new_month(wb: WorkbookTarget, out: Path, overwrite: bool = False) -> NewMont
         daily_history=split_history,
         split_inputs=split_inputs,
         mapping=mapping,
+        alert_rules=read_alert_rules(wb, funnel),  # the team's rules carry over
         history_title=f"{settings.month:%B %Y}: plan and fact per line (from {wb.name})",
     )
     save_atomic(build_plan_workbook(spec), out)

@@ -22,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 
+from addin.actions.check_alerts import AlertsOutcome, run_with_config
 from addin.actions.compare_scenarios import Comparison, compare_scenarios
 from addin.actions.optimize_split import optimize_split
 from addin.actions.summary import PlanSummary, plan_summary
@@ -98,6 +99,7 @@ class DemoResult:
     config: Path
     sync: DemoSync
     scenarios: Comparison
+    alerts: AlertsOutcome
 
     def to_dict(self) -> dict[str, Any]:
         """``demo --json``: the summary, then where the workbook and the store are, the
@@ -109,6 +111,17 @@ class DemoResult:
             "split": self.split.to_dict(),
             "sync": self.sync.to_dict(),
             "scenarios": comparison_dict(self.scenarios),
+            "alerts": [
+                {
+                    "rule": f.rule.name,
+                    "where": f.where,
+                    "value": f.value,
+                    "threshold": f.limit,
+                    "since": f.since.isoformat() if f.since else None,
+                    "severity": f.rule.severity,
+                }
+                for f in self.alerts.evaluation.firings
+            ],
         }
 
 
@@ -182,6 +195,9 @@ def run_demo(
     step("Comparing the scenarios")
     scenarios = compare_scenarios(XlsxWorkbook(config.workbook))
 
+    step("Checking the alerts")
+    alerts = run_with_config(XlsxWorkbook(config.workbook), config, now)
+
     step("Summarising plan vs fact vs run-rate")
     summary = plan_summary(XlsxWorkbook(config.workbook))
     return DemoResult(
@@ -193,4 +209,5 @@ def run_demo(
         config=config_path,
         sync=DemoSync.of(synced, config_path, history_rows),
         scenarios=scenarios,
+        alerts=alerts,
     )

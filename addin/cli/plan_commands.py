@@ -84,7 +84,7 @@ def _summary_cells(figures: Figures, m: str, kind: str) -> list[str]:
 def demo(out_dir: Path, month: str, as_of: dt.date | None, seed: int, as_json: bool) -> None:
     """Run the whole loop on bundled sample data and print plan vs fact vs run-rate."""
     console = Console(stderr=True)
-    steps = 7
+    steps = 8
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -120,6 +120,11 @@ def demo(out_dir: Path, month: str, as_of: dt.date | None, seed: int, as_json: b
         out.print(f"  • {flag}")
     out.print(f"Workbook: [bold]{result.workbook}[/]  ·  fact store: {result.store}")
     out.print(f"Sync again: funnelplan sync {result.config}")
+    firing = result.alerts.evaluation.firings
+    out.print(
+        f"Alerts: {len(firing)} firing (see the Alerts sheet); the morning digest: "
+        f"funnelplan digest {result.config} --dry-run"
+    )
 
 
 @click.command()

@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 
 from addin.actions.check_alerts import AlertsOutcome, check_alerts
 from addin.actions.sync_facts import SyncResult, run_sync
-from addin.digest.chart import plan_chart
 from addin.digest.compose import alerts_text, compose, strip_tags
 from addin.digest.delivery import Outgoing, RetryPolicy, deliver
 from addin.digest.destinations import Destination
@@ -201,6 +200,8 @@ def _chart(outcome: AlertsOutcome, settings: DigestSettings) -> bytes | None:
     items = volumes(inputs, (first,))
     if not items or inputs.daily.empty:
         return None
+    from addin.digest.chart import plan_chart  # matplotlib: only when a chart is made
+
     t = Texts(settings.lang)
     title = t("volumes.caption", label_lower=t.metric(first), month=t.month(inputs.month))
     return plan_chart(inputs.daily, items[0], inputs.month, t, title)

@@ -41,6 +41,11 @@ _KEYS_DIR = click.option(
     show_default=True,
     help='Folder of the Google Sheets\' sync configs (workbook = "gsheet:ID").',
 )
+@click.option(
+    "--schedule",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="A schedule.toml: the morning sync and digest at set times (README, Alerts).",
+)
 def serve_cmd(
     host: str,
     port: int,
@@ -48,6 +53,7 @@ def serve_cmd(
     keys_dir: Path,
     google_credentials: Path | None,
     sync_dir: Path,
+    schedule: Path | None,
 ) -> None:
     """Run the function server (put HTTPS in front of it: a reverse proxy or a container
     service). Every call needs a key from `funnelplan keys create`."""
@@ -71,15 +77,27 @@ def serve_cmd(
             err=True,
         )
     os.environ["FUNNELPLAN_KEYS_DIR"] = str(keys_dir)  # read by the workers' app factory
-    uvicorn.run(
-        "addin.server.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="info",
-        server_header=False,
-    )
+    scheduler = None
+    if schedule is not None:  # in this (main) process only, whatever the workers
+        from addin.digest.schedule import build_scheduler, load_schedule
+
+        scheduler = build_scheduler(load_schedule(schedule))
+        scheduler.start()
+        for job in scheduler.get_jobs():
+            click.echo(f"Scheduled: {job.name}, next {job.next_run_time:%Y-%m-%d %H:%M}", err=True)
+    try:
+        uvicorn.run(
+            "addin.server.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+            server_header=False,
+        )
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
 
 
 @click.group("keys")
