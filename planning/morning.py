@@ -117,7 +117,9 @@ def channel_days(
             return float(f[m]) if f is not None and m in f.index else math.nan
 
         def planned(m: str, channel: str = str(channel)) -> float:
-            return float(plan.loc[channel, m]) if m in plan.columns else math.nan
+            return (
+                float(plan[m].to_dict().get(channel, math.nan)) if m in plan.columns else math.nan
+            )
 
         spend = fact("spend")
         out.append(

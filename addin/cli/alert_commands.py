@@ -10,7 +10,7 @@ import click
 
 from addin.actions.check_alerts import frame_of, run_with_config, summary
 from addin.cli.common import echo_json, parse_datetime, user_errors
-from addin.digest.compose import strip_tags
+from addin.digest.markup import plain_text
 from addin.digest.run import DigestRun, morning_sync, open_workbook, run_digest
 from addin.digest.texts import LANGS
 from sheets_sync.sync_config import load_config
@@ -71,7 +71,7 @@ def alerts_cmd(target: Path, now: dt.datetime | None, as_json: bool) -> None:
 def _print_run(run: DigestRun) -> None:
     for m in run.messages:
         click.echo(f"── {m.key} ──")
-        click.echo(strip_tags(m.text))
+        click.echo(plain_text(m.text))
         if m.chart_png:
             click.echo(f"(chart: {len(m.chart_png):,} bytes PNG)")
         click.echo("")

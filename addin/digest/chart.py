@@ -32,11 +32,14 @@ def plan_chart(daily: pd.DataFrame, volume: Volume, month: dt.date, t: Texts, ti
             break
         running += float(per_day.get(day, 0.0))
         fact.append(running)
+    names = {"ru": ("план", "факт", "прогноз"), "en": ("plan", "fact", "run-rate")}[t.lang]
     fig, ax = plt.subplots(figsize=(7.5, 3.6), dpi=110)
     x = list(range(1, n + 1))
     if not math.isnan(volume.plan):
-        ax.plot(x, [volume.plan * d / n for d in x], color="#7f7f7f", linestyle="--", label="plan")
-    ax.plot(x[: len(fact)], fact, color="#1f4e79", linewidth=2.2, label="fact")
+        ax.plot(
+            x, [volume.plan * d / n for d in x], color="#7f7f7f", linestyle="--", label=names[0]
+        )
+    ax.plot(x[: len(fact)], fact, color="#1f4e79", linewidth=2.2, label=names[1])
     if fact and not math.isnan(volume.rr) and len(fact) < n:
         ax.plot(
             [len(fact), n],
@@ -44,12 +47,9 @@ def plan_chart(daily: pd.DataFrame, volume: Volume, month: dt.date, t: Texts, ti
             color="#c55a11",
             linewidth=2,
             linestyle=":",
-            label="run-rate",
+            label=names[2],
         )
-    labels = {"ru": ("план", "факт", "прогноз"), "en": ("plan", "fact", "run-rate")}[t.lang]
-    handles, _ = ax.get_legend_handles_labels()
-    names = dict(zip(("plan", "fact", "run-rate"), labels, strict=True))
-    ax.legend(handles, [names[h.get_label()] for h in handles], loc="upper left", frameon=False)
+    ax.legend(loc="upper left", frameon=False)
     ax.set_title(title, fontsize=11, loc="left")
     ax.set_xlim(1, n)
     ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: t.number(v)))

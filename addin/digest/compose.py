@@ -19,6 +19,7 @@ from collections.abc import Sequence
 
 from addin.actions.check_alerts import AlertsOutcome
 from addin.digest.delivery import Outgoing
+from addin.digest.markup import plain_text
 from addin.digest.texts import SEVERITY_ICONS, Texts
 from planning.alerts import TOTAL, AlertInputs
 from planning.morning import ChannelDay, Volume, channel_days, volumes
@@ -213,21 +214,17 @@ def compose(
     out = [
         Outgoing(
             "volumes",
-            strip_tags(t("volumes.title", day=day)),
+            plain_text(t("volumes.title", day=day)),
             volumes_text(t, inputs, items),
             chart,
         ),
         Outgoing(
             "channels",
-            strip_tags(t("channels.title", day=day)),
+            plain_text(t("channels.title", day=day)),
             channels_text(t, inputs, channel_days(inputs, first, second)),
         ),
     ]
     alerts = alerts_text(t, outcome, outcome.due)
     if alerts is not None:
-        out.append(Outgoing("alerts", strip_tags(alerts.splitlines()[0]), alerts))
+        out.append(Outgoing("alerts", plain_text(alerts.splitlines()[0]), alerts))
     return out
-
-
-def strip_tags(text: str) -> str:
-    return text.replace("<b>", "").replace("</b>", "").replace("<i>", "").replace("</i>", "")

@@ -27,9 +27,10 @@ from dataclasses import dataclass, field
 
 from addin.actions.check_alerts import AlertsOutcome, check_alerts
 from addin.actions.sync_facts import SyncResult, run_sync
-from addin.digest.compose import alerts_text, compose, strip_tags
+from addin.digest.compose import alerts_text, compose
 from addin.digest.delivery import Outgoing, RetryPolicy, deliver
 from addin.digest.destinations import Destination
+from addin.digest.markup import plain_text
 from addin.digest.settings import DigestSettings, digest_settings
 from addin.digest.texts import Texts
 from planning.morning import volumes
@@ -108,7 +109,7 @@ def _messages_for(
     out = [m for m in messages if m.key != "alerts"]
     text = alerts_text(t, outcome, mine)
     if text is not None:
-        out.append(Outgoing("alerts", strip_tags(text.splitlines()[0]), text))
+        out.append(Outgoing("alerts", plain_text(text.splitlines()[0]), text))
     return out
 
 
@@ -137,7 +138,7 @@ def _deliver_all(
         if not pending:
             continue
         outgoing = [
-            Outgoing(r.part, strip_tags(r.text.splitlines()[0]), r.text, r.chart) for r in pending
+            Outgoing(r.part, plain_text(r.text.splitlines()[0]), r.text, r.chart) for r in pending
         ]
         results = deliver(dest, outgoing, policy, sleep)
         for record, result in zip(pending, results, strict=True):
