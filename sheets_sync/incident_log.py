@@ -61,6 +61,7 @@ _SCHEMA = (
         day DATE NOT NULL,
         destination VARCHAR NOT NULL,
         part VARCHAR NOT NULL,
+        position INTEGER NOT NULL,
         status VARCHAR NOT NULL,
         attempts INTEGER NOT NULL,
         error VARCHAR,
@@ -129,7 +130,8 @@ class DeliveryRecord:
     day: dt.date
     destination: str
     part: str
-    status: str  # "sent" or "failed"
+    position: int  # the message's place in its digest
+    status: str  # "pending", "sent" or "failed"
     attempts: int
     error: str | None
     text: str
@@ -284,7 +286,7 @@ class IncidentLog:
     def pending(self) -> list[DeliveryRecord]:
         """Messages that have not got through yet (any day), oldest first."""
         rows = self.con.execute(
-            "SELECT * FROM deliveries WHERE status <> 'sent' ORDER BY day, created_at, part"
+            "SELECT * FROM deliveries WHERE status <> 'sent' ORDER BY day, created_at, position"
         ).fetchall()
         return [DeliveryRecord(*row) for row in rows]
 
@@ -296,13 +298,14 @@ class IncidentLog:
         text: str,
         chart: bytes | None,
         now: dt.datetime,
+        position: int = 0,
     ) -> DeliveryRecord:
         """The day's message for a destination: recorded as pending the first time; the same
         record (with its first text) afterwards, so a retry sends what was composed."""
         self.con.execute(
-            "INSERT INTO deliveries (day, destination, part, status, attempts, text, chart, "
-            "created_at) VALUES (?, ?, ?, 'pending', 0, ?, ?, ?) ON CONFLICT DO NOTHING",
-            [day, destination, part, text, chart, now],
+            "INSERT INTO deliveries (day, destination, part, position, status, attempts, text, "
+            "chart, created_at) VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?) ON CONFLICT DO NOTHING",
+            [day, destination, part, position, text, chart, now],
         )
         record = self.delivery(day, destination, part)
         assert record is not None

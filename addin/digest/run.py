@@ -126,8 +126,8 @@ def _deliver_all(
     t = Texts(settings.lang)
     sent: list[Sent] = []
     for dest in settings.destinations:
-        for message in _messages_for(dest, messages, outcome, t):
-            log.stage(day, dest.name, message.key, message.text, message.chart_png, now)
+        for n, message in enumerate(_messages_for(dest, messages, outcome, t)):
+            log.stage(day, dest.name, message.key, message.text, message.chart_png, now, n)
         pending = [r for r in log.pending() if r.destination == dest.name]
         done = [
             Sent(dest.name, r.part, r.day, "already sent")
