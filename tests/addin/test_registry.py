@@ -54,6 +54,7 @@ ELEVEN = [
 BUTTONS = [
     ("sync_facts", "Sync Facts"),
     ("refresh_runrate", "Refresh Run-Rate"),
+    ("check_alerts", "Alerts"),
     ("optimize_split", "Optimize Split"),
     ("apply_split", "Apply Split"),
     ("undo_split", "Undo"),
@@ -188,7 +189,7 @@ def test_functions_command_json() -> None:
 # --------------------------------------------------------------------------- actions
 
 
-def test_the_six_buttons_in_ribbon_order() -> None:
+def test_the_buttons_in_ribbon_order() -> None:
     assert [(a.id, a.label) for a in ACTIONS.values()] == BUTTONS
     assert all(isinstance(a, Action) and a.help for a in ACTIONS.values())
 
