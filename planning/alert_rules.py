@@ -86,7 +86,12 @@ class Rule:
                 raise InputError(
                     f"must be a whole number of days from 1 to {MAX_DAYS}", column=name, value=value
                 )
-        if not isinstance(self.threshold, int | float) or not math.isfinite(self.threshold):
+        threshold = self.threshold
+        if (
+            isinstance(threshold, bool)
+            or not isinstance(threshold, int | float)
+            or not math.isfinite(threshold)
+        ):
             raise InputError("must be a number", column="threshold", value=self.threshold)
         if (self.over == "anomaly") != (self.condition == "outside"):
             raise InputError(

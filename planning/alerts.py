@@ -89,7 +89,7 @@ class Firing:
     where: str
     value: float
     limit: float  # the effective threshold (plan-scaled for ``plan ×``)
-    plan: float  # the plan's value the threshold was scaled from; NaN otherwise
+    plan: float  # the plan's value over the same span (what `plan ×` scales); NaN: none
     since: dt.date | None  # first day of the unbroken streak (None: a data check)
     day: dt.date  # the day evaluated (as of)
     note: str = ""
@@ -288,7 +288,8 @@ def _metric(rule: Rule, inputs: AlertInputs) -> tuple[list[Firing], list[str]]:
     day = inputs.as_of
     while day >= inputs.month and (alive is None or alive):
         values, ref = _values_on(rule, inputs, daily, day, needed)
-        if not is_ratio(rule.metric, inputs.funnel):
+        if rule.over != "pace" and not is_ratio(rule.metric, inputs.funnel):
+            # a planned place without facts has 0 of an absolute; its pace is unknown, not 0
             values = values.reindex(values.index.union(places), fill_value=0.0)
         limits = _limits(rule, values, ref)
         holding = {
@@ -353,8 +354,24 @@ def _anomalies(rule: Rule, inputs: AlertInputs) -> tuple[list[Firing], list[str]
         if band is None:
             missed.append(f"{rule.name}: {where}: not enough history for a band")
             continue
-        if band.outside:
-            limit = band.low if band.value < band.low else band.high
-            note = f"{band.low:.6g}–{band.high:.6g}"  # the band, low–high
-            out.append(Firing(rule, str(where), band.value, limit, band.expected, day, day, note))
+        if not band.outside:
+            continue
+        since = _streak_start(series, day, inputs.month, counts)
+        if (day - since).days + 1 < rule.days:
+            continue
+        limit = band.low if band.value < band.low else band.high
+        note = f"{band.low:.6g}–{band.high:.6g}"  # the band, low–high
+        out.append(Firing(rule, str(where), band.value, limit, band.expected, since, day, note))
     return out, missed
+
+
+def _streak_start(series: pd.Series, day: dt.date, month: dt.date, counts: bool) -> dt.date:
+    """The first day of the month's unbroken run of days outside their bands ending on `day`
+    (which is outside)."""
+    start = day
+    while start > month:
+        band = day_band(series, start - dt.timedelta(days=1), counts=counts)
+        if band is None or not band.outside:
+            break
+        start -= dt.timedelta(days=1)
+    return start
