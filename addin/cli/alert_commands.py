@@ -133,14 +133,26 @@ def digest_cmd(
 @click.command("morning")
 @click.argument("config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--send/--dry-run", default=True, show_default=True, help="Deliver the digest.")
+@click.option(
+    "--only",
+    type=click.Choice(["sync", "digest"]),
+    help="Run one step (cron: the sync at 09:30, the digest at 10:00).",
+)
 @_NOW
 @user_errors
-def morning_cmd(config: Path, send: bool, now: dt.datetime | None) -> None:
-    """The scheduled morning in one go: Sync Facts from CONFIG (a failure becomes an alert),
-    then the digest. What `serve --schedule` runs at the configured times."""
+def morning_cmd(config: Path, send: bool, only: str | None, now: dt.datetime | None) -> None:
+    """The scheduled morning: Sync Facts from CONFIG (a failure becomes an alert in the
+    digest), then the digest; what `serve --schedule` runs at the configured times."""
     cfg = load_config(config)
-    result = morning_sync(cfg, now)
-    click.echo("Sync: failed (see the alerts)" if result is None else f"Sync: as of {result.as_of}")
+    if only != "digest":
+        result = morning_sync(cfg, now)
+        click.echo(
+            "Sync: failed (see the alerts)" if result is None else f"Sync: as of {result.as_of}"
+        )
+        if only == "sync":
+            if result is None:
+                raise SystemExit(3)
+            return
     run = run_digest(cfg, send=send, now=now)
     _print_run(run)
     if any(s.status == "failed" for s in run.sent):
