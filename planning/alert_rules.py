@@ -10,6 +10,8 @@ checks ``freshness``, ``crm_mismatch``, ``sync``), what it is measured **over**:
 - ``pace``: the pace still needed per day to make the plan divided by the average of the last
   `window` days (1.25 = the rest of the month needs 25% more per day than lately);
 - ``anomaly``: the day against a day-of-week-adjusted band of the last weeks (`planning.anomaly`);
+  with `window` 2 or more, also the last `window` days' total against its band (a halving shows
+  in a 2-day total sooner than in one day);
 
 at which **level** (``total``, ``channel``, ``line``), the **condition** (``>``, ``<``, or
 ``> plan ×`` / ``< plan ×``: the threshold times the plan's value of the same metric over the
@@ -156,7 +158,7 @@ def default_rules() -> tuple[Rule, ...]:
         Rule("leads-pace-channel", "leads", "run-rate", 1, "channel", "< plan ×", 0.9),
         Rule("purchases-pace", "purchases", "run-rate", 1, "total", "< plan ×", 0.9),
         Rule("spend-overpace", "spend", "run-rate", 1, "channel", "> plan ×", 1.1),
-        Rule("leads-anomaly", "leads", "anomaly", 1, "channel", "outside", 0.0, 1, "info"),
+        Rule("leads-anomaly", "leads", "anomaly", 2, "channel", "outside", 0.0, 1, "info"),
         Rule("spend-anomaly", "spend", "anomaly", 1, "channel", "outside", 0.0, 1, "info"),
         Rule("crm-mismatch", "crm_mismatch", "day", 1, "channel", ">", 0.05),
         Rule("freshness", "freshness", "day", 1, "total", ">", 6.0, 1, "critical"),

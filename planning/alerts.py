@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from planning.alert_rules import Rule, is_ratio
-from planning.anomaly import day_band
+from planning.anomaly import Band, day_band
 from planning.errors import InputError
 from planning.funnel import DEFAULT_FUNNEL, Funnel, derive, rollup
 from planning.runrate import forecast_frame, month_end
@@ -164,8 +164,9 @@ def _check(rule: Rule, inputs: AlertInputs) -> list[Firing]:
             platform = sum(c.platform_leads for c in checks)
             checks = [LeadsCheck(TOTAL, crm, platform)]
         for c in checks:
-            if c.crm_leads > 0:
-                share = abs(c.platform_leads / c.crm_leads - 1.0)
+            if c.crm_leads > 0 or c.platform_leads > 0:
+                # no CRM lead against the platforms' conversions is a 100% mismatch
+                share = abs(c.platform_leads / c.crm_leads - 1.0) if c.crm_leads > 0 else 1.0
                 if rule.holds(share, rule.threshold):
                     note = f"{c.crm_leads:g}/{c.platform_leads:g}"  # CRM / platforms
                     out.append(
@@ -222,15 +223,19 @@ def _span_sums(
 
 
 def _values_on(
-    rule: Rule, inputs: AlertInputs, daily: pd.DataFrame, day: dt.date, needed: list[str]
+    rule: Rule,
+    inputs: AlertInputs,
+    daily: pd.DataFrame,
+    day: dt.date,
+    needed: list[str],
+    plan_value: pd.Series,
 ) -> tuple[pd.Series, pd.Series | None]:
-    """The rule's metric per place on `day`, and the plan's reference (None: no plan scaling)."""
+    """The rule's metric per place on `day`, and the plan's reference (None: no plan scaling).
+    `plan_value`: the metric's month plan per place."""
     funnel = inputs.funnel
     elapsed = (day - inputs.month).days + 1
     n = inputs.days_in_month
-    plan = _plan_by_place(rule, inputs, needed)
     ratio = is_ratio(rule.metric, funnel)
-    plan_value = _value_of(rule.metric, plan, funnel)
     if rule.over == "day":
         first = max(inputs.month, day - dt.timedelta(days=rule.window - 1))
         span = (day - first).days + 1
@@ -281,13 +286,15 @@ def _metric(rule: Rule, inputs: AlertInputs) -> tuple[list[Firing], list[str]]:
     daily = inputs.daily.copy()
     daily["date"] = pd.to_datetime(daily["date"]).dt.date
     daily["where"] = _where(daily, rule.level)
-    places = _plan_by_place(rule, inputs, needed).index
+    plan = _plan_by_place(rule, inputs, needed)
+    places = plan.index
+    plan_value = _value_of(rule.metric, plan, inputs.funnel)
     first: dict[str, Firing] = {}
     start: dict[str, dt.date] = {}
     alive: set[str] | None = None
     day = inputs.as_of
     while day >= inputs.month and (alive is None or alive):
-        values, ref = _values_on(rule, inputs, daily, day, needed)
+        values, ref = _values_on(rule, inputs, daily, day, needed, plan_value)
         if rule.over != "pace" and not is_ratio(rule.metric, inputs.funnel):
             # a planned place without facts has 0 of an absolute; its pace is unknown, not 0
             values = values.reindex(values.index.union(places), fill_value=0.0)
@@ -350,13 +357,13 @@ def _anomalies(rule: Rule, inputs: AlertInputs) -> tuple[list[Firing], list[str]
     counts = metric not in ("spend", "revenue")
     for where, rows in both.groupby("where", sort=True):
         series = rows.groupby("date")[metric].sum()
-        band = day_band(series, day, counts=counts)
+        band = _outside_band(series, day, counts, rule.window)
         if band is None:
             missed.append(f"{rule.name}: {where}: not enough history for a band")
             continue
         if not band.outside:
             continue
-        since = _streak_start(series, day, inputs.month, counts)
+        since = _streak_start(series, day, inputs.month, counts, rule.window)
         if (day - since).days + 1 < rule.days:
             continue
         limit = band.low if band.value < band.low else band.high
@@ -365,12 +372,25 @@ def _anomalies(rule: Rule, inputs: AlertInputs) -> tuple[list[Firing], list[str]
     return out, missed
 
 
-def _streak_start(series: pd.Series, day: dt.date, month: dt.date, counts: bool) -> dt.date:
+def _outside_band(series: pd.Series, day: dt.date, counts: bool, window: int) -> Band | None:
+    """The day's band; with `window` > 1 also the last `window` days' total against the same
+    days' totals in the history, and the band that is broken is returned (a halving shows in
+    a 2-day total sooner than in one day: docs/benchmarks.md)."""
+    band = day_band(series, day, counts=counts)
+    if band is None or band.outside or window == 1:
+        return band
+    total = day_band(series, day, counts=counts, days=window)
+    return total if total is not None and total.outside else band
+
+
+def _streak_start(
+    series: pd.Series, day: dt.date, month: dt.date, counts: bool, window: int = 1
+) -> dt.date:
     """The first day of the month's unbroken run of days outside their bands ending on `day`
     (which is outside)."""
     start = day
     while start > month:
-        band = day_band(series, start - dt.timedelta(days=1), counts=counts)
+        band = _outside_band(series, start - dt.timedelta(days=1), counts, window)
         if band is None or not band.outside:
             break
         start -= dt.timedelta(days=1)

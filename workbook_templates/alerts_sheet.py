@@ -83,7 +83,8 @@ NOTE = (
     "One rule per row. metric: a Plan metric (spend, leads, …), a ratio (cpa leads, cr calls, "
     "roas) or a data check (freshness, crm mismatch, sync). over: day = the last `window` days "
     "of the Daily sheet; month = month to date; run-rate = the month-end forecast; pace = needed "
-    "per day ÷ the last `window` days' average; anomaly = the day vs its usual band. condition "
+    "per day ÷ the last `window` days' average; anomaly = the day (and the last `window` days' "
+    "total) vs its usual band. condition "
     "`> plan ×` 1.2 = above the plan's value by 20%+. days: consecutive days it must hold. "
     "send to: destination names from the digest config, blank = all. on: no = switched off."
 )
@@ -276,7 +277,14 @@ def read_rules(wb: WorkbookTarget, funnel: Funnel = DEFAULT_FUNNEL) -> list[Rule
             f"must read {' | '.join(RULE_HEADERS)}; found {shown}",
             line=f"{ALERTS}!A{RULES_HEADER_ROW}",
         )
-    cells = wb.read_cells(ALERTS, RULES_HEADER_ROW + 1, 1, RULE_ROWS, width, formulas=False)
+    cells: list[list[Any]] = []
+    row = RULES_HEADER_ROW + 1
+    while True:  # down to the first all-blank chunk past the drop-down rows
+        chunk = wb.read_cells(ALERTS, row, 1, RULE_ROWS, width, formulas=False)
+        cells.extend(chunk)
+        row += RULE_ROWS
+        if all(is_blank(v) for line in chunk for v in line):
+            break
     rules: list[Rule] = []
     names: dict[str, int] = {}
     for i, line in enumerate(cells):

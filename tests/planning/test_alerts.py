@@ -835,3 +835,27 @@ def test_every_firing_is_past_its_limit_and_since_is_not_after_the_day(
             assert f.value < f.limit if f.value < f.plan else f.value > f.limit
         if "plan" in f.rule.condition:
             assert f.limit == pytest.approx(f.plan * f.rule.threshold)
+
+
+def test_a_two_day_window_catches_a_drop_no_single_day_shows() -> None:
+    # Search at 20 a day all along (brand 10 + generic's baseline 10), then 10 on each of
+    # Nov 9 and 10 (brand 0). A single day of 10 is inside its band (low 7.69); the 2-day total
+    # 20 against the usual 40 is below its band (low 21.57): the rule with window 2 (the
+    # default for leads) fires, with window 1 it does not.
+    facts = daily(
+        *(at(d, "Search", "brand", leads=10.0) for d in range(1, 9)),
+        at([9, 10], "Search", "brand", leads=0.0),
+    )
+    data = inputs(facts, history=history())
+    one_day = dataclasses.replace(RULES["leads-anomaly"], window=1)
+    assert fired(one_day, data) == []
+    two_days = dataclasses.replace(RULES["leads-anomaly"], window=2)
+    f = only(two_days, data)
+    assert f.value == 20.0  # the 2-day total
+    assert f.plan == pytest.approx(40.0, rel=0.05)  # the usual 2-day total
+
+
+def test_crm_mismatch_with_no_crm_lead_is_a_full_mismatch() -> None:
+    data = inputs(leads_check=(LeadsCheck("Social", 0.0, 12.0), LeadsCheck("Search", 0.0, 0.0)))
+    f = only("crm-mismatch", data)
+    assert (f.where, f.value) == ("Social", 1.0)

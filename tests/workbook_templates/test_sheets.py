@@ -57,6 +57,7 @@ def test_sheet_order_and_the_hidden_undo_sheet(book: Path) -> None:
         L.DAILY_HISTORY,
         L.MAPPING,
         L.DATA_QUALITY,
+        "Alerts",
         L.UNMAPPED,
         L.SETTINGS,
         L.PACE,
