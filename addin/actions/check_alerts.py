@@ -108,8 +108,9 @@ def check_alerts(
     if write:
         if ALERTS not in wb.sheet_names():
             write_rules(wb, rules)
+        owners = {r.name: r.owner or None for r in rules}
         rows = (
-            [incident_row(i) for i in incidents]
+            [incident_row(i, owners.get(i.rule)) for i in incidents]
             if log is not None
             else [firing_row(f, now) for f in evaluation.firings]
         )
@@ -118,7 +119,7 @@ def check_alerts(
     return AlertsOutcome(tuple(rules), inputs, evaluation, update, incidents, due)
 
 
-def incident_row(i: Incident) -> list[Any]:
+def incident_row(i: Incident, owner: str | None = None) -> list[Any]:
     return [
         i.status,
         i.rule,
@@ -130,7 +131,7 @@ def incident_row(i: Incident) -> list[Any]:
         i.opened_at,
         i.closed_at,
         i.severity,
-        None,
+        owner,
         i.note,
     ]
 

@@ -194,8 +194,12 @@ def alerts_text(t: Texts, outcome: AlertsOutcome, due: Sequence[Incident]) -> st
     open_ = sum(1 for i in outcome.incidents if i.status == "open")
     order = {"critical": 0, "warning": 1, "info": 2}
     lines = [t("alerts.title", new=len(due) - worse, worse=worse, open=open_)]
+    owners = {r.name: r.owner for r in outcome.rules}
     for i in sorted(due, key=lambda i: (order.get(i.severity, 3), i.rule, i.place)):
-        lines.append(alert_line(t, outcome.inputs, i, outcome))
+        line = alert_line(t, outcome.inputs, i, outcome)
+        if owners.get(i.rule):
+            line += t("alert.owner", owner=_esc(owners[i.rule]))
+        lines.append(line)
     return "\n".join(lines)
 
 

@@ -42,6 +42,7 @@ CATALOGS: dict[str, dict[str, str]] = {
         "alert.line": "{icon} {what}, {where}: {value} (порог {limit}){plan}{since}",
         "alert.plan": ", план {plan}",
         "alert.since": ", с {since}",
+        "alert.owner": " → {owner}",
         "alert.anomaly": "{icon} {what}, {where}: {value} при ожидаемых {expected} "
         "(коридор {band})",
         "alert.check.freshness": "{icon} Нет свежих данных, {where}: {value} ч (порог {limit} ч)",
@@ -94,6 +95,7 @@ CATALOGS: dict[str, dict[str, str]] = {
         "alert.line": "{icon} {what}, {where}: {value} (threshold {limit}){plan}{since}",
         "alert.plan": ", plan {plan}",
         "alert.since": ", since {since}",
+        "alert.owner": " → {owner}",
         "alert.anomaly": "{icon} {what}, {where}: {value} against {expected} expected "
         "(band {band})",
         "alert.check.freshness": "{icon} No fresh data, {where}: {value} h (threshold {limit} h)",

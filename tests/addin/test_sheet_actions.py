@@ -196,6 +196,25 @@ def test_optimize_apply_and_undo_split_on_a_sheet(
     assert undone[L.PLAN] == proposed[L.PLAN]  # exactly restored
 
 
+def test_alerts_on_a_sheet_write_only_the_incidents_block(
+    client: SignedClient, sheet: SheetsDouble
+) -> None:
+    before = sheet.snapshot(SHEET)
+    r = press(client, "check_alerts")
+    assert r.status_code == 200, r.text
+    message = r.json()["message"]
+    assert re.match(r"Alerts: \d+ firing as of 2026-11-17", message), message
+    assert "still open" in message  # the server's sync config gives the incident log
+    after = sheet.snapshot(SHEET)
+    changed = changed_cells(before, after)
+    assert changed and {s for s, _ in changed} == {"Alerts"}
+    assert min(col for _, (_, col) in changed) >= 14  # the rules (A-L) are left as they are
+    statuses = {v[0] for (row, col), v in after["Alerts"].items() if col == 14 and row > 4}
+    assert "open" in statuses
+    # metadata, one batchGet, one batchUpdate
+    assert [m for m, p in sheet.log if p != "/token"] == ["GET", "GET", "POST"]
+
+
 def test_new_month_returns_next_months_workbook(client: SignedClient, sheet: SheetsDouble) -> None:
     before = sheet.snapshot(SHEET)
     r = press(client, "new_month")

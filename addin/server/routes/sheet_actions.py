@@ -84,13 +84,16 @@ def _check_request(state: ServerState, key: str, spreadsheet_id: str, action_id:
 
 
 def _sync_config(state: ServerState, spreadsheet_id: str, action_id: str) -> Path | None:
-    """Sync Facts' config file for the sheet, from the server's sync folder; None for the
-    other buttons."""
-    if action_id != "sync_facts":
+    """The sheet's sync config, from the server's sync folder: Sync Facts needs it (an error
+    without one); the Alerts button keeps its incident log in that config's fact store (none
+    without one); the other buttons do not use it."""
+    if action_id not in ("sync_facts", "check_alerts"):
         return None
     try:
         return config_for_sheet(state.settings.sync_dir, spreadsheet_id)
     except InputError as error:
+        if action_id != "sync_facts":
+            return None
         raise ApiError(422, "action_failed", f"Sync Facts: {error}") from None
 
 
