@@ -307,8 +307,8 @@ def _metric(rule: Rule, inputs: AlertInputs) -> tuple[list[Firing], list[str]]:
         if alive is None:
             alive = holding
             for w in holding:
-                plan = float(ref.get(w, math.nan)) if ref is not None else math.nan
-                first[w] = Firing(rule, w, float(values[w]), float(limits[w]), plan, day, day)
+                planned = float(ref.get(w, math.nan)) if ref is not None else math.nan
+                first[w] = Firing(rule, w, float(values[w]), float(limits[w]), planned, day, day)
         else:
             alive &= holding
         for w in alive:
