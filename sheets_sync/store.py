@@ -11,6 +11,10 @@ transaction: a newer export that overlaps an older one restates the overlap inst
 counting it, and loading the same export (same file hash) twice changes nothing. Rows a reader
 could not read are kept in ``quarantine`` (replaced per source and file), and every load is
 logged in ``load_log`` (file, rows, window, quarantined rows, duplicates, newest data point).
+
+Customer journeys (``kind = "paths"`` sources) live in the same database, in
+``journey_touches``, ``journey_outcomes`` and ``journey_loads``: `FactStore.load_paths` and
+`FactStore.paths`, the work in `sheets_sync.store_paths`.
 """
 
 from __future__ import annotations
@@ -27,8 +31,11 @@ import numpy as np
 import pandas as pd
 
 from planning.errors import InputError
+from sheets_sync import store_paths
 from sheets_sync.facts import BASES, FACT_COLUMNS, ReadResult, input_window
+from sheets_sync.sources.paths_common import PathsReadResult
 from sheets_sync.store_input import normalise_facts, normalise_quarantine
+from sheets_sync.store_paths import PathsLoadOutcome
 
 __all__ = ["LOAD_LOG_COLUMNS", "FactStore", "LoadOutcome"]
 
@@ -129,6 +136,7 @@ class FactStore:
         self._con: duckdb.DuckDBPyConnection | None = duckdb.connect(str(path))
         for statement in _SCHEMA:
             self._con.execute(statement)
+        store_paths.create_paths_tables(self._con)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -234,7 +242,30 @@ class FactStore:
         )
         self._insert("incoming_quarantine", rows, _INSERT_QUARANTINE)
 
+    def load_paths(self, result: PathsReadResult, file_hash: str) -> PathsLoadOutcome:
+        """Load one journeys read into ``journey_touches`` / ``journey_outcomes``: nothing
+        when the source already loaded `file_hash`, else the source's rows of the read's
+        visitors (over the read's window) replaced, in one transaction
+        (`sheets_sync.store_paths.load_paths`)."""
+        return store_paths.load_paths(self.con, result, file_hash)
+
     # ------------------------------------------------------------------ reading
+
+    def paths(
+        self,
+        sources: Sequence[str] | None = None,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The stored journeys as ``(touches, outcomes)`` with ``source`` (visits cut into
+        journeys at each conversion); with `start` / `end` the journeys converting in the
+        window (or, never converting, last touched in it), their outcomes in it
+        (`sheets_sync.store_paths.paths`)."""
+        return store_paths.paths(self.con, sources, start, end)
+
+    def paths_log(self) -> pd.DataFrame:
+        """Every journeys load, oldest first (`sheets_sync.store_paths.PATHS_LOG_COLUMNS`)."""
+        return store_paths.paths_log(self.con)
 
     def source_facts(
         self,
