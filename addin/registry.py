@@ -18,6 +18,7 @@ import traceback
 
 from addin.actions import (
     apply_split,
+    attribution,
     check_alerts,
     compare_scenarios,
     new_month,
@@ -52,6 +53,7 @@ _BUTTONS = (
     sync_facts,
     refresh_runrate,
     check_alerts,
+    attribution,
     optimize_split,
     apply_split,
     undo_split,

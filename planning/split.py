@@ -26,7 +26,7 @@ from planning.scenarios import Scenario, evaluate
 
 PLAN_CPA_BAND = 1.5
 """A channel with no history gets the Plan's CPA, its band CPA x/÷ this factor."""
-OBJECTIVES = ("leads", "value")
+OBJECTIVES = ("leads", "value", "attributed")
 DEFAULT_OBJECTIVE = "leads"
 DEFAULT_CHANGE = 0.5
 """A channel without limits moves at most ±50% of its current spend (`SplitRequest.max_change`)."""
@@ -63,7 +63,8 @@ class SplitRequest:
     - `inputs`: per channel its bounds, lock, CPA cap and value per conversion (a channel
       without any: `ChannelInputs()`; every channel of `current` has one after the checks);
     - `objective`: ``"leads"`` (the most conversions) or ``"value"`` (the most conversions x
-      value per conversion; every channel with a curve needs a value);
+      value per conversion; every channel with a curve needs a value); ``"attributed"`` is
+      ``"leads"`` on curves whose conversions the caller re-weighted by attribution;
     - `step`: round each proposal to a multiple of it, the total staying `budget` (``None`` or
       0: no rounding);
     - `max_change`: a channel with no limits given (`ChannelInputs.unlimited`) and some current

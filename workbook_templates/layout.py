@@ -116,7 +116,11 @@ SPLIT_BUDGET = "budget"
 SPLIT_STEP = "step"
 SPLIT_MAX_CHANGE = "max change"
 SPLIT_INFO_INPUTS: tuple[tuple[str, str], ...] = (
-    (SPLIT_OBJECTIVE, "leads (most leads) or value (most revenue: leads x value per conversion)"),
+    (
+        SPLIT_OBJECTIVE,
+        "leads (most leads), value (most revenue: leads x value per conversion) or attributed "
+        "(most leads as the Attribution sheet credits them)",
+    ),
     (SPLIT_BUDGET, "the month's budget to split; blank = the Plan's total `spend p`"),
     (SPLIT_STEP, "round each channel's proposal to a multiple of this; blank or 0 = no rounding"),
     (

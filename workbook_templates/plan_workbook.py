@@ -22,6 +22,7 @@ from planning.funnel import DEFAULT_FUNNEL, Funnel
 from planning.runrate import METHODS
 from workbook_templates import layout as L
 from workbook_templates.alerts_sheet import write_alerts_template
+from workbook_templates.attribution_sheet import write_attribution_template
 from workbook_templates.daily_history_sheet import write_daily_history_template
 from workbook_templates.daily_sheet import write_daily_template
 from workbook_templates.executive_sheet import write_executive_template
@@ -84,8 +85,8 @@ class PlanWorkbookSpec:
 
 def build_plan_workbook(spec: PlanWorkbookSpec) -> Workbook:
     """The planning workbook for `spec`: Executive, Plan, Optimize Split, Curves, Scenarios,
-    Daily, Daily History, Mapping, Data Quality, Alerts, Unmapped, Settings, Pace (and History),
-    and the hidden Split Undo last."""
+    Daily, Daily History, Mapping, Data Quality, Alerts, Attribution, Unmapped, Settings, Pace
+    (and History), and the hidden Split Undo last."""
     wb = Workbook()
     default = wb.active
     if default is not None:
@@ -100,6 +101,7 @@ def build_plan_workbook(spec: PlanWorkbookSpec) -> Workbook:
     write_mapping_template(wb, spec.mapping)
     write_quality_template(wb)
     write_alerts_template(wb, spec.alert_rules, funnel)
+    write_attribution_template(wb)
     write_unmapped_template(wb)
     write_settings_template(
         wb,

@@ -44,6 +44,7 @@ from planning.split import (
 )
 from sheets_sync.workbooks.interface import WorkbookTarget
 from workbook_templates import layout as L
+from workbook_templates.attribution_sheet import read_factors
 from workbook_templates.cells import cell
 from workbook_templates.curves_sheet import curve_slots, write_curves
 from workbook_templates.daily_history_sheet import read_daily_history
@@ -127,6 +128,28 @@ def read_history(wb: WorkbookTarget, month: Any) -> tuple[pd.DataFrame, str]:
     first, last = min(history["date"]), max(history["date"])
     days = history["date"].nunique()
     return history, f"{days} days, {first:%Y-%m-%d} to {last:%Y-%m-%d}"
+
+
+def attributed_history(
+    wb: WorkbookTarget, history: pd.DataFrame, note: str
+) -> tuple[pd.DataFrame, str]:
+    """The history's conversions times each channel's attribution factor (the chosen model's
+    leads ÷ last click's, from the Attribution sheet): the curves then count the leads a
+    channel really brings. Channels without a factor keep theirs (said in the note)."""
+    factors = read_factors(wb)
+    if not factors:
+        raise InputError(
+            "the objective `attributed` needs the Attribution sheet's factors: press "
+            "Attribution first"
+        )
+    channels = sorted({str(c) for c in history["channel"]})
+    missing = [c for c in channels if c not in factors]
+    weight = history["channel"].map(lambda c: factors.get(str(c), 1.0)).astype(float)
+    out = history.assign(conversions=history["conversions"].astype(float) * weight)
+    note += "; leads re-weighted by attribution"
+    if missing:
+        note += f" (no factor, as last click: {', '.join(missing)})"
+    return out, note
 
 
 def fit_channels(
@@ -266,6 +289,8 @@ def optimize_split(
     given = SplitArguments(objective, budget, step, max_change)
     request = split_request(sheet, plan, days, given)
     history, note = read_history(wb, settings.month)
+    if request.objective == "attributed":
+        history, note = attributed_history(wb, history, note)
     fits, kept = fit_channels(history, plan, request.inputs, days, options)
     proposal = propose(request, fits, history=note)
     for cp in proposal.channels:

@@ -11,6 +11,7 @@ import click
 
 from addin.cli import (
     alert_commands,
+    attribution_commands,
     plan_commands,
     scenario_commands,
     split_commands,
@@ -63,6 +64,7 @@ for command in (
     alert_commands.alerts_cmd,
     alert_commands.digest_cmd,
     alert_commands.morning_cmd,
+    attribution_commands.attribution_cmd,
     functions_cmd,
     addin_group,  # the Excel ribbon add-in and the UDF module: `addin build|install`
     run_action_cmd,  # a ribbon button, started by xlwings' RunFrozenPython

@@ -134,7 +134,7 @@ def _from_csv(
 )
 @click.option(
     "--objective",
-    type=click.Choice(["leads", "value"]),
+    type=click.Choice(["leads", "value", "attributed"]),
     help="leads: most conversions; value: most conversions x value per conversion.",
 )
 @click.option("--step", type=float, help="Round each channel to a multiple of this.")

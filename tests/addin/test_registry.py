@@ -55,6 +55,7 @@ BUTTONS = [
     ("sync_facts", "Sync Facts"),
     ("refresh_runrate", "Refresh Run-Rate"),
     ("check_alerts", "Alerts"),
+    ("attribution", "Attribution"),
     ("optimize_split", "Optimize Split"),
     ("apply_split", "Apply Split"),
     ("undo_split", "Undo"),

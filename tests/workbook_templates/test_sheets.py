@@ -58,6 +58,7 @@ def test_sheet_order_and_the_hidden_undo_sheet(book: Path) -> None:
         L.MAPPING,
         L.DATA_QUALITY,
         "Alerts",
+        "Attribution",
         L.UNMAPPED,
         L.SETTINGS,
         L.PACE,

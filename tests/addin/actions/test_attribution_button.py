@@ -1,0 +1,156 @@
+"""The Attribution button on the demo workbook with hand-made journeys: what it writes, the
+true CPA from the Daily sheet's spend, the verdicts, Optimize Split's `attributed` objective."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from addin.actions.attribution import attribution, channels_of
+from addin.actions.optimize_split import optimize_split
+from addin.cli.demo import run_demo
+from planning.attribution import MODELS, attribute, build_paths
+from planning.errors import InputError
+from sheets_sync.mapping import Rule
+from sheets_sync.workbooks.xlsx import XlsxWorkbook
+from workbook_templates.attribution_sheet import (
+    ATTRIBUTION,
+    HEADERS,
+    LEADS_TITLE_ROW,
+    PURCHASES_TITLE_ROW,
+    read_factors,
+)
+
+
+@pytest.fixture(scope="module")
+def demo_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return run_demo(tmp_path_factory.mktemp("demo")).workbook
+
+
+@pytest.fixture
+def book(demo_book: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copy(demo_book, tmp_path / "plan.xlsx"))
+
+
+def journeys() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """60 × Meta Ads → Google Search → lead (10 of them also buy for 100,000), 20 × Google
+    Search → lead, 40 × Meta Ads and no lead, 10 × a direct visit → lead; all in November."""
+    touches, outcomes = [], []
+
+    def journey(name: str, day: int, channels: list[str], lead: bool, value: float = 0.0) -> None:
+        for hour, channel in enumerate(channels):
+            touches.append((name, pd.Timestamp(2026, 11, day, 9 + hour), channel))
+        if lead:
+            at = pd.Timestamp(2026, 11, day, 9 + len(channels))
+            outcomes.append((name, at, "lead", 0.0))
+            if value:
+                outcomes.append((name, at + pd.Timedelta(days=2), "purchase", value))
+
+    for i in range(60):
+        journey(f"a{i}", 3 + i % 10, ["Meta Ads", "Google Search"], True, 100_000.0 * (i < 10))
+    for i in range(20):
+        journey(f"b{i}", 4 + i % 10, ["Google Search"], True)
+    for i in range(40):
+        journey(f"c{i}", 5 + i % 10, ["Meta Ads"], False)
+    for i in range(10):
+        journey(f"d{i}", 6, ["Direct"], True)
+    t = pd.DataFrame(touches, columns=["journey", "ts", "channel"])
+    t[["utm_source", "utm_medium", "utm_campaign", "source"]] = ""
+    o = pd.DataFrame(outcomes, columns=["journey", "ts", "kind", "value"])
+    return t, o
+
+
+def table(book: Path, title_row: int) -> pd.DataFrame:
+    ws = openpyxl.load_workbook(book, data_only=True)[ATTRIBUTION]
+    rows = []
+    for r in range(title_row + 2, title_row + 40):
+        line = [ws.cell(row=r, column=c).value for c in range(1, len(HEADERS) + 1)]
+        if line[0] is None:
+            break
+        rows.append(line)
+    return pd.DataFrame(rows, columns=list(HEADERS)).set_index("channel")
+
+
+def daily_spend(book: Path, channel: str) -> float:
+    ws = openpyxl.load_workbook(book, data_only=True)["Daily"]
+    head = [c.value for c in ws[1]]
+    return sum(
+        float(row[head.index("spend")] or 0)
+        for row in ws.iter_rows(min_row=2, values_only=True)
+        if row[1] == channel
+    )
+
+
+def test_the_sheet_holds_every_model_and_the_true_cpa(book: Path) -> None:
+    touches, outcomes = journeys()
+    reports = attribution(XlsxWorkbook(book), touches, outcomes)
+    leads = table(book, LEADS_TITLE_ROW)
+    # last touch by hand: Google Search closes 60 + 20, Direct 10, Meta Ads none
+    assert leads.loc["Google Search", "last touch"] == pytest.approx(80)
+    assert leads.loc["Direct", "last touch"] == pytest.approx(10)
+    assert leads.loc["Meta Ads", "last touch"] == pytest.approx(0)
+    # first touch: Meta Ads 60; linear: Meta 30, Google 30 + 20
+    assert leads.loc["Meta Ads", "first touch"] == pytest.approx(60)
+    assert leads.loc["Google Search", "linear"] == pytest.approx(50)
+    for model in MODELS:  # every model credits exactly the 90 leads
+        assert leads[model.replace("_", " ")].sum() == pytest.approx(90)
+    # the models on the sheet are planning's on the same journeys
+    paths, _ = build_paths(touches, outcomes[outcomes.kind == "lead"].assign(conversions=1.0))
+    markov = attribute(paths, "markov")
+    got = leads.loc[list(markov.channels), "markov"].to_numpy(float)
+    assert got == pytest.approx(markov.conversions, abs=1e-4)
+    # true CPA = the Daily sheet's spend (Nov 1-17) / the Markov credit
+    spend = daily_spend(book, "Google Search")
+    assert leads.loc["Google Search", "spend"] == pytest.approx(spend, abs=0.01)
+    assert leads.loc["Google Search", "true CPA"] == pytest.approx(
+        spend / leads.loc["Google Search", "markov"], rel=1e-4
+    )
+    # Meta Ads starts 60 of the 90 leads and closes none: under-credited by last click
+    assert leads.loc["Meta Ads", "verdict"].startswith("under-credited")
+    assert leads.loc["Meta Ads", "assisted"] == pytest.approx(60)
+    # a channel with spend but no journey says so
+    assert leads.loc["Yandex Direct", "verdict"].startswith("spend but no journeys")
+    # the proposal keeps the total budget
+    assert leads["proposed spend"].sum() == pytest.approx(leads["spend"].sum(), rel=1e-6)
+    # purchases: 10 journeys worth 100,000 each
+    purchases = table(book, PURCHASES_TITLE_ROW)
+    assert purchases["markov"].sum() == pytest.approx(10)
+    assert reports["purchases"] is not None and reports["purchases"].value == pytest.approx(1e6)
+
+
+def test_optimize_split_on_attributed_leads(book: Path) -> None:
+    wb = XlsxWorkbook(book)
+    with pytest.raises(InputError, match="press Attribution first"):
+        optimize_split(wb, objective="attributed")
+    touches, outcomes = journeys()
+    attribution(XlsxWorkbook(book), touches, outcomes)
+    factors = read_factors(XlsxWorkbook(book))
+    assert factors["Google Search"] < 1  # it closes more than the chain credits it with
+    leads = optimize_split(XlsxWorkbook(book), objective="leads")
+    attributed = optimize_split(XlsxWorkbook(book), objective="attributed")
+    by_leads = {c.channel: c.proposed for c in leads.channels}
+    by_attr = {c.channel: c.proposed for c in attributed.channels}
+    assert sum(by_attr.values()) == pytest.approx(sum(by_leads.values()), rel=1e-6)
+    assert by_attr["Google Search"] <= by_leads["Google Search"]  # down-weighted
+    assert "re-weighted by attribution" in attributed.history
+
+
+def test_touch_channels_come_from_the_mapping_rules() -> None:
+    touches = pd.DataFrame(
+        {
+            "journey": ["x", "x", "y", "z"],
+            "ts": pd.to_datetime(["2026-11-01", "2026-11-02", "2026-11-03", "2026-11-04"]),
+            "channel": ["", "Direct", "", ""],
+            "utm_source": ["yandex", "", "unknown", ""],
+            "utm_medium": ["cpc", "", "cpc", ""],
+            "utm_campaign": ["yd_search_brand", "", "", ""],
+            "source": ["metrica"] * 4,
+        }
+    )
+    rules = [Rule(source="", field="utm_source", match="exact", pattern="yandex",
+                  channel="Yandex Direct", campaign="", row=2)]
+    assert list(channels_of(touches, rules)) == ["Yandex Direct", "Direct", "Other", ""]
