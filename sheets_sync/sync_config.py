@@ -11,7 +11,7 @@ lead_mismatch = 0.05             # optional: CRM vs ad-platform leads tolerance
 
 [[sources]]
 name = "yandex_direct"           # goes to the facts' `source` column; Mapping rules may name it
-kind = "ad"                      # ad | calls | crm | sql | gsheet
+kind = "ad"                      # ad | calls | crm | sql | gsheet | paths
 path = "exports/yandex_*.csv"    # a glob, or a list of them (ad, calls, crm)
 platform = "yandex_direct"       # optional: force a built-in column map
 rate = 1.0                       # money in the file x rate = account currency
@@ -36,6 +36,12 @@ url = "postgresql://analytics@db:5432/marketing"   # or duckdb:///path/file.duck
 query = "SELECT date, utm_source, utm_medium, utm_campaign, metric, value FROM daily_facts"
 
 [[sources]]
+name = "journeys"                # customer journeys for attribution (Sync Facts skips them)
+kind = "paths"
+path = "exports/visits_*.csv"    # or query + url, as for a `sql` source
+shape = "auto"                   # visits | crm_history | auto (by the header)
+
+[[sources]]
 name = "offline_leads"
 kind = "gsheet"                  # a tab of a Google Sheet holding ad, calls or CRM rows
 spreadsheet = "1AbC..."          # the spreadsheet id (from its URL)
@@ -52,7 +58,7 @@ campaign = "Brand"
 ```
 
 `load_config(path)` reads and checks it: every error names the file and the key, e.g.
-``sync.toml: `sources[2].kind`: value 'ads' is not one of ad, calls, crm, sql, gsheet``.
+``sync.toml: `sources[2].kind`: value 'ads' is not one of ad, calls, crm, sql, gsheet, paths``.
 """
 
 from __future__ import annotations
@@ -79,9 +85,13 @@ __all__ = [
     "parse_config",
 ]
 
-KINDS = ("ad", "calls", "crm", "sql", "gsheet")
+KINDS = ("ad", "calls", "crm", "sql", "gsheet", "paths")
 BASES = ("event", "cohort")
 FILE_KINDS = ("ad", "calls", "crm")
+"""The kinds of fact sources read from files (Sync Facts expands their globs)."""
+PATHS_SHAPES = ("visits", "crm_history", "auto")
+"""A file `paths` source's ``shape`` (`sheets_sync.sources.paths_export`); a query's is
+``"sql"``."""
 
 _TOP_KEYS = (
     "workbook",
@@ -110,6 +120,7 @@ _SOURCE_KEYS = (
     "utm_source",
     "utm_medium",
     "columns",
+    "shape",
 )
 
 
@@ -136,6 +147,8 @@ class SourceConfig:
     utm_source: str | None = None
     utm_medium: str | None = None
     columns: dict[str, list[str]] | None = None
+    shape: str = ""
+    """A `paths` source's shape: ``visits``, ``crm_history``, ``auto`` (files) or ``sql``."""
     origin: str = "config"
     """The config file's name, for messages."""
 
@@ -223,6 +236,16 @@ class SyncConfig:
     @property
     def origin(self) -> str:
         return self.path.name if self.path is not None else "config"
+
+    @property
+    def fact_sources(self) -> tuple[SourceConfig, ...]:
+        """The sources Sync Facts reads: every one but the `paths` (journeys) sources."""
+        return tuple(s for s in self.sources if s.kind != "paths")
+
+    @property
+    def paths_sources(self) -> tuple[SourceConfig, ...]:
+        """The `paths` (journeys) sources, for attribution."""
+        return tuple(s for s in self.sources if s.kind == "paths")
 
     def source(self, name: str) -> SourceConfig:
         for s in self.sources:
@@ -354,9 +377,12 @@ def _source(check: _Checker, raw: Mapping[str, Any], key: str, base: Path) -> So
     check.known(raw, _SOURCE_KEYS, key)
     name = check.text(raw, "name", key, required=True)
     kind = check.choice(raw, "kind", key, KINDS, required=True)
-    paths = _paths(check, raw, key, kind) if kind in FILE_KINDS else ()
+    sql = kind == "sql" or (kind == "paths" and "query" in raw)
+    files = kind in FILE_KINDS or (kind == "paths" and not sql)
+    paths = _paths(check, raw, key, kind) if files else ()
+    shape = _shape(check, raw, key, kind, sql)
     query = url = spreadsheet = tab = ""
-    if kind == "sql":
+    if sql:
         query = check.text(raw, "query", key, required=True)
         url = check.text(raw, "url", key, required=True)
         if not url.startswith(("duckdb://", "postgresql://", "postgres://")):
@@ -400,8 +426,26 @@ def _source(check: _Checker, raw: Mapping[str, Any], key: str, base: Path) -> So
         utm_source=utm_source,
         utm_medium=utm_medium,
         columns=columns,
+        shape=shape,
         origin=check.origin,
     )
+
+
+def _shape(check: _Checker, raw: Mapping[str, Any], key: str, kind: str, sql: bool) -> str:
+    """A `paths` source's shape (``sql`` for a query); the key is only for `paths` sources."""
+    if kind != "paths":
+        if "shape" in raw:
+            raise check.error(f"{key}.shape", "is only for a `paths` source", None)
+        return ""
+    if "columns" in raw:
+        raise check.error(f"{key}.columns", "is not read by a `paths` source", None)
+    if sql:
+        if raw.get("shape", "sql") != "sql":
+            raise check.error(
+                f"{key}.shape", "must be sql (or left out) with a query", raw["shape"]
+            )
+        return "sql"
+    return check.choice(raw, "shape", key, PATHS_SHAPES, default="auto")
 
 
 def _paths(check: _Checker, raw: Mapping[str, Any], key: str, kind: str) -> tuple[str, ...]:
@@ -413,7 +457,8 @@ def _paths(check: _Checker, raw: Mapping[str, Any], key: str, kind: str) -> tupl
         return tuple(v.strip() for v in value)
     raise check.error(
         f"{key}.path",
-        f"is needed for a `{kind}` source: a file or glob (or a list of them)",
+        f"is needed for a `{kind}` source: a file or glob (or a list of them)"
+        + (", or a query and url" if kind == "paths" else ""),
         value,
     )
 

@@ -1,10 +1,13 @@
 """`funnelplan inspect FILE`: read one export the way sync would, and show how it was read.
 
-`inspect` detects what the file is (ad-platform export, call tracking, CRM) from its header
+`inspect` detects what the file is (ad-platform export, call tracking, CRM, or a journeys export
+for attribution: a visits export or a CRM touch history, kind ``"paths"``) from its header
 when not told, reads it with the matching reader and returns the `ReadResult`; `render` turns
 that into text: platform, encoding, delimiter, date format, header line, rows read, the
 quarantined rows with their lines (first 20), the totals per metric and, when the file has its
-own totals row, that row against the rows' sum (accepted + quarantined + duplicates).
+own totals row, that row against the rows' sum (accepted + quarantined + duplicates). A
+journeys file's result has no facts: its platform is the shape (``visits``, ``crm_history``)
+and `render` shows its journeys, touches and odd inputs counted (`PATHS_TOTALS`).
 """
 
 from __future__ import annotations
@@ -17,14 +20,25 @@ from rich.console import Console
 from rich.table import Table
 
 from planning.errors import InputError
-from sheets_sync.facts import METRICS, ReadResult
+from sheets_sync.facts import METRICS, ReadResult, empty_facts
 from sheets_sync.sources.ad_export import detect_platform, read_ad_export, resolve_map
 from sheets_sync.sources.calls_export import looks_like_calls, read_calls_export
 from sheets_sync.sources.column_map import SourceOptions
 from sheets_sync.sources.crm_export import looks_like_crm, read_crm_export
+from sheets_sync.sources.paths_common import COUNT_LABELS
+from sheets_sync.sources.paths_export import read_paths_export, shape_of
 from sheets_sync.sources.textfile import SheetRows, find_header, head_rows, seen_cells
 
-__all__ = ["KINDS", "READERS", "detect_kind", "inspect", "kind_of_rows", "read_kind", "render"]
+__all__ = [
+    "KINDS",
+    "PATHS_TOTALS",
+    "READERS",
+    "detect_kind",
+    "inspect",
+    "kind_of_rows",
+    "read_kind",
+    "render",
+]
 
 READERS: dict[str, Callable[[Path | str | SheetRows, SourceOptions], ReadResult]] = {
     "ad": read_ad_export,
@@ -34,11 +48,17 @@ READERS: dict[str, Callable[[Path | str | SheetRows, SourceOptions], ReadResult]
 """The reader of each kind of export (a file, or a sheet tab's `SheetRows`)."""
 KINDS: tuple[str, ...] = tuple(READERS)
 QUARANTINE_SHOWN = 20
+PATHS_TOTALS: tuple[str, ...] = ("journeys", "converting", "touches", "outcomes", "longest")
+"""What `render` shows of a journeys file first (then the odd inputs of `COUNT_LABELS`)."""
 
 
 def detect_kind(path: Path | str, options: SourceOptions | None = None) -> str:
-    """``"crm"``, ``"calls"`` or ``"ad"`` from the file's header; `InputError` when none fits."""
-    return kind_of_rows(head_rows(path), options, str(path))
+    """``"paths"`` (a journeys export: visits or CRM touch history), ``"crm"``, ``"calls"`` or
+    ``"ad"`` from the file's header; `InputError` when none fits."""
+    rows = head_rows(path)
+    if find_header(rows, lambda cells: shape_of(cells) is not None) is not None:
+        return "paths"
+    return kind_of_rows(rows, options, str(path))
 
 
 def kind_of_rows(
@@ -69,13 +89,26 @@ def kind_of_rows(
 def inspect(
     path: Path | str, options: SourceOptions | None = None, kind: str | None = None
 ) -> ReadResult:
-    """Read ``path`` as ``kind`` (detected from the header when None)."""
+    """Read ``path`` as ``kind`` (detected from the header when None); a journeys file
+    (``"paths"``) as `paths_result` gives it."""
     path = Path(path)
     if not path.exists():
         raise InputError(f"file not found: {path}")
     options = options or SourceOptions(source=path.stem)
     kind = kind or detect_kind(path, options)
+    if kind == "paths":
+        return paths_result(path, options)
     return read_kind(kind, path, options)
+
+
+def paths_result(path: Path | str, options: SourceOptions) -> ReadResult:
+    """A journeys file read (`read_paths_export`, shape by its header) as a `ReadResult`: no
+    facts, its quarantine, its `FileInfo` with the counts of `PATHS_TOTALS` and `COUNT_LABELS`
+    added to the totals (``leads``, ``purchases``, ``revenue`` are the outcomes')."""
+    read = read_paths_export(path, options)
+    info = read.files[0]
+    info.totals.update({k: float(v) for k, v in read.counts.items()})
+    return ReadResult(facts=empty_facts(), quarantine=read.quarantine, info=info)
 
 
 def read_kind(kind: str, path: Path | str | SheetRows, options: SourceOptions) -> ReadResult:
@@ -92,6 +125,18 @@ def _number(value: float | None) -> str:
     if float(value).is_integer():
         return f"{value:,.0f}".replace(",", " ")
     return f"{value:,.2f}".replace(",", " ")
+
+
+def _paths_table(totals: dict[str, float]) -> Table:
+    table = Table(title="journeys (kept as read; the attribution filters them)")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    for key in PATHS_TOTALS:
+        table.add_row(key.replace("_", " "), _number(totals.get(key, 0.0)))
+    for key, label in COUNT_LABELS.items():
+        if totals.get(key):
+            table.add_row(label, _number(totals[key]))
+    return table
 
 
 def render(result: ReadResult, width: int = 110) -> str:
@@ -120,6 +165,8 @@ def render(result: ReadResult, width: int = 110) -> str:
     ):
         about.add_row(label, value)
     console.print(about)
+    if info.kind == "paths":
+        console.print(_paths_table(info.totals))
 
     metrics = [m for m in METRICS if m in info.totals]
     totals = Table(title="totals per metric (event basis)")

@@ -33,9 +33,10 @@ class Inputs:
 
 def plan_inputs(config: SyncConfig) -> list[tuple[SourceConfig, Path | None]]:
     """Every input a sync reads: (source, file) for file sources (globs expanded; a pattern
-    matching nothing is an error naming its key), (source, None) for SQL and Google Sheets."""
+    matching nothing is an error naming its key), (source, None) for SQL and Google Sheets.
+    Journeys sources (`paths`, read for attribution) are not facts: skipped."""
     inputs: list[tuple[SourceConfig, Path | None]] = []
-    for src in config.sources:
+    for src in config.fact_sources:
         if src.kind in FILE_KINDS:
             inputs += [(src, p) for p in src.files()]
         else:

@@ -97,7 +97,7 @@ def write_report(
     report = build_report(
         ReportFacts(
             reads,
-            {s.name: s.kind for s in config.sources},
+            {s.name: s.kind for s in config.fact_sources},
             _stored(facts, mapped.windows),
             _earlier(facts, mapped.windows),
             facts[facts["status"] != "outside"],
