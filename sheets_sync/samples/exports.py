@@ -18,11 +18,19 @@ source            file
                   own columns (a configured column map), ``dd/mm/yyyy``, decimal commas
 ``calls``         call tracking: one row per call, Russian headers, ``;``, target flag Да/Нет
 ``crm``           CRM: one row per lead with UTM, stage reached, stage dates, amount, status
+``metrica``       journeys (a ``paths`` source, for attribution; Sync Facts skips it): Yandex
+                  Metrica visits export, one row per visit, Russian headers, ``;``, UTF-8 with
+                  BOM, ClientID, visit time, traffic source, UTMs, goal "Цель: Заявка"; the
+                  month to date and the four weeks before it
+``crm_journeys``  journeys: the CRM's deals of the month with each deal's touches in one cell
+                  ("Путь клиента"), stage, status, budget; XLSX
 ================  ==========================================================================
 
-The writers are `sheets_sync.samples.ad_exports` (the five ad exports) and
-`sheets_sync.samples.lead_exports` (call tracking and CRM); the names the lines go by in the
-exports are `sheets_sync.samples.campaigns.SAMPLE_CAMPAIGNS`.
+The writers are `sheets_sync.samples.ad_exports` (the five ad exports),
+`sheets_sync.samples.lead_exports` (call tracking and CRM) and `sheets_sync.samples.journeys`
+(the two journeys exports, drawn from a random stream of their own: the other files do not
+change with them); the names the lines go by in the exports are
+`sheets_sync.samples.campaigns.SAMPLE_CAMPAIGNS`.
 
 The headers are those of the built-in column maps of `sheets_sync.sources.ad_export`; the agency's
 columns and every source's options are in the bundled ``samples/sync.toml``
@@ -52,7 +60,7 @@ from typing import Any
 
 import numpy as np
 
-from sheets_sync.samples import ad_exports, lead_exports
+from sheets_sync.samples import ad_exports, journeys, lead_exports
 from sheets_sync.samples.data import SampleMonth
 
 __all__ = [
@@ -110,9 +118,10 @@ def write_sample_exports(sample: SampleMonth, folder: Path, seed: int = 7) -> di
     """Write the sample's history and month-to-date as the team's exports into `folder`.
 
     Returns ``{source name: path}`` for the sources of ``samples/sync.toml``: ``google_ads``,
-    ``yandex_direct``, ``meta_ads``, ``vk_ads``, ``agency``, ``calls``, ``crm``. File names carry
-    the date range (``google_ads_2026-09-02_2026-11-17.csv``). The same sample and `seed` give
-    byte-identical files (the XLSX up to its zip timestamps).
+    ``yandex_direct``, ``meta_ads``, ``vk_ads``, ``agency``, ``calls``, ``crm`` and the
+    journeys ``metrica``, ``crm_journeys``. File names carry the date range
+    (``google_ads_2026-09-02_2026-11-17.csv``). The same sample and `seed` give byte-identical
+    files (the XLSX up to its zip timestamps).
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -135,4 +144,22 @@ def write_sample_exports(sample: SampleMonth, folder: Path, seed: int = 7) -> di
     grid = lead_exports.line_grid(daily)
     lead_exports.write_calls(grid, first, paths["calls"], rng)
     lead_exports.write_crm(grid, first, paths["crm"], rng)
+    paths.update(_write_journeys(sample, grid, folder, seed))
+    return paths
+
+
+def _write_journeys(
+    sample: SampleMonth, grid: lead_exports.LineGrid, folder: Path, seed: int
+) -> dict[str, Path]:
+    """The Metrica visits export and the CRM touch history (`sheets_sync.samples.journeys`)."""
+    rng = np.random.default_rng([int(seed), 5])
+    lo, hi = journeys.window_days(grid, sample.month)
+    days = [grid.first + dt.timedelta(days=d) for d in (lo, hi)]
+    month_day = (sample.month - grid.first).days
+    paths = {
+        "metrica": folder / f"metrica_visits_{days[0]:%Y-%m-%d}_{days[1]:%Y-%m-%d}.csv",
+        "crm_journeys": folder / f"crm_history_{sample.month:%Y-%m-%d}_{days[1]:%Y-%m-%d}.xlsx",
+    }
+    visits = journeys.write_visits(grid, lo, hi, paths["metrica"], rng)
+    journeys.write_crm_history(visits, grid, month_day, paths["crm_journeys"], rng)
     return paths

@@ -50,7 +50,7 @@ def line_grid(daily: pd.DataFrame) -> LineGrid:
         raise ValueError("the sample's daily facts are not one row per day per sample line")
     metrics = {
         m: daily[m].to_numpy().reshape(n_days, n_lines)
-        for m in ("leads", "calls", "pp", "negotiations", "purchases", "revenue")
+        for m in ("traffic", "leads", "calls", "pp", "negotiations", "purchases", "revenue")
     }
     return LineGrid(daily["date"].iloc[0], n_days, metrics)
 

@@ -204,15 +204,16 @@ def parse_times(values: pd.Series | npt.NDArray[Any], what: str = "time") -> Tim
     cells = pd.Series(_objects(values), dtype=object).str.strip()
     blank = cells.isin(BLANK_MARKERS).to_numpy(dtype=bool)
     filled = cells[~blank]
-    if len(filled) and filled.str.fullmatch(_DIGITS).all():
-        return _number_times(cells, blank, filled)
+    digits = filled.str.fullmatch(_DIGITS)
+    if len(filled) and digits.mean() > 0.5:  # stray texts in a number column are bad cells
+        return _number_times(cells, blank, filled[digits])
     parsed = parse_dates(cells, what=what)
     return Times(parsed.values, parsed.bad, parsed.blank, parsed.format, parsed.warnings)
 
 
 def _number_times(cells: pd.Series, blank: Bools, filled: pd.Series) -> Times:
     width = int(filled.str.len().max())
-    text = cells.where(~blank, "")
+    text = cells.where(~blank & cells.str.fullmatch(_DIGITS), "")
     if width == 8:
         stamps = pd.to_datetime(text, format="%Y%m%d", errors="coerce")
         out = np.asarray(stamps.to_numpy(dtype="datetime64[ns]"), dtype="datetime64[ns]")

@@ -191,6 +191,8 @@ GOAL_ALIASES: tuple[str, ...] = (
     "key_events",
     "ym:s:goalsID",
     "Целевые визиты",
+    "Цель",
+    "Goal",
     r"re:(цель|goal)\s*[:«\"].*",
     r"re:достижени[ея] цел[иейь].*",
 )
