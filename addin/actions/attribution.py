@@ -25,6 +25,7 @@ from addin.actions.sync_facts.button import button_config
 from planning.attribution import build_paths
 from planning.attribution_report import AttributionReport, attribution_report
 from sheets_sync.mapping import Rule, map_facts
+from sheets_sync.paths_sync import load_paths_sources
 from sheets_sync.store import FactStore
 from sheets_sync.sync_config import SyncConfig
 from sheets_sync.workbooks.interface import WorkbookTarget
@@ -148,12 +149,10 @@ def attribution(
 
 def journeys(config: SyncConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The config's `paths` sources loaded into its store, and every journey stored."""
-    from sheets_sync.store_paths import load_paths_sources, stored_paths
-
     config.store.parent.mkdir(parents=True, exist_ok=True)
     with FactStore(config.store) as store:
         load_paths_sources(config, store)
-        return stored_paths(store)
+        return store.paths()
 
 
 def summary(reports: Mapping[str, AttributionReport | None]) -> str:

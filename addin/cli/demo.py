@@ -22,12 +22,14 @@ from typing import Any
 
 import pandas as pd
 
+from addin.actions.attribution import attribution, journeys
 from addin.actions.check_alerts import AlertsOutcome, run_with_config
 from addin.actions.compare_scenarios import Comparison, compare_scenarios
 from addin.actions.optimize_split import optimize_split
 from addin.actions.summary import PlanSummary, plan_summary
 from addin.actions.sync_facts import SyncResult, channel_history, run_sync
 from addin.cli.scenario_commands import comparison_dict
+from planning.attribution_report import AttributionReport
 from planning.funnel import DEFAULT_FUNNEL
 from planning.runrate import parse_month
 from planning.split import Proposal
@@ -100,6 +102,7 @@ class DemoResult:
     sync: DemoSync
     scenarios: Comparison
     alerts: AlertsOutcome
+    attribution: dict[str, AttributionReport | None]
 
     def to_dict(self) -> dict[str, Any]:
         """``demo --json``: the summary, then where the workbook and the store are, the
@@ -122,7 +125,28 @@ class DemoResult:
                 }
                 for f in self.alerts.evaluation.firings
             ],
+            "attribution": attribution_dict(self.attribution.get("leads")),
         }
+
+
+def attribution_dict(report: AttributionReport | None) -> dict[str, Any] | None:
+    """The leads attribution in the demo's JSON: per channel the chosen model's and last
+    click's credit, the true CPA and the verdict."""
+    if report is None:
+        return None
+    return {
+        "model": report.chosen,
+        "leads": report.conversions,
+        "channels": {
+            c.channel: {
+                "credited": c.conversions.get(report.chosen),
+                "last_click": c.conversions.get("last_touch"),
+                "true_cpa": c.true_cpa if c.true_cpa == c.true_cpa else None,
+                "verdict": c.verdict,
+            }
+            for c in report.channels
+        },
+    }
 
 
 def plan_lines(plan: pd.DataFrame) -> pd.DataFrame:
@@ -198,6 +222,10 @@ def run_demo(
     step("Checking the alerts")
     alerts = run_with_config(XlsxWorkbook(config.workbook), config, now)
 
+    step("Attributing the journeys")
+    touches, outcomes = journeys(config)
+    attributed = attribution(XlsxWorkbook(config.workbook), touches, outcomes)
+
     step("Summarising plan vs fact vs run-rate")
     summary = plan_summary(XlsxWorkbook(config.workbook))
     return DemoResult(
@@ -210,4 +238,5 @@ def run_demo(
         sync=DemoSync.of(synced, config_path, history_rows),
         scenarios=scenarios,
         alerts=alerts,
+        attribution=attributed,
     )

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
+from addin.actions.attribution import summary as attribution_summary
 from addin.actions.new_month import default_next_path, new_month, next_month
 from addin.actions.refresh_runrate import refresh
 from addin.actions.summary import Figures, PlanSummary, plan_summary
@@ -84,7 +85,7 @@ def _summary_cells(figures: Figures, m: str, kind: str) -> list[str]:
 def demo(out_dir: Path, month: str, as_of: dt.date | None, seed: int, as_json: bool) -> None:
     """Run the whole loop on bundled sample data and print plan vs fact vs run-rate."""
     console = Console(stderr=True)
-    steps = 8
+    steps = 9
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -120,6 +121,7 @@ def demo(out_dir: Path, month: str, as_of: dt.date | None, seed: int, as_json: b
         out.print(f"  • {flag}")
     out.print(f"Workbook: [bold]{result.workbook}[/]  ·  fact store: {result.store}")
     out.print(f"Sync again: funnelplan sync {result.config}")
+    out.print(attribution_summary(result.attribution))
     firing = result.alerts.evaluation.firings
     out.print(
         f"Alerts: {len(firing)} firing (see the Alerts sheet); the morning digest: "
