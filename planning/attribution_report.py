@@ -88,6 +88,11 @@ def _safe_div(a: float, b: float) -> float:
     return a / b if b and not math.isnan(b) else math.nan
 
 
+def _cost(spend: float, conversions: float) -> float:
+    """spend / conversions; NaN without spend (a channel nobody pays for has no CPA)."""
+    return _safe_div(spend, conversions) if spend > 0 else math.nan
+
+
 def _verdict(
     channel: str, share: float, last_share: float, effect: float, ratio: float, journeys: bool
 ) -> str:
@@ -188,8 +193,8 @@ def attribution_report(
                 assisted=assisted,
                 assist_ratio=ratio,
                 removal_effect=effect,
-                true_cpa=_safe_div(float(spends[i]), float(chosen_c[i])),
-                last_click_cpa=_safe_div(float(spends[i]), float(last_c[i])),
+                true_cpa=_cost(float(spends[i]), float(chosen_c[i])),
+                last_click_cpa=_cost(float(spends[i]), float(last_c[i])),
                 verdict=_verdict(c, share, last_share, effect, ratio, c in names),
                 proposed_spend=float(proposed[i]),
             )

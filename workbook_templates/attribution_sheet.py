@@ -161,6 +161,11 @@ def write_attribution_template(wb: Workbook) -> None:
     for title_row, title in ((LEADS_TITLE_ROW, "Leads"), (PURCHASES_TITLE_ROW, "Purchases")):
         ws.cell(row=title_row, column=1, value=title).font = FONT_BOLD
         header_row(ws, title_row + 1, HEADERS)
+        ws.row_dimensions[title_row + 1].height = 30
+        for c in range(1, len(HEADERS) + 1):
+            ws.cell(row=title_row + 1, column=c).alignment = Alignment(
+                wrap_text=True, horizontal="center", vertical="center"
+            )
         for r in range(title_row + 2, title_row + 2 + CHANNEL_SLOTS):
             for c, header in enumerate(HEADERS, start=1):
                 fmt = _format(header)
