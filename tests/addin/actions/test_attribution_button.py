@@ -23,6 +23,7 @@ from workbook_templates.attribution_sheet import (
     LEADS_TITLE_ROW,
     PURCHASES_TITLE_ROW,
     read_factors,
+    write_report,
 )
 
 
@@ -123,6 +124,9 @@ def test_the_sheet_holds_every_model_and_the_true_cpa(book: Path) -> None:
 
 
 def test_optimize_split_on_attributed_leads(book: Path) -> None:
+    wb = XlsxWorkbook(book)
+    write_report(wb, None, None)  # the demo pressed Attribution: clear what it wrote
+    wb.save()
     wb = XlsxWorkbook(book)
     with pytest.raises(InputError, match="press Attribution first"):
         optimize_split(wb, objective="attributed")
