@@ -155,7 +155,7 @@ def journeys(config: SyncConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
         return store.paths()
 
 
-def summary(reports: Mapping[str, AttributionReport | None]) -> str:
+def summary(reports: Mapping[str, AttributionReport | None], sheet: bool = True) -> str:
     leads = reports.get("leads")
     if leads is None:
         return "Attribution: no lead conversions in the period; see the Attribution sheet."
@@ -167,7 +167,7 @@ def summary(reports: Mapping[str, AttributionReport | None]) -> str:
     )
     if under:
         text += f"; under-credited by last click: {', '.join(under)}"
-    return text + ". See the Attribution sheet."
+    return text + (". See the Attribution sheet." if sheet else ".")
 
 
 def run_button(ctx: ActionContext) -> str:

@@ -155,6 +155,42 @@ def test_touch_channels_come_from_the_mapping_rules() -> None:
             "source": ["metrica"] * 4,
         }
     )
-    rules = [Rule(source="", field="utm_source", match="exact", pattern="yandex",
-                  channel="Yandex Direct", campaign="", row=2)]
+    rules = [
+        Rule(
+            source="",
+            field="utm_source",
+            match="exact",
+            pattern="yandex",
+            channel="Yandex Direct",
+            campaign="",
+            row=2,
+        )
+    ]
     assert list(channels_of(touches, rules)) == ["Yandex Direct", "Direct", "Other", ""]
+
+
+def test_attribution_cli_on_a_config_and_on_one_file(demo_book: Path, tmp_path: Path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from addin.cli.main import main
+
+    folder = tmp_path / "demo"
+    shutil.copytree(demo_book.parent, folder)
+    runner = CliRunner()
+    result = runner.invoke(main, ["attribution", str(folder / "sync.toml"), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    leads = data["leads"]
+    assert leads["model"] == "markov"
+    total = sum(c["conversions"]["markov"] for c in leads["channels"])
+    assert total == pytest.approx(leads["conversions"])
+    visits = next((folder / "exports").glob("metrica_visits_*.csv"))
+    one = runner.invoke(main, ["attribution", str(visits), "--model", "linear", "--json"])
+    assert one.exit_code == 0, one.output
+    linear = json.loads(one.output)["leads"]
+    assert sum(c["conversions"]["linear"] for c in linear["channels"]) == pytest.approx(
+        linear["conversions"]
+    )
+    assert all(c["spend"] == 0 for c in linear["channels"])  # a file alone knows no spend
