@@ -148,7 +148,10 @@ def attribution_report(
     names = list(paths.channels)
     for model in ordered:
         if model == "shapley" and len(names) > SHAPLEY_LIMIT:
-            skipped.append(f"shapley: {len(names)} channels, exact Shapley handles {SHAPLEY_LIMIT}")
+            why = f"{len(names)} channels; exact Shapley handles at most {SHAPLEY_LIMIT}"
+            if model == chosen:
+                raise InputError(f"cannot be shapley here: {why}", column="model", value=chosen)
+            skipped.append(f"shapley: {why}")
             continue
         result = attribute(paths, model, half_life_days=half_life_days, order=order)
         index = {c: i for i, c in enumerate(result.channels)}

@@ -194,3 +194,27 @@ def test_attribution_cli_on_a_config_and_on_one_file(demo_book: Path, tmp_path: 
         linear["conversions"]
     )
     assert all(c["spend"] == 0 for c in linear["channels"])  # a file alone knows no spend
+
+
+def test_shapley_over_its_channel_limit_is_named() -> None:
+    from planning.attribution_report import SHAPLEY_LIMIT, attribution_report
+
+    n = SHAPLEY_LIMIT + 1
+    touches = pd.DataFrame(
+        {
+            "journey": [f"j{i}" for i in range(n)],
+            "ts": pd.Timestamp(2026, 11, 2),
+            "channel": [f"c{i}" for i in range(n)],
+        }
+    )
+    outcomes = pd.DataFrame(
+        {"journey": ["j0"], "ts": [pd.Timestamp(2026, 11, 3)], "conversions": [1.0], "value": [0.0]}
+    )
+    paths, issues = build_paths(touches, outcomes)
+    report = attribution_report(paths, issues, {})
+    assert "shapley" not in report.models
+    assert report.skipped_models == (
+        f"shapley: {n} channels; exact Shapley handles at most {SHAPLEY_LIMIT}",
+    )
+    with pytest.raises(InputError, match=f"at most {SHAPLEY_LIMIT}"):
+        attribution_report(paths, issues, {}, chosen="shapley")
