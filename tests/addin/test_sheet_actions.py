@@ -215,6 +215,18 @@ def test_alerts_on_a_sheet_write_only_the_incidents_block(
     assert [m for m, p in sheet.log if p != "/token"] == ["GET", "GET", "POST"]
 
 
+def test_attribution_on_a_sheet_writes_only_its_sheet(
+    client: SignedClient, sheet: SheetsDouble
+) -> None:
+    before = sheet.snapshot(SHEET)
+    r = press(client, "attribution")
+    assert r.status_code == 200, r.text
+    assert r.json()["message"].startswith("Attribution (markov):"), r.json()["message"]
+    changed = changed_cells(before, sheet.snapshot(SHEET))
+    assert {s for s, _ in changed} <= {"Attribution"}
+    assert [m for m, p in sheet.log if p != "/token"] == ["GET", "GET", "POST"]
+
+
 def test_new_month_returns_next_months_workbook(client: SignedClient, sheet: SheetsDouble) -> None:
     before = sheet.snapshot(SHEET)
     r = press(client, "new_month")

@@ -84,17 +84,18 @@ def _check_request(state: ServerState, key: str, spreadsheet_id: str, action_id:
 
 
 def _sync_config(state: ServerState, spreadsheet_id: str, action_id: str) -> Path | None:
-    """The sheet's sync config, from the server's sync folder: Sync Facts needs it (an error
-    without one); the Alerts button keeps its incident log in that config's fact store (none
-    without one); the other buttons do not use it."""
-    if action_id not in ("sync_facts", "check_alerts"):
+    """The sheet's sync config, from the server's sync folder: Sync Facts and Attribution need
+    it (an error without one); the Alerts button keeps its incident log in that config's fact
+    store (none without one); the other buttons do not use it."""
+    if action_id not in ("sync_facts", "check_alerts", "attribution"):
         return None
     try:
         return config_for_sheet(state.settings.sync_dir, spreadsheet_id)
     except InputError as error:
-        if action_id != "sync_facts":
+        if action_id == "check_alerts":
             return None
-        raise ApiError(422, "action_failed", f"Sync Facts: {error}") from None
+        label = "Sync Facts" if action_id == "sync_facts" else "Attribution"
+        raise ApiError(422, "action_failed", f"{label}: {error}") from None
 
 
 @router.post(
