@@ -186,8 +186,8 @@ def build_paths(
     _check_options(lookback_days, max_touches)
     _require(touches, ("journey", "ts", "channel"), "touches")
     _require(outcomes, ("journey", "ts"), "outcomes")
-    aware = _tz_aware(touches["ts"], "touches")
-    if len(outcomes) and _tz_aware(outcomes["ts"], "outcomes") != aware and len(touches):
+    aware = _tz_aware(touches["ts"]) if len(touches) else _tz_aware(outcomes["ts"])
+    if len(touches) and len(outcomes) and _tz_aware(outcomes["ts"]) != aware:
         raise InputError("`ts` of touches and outcomes must both have a time zone or neither")
     now_ns = _now_ns(now, aware)
     journey_codes, n_journeys = _journey_codes(touches["journey"], outcomes["journey"])
@@ -201,7 +201,8 @@ def build_paths(
     j, t, ch = t_journey[order], t_ns[order], channel_code[order]
     counts: dict[str, int] = {}
     same = (j[1:] == j[:-1]) & (t[1:] == t[:-1]) & (ch[1:] == ch[:-1])
-    dup = np.concatenate(([False], same))
+    dup = np.zeros(len(j), dtype=bool)
+    dup[1:] = same
     counts["duplicates"] = int(dup.sum())
     drop = dup.copy()
     for name, bad in (
@@ -258,8 +259,7 @@ def _require(frame: pd.DataFrame, columns: tuple[str, ...], name: str) -> None:
         )
 
 
-def _tz_aware(ts: pd.Series, name: str) -> bool:
-    del name
+def _tz_aware(ts: pd.Series) -> bool:
     return isinstance(ts.dtype, pd.DatetimeTZDtype)
 
 
@@ -339,11 +339,12 @@ def _number_column(
     bad = ~np.isfinite(numbers) | (numbers < 0)
     if bad.any():
         at = int(np.argmax(bad))
+        shown = raw.iloc[at]
         raise InputError(
             "must be a finite number, not negative",
             line=f"outcomes row {outcomes.index[at]}",
             column=column,
-            value=raw.iloc[at],
+            value=shown.item() if isinstance(shown, np.generic) else shown,
             has_value=True,
         )
     return numbers
