@@ -260,7 +260,7 @@ def _journey_sql(table: str, columns: str, where: str) -> str:
                     ELSE r.visitor || '#' || CAST(c.n + 1 AS VARCHAR) END AS journey,
                {columns}, r._row
         FROM (SELECT *, rowid AS _row FROM {table} WHERE {where}) r
-        ASOF LEFT JOIN conv c ON r.source = c.source AND r.visitor = c.visitor AND r.ts > c.ts
+        ASOF LEFT JOIN _conv c ON r.source = c.source AND r.visitor = c.visitor AND r.ts > c.ts
     """
 
 
@@ -291,7 +291,7 @@ def paths(
     params = list(wanted or [])
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE conv AS
+        CREATE OR REPLACE TEMP TABLE _conv AS
         SELECT source, visitor, ts,
                row_number() OVER (PARTITION BY source, visitor ORDER BY ts) AS n
         FROM (SELECT DISTINCT source, visitor, ts FROM journey_outcomes WHERE split AND {where})
@@ -320,7 +320,7 @@ def paths(
     outcomes = con.execute(
         f"SELECT * FROM _o WHERE {inside} ORDER BY source, journey, ts, kind, _row"
     ).df()
-    for name in ("conv", "_t", "_o"):
+    for name in ("_conv", "_t", "_o"):
         con.execute(f"DROP TABLE IF EXISTS {name}")
     return _typed(touches, TOUCH_COLUMNS), _typed(outcomes, OUTCOME_COLUMNS)
 

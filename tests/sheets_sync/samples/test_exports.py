@@ -32,6 +32,7 @@ METRICS = list(DEFAULT_FUNNEL.metrics)
 COUNTS = [m for m in METRICS if m not in ("spend", "revenue")]
 READERS = {"ad": read_ad_export, "calls": read_calls_export, "crm": read_crm_export}
 SOURCES = ("google_ads", "yandex_direct", "meta_ads", "vk_ads", "agency", "calls", "crm")
+JOURNEYS = ("metrica", "crm_journeys")
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +45,7 @@ def demo(sample: SampleMonth, tmp_path_factory: pytest.TempPathFactory) -> dict[
     folder = tmp_path_factory.mktemp("demo")
     paths = write_sample_exports(sample, folder / "exports")
     config = load_config(write_sample_config(folder, sample.month))
-    results = {s.name: READERS[s.kind](s.files()[0], s.options()) for s in config.sources}
+    results = {s.name: READERS[s.kind](s.files()[0], s.options()) for s in config.fact_sources}
     return {"folder": folder, "paths": paths, "config": config, "results": results}
 
 
@@ -60,8 +61,9 @@ def mapped(config: SyncConfig, results: dict[str, ReadResult]) -> pd.DataFrame:
 def test_config_names_every_export(sample: SampleMonth, demo: dict[str, Any]) -> None:
     config: SyncConfig = demo["config"]
     paths: dict[str, Path] = demo["paths"]
-    assert set(paths) == set(SOURCES)
-    assert [s.name for s in config.sources] == list(SOURCES)
+    assert set(paths) == {*SOURCES, *JOURNEYS}
+    assert [s.name for s in config.fact_sources] == list(SOURCES)
+    assert [s.name for s in config.paths_sources] == list(JOURNEYS)
     for source in config.sources:
         assert source.files() == [paths[source.name]]
     assert config.workbook == demo["folder"] / "plan-2026-11.xlsx"
