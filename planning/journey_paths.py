@@ -374,12 +374,22 @@ def _outcomes(
 def _sort_touches(
     journey: np.ndarray, ts: np.ndarray, channel: np.ndarray
 ) -> tuple[np.ndarray, int]:
-    """The order by journey, time, channel; and how many journeys were not in time order."""
-    grouped = np.argsort(journey, kind="stable")
-    j, t = journey[grouped], ts[grouped]
-    back = (j[1:] == j[:-1]) & (t[1:] < t[:-1])
+    """The order by journey, time, channel; and how many journeys were not in time order.
+
+    Rows are grouped by journey (a stable sort) and only the journeys not already in
+    (time, channel) order are sorted further: an export in time order needs one sort."""
+    order = np.argsort(journey, kind="stable")
+    j, t, ch = journey[order], ts[order], channel[order]
+    same = j[1:] == j[:-1]
+    back = same & (t[1:] < t[:-1])
+    tie = same & (t[1:] == t[:-1]) & (ch[1:] < ch[:-1])
     out_of_order = len(np.unique(j[1:][back]))
-    return np.lexsort((channel, ts, journey)), out_of_order
+    unsorted = np.unique(j[1:][back | tie])
+    if len(unsorted):
+        rows = np.flatnonzero(np.isin(j, unsorted))  # whole journeys, contiguous blocks
+        inner = np.lexsort((ch[rows], t[rows], j[rows]))
+        order[rows] = order[rows][inner]
+    return order, out_of_order
 
 
 def _reference(

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planning.attribution import NO_TOUCH, PathIssues, attribute, build_paths
+from planning.attribution import NO_TOUCH, PathIssues, Paths, attribute, build_paths
 from planning.errors import InputError
 
 T0 = pd.Timestamp("2026-03-01 00:00")
@@ -255,3 +255,34 @@ def test_every_touch_is_kept_or_counted(
     assert (paths.touch_age_days >= 0).all()
     if lookback is not None:
         assert (paths.touch_age_days <= lookback).all()
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_order_of_the_rows_does_not_matter(seed: int) -> None:
+    touches, outcomes = crafted()
+    # same-time touches of different channels, given in both orders
+    extra = pd.DataFrame(
+        {"journey": ["tie"] * 3, "ts": [T0, T0, T0 - H], "channel": ["Social", "Email", "Video"]}
+    )
+    touches = pd.concat([touches, extra], ignore_index=True)
+    outcomes = pd.concat([outcomes, pd.DataFrame({"journey": ["tie"], "ts": [T0]})])
+    base, base_issues = build_paths(touches, outcomes, now=NOW)
+    shuffled = touches.sample(frac=1.0, random_state=seed)
+    paths, issues = build_paths(shuffled, outcomes, now=NOW)
+    # journeys come in the order of first appearance: compare them as sets of journeys
+    assert base.channels == paths.channels
+
+    def journeys(p: Paths) -> list[tuple[tuple[int, ...], tuple[float, ...]]]:
+        return sorted(
+            (
+                tuple(p.touch_channel[a:b].tolist()),
+                tuple(p.touch_age_days[a:b].tolist()),
+            )
+            for a, b in zip(p.offsets[:-1], p.offsets[1:], strict=True)
+        )
+
+    assert journeys(paths) == journeys(base)
+    assert issues.out_of_order > base_issues.out_of_order
+    assert {**vars(issues), "out_of_order": 0} == {**vars(base_issues), "out_of_order": 0}
+    tie = [base.channels[c] for c in base.touch_channel[base.offsets[-4] : base.offsets[-3]]]
+    assert tie == ["Video", "Email", "Social"]
