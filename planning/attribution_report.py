@@ -126,22 +126,11 @@ def reallocation(spend: np.ndarray, credited: np.ndarray) -> np.ndarray:
     return spend + move
 
 
-def attribution_report(
-    paths: Paths,
-    issues: PathIssues,
-    spend: Mapping[str, float],
-    *,
-    kind: str = "lead",
-    chosen: str = "markov",
-    order: int = 1,
-    half_life_days: float = 7.0,
-    models: Sequence[str] = MODELS,
-) -> AttributionReport:
-    """Every model on `paths`, with `spend` per channel (channels with spend but no journey
-    are listed too), the chosen model first."""
-    if chosen not in MODELS:
-        raise InputError(f"must be one of: {', '.join(MODELS)}", column="model", value=chosen)
-    ordered = [chosen, *[m for m in models if m != chosen]]
+def _credits(
+    paths: Paths, ordered: Sequence[str], chosen: str, order: int, half_life_days: float
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], list[str]]:
+    """Each model's conversions and value per channel of `paths` (in its channel order), and
+    the models skipped with why (Shapley over its limit, unless it is the chosen one)."""
     credits: dict[str, np.ndarray] = {}
     values: dict[str, np.ndarray] = {}
     skipped: list[str] = []
@@ -159,6 +148,27 @@ def attribution_report(
             [result.conversions[index[c]] if c in index else 0.0 for c in names]
         )
         values[model] = np.array([result.value[index[c]] if c in index else 0.0 for c in names])
+    return credits, values, skipped
+
+
+def attribution_report(
+    paths: Paths,
+    issues: PathIssues,
+    spend: Mapping[str, float],
+    *,
+    kind: str = "lead",
+    chosen: str = "markov",
+    order: int = 1,
+    half_life_days: float = 7.0,
+    models: Sequence[str] = MODELS,
+) -> AttributionReport:
+    """Every model on `paths`, with `spend` per channel (channels with spend but no journey
+    are listed too), the chosen model first."""
+    if chosen not in MODELS:
+        raise InputError(f"must be one of: {', '.join(MODELS)}", column="model", value=chosen)
+    ordered = [chosen, *[m for m in models if m != chosen]]
+    names = list(paths.channels)
+    credits, values, skipped = _credits(paths, ordered, chosen, order, half_life_days)
     effects = removal_effects(paths, order=order)
     effect_of = dict(zip(effects.channels, effects.effect, strict=True))
     help_ = assists(paths)

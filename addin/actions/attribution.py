@@ -58,6 +58,19 @@ def channels_of(touches: pd.DataFrame, rules: list[Rule]) -> pd.Series:
     return pd.Series(channel, index=touches.index, dtype=object)
 
 
+def _keyed(touches: pd.DataFrame, outcomes: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Journey ids are unique within a source only: key them by source too (when both frames
+    say their source, as the store's do)."""
+    if "source" not in touches or "source" not in outcomes:
+        return touches, outcomes
+
+    def keyed(frame: pd.DataFrame) -> pd.DataFrame:
+        key = frame["source"].astype(str) + ":" + frame["journey"].astype(str)
+        return frame.assign(journey=key)
+
+    return keyed(touches), keyed(outcomes)
+
+
 def period(wb: WorkbookTarget, att: AttributionSettings) -> tuple[dt.date, dt.date]:
     settings = read_settings(wb)
     start = att.start or settings.month
@@ -136,6 +149,7 @@ def attribution(
     if given:
         att = dataclasses.replace(att, **given)
     start, end = period(wb, att)
+    touches, outcomes = _keyed(touches, outcomes)
     touches = touches.assign(channel=channels_of(touches, read_rules(wb)))
     spend = spend_by_channel(wb, start, end)
     reports = {
