@@ -22,7 +22,8 @@ control, makes the closers causal (lift 0.02 each) and exposed independently of 
 
 Reported per model, over `--seeds` runs: the mean absolute error of channel shares (credited
 conversions / all) against the true shares, in percentage points; for Markov also the error of
-the raw removal effects against the true ones. The journeys go through `build_paths` like real
+the raw removal effects against the true ones (and, for scale, of last-touch shares read as the
+loss). The journeys go through `build_paths` like real
 ones (30-day lookback).
 """
 
@@ -154,6 +155,10 @@ def evaluate(n: int, seed: int, confounded: bool) -> tuple[dict[str, float], pd.
             np.mean(np.abs(effect - visitors.truth))
         )
         table[f"effect, order {k}"] = effect
+    last = attribute(paths, "last_touch").shares()[order]
+    errors["last_touch share read as the loss vs true effects"] = 100 * float(
+        np.mean(np.abs(last - visitors.truth))
+    )
     table["true effect"] = visitors.truth
     frame = pd.DataFrame(table, index=[c.name for c in channels])
     return errors, frame
