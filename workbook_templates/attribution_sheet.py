@@ -332,6 +332,17 @@ def _issues_rows(reports: Sequence[tuple[str, AttributionReport | None]]) -> lis
     return rows
 
 
+SOURCE_HEADERS = ("source", "file", "touches", "journeys", "converting", "quarantined", "notes")
+SOURCES_COL = 6  # F: the inputs' block, beside the journeys check
+
+
+def write_sources(wb: WorkbookTarget, rows: Sequence[Sequence[Any]]) -> None:
+    """Beside the journeys check: each journeys input read (`SOURCE_HEADERS`), so what the
+    readers set aside (unreadable rows quarantined, odd journeys counted) is in view."""
+    block = [["Journeys sources"], list(SOURCE_HEADERS), *(list(r) for r in rows[:18])]
+    wb.write_block(ATTRIBUTION, CHECK_ROW, SOURCES_COL, padded(block, 20, len(SOURCE_HEADERS)))
+
+
 def write_report(
     wb: WorkbookTarget, leads: AttributionReport | None, purchases: AttributionReport | None
 ) -> None:

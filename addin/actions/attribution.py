@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -34,6 +35,7 @@ from workbook_templates.attribution_sheet import (
     AttributionSettings,
     read_attribution_settings,
     write_report,
+    write_sources,
 )
 from workbook_templates.daily_sheet import read_daily
 from workbook_templates.mapping_sheet import read_rules
@@ -161,12 +163,29 @@ def attribution(
     return reports
 
 
-def journeys(config: SyncConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The config's `paths` sources loaded into its store, and every journey stored."""
+def journeys(config: SyncConfig) -> tuple[pd.DataFrame, pd.DataFrame, list[list[Any]]]:
+    """The config's `paths` sources loaded into its store, every journey stored, and a row
+    per input read (source, file, touches, journeys, converting, quarantined, notes)."""
     config.store.parent.mkdir(parents=True, exist_ok=True)
     with FactStore(config.store) as store:
-        load_paths_sources(config, store)
-        return store.paths()
+        loads = load_paths_sources(config, store)
+        touches, outcomes = store.paths()
+    rows = []
+    for load in loads:
+        counts = load.result.counts
+        notes = "; ".join(w for info in load.result.files for w in info.warnings)
+        rows.append(
+            [
+                load.source,
+                Path(load.file).name if not load.file.startswith("sql:") else load.file,
+                counts.get("touches"),
+                counts.get("journeys"),
+                counts.get("converting"),
+                len(load.result.quarantine),
+                notes[:500] or None,
+            ]
+        )
+    return touches, outcomes, rows
 
 
 def summary(reports: Mapping[str, AttributionReport | None], sheet: bool = True) -> str:
@@ -197,8 +216,11 @@ def run_button(ctx: ActionContext) -> str:
             f"{config.origin} has no source of kind `paths` (journeys): add one, e.g. a "
             "Metrica visits export (README, Attribution)."
         )
-    touches, outcomes = journeys(config)
-    return summary(attribution(ctx.workbook, touches, outcomes))
+    touches, outcomes, inputs = journeys(config)
+    reports = attribution(ctx.workbook, touches, outcomes, save=False)
+    write_sources(ctx.workbook, inputs)
+    ctx.workbook.save()
+    return summary(reports)
 
 
 ACTION = Action(

@@ -15,6 +15,7 @@ from planning.attribution_report import AttributionReport, attribution_report
 from sheets_sync.sources.column_map import SourceOptions
 from sheets_sync.sources.paths_export import read_paths_export
 from sheets_sync.sync_config import load_config
+from workbook_templates.attribution_sheet import write_sources
 
 
 def report_dict(report: AttributionReport | None) -> dict[str, Any] | None:
@@ -111,16 +112,20 @@ def attribution_cmd(
         reports = file_reports(target, model, order, lookback, half_life)
     else:
         cfg = load_config(target)
-        touches, outcomes = journeys(cfg)
+        touches, outcomes, inputs = journeys(cfg)
+        wb = open_workbook(cfg)
         reports = attribution(
-            open_workbook(cfg),
+            wb,
             touches,
             outcomes,
+            save=False,
             model=model,
             order=order,
             lookback_days=lookback,
             half_life_days=half_life,
         )
+        write_sources(wb, inputs)
+        wb.save()
     if as_json:
         echo_json({kind: report_dict(r) for kind, r in reports.items()})
         return

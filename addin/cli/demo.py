@@ -39,6 +39,7 @@ from sheets_sync.store import FactStore
 from sheets_sync.sync_config import SyncConfig, load_config
 from sheets_sync.workbooks.xlsx import XlsxWorkbook, save_atomic
 from workbook_templates import layout as L
+from workbook_templates.attribution_sheet import write_sources
 from workbook_templates.daily_history_sheet import write_daily_history
 from workbook_templates.mapping_sheet import read_rules
 from workbook_templates.plan_workbook import PlanWorkbookSpec, build_plan_workbook
@@ -223,8 +224,11 @@ def run_demo(
     alerts = run_with_config(XlsxWorkbook(config.workbook), config, now)
 
     step("Attributing the journeys")
-    touches, outcomes = journeys(config)
-    attributed = attribution(XlsxWorkbook(config.workbook), touches, outcomes)
+    touches, outcomes, inputs = journeys(config)
+    book = XlsxWorkbook(config.workbook)
+    attributed = attribution(book, touches, outcomes, save=False)
+    write_sources(book, inputs)
+    book.save()
 
     step("Summarising plan vs fact vs run-rate")
     summary = plan_summary(XlsxWorkbook(config.workbook))
