@@ -146,7 +146,7 @@ def compare_with_mam(paths: Paths) -> list[str]:
 
         import mam  # type: ignore[import-not-found]
     except ImportError as exc:
-        return [f"| mam could not be imported: {exc} | | | | |"]
+        return [f'| mam could not be imported ({exc}): pip install -e ".[bench]" | | | | |']
     frame = session_frame(paths)
     model, t_pre = timed(
         lambda: mam.MAM(

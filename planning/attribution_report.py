@@ -8,10 +8,11 @@ effects, a plain verdict, and the budget reallocation the removal effects sugges
   the chosen order);
 - **verdict**, in this order: ``no_journeys`` (spend but never in a journey), ``under_credited``
   (the chosen model credits it at least `UNDER` times its last-click share),
-  ``cannibalising`` (last click credits it at least `UNDER` times the chosen model's share and
-  its removal effect is below its last-click share: it takes the credit for conversions others
-  started), ``assist`` (assists at least `ASSIST` times as often as it closes), else
-  ``as_last_click``;
+  ``cannibalising`` (last click credits it at least `UNDER` times the chosen model's share,
+  its share of all removal effects is below its last-click share (raw removal effects add up to
+  well over 100%, so they are compared as shares) and at least half of what it closes had
+  another channel before it: it takes the credit for conversions others started), ``assist``
+  (assists at least `ASSIST` times as often as it closes), else ``as_last_click``;
 - **reallocation**: each channel's budget moved toward the share of spend its chosen-model
   conversions would get at equal true CPA, at most `MAX_MOVE` of its budget, total unchanged
   (what the removal effects say, before Optimize Split weighs the response curves).
@@ -93,8 +94,30 @@ def _cost(spend: float, conversions: float) -> float:
     return _safe_div(spend, conversions) if spend > 0 else math.nan
 
 
+def closes_after_others(paths: Paths) -> dict[str, float]:
+    """Per channel, the share of the conversions it closed (last touch) in journeys where
+    another channel came before it."""
+    sub = paths.subset(paths.conversions > 0)
+    if not sub.journeys:
+        return {}
+    last = sub.touch_channel[sub.offsets[1:] - 1]
+    journey = sub.journey_of_touch()
+    other = np.zeros(sub.journeys, dtype=bool)
+    np.logical_or.at(other, journey, sub.touch_channel != last[journey])
+    size = len(sub.channels)
+    closed = np.bincount(last, weights=sub.conversions, minlength=size)
+    after = np.bincount(last, weights=sub.conversions * other, minlength=size)
+    return {c: float(after[i] / closed[i]) for i, c in enumerate(sub.channels) if closed[i] > 0}
+
+
 def _verdict(
-    channel: str, share: float, last_share: float, effect: float, ratio: float, journeys: bool
+    channel: str,
+    share: float,
+    last_share: float,
+    effect: float,
+    ratio: float,
+    journeys: bool,
+    after_others: float = 1.0,
 ) -> str:
     if channel == NO_TOUCH:
         return "no_touch"
@@ -102,7 +125,12 @@ def _verdict(
         return "no_journeys"
     if share >= last_share * UNDER and share > 0:
         return "under_credited"
-    if last_share >= share * UNDER and last_share > 0 and effect < last_share:
+    if (
+        last_share >= share * UNDER
+        and last_share > 0
+        and effect < last_share
+        and after_others >= 0.5
+    ):
         return "cannibalising"
     if ratio >= ASSIST:
         return "assist"
@@ -171,6 +199,8 @@ def attribution_report(
     credits, values, skipped = _credits(paths, ordered, chosen, order, half_life_days)
     effects = removal_effects(paths, order=order)
     effect_of = dict(zip(effects.channels, effects.effect, strict=True))
+    effect_total = float(effects.effect.sum())
+    after_others = closes_after_others(paths)
     help_ = assists(paths)
     assist_of = {
         c: (float(a), float(lt), float(r))
@@ -195,6 +225,7 @@ def attribution_report(
         share = _safe_div(chosen_c[i], total)
         last_share = _safe_div(last_c[i], total)
         effect = float(effect_of.get(c, 0.0))
+        effect_share = effect / effect_total if effect_total > 0 else 0.0
         rows.append(
             ChannelCredit(
                 channel=c,
@@ -208,7 +239,9 @@ def attribution_report(
                 removal_effect=effect,
                 true_cpa=_cost(float(spends[i]), float(chosen_c[i])),
                 last_click_cpa=_cost(float(spends[i]), float(last_c[i])),
-                verdict=_verdict(c, share, last_share, effect, ratio, c in names),
+                verdict=_verdict(
+                    c, share, last_share, effect_share, ratio, c in names, after_others.get(c, 0.0)
+                ),
                 proposed_spend=float(proposed[i]),
             )
         )

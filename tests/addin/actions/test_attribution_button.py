@@ -218,3 +218,33 @@ def test_shapley_over_its_channel_limit_is_named() -> None:
     )
     with pytest.raises(InputError, match=f"at most {SHAPLEY_LIMIT}"):
         attribution_report(paths, issues, {}, chosen="shapley")
+
+
+def test_verdicts_on_a_closer_that_only_finishes_what_another_started() -> None:
+    from planning.attribution_report import attribution_report
+
+    rows, outcomes = [], []
+
+    def journey(name: str, channels: list[str], converts: bool) -> None:
+        for hour, channel in enumerate(channels):
+            rows.append((name, pd.Timestamp(2026, 11, 2, 8 + hour), channel))
+        if converts:
+            outcomes.append((name, pd.Timestamp(2026, 11, 2, 8 + len(channels)), 1.0, 0.0))
+
+    for i in range(40):  # Display starts, Brand closes
+        journey(f"ab{i}", ["Display", "Brand"], True)
+    for i in range(20):
+        journey(f"c{i}", ["Email"], True)
+    for i in range(30):
+        journey(f"a{i}", ["Display"], False)
+    for i in range(5):
+        journey(f"b{i}", ["Brand"], False)
+    touches = pd.DataFrame(rows, columns=["journey", "ts", "channel"])
+    conv = pd.DataFrame(outcomes, columns=["journey", "ts", "conversions", "value"])
+    paths, issues = build_paths(touches, conv)
+    report = attribution_report(paths, issues, {"Display": 100.0, "Brand": 100.0})
+    verdict = {c.channel: c.verdict for c in report.channels}
+    # last click: Brand 40 of 60 (67%), Display 0; Markov shares Display and Brand alike
+    assert verdict["Display"] == "under_credited"
+    assert verdict["Brand"] == "cannibalising"
+    assert verdict["Email"] == "as_last_click"
