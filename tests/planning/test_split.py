@@ -47,7 +47,10 @@ def _message(**kwargs: Any) -> str:
         ({"days": 0}, "`days` must be a whole number of days >= 1, got 0"),
         ({"days": 1.5}, "`days` must be a whole number of days >= 1, got 1.5"),
         ({"step": -1.0}, "`step` must be a number >= 0, got -1.0"),
-        ({"objective": "revenue"}, "`objective` must be one of leads, value, attributed, got 'revenue'"),
+        (
+            {"objective": "revenue"},
+            "`objective` must be one of leads, value, attributed, got 'revenue'",
+        ),
         (
             {"max_change": -0.1},
             "`max_change` must be a share >= 0 (0.5 = ±50%, 0 = no default limits), got -0.1",
