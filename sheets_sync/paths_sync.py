@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from planning.errors import InputError
+from sheets_sync.digests import file_digest
 from sheets_sync.sources.paths_common import PathsReadResult
 from sheets_sync.sources.paths_export import read_paths_export
 from sheets_sync.sources.paths_sql import read_paths_sql
@@ -51,12 +52,7 @@ def _options_key(src: SourceConfig) -> str:
 
 
 def _file_hash(path: Path, src: SourceConfig) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    digest.update(_options_key(src).encode())
-    return digest.hexdigest()
+    return file_digest(path, _options_key(src))
 
 
 def _read_hash(result: PathsReadResult, src: SourceConfig) -> str:

@@ -21,7 +21,6 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
 
 from planning.alert_rules import (
     BASES,
@@ -37,6 +36,7 @@ from planning.errors import InputError
 from planning.funnel import DEFAULT_FUNNEL, Funnel
 from sheets_sync.cells import is_blank
 from sheets_sync.workbooks.interface import WorkbookError, WorkbookTarget, column_letter
+from workbook_templates import input_checks as checks
 from workbook_templates.fact_blocks import padded
 from workbook_templates.styles import (
     FILL_INPUT,
@@ -107,18 +107,6 @@ def _rule_row(rule: Rule) -> list[Any]:
     ]
 
 
-def _list_validation(options: Sequence[str], column: str, what: str) -> DataValidation:
-    return DataValidation(
-        type="list",
-        formula1='"' + ",".join(options) + '"',
-        allow_blank=True,
-        showErrorMessage=True,
-        errorTitle=f"Alert {what}",
-        error=f"{what} must be one of: {', '.join(options)}",
-        sqref=f"{column}{RULES_HEADER_ROW + 1}:{column}{RULES_HEADER_ROW + RULE_ROWS}",
-    )
-
-
 def write_alerts_template(
     wb: Workbook, rules: Sequence[Rule] | None = None, funnel: Funnel = DEFAULT_FUNNEL
 ) -> None:
@@ -145,46 +133,47 @@ def write_alerts_template(
     for i, name in enumerate(names, start=1):
         ws.cell(row=i, column=LISTS_COL, value=name)
     ws.column_dimensions[lists].hidden = True
-    metric = DataValidation(
-        type="list",
-        formula1=f"${lists}$1:${lists}${len(names)}",
-        allow_blank=True,
-        showErrorMessage=True,
-        errorTitle="Alert metric",
-        error="metric must be one from the list (a Plan metric, a ratio or a data check)",
-        sqref=f"B{RULES_HEADER_ROW + 1}:B{last}",
+    first = RULES_HEADER_ROW + 1
+    metric = checks.choice(
+        f"B{first}:B{last}",
+        f"${lists}$1:${lists}${len(names)}",
+        "Alert metric",
+        "metric must be one from the list (a Plan metric, a ratio or a data check)",
     )
-    whole = DataValidation(
-        type="whole",
-        operator="between",
-        formula1="1",
-        formula2=str(MAX_DAYS),
-        allow_blank=True,
-        showErrorMessage=True,
-        errorTitle="Alert days",
-        error=f"a whole number of days from 1 to {MAX_DAYS}",
-        sqref=f"D{RULES_HEADER_ROW + 1}:D{last} H{RULES_HEADER_ROW + 1}:H{last}",
+    days = checks.whole(
+        f"D{first}:D{last} H{first}:H{last}",
+        1,
+        MAX_DAYS,
+        "Alert days",
+        f"a whole number of days from 1 to {MAX_DAYS}",
     )
-    number = DataValidation(
-        type="decimal",
-        operator="between",
-        formula1="-1E+15",
-        formula2="1E+15",
-        allow_blank=True,
-        showErrorMessage=True,
-        errorTitle="Alert threshold",
-        error="the threshold is a number (1.2 = 120% with `plan ×`; 0.05 = 5%)",
-        sqref=f"G{RULES_HEADER_ROW + 1}:G{last}",
+    number = checks.decimal(
+        f"G{first}:G{last}",
+        -1e15,
+        1e15,
+        "Alert threshold",
+        "the threshold is a number (1.2 = 120% with `plan ×`; 0.05 = 5%)",
+    )
+    lists_of = (
+        ("C", BASES, "over"),
+        ("E", LEVELS, "level"),
+        ("F", CONDITIONS, "condition"),
+        ("I", SEVERITIES, "severity"),
+        ("L", ("yes", "no"), "on"),
     )
     for dv in (
         metric,
-        whole,
+        days,
         number,
-        _list_validation(BASES, "C", "over"),
-        _list_validation(LEVELS, "E", "level"),
-        _list_validation(CONDITIONS, "F", "condition"),
-        _list_validation(SEVERITIES, "I", "severity"),
-        _list_validation(("yes", "no"), "L", "on"),
+        *(
+            checks.choice(
+                f"{c}{first}:{c}{last}",
+                options,
+                f"Alert {what}",
+                f"{what} must be one of: {', '.join(options)}",
+            )
+            for c, options, what in lists_of
+        ),
     ):
         ws.add_data_validation(dv)
     widths = (20, 14, 10, 8, 9, 11, 10, 6, 9, 14, 16, 5)

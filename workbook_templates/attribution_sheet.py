@@ -24,13 +24,13 @@ from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
 
 from planning.attribution import MODELS
 from planning.attribution_report import AttributionReport, ChannelCredit
 from planning.errors import InputError
 from sheets_sync.cells import is_blank
 from sheets_sync.workbooks.interface import WorkbookTarget
+from workbook_templates import input_checks as checks
 from workbook_templates.cells import to_date, to_number
 from workbook_templates.fact_blocks import padded
 from workbook_templates.styles import (
@@ -119,43 +119,10 @@ def write_attribution_template(wb: Workbook) -> None:
             cell.number_format = "yyyy-mm-dd"
         ws.cell(row=i, column=3, value=help_).font = FONT_NOTE
     first = SETTINGS_ROW + 1
-    model = DataValidation(
-        type="list",
-        formula1='"' + ",".join(MODELS) + '"',
-        allow_blank=True,
-        showErrorMessage=True,
-        error=f"one of: {', '.join(MODELS)}",
-        sqref=f"B{first}",
-    )
-    order = DataValidation(
-        type="whole",
-        operator="between",
-        formula1="1",
-        formula2="3",
-        allow_blank=True,
-        showErrorMessage=True,
-        error="1, 2 or 3",
-        sqref=f"B{first + 1}",
-    )
-    days = DataValidation(
-        type="decimal",
-        operator="between",
-        formula1="0.01",
-        formula2="3650",
-        allow_blank=True,
-        showErrorMessage=True,
-        error="days, more than 0",
-        sqref=f"B{first + 2}:B{first + 3}",
-    )
-    dates = DataValidation(
-        type="date",
-        operator="greaterThan",
-        formula1="1",
-        allow_blank=True,
-        showErrorMessage=True,
-        error="a date",
-        sqref=f"B{first + 4}:B{first + 5}",
-    )
+    model = checks.choice(f"B{first}", MODELS, "Attribution model")
+    order = checks.whole(f"B{first + 1}", 1, 3, "Markov order", "1, 2 or 3")
+    days = checks.decimal(f"B{first + 2}:B{first + 3}", 0.01, 3650, "Days", "days, more than 0")
+    dates = checks.date(f"B{first + 4}:B{first + 5}", "Period")
     for dv in (model, order, days, dates):
         ws.add_data_validation(dv)
     for title_row, title in ((LEADS_TITLE_ROW, "Leads"), (PURCHASES_TITLE_ROW, "Purchases")):

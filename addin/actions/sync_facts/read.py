@@ -11,6 +11,7 @@ from pathlib import Path
 
 from addin.actions.sync_facts.book import PlanBook
 from addin.actions.sync_facts.result import Progress, no_progress
+from sheets_sync.digests import file_digest
 from sheets_sync.facts import ReadResult
 from sheets_sync.quality import SourceRead
 from sheets_sync.sources.google_sheet import read_gsheet
@@ -62,12 +63,7 @@ def _options_key(src: SourceConfig) -> str:
 def file_hash(path: Path, src: SourceConfig) -> str:
     """SHA-256 of the file's bytes and the source's reading options (a changed rate or
     column map reloads the same file)."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    digest.update(_options_key(src).encode())
-    return digest.hexdigest()
+    return file_digest(path, _options_key(src))
 
 
 def _frame_hash(result: ReadResult, src: SourceConfig) -> str:
