@@ -33,11 +33,14 @@ from planning.attribution import (
     NO_TOUCH,
     PathIssues,
     Paths,
+    RemovalEffects,
     assists,
     attribute,
     removal_effects,
 )
 from planning.errors import InputError
+from planning.markov import split_by_effects
+from planning.runrate import divide
 
 UNDER = 1.2
 ASSIST = 1.0
@@ -85,13 +88,9 @@ class AttributionReport:
     skipped_models: tuple[str, ...] = ()  # e.g. shapley over its channel limit, with why
 
 
-def _safe_div(a: float, b: float) -> float:
-    return a / b if b and not math.isnan(b) else math.nan
-
-
 def _cost(spend: float, conversions: float) -> float:
     """spend / conversions; NaN without spend (a channel nobody pays for has no CPA)."""
-    return _safe_div(spend, conversions) if spend > 0 else math.nan
+    return divide(spend, conversions) if spend > 0 else math.nan
 
 
 def closes_after_others(paths: Paths) -> dict[str, float]:
@@ -155,10 +154,15 @@ def reallocation(spend: np.ndarray, credited: np.ndarray) -> np.ndarray:
 
 
 def _credits(
-    paths: Paths, ordered: Sequence[str], chosen: str, order: int, half_life_days: float
+    paths: Paths,
+    ordered: Sequence[str],
+    chosen: str,
+    effects: RemovalEffects,
+    half_life_days: float,
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], list[str]]:
     """Each model's conversions and value per channel of `paths` (in its channel order), and
-    the models skipped with why (Shapley over its limit, unless it is the chosen one)."""
+    the models skipped with why (Shapley over its limit, unless it is the chosen one). Markov
+    splits the totals by `effects`, solved once for the report."""
     credits: dict[str, np.ndarray] = {}
     values: dict[str, np.ndarray] = {}
     skipped: list[str] = []
@@ -170,7 +174,10 @@ def _credits(
                 raise InputError(f"cannot be shapley here: {why}", column="model", value=chosen)
             skipped.append(f"shapley: {why}")
             continue
-        result = attribute(paths, model, half_life_days=half_life_days, order=order)
+        if model == "markov":
+            result = split_by_effects(paths, effects)
+        else:
+            result = attribute(paths, model, half_life_days=half_life_days)
         index = {c: i for i, c in enumerate(result.channels)}
         credits[model] = np.array(
             [result.conversions[index[c]] if c in index else 0.0 for c in names]
@@ -196,8 +203,8 @@ def attribution_report(
         raise InputError(f"must be one of: {', '.join(MODELS)}", column="model", value=chosen)
     ordered = [chosen, *[m for m in models if m != chosen]]
     names = list(paths.channels)
-    credits, values, skipped = _credits(paths, ordered, chosen, order, half_life_days)
     effects = removal_effects(paths, order=order)
+    credits, values, skipped = _credits(paths, ordered, chosen, effects, half_life_days)
     effect_of = dict(zip(effects.channels, effects.effect, strict=True))
     effect_total = float(effects.effect.sum())
     after_others = closes_after_others(paths)
@@ -222,8 +229,8 @@ def attribution_report(
     rows = []
     for i, c in enumerate(all_names):
         assisted, closed, ratio = assist_of.get(c, (0.0, 0.0, math.nan))
-        share = _safe_div(chosen_c[i], total)
-        last_share = _safe_div(last_c[i], total)
+        share = divide(chosen_c[i], total)
+        last_share = divide(last_c[i], total)
         effect = float(effect_of.get(c, 0.0))
         effect_share = effect / effect_total if effect_total > 0 else 0.0
         rows.append(

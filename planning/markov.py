@@ -191,7 +191,11 @@ def split_by_effect(total: float, effect: np.ndarray) -> np.ndarray:
 
 def markov_attribution(paths: Paths, order: int = 1) -> Attribution:
     """Conversions and value split by the removal effects' shares."""
-    effects = removal_effects(paths, order)
+    return split_by_effects(paths, removal_effects(paths, order))
+
+
+def split_by_effects(paths: Paths, effects: RemovalEffects) -> Attribution:
+    """The Markov credits of `paths` from its removal effects (solved once, used twice)."""
     return Attribution(
         "markov",
         paths.channels,

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from planning.alerts import AlertInputs
-from planning.runrate import forecast_frame
+from planning.runrate import divide, forecast_frame
 
 
 @dataclass(frozen=True)
@@ -59,10 +59,6 @@ class ChannelDay:
     cpa_kpi: float
     cpa2: float
     cpa2_kpi: float
-
-
-def _div(a: float, b: float) -> float:
-    return a / b if b and not math.isnan(b) and not math.isnan(a) else math.nan
 
 
 def _daily(inputs: AlertInputs) -> pd.DataFrame:
@@ -128,10 +124,10 @@ def channel_days(
                 spend=spend,
                 leads=fact(first),
                 calls=fact(second),
-                cpa=_div(spend, fact(first)),
-                cpa_kpi=_div(planned("spend"), planned(first)),
-                cpa2=_div(spend, fact(second)),
-                cpa2_kpi=_div(planned("spend"), planned(second)),
+                cpa=divide(spend, fact(first)),
+                cpa_kpi=divide(planned("spend"), planned(first)),
+                cpa2=divide(spend, fact(second)),
+                cpa2_kpi=divide(planned("spend"), planned(second)),
             )
         )
     return out

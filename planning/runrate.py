@@ -512,7 +512,7 @@ def _number(name: str, value: Any) -> float:
     return float(value)
 
 
-def _divide(numerator: float, denominator: float) -> float:
+def divide(numerator: float, denominator: float) -> float:
     """``numerator / denominator``; nan when the denominator is 0 or nan."""
     if denominator == 0 or math.isnan(denominator):
         return math.nan
@@ -524,7 +524,7 @@ def forecast_cost(spend_forecast: float, count_forecast: float) -> float:
 
     Never the average of daily costs. nan when the count forecast is 0 or nan.
     """
-    return _divide(
+    return divide(
         _number("spend_forecast", spend_forecast), _number("count_forecast", count_forecast)
     )
 
@@ -534,7 +534,7 @@ def plan_pct(value: float, plan: float) -> float:
 
     nan when the plan is 0 or nan.
     """
-    return _divide(_number("value", value), _number("plan", plan))
+    return divide(_number("value", value), _number("plan", plan))
 
 
 def required_pace(plan: float, mtd: float, days_left: int) -> float:
@@ -545,7 +545,7 @@ def required_pace(plan: float, mtd: float, days_left: int) -> float:
     plan_, mtd_ = _number("plan", plan), _number("mtd", mtd)
     if not (_is_whole(days_left) and days_left >= 0):
         raise _invalid("days_left", "a whole number of days, at least 0", days_left)
-    return _divide(plan_ - mtd_, float(days_left))
+    return divide(plan_ - mtd_, float(days_left))
 
 
 def pacing_index(mtd: float, plan: float, progress: MonthProgress) -> float:
@@ -555,4 +555,4 @@ def pacing_index(mtd: float, plan: float, progress: MonthProgress) -> float:
     """
     if not isinstance(progress, MonthProgress):
         raise _invalid("progress", "a MonthProgress", progress)
-    return _divide(_divide(_number("mtd", mtd), _number("plan", plan)), progress.share_elapsed)
+    return divide(divide(_number("mtd", mtd), _number("plan", plan)), progress.share_elapsed)

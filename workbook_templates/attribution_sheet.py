@@ -37,6 +37,7 @@ from workbook_templates.styles import (
     FILL_INPUT,
     FMT_COST,
     FMT_COUNT,
+    FMT_COUNT_1DP,
     FMT_PCT,
     FMT_X,
     FONT_BOLD,
@@ -157,7 +158,7 @@ def _format(header: str) -> str | None:
     if header in ("assist ratio", "factor"):
         return FMT_X
     if header in (*MODEL_LABELS.values(), "closed", "assisted"):
-        return "#,##0.0"
+        return FMT_COUNT_1DP
     return None
 
 

@@ -39,7 +39,7 @@ from workbook_templates.attribution_sheet import (
 )
 from workbook_templates.daily_sheet import read_daily
 from workbook_templates.mapping_sheet import read_rules
-from workbook_templates.settings_sheet import read_funnel, read_settings
+from workbook_templates.settings_sheet import Settings, read_funnel, read_settings
 
 OTHER = "Other"
 KINDS = (("lead", "leads"), ("purchase", "purchases"))
@@ -73,8 +73,7 @@ def _keyed(touches: pd.DataFrame, outcomes: pd.DataFrame) -> tuple[pd.DataFrame,
     return keyed(touches), keyed(outcomes)
 
 
-def period(wb: WorkbookTarget, att: AttributionSettings) -> tuple[dt.date, dt.date]:
-    settings = read_settings(wb)
+def period(settings: Settings, att: AttributionSettings) -> tuple[dt.date, dt.date]:
     start = att.start or settings.month
     end = att.end or settings.as_of or dt.date.today()
     if end < start:
@@ -82,8 +81,9 @@ def period(wb: WorkbookTarget, att: AttributionSettings) -> tuple[dt.date, dt.da
     return start, end
 
 
-def spend_by_channel(wb: WorkbookTarget, start: dt.date, end: dt.date) -> dict[str, float]:
-    settings = read_settings(wb)
+def spend_by_channel(
+    wb: WorkbookTarget, settings: Settings, start: dt.date, end: dt.date
+) -> dict[str, float]:
     daily = read_daily(wb, read_funnel(wb), settings.month)
     if daily.empty or "spend" not in daily:
         return {}
@@ -150,10 +150,11 @@ def attribution(
     given = {k: v for k, v in overrides.items() if v is not None}
     if given:
         att = dataclasses.replace(att, **given)
-    start, end = period(wb, att)
+    settings = read_settings(wb)
+    start, end = period(settings, att)
     touches, outcomes = _keyed(touches, outcomes)
     touches = touches.assign(channel=channels_of(touches, read_rules(wb)))
-    spend = spend_by_channel(wb, start, end)
+    spend = spend_by_channel(wb, settings, start, end)
     reports = {
         label: report_for(touches, outcomes, kind, start, end, att, spend) for kind, label in KINDS
     }

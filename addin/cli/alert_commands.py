@@ -11,9 +11,10 @@ import click
 from addin.actions.check_alerts import frame_of, run_with_config, summary
 from addin.cli.common import echo_json, parse_datetime, user_errors
 from addin.digest.markup import plain_text
-from addin.digest.run import DigestRun, morning_sync, open_workbook, run_digest
+from addin.digest.run import DigestRun, morning_sync, run_digest
 from addin.digest.texts import LANGS
 from sheets_sync.sync_config import load_config
+from sheets_sync.workbooks.of_config import open_config_workbook
 from sheets_sync.workbooks.xlsx import XlsxWorkbook
 
 _NOW = click.option(
@@ -34,7 +35,7 @@ def alerts_cmd(target: Path, now: dt.datetime | None, as_json: bool) -> None:
     now = now or dt.datetime.now().replace(microsecond=0)
     if target.suffix.lower() == ".toml":
         config = load_config(target)
-        outcome = run_with_config(open_workbook(config), config, now)
+        outcome = run_with_config(open_config_workbook(config), config, now)
     else:
         outcome = run_with_config(XlsxWorkbook(target), None, now)
     if as_json:

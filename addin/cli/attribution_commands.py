@@ -9,12 +9,12 @@ import click
 
 from addin.actions.attribution import KINDS, attribution, journeys, summary
 from addin.cli.common import echo_json, user_errors
-from addin.digest.run import open_workbook
 from planning.attribution import MODELS, build_paths
 from planning.attribution_report import AttributionReport, attribution_report
 from sheets_sync.sources.column_map import SourceOptions
 from sheets_sync.sources.paths_export import read_paths_export
 from sheets_sync.sync_config import load_config
+from sheets_sync.workbooks.of_config import open_config_workbook
 from workbook_templates.attribution_sheet import write_sources
 
 
@@ -113,7 +113,7 @@ def attribution_cmd(
     else:
         cfg = load_config(target)
         touches, outcomes, inputs = journeys(cfg)
-        wb = open_workbook(cfg)
+        wb = open_config_workbook(cfg)
         reports = attribution(
             wb,
             touches,

@@ -37,9 +37,8 @@ from planning.morning import volumes
 from sheets_sync.incident_log import IncidentLog
 from sheets_sync.store import FactStore
 from sheets_sync.sync_config import SyncConfig
-from sheets_sync.workbooks.google_sheets import GoogleSheetsWorkbook
 from sheets_sync.workbooks.interface import WorkbookTarget
-from sheets_sync.workbooks.xlsx import XlsxWorkbook
+from sheets_sync.workbooks.of_config import open_config_workbook
 from workbook_templates.settings_sheet import read_settings
 
 
@@ -70,12 +69,6 @@ class DigestRun:
 def local_now(settings: DigestSettings) -> dt.datetime:
     """The team's wall clock (naive), as the workbook and the sync see time."""
     return dt.datetime.now(tz=settings.timezone).replace(tzinfo=None, microsecond=0)
-
-
-def open_workbook(config: SyncConfig) -> WorkbookTarget:
-    if config.spreadsheet:
-        return GoogleSheetsWorkbook(config.spreadsheet, credentials_file=config.credentials)
-    return XlsxWorkbook(config.workbook)
 
 
 def morning_sync(config: SyncConfig, now: dt.datetime | None = None) -> SyncResult | None:
@@ -163,7 +156,7 @@ def run_digest(
     """Check the alerts and compose the digest; with `send`, deliver it (see the module)."""
     settings = digest_settings(config, lang)
     now = now or local_now(settings)
-    wb = wb or open_workbook(config)
+    wb = wb or open_config_workbook(config)
     currency = settings.currency or read_settings(wb).currency or "RUB"
     config.store.parent.mkdir(parents=True, exist_ok=True)
     sent: list[Sent] = []

@@ -37,7 +37,8 @@ import pandas as pd
 
 from sheets_sync.facts import FileInfo
 from sheets_sync.sources.cell_values import parse_dates
-from sheets_sync.sources.textfile import BLANK_MARKERS, Bools, _objects
+from sheets_sync.sources.fact_frames import expected_suffix, quarantine_cells, text_column
+from sheets_sync.sources.textfile import BLANK_MARKERS, Bools, Grid, _objects
 
 __all__ = [
     "COUNT_LABELS",
@@ -186,6 +187,45 @@ class Times:
     blank: Bools
     format: str
     warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class KeyedRows:
+    """A journeys file's row keys: the id column's texts and the time column parsed, the rows
+    that lack either (quarantined, in `quarantine`)."""
+
+    ids: npt.NDArray[np.object_]
+    times: Times
+    unreadable: Bools
+    quarantine: list[pd.DataFrame]
+
+
+def key_and_time(
+    grid: Grid,
+    info: FileInfo,
+    source: str,
+    id_col: str,
+    time_col: str,
+    labels: tuple[str, str, str],
+) -> KeyedRows:
+    """Read the id and time columns every journeys reader starts from; rows with a blank id,
+    a blank time or a time that does not parse are quarantined with the cell and the reason.
+    `labels`: what the id and the time are called in the reasons, and the time's kind (``"deal
+    id"``, ``"created date"``, ``"date"``). The time's format and warnings go to `info`."""
+    id_label, time_label, kind = labels
+    frame = grid.frame
+    ids = text_column(frame, id_col, len(frame))
+    no_id = ids == ""
+    parts = [quarantine_cells(grid, source, no_id, id_col, f"{id_label} is blank")]
+    times = parse_times(frame[time_col], what=time_col)
+    info.date_format = times.format
+    info.warnings.extend(times.warnings)
+    parts.append(
+        quarantine_cells(grid, source, times.blank & ~no_id, time_col, f"{time_label} is blank")
+    )
+    reason = f"is not a {kind}{expected_suffix(times.format)}"
+    parts.append(quarantine_cells(grid, source, times.bad & ~no_id, time_col, reason))
+    return KeyedRows(ids, times, no_id | times.blank | times.bad, parts)
 
 
 _DIGITS = re.compile(r"^\d{8,19}$")

@@ -45,10 +45,8 @@ from sheets_sync.sources.column_map import ColumnMap, SourceOptions
 from sheets_sync.sources.crm_export import _STAGE_NAMES, _STATUS_NAMES, CRM_MAP
 from sheets_sync.sources.fact_frames import (
     concat_quarantine,
-    expected_suffix,
     field_columns,
     last_duplicates,
-    quarantine_cells,
     stripped_codes,
     text_column,
 )
@@ -60,6 +58,7 @@ from sheets_sync.sources.paths_common import (
     first_lines,
     is_direct,
     journey_counts,
+    key_and_time,
     normalise_utm,
     parse_times,
     sort_touches,
@@ -158,22 +157,11 @@ def read_history(
     source = options.source
     columns = field_columns(grid, HISTORY_MAP)
     frame = grid.frame
-    n = len(frame)
     info = grid.info(source, "paths", "crm_history")
-    parts: list[pd.DataFrame] = []
-    deal = text_column(frame, columns["id"], n)
-    no_id = deal == ""
-    parts.append(quarantine_cells(grid, source, no_id, columns["id"], "deal id is blank"))
-    created = parse_times(frame[columns["created"]], what=columns["created"])
-    info.date_format = created.format
-    info.warnings.extend(created.warnings)
-    when = columns["created"]
-    reason = f"is not a date{expected_suffix(created.format)}"
-    parts.append(
-        quarantine_cells(grid, source, created.blank & ~no_id, when, "created date is blank")
+    keyed = key_and_time(
+        grid, info, source, columns["id"], columns["created"], ("deal id", "created date", "date")
     )
-    parts.append(quarantine_cells(grid, source, created.bad & ~no_id, when, reason))
-    bad = no_id | created.blank | created.bad
+    deal, created, bad, parts = keyed.ids, keyed.times, keyed.unreadable, keyed.quarantine
     duplicate = last_duplicates(np.asarray(stripped_codes(deal).codes), bad)
     keep = np.flatnonzero(~bad & ~duplicate)
     info.duplicates = int(duplicate.sum())

@@ -46,9 +46,7 @@ from sheets_sync.sources.cell_values import parse_flags, parse_numbers
 from sheets_sync.sources.column_map import ColumnMap, SourceOptions, normalise_header
 from sheets_sync.sources.fact_frames import (
     concat_quarantine,
-    expected_suffix,
     field_columns,
-    quarantine_cells,
     text_column,
 )
 from sheets_sync.sources.paths_common import (
@@ -59,8 +57,8 @@ from sheets_sync.sources.paths_common import (
     first_lines,
     is_direct,
     journey_counts,
+    key_and_time,
     normalise_utm,
-    parse_times,
     sort_touches,
     span,
     split_journeys,
@@ -249,18 +247,16 @@ def read_visits(
     frame = grid.frame
     n = len(frame)
     info = grid.info(source, "paths", "visits")
-    parts: list[pd.DataFrame] = []
-    visitor = text_column(frame, columns["visitor"], n)
-    no_id = visitor == ""
-    parts.append(quarantine_cells(grid, source, no_id, columns["visitor"], "visitor id is blank"))
-    times = parse_times(frame[columns["time"]], what=columns["time"])
-    info.date_format = times.format
-    info.warnings.extend(times.warnings)
-    when = columns["time"]
-    parts.append(quarantine_cells(grid, source, times.blank & ~no_id, when, "visit time is blank"))
-    reason = f"is not a date-time{expected_suffix(times.format)}"
-    parts.append(quarantine_cells(grid, source, times.bad & ~no_id, when, reason))
-    keep = ~(no_id | times.blank | times.bad)
+    keyed = key_and_time(
+        grid,
+        info,
+        source,
+        columns["visitor"],
+        columns["time"],
+        ("visitor id", "visit time", "date-time"),
+    )
+    visitor, times, parts = keyed.ids, keyed.times, keyed.quarantine
+    keep = ~keyed.unreadable
     if keep.any() and "hh" not in times.format and "unix" not in times.format:
         info.warnings.append("visit times are dates only: visits of a day keep the file's order")
 

@@ -18,9 +18,8 @@ from addin.actions.sync_facts.result import Progress, SyncResult, no_progress
 from sheets_sync.quality import SourceRead
 from sheets_sync.store import FactStore
 from sheets_sync.sync_config import SyncConfig
-from sheets_sync.workbooks.google_sheets import GoogleSheetsWorkbook
 from sheets_sync.workbooks.interface import WorkbookError, WorkbookTarget
-from sheets_sync.workbooks.xlsx import XlsxWorkbook
+from sheets_sync.workbooks.of_config import open_config_workbook
 
 
 def sync(
@@ -104,9 +103,8 @@ def run_sync(
     """Sync the config's workbook (a file, or a Google Sheet) from its sources through its
     store."""
     if config.spreadsheet:
-        spreadsheet, credentials = config.spreadsheet, config.credentials
         return sync_with_store(
-            lambda: GoogleSheetsWorkbook(spreadsheet, credentials_file=credentials, notify=notify),
+            lambda: open_config_workbook(config, notify),
             config,
             now=now,
             as_of=as_of,
@@ -119,7 +117,7 @@ def run_sync(
             "with funnelplan template)"
         )
     return sync_with_store(
-        lambda: XlsxWorkbook(path, notify=notify),
+        lambda: open_config_workbook(config, notify),
         config,
         file=path,
         now=now,
