@@ -19,6 +19,10 @@ its input into the same long frame, one value per row:
 ``value``
     float64, already in account currency without VAT for money metrics.
 
+A CRM reader also returns its kept rows one per deal (`DEAL_COLUMNS`, ``ReadResult.deals``):
+the lead's day and the day each later stage was reached, what the Cohorts sheet and the
+lag-aware run-rate need; other readers leave it empty.
+
 Rows a reader cannot read go to the quarantine frame (`QUARANTINE_COLUMNS`) with the file, the
 1-based line (CSV line or sheet row), the column, the raw value and the reason; they are never
 dropped silently. Rows that repeat a natural key (lead id, call id, date + campaign for an ad
@@ -38,12 +42,15 @@ from planning.errors import InputError
 
 __all__ = [
     "BASES",
+    "DEAL_COLUMNS",
+    "DEAL_STAGES",
     "FACT_COLUMNS",
     "METRICS",
     "MONEY",
     "QUARANTINE_COLUMNS",
     "FileInfo",
     "ReadResult",
+    "empty_deals",
     "empty_facts",
     "empty_quarantine",
     "input_window",
@@ -80,6 +87,23 @@ purchases, revenue) plus what only the reports use: impressions, platform_leads 
 platform's own conversions, checked against CRM leads) and calls_all (every call)."""
 
 MONEY: frozenset[str] = frozenset({"spend", "revenue"})
+
+DEAL_STAGES: tuple[str, ...] = ("pp", "negotiations", "purchases")
+"""The stages below leads a deal row dates (`DEAL_COLUMNS`), in funnel order."""
+DEAL_COLUMNS: tuple[str, ...] = (
+    "source",
+    "id",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "created",
+    *DEAL_STAGES,
+    "revenue",
+)
+"""One row per deal a CRM export keeps: ``id`` (text, ``""`` when the export has none),
+the UTM keys, ``created`` (the lead's day) and per stage the day it was reached
+(``datetime64[ns]`` at midnight, NaT when not reached; the reader's fallbacks applied),
+``revenue`` (a purchased deal's amount in account currency, else 0)."""
 BASES: tuple[str, str] = ("event", "cohort")
 
 
@@ -126,17 +150,28 @@ class FileInfo:
 
 @dataclass
 class ReadResult:
-    """One input, read: facts (`FACT_COLUMNS`), quarantine (`QUARANTINE_COLUMNS`), info."""
+    """One input, read: facts (`FACT_COLUMNS`), quarantine (`QUARANTINE_COLUMNS`), info, and
+    for a CRM export its deals (`DEAL_COLUMNS`; empty for other inputs)."""
 
     facts: pd.DataFrame
     quarantine: pd.DataFrame
     info: FileInfo
+    deals: pd.DataFrame = field(default_factory=lambda: empty_deals())
 
 
 def empty_facts() -> pd.DataFrame:
     frame = pd.DataFrame({c: pd.Series(dtype=object) for c in FACT_COLUMNS})
     frame["date"] = pd.Series(dtype="datetime64[ns]")
     frame["value"] = pd.Series(dtype="float64")
+    return frame
+
+
+def empty_deals() -> pd.DataFrame:
+    """A deals frame (`DEAL_COLUMNS`) with no rows, typed."""
+    frame = pd.DataFrame({c: pd.Series(dtype=object) for c in DEAL_COLUMNS})
+    for column in ("created", *DEAL_STAGES):
+        frame[column] = pd.Series(dtype="datetime64[ns]")
+    frame["revenue"] = pd.Series(dtype="float64")
     return frame
 
 

@@ -12,6 +12,11 @@ counting it, and loading the same export (same file hash) twice changes nothing.
 could not read are kept in ``quarantine`` (replaced per source and file), and every load is
 logged in ``load_log`` (file, rows, window, quarantined rows, duplicates, newest data point).
 
+A CRM export's deals (``ReadResult.deals``: the created day and each stage's day per deal, for
+the Cohorts sheet and the lag-aware run-rate) are kept in ``deals`` and loaded in the same
+transaction as the export's facts: the deals sharing an id with the export or created in its
+window are replaced (`sheets_sync.store_deals`); `FactStore.deals` reads them.
+
 Customer journeys (``kind = "paths"`` sources) live in the same database, in
 ``journey_touches``, ``journey_outcomes`` and ``journey_loads``: `FactStore.load_paths` and
 `FactStore.paths`, the work in `sheets_sync.store_paths`.
@@ -31,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from planning.errors import InputError
-from sheets_sync import store_paths
+from sheets_sync import store_deals, store_paths
 from sheets_sync.facts import BASES, FACT_COLUMNS, ReadResult, input_window
 from sheets_sync.sources.paths_common import PathsReadResult
 from sheets_sync.store_input import normalise_facts, normalise_quarantine
@@ -120,6 +125,10 @@ class LoadOutcome:
     date_to: dt.date | None
     """The window replaced: the reader's date range widened to every fact's date (None, None
     for an input with no dates)."""
+    deals: int = 0
+    """Deals inserted (a CRM export's, `sheets_sync.store_deals`)."""
+    deals_replaced: int = 0
+    """Older deals of the source deleted: the same ids, or created in the window."""
 
 
 class FactStore:
@@ -137,6 +146,7 @@ class FactStore:
         for statement in _SCHEMA:
             self._con.execute(statement)
         store_paths.create_paths_tables(self._con)
+        store_deals.create_deals_table(self._con)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -173,13 +183,16 @@ class FactStore:
         changes (``skipped``). Otherwise, in one transaction: delete the source's facts in the
         input's window (``info.date_from``..``info.date_to`` widened to cover every fact's date),
         insert the facts summed per (date, UTM keys, metric, basis), replace the source's
-        quarantine rows for the input's file(s) with ``result.quarantine``, and log the load.
-        Facts are checked first (columns, dates, metric and basis names, finite values, the
-        source); a bad frame raises `InputError` and changes nothing.
+        deals sharing an id with ``result.deals`` or created in the window
+        (`sheets_sync.store_deals`), replace the source's quarantine rows for the input's
+        file(s) with ``result.quarantine``, and log the load. Facts and deals are checked first
+        (columns, dates, metric and basis names, finite values, the source); a bad frame raises
+        `InputError` and changes nothing.
         """
         source = _check_load(result, file_hash)
         info = result.info
         facts = normalise_facts(result.facts, source)
+        deals = store_deals.normalise_deals(result.deals, source)
         quarantined = normalise_quarantine(result.quarantine, source, str(info.path))
         # the reader's window widened to every fact's date (a restated day must be deleted)
         date_from, date_to = input_window(facts, info.date_from, info.date_to) or (None, None)
@@ -195,6 +208,8 @@ class FactStore:
                 return LoadOutcome(True, 0, 0, date_from, date_to)
             replaced = self._delete_window(source, date_from, date_to)
             inserted = self._insert("incoming_source_facts", facts, _INSERT_FACTS)
+            window = None if date_from is None or date_to is None else (date_from, date_to)
+            dealt = store_deals.replace_deals(con, deals, source, window, str(info.path), now)
             self._replace_quarantine(source, files, quarantined)
             log = [now, source, file_hash, inserted, date_from, date_to, str(info.path)]
             log += [len(quarantined), int(info.duplicates), _naive(info.latest)]
@@ -203,7 +218,7 @@ class FactStore:
         except BaseException:
             con.rollback()
             raise
-        return LoadOutcome(False, inserted, replaced, date_from, date_to)
+        return LoadOutcome(False, inserted, replaced, date_from, date_to, *dealt)
 
     def _already_loaded(self, source: str, file_hash: str) -> bool:
         rows = self.con.execute(
@@ -262,6 +277,17 @@ class FactStore:
         window (or, never converting, last touched in it), their outcomes in it
         (`sheets_sync.store_paths.paths`)."""
         return store_paths.paths(self.con, sources, start, end)
+
+    def deals(
+        self,
+        sources: Sequence[str] | None = None,
+        created_from: dt.date | None = None,
+        created_to: dt.date | None = None,
+    ) -> pd.DataFrame:
+        """The stored CRM deals (`sheets_sync.facts.DEAL_COLUMNS`) of `sources` (None: all),
+        created from `created_from` to `created_to` (either may be None), sorted by source,
+        created and id (`sheets_sync.store_deals.deals`)."""
+        return store_deals.deals(self.con, sources, created_from, created_to)
 
     def paths_log(self) -> pd.DataFrame:
         """Every journeys load, oldest first (`sheets_sync.store_paths.PATHS_LOG_COLUMNS`)."""

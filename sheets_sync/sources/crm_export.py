@@ -23,7 +23,10 @@ Decisions:
   negative amount; a purchase with a blank amount counts with revenue 0 (warned);
 * ID is the natural key: the LAST row of a repeated ID is kept (a later export line restates
   the deal); rows with a blank ID are all kept (warned); quarantined rows take no part in
-  de-duplication.
+  de-duplication;
+* the kept rows also come back one per deal (``ReadResult.deals``, `DEAL_COLUMNS`): the
+  created day and each reached stage's event day (the same fallbacks as the event basis; NaT
+  for a stage not reached), the revenue as counted in the facts.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from sheets_sync.facts import FileInfo, ReadResult, empty_facts
+from sheets_sync.facts import DEAL_COLUMNS, DEAL_STAGES, FileInfo, ReadResult, empty_facts
 from sheets_sync.sources.cell_values import parse_dates, parse_numbers
 from sheets_sync.sources.column_map import UTM_ALIASES, ColumnMap, SourceOptions
 from sheets_sync.sources.fact_frames import (
@@ -187,7 +190,8 @@ def read_crm_export(path: Path | str | SheetRows, options: SourceOptions) -> Rea
         newest = newest[~np.isnat(newest)]
         if len(newest):
             info.latest = pd.Timestamp(newest.max()).to_pydatetime()
-    return ReadResult(facts=facts, quarantine=concat_quarantine(rows.parts), info=info)
+    deals = _deals(rows, metrics.get("revenue"), created.values, event, rank, keep)
+    return ReadResult(facts=facts, quarantine=concat_quarantine(rows.parts), info=info, deals=deals)
 
 
 def _stages_reached(rows: _Rows) -> tuple[Ints, dict[int, Dates]]:
@@ -296,6 +300,34 @@ def _facts(
                 long_facts(dates[chosen_rows], rows.source, chosen, value, basis, aggregate=True)
             )
     return _concat(pieces)
+
+
+def _deals(
+    rows: _Rows,
+    revenue: Floats | None,
+    created: Dates,
+    event: dict[int, Dates],
+    rank: Ints,
+    keep: Bools,
+) -> pd.DataFrame:
+    """The kept rows one per deal (`DEAL_COLUMNS`): days at midnight, NaT for a stage the
+    deal has not reached."""
+    frame, n = rows.grid.frame, len(rows.grid.frame)
+    data: dict[str, object] = {"source": np.full(int(keep.sum()), rows.source, dtype=object)}
+    for key in ("id", "utm_source", "utm_medium", "utm_campaign"):
+        data[key] = text_column(frame, rows.columns.get(key), n)[keep]
+    nat = np.datetime64("NaT")
+    data["created"] = _day(created)[keep]
+    for stage, name in enumerate(DEAL_STAGES, start=2):
+        data[name] = np.where(rank >= stage, _day(event[stage]), nat)[keep]
+    data["revenue"] = (np.zeros(n) if revenue is None else revenue)[keep]
+    return pd.DataFrame(data, columns=list(DEAL_COLUMNS))
+
+
+def _day(values: Dates) -> Dates:
+    """Timestamps as their day (``datetime64[ns]`` at midnight; NaT stays)."""
+    days = np.asarray(values, dtype="datetime64[ns]").astype("datetime64[D]")
+    return days.astype("datetime64[ns]")
 
 
 def _lookup(values: pd.Series, table: dict[str, int]) -> npt.NDArray[np.int64]:

@@ -20,6 +20,9 @@ from sheets_sync.sources.sql import read_sql, redact
 from sheets_sync.sync_config import FILE_KINDS, SourceConfig, SyncConfig
 
 HASH_VERSION = "sync-1"
+DEALS_VERSION = "deals-1"
+"""Part of a CRM input's hash since the store keeps its deals: a CRM export a store loaded
+before that is read and loaded once more (its facts restated as they were, its deals added)."""
 
 
 @dataclass
@@ -57,6 +60,8 @@ def _options_key(src: SourceConfig) -> str:
         "columns": src.columns,
         "version": HASH_VERSION,
     }
+    if src.kind in ("crm", "gsheet"):
+        options["deals"] = DEALS_VERSION
     return json.dumps(options, sort_keys=True, ensure_ascii=False)
 
 
