@@ -13,11 +13,11 @@ from addin.formulas.runrate import (
     cr,
     pace,
     plan_pct,
-    runrate,
     runrate_cost,
     runrate_cost_rows,
     runrate_rows,
 )
+from addin.formulas.runrate_cohort import runrate
 from addin.formulas.scenarios import scenario
 from addin.formulas.split import optimize_split, response
 from addin.sheet_function import (
@@ -64,8 +64,29 @@ _FUNCTIONS = (
             Arg("values", "numbers", "Daily values of the metric (blank days are 0)."),
             _AS_OF,
             _WINDOW,
-            _METHOD,
+            Arg(
+                "method",
+                "text",
+                "last_n (default), last_n_dow (weekday-corrected), linear, or cohort (a stage "
+                "below leads, from the leads' lags: give leads and curve).",
+                True,
+                "last_n",
+            ),
             _DATES,
+            Arg(
+                "leads",
+                "numbers",
+                "Method cohort: the daily leads, one per value (same dates; may start before "
+                "the month).",
+                True,
+            ),
+            Arg(
+                "curve",
+                "numbers",
+                "Method cohort: cumulative share of leads reaching the stage by age 0, 1, 2... "
+                "days (the Cohorts sheet's curve).",
+                True,
+            ),
         ),
         "Month-end forecast (run-rate) of a daily metric from its month-to-date values.",
         "scalar",

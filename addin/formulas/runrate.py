@@ -200,7 +200,7 @@ def _runrate_rows(
         try:
             coerced = fn.coerce(*row)
             series: list[Cells] = coerced[:n_metrics]
-            as_of, window, method, dates = coerced[n_metrics:]
+            as_of, window, method, dates = coerced[n_metrics : n_metrics + 4]
             n, how = _check_runrate_options(window, method)
             line = _line(series, as_of, dates)
         except Exception:  # the row's own evaluation says why

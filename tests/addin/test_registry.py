@@ -91,10 +91,11 @@ def test_descriptions_fit_the_function_wizard(name: str) -> None:
 
 def test_signature_and_describe() -> None:
     f = FUNCTIONS["RUNRATE"]
-    assert f.signature == "RUNRATE(values, as_of, [window], [method], [dates])"
+    assert f.signature == "RUNRATE(values, as_of, [window], [method], [dates], [leads], [curve])"
     d = f.describe()
     assert d["name"] == "RUNRATE" and d["result"] == "scalar"
-    assert [a["name"] for a in d["args"]] == ["values", "as_of", "window", "method", "dates"]
+    names = ["values", "as_of", "window", "method", "dates", "leads", "curve"]
+    assert [a["name"] for a in d["args"]] == names
     assert d["args"][2] == {
         "name": "window",
         "kind": "number",
