@@ -23,6 +23,7 @@ from addin.actions import (
     compare_scenarios,
     new_month,
     optimize_split,
+    refresh_cohorts,
     refresh_runrate,
     sync_facts,
     undo_split,
@@ -52,6 +53,7 @@ __all__ = [
 _BUTTONS = (
     sync_facts,
     refresh_runrate,
+    refresh_cohorts,
     check_alerts,
     attribution,
     optimize_split,

@@ -17,6 +17,10 @@ The first rule that matches a row wins; a row no rule matches is unmapped (``rul
 numbers are 1-based positions in the rule list (blank sheet rows are skipped and not numbered);
 `Rule.row` keeps the sheet row for messages.
 
+`match_lines` then finds each mapped row's plan line (channel and campaign, ignoring case and
+surrounding spaces; else the channel's line with a blank campaign): the facts and the CRM deals
+(`sheets_sync.deal_mapping`) reach the Plan the same way.
+
 `map_facts` matches once per distinct (source, utm_source, utm_medium, utm_campaign) and
 spreads the answer back to the rows, so a million fact rows with a few thousand campaigns map in
 well under a second.
@@ -43,6 +47,7 @@ __all__ = [
     "MATCHES",
     "Rule",
     "map_facts",
+    "match_lines",
     "rule_row",
     "rules_from_records",
 ]
@@ -243,4 +248,40 @@ def map_facts(facts: pd.DataFrame, rules: Sequence[Rule]) -> pd.DataFrame:
     out["channel"] = channel[codes]
     out["campaign"] = campaign[codes]
     out["rule"] = rule_of[codes]
+    return out
+
+
+def _norm(values: pd.Series) -> pd.Series:
+    return values.fillna("").astype(str).str.strip().str.casefold()
+
+
+def _norm_codes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Codes and normalised names (case and surrounding spaces ignored), normalising each
+    distinct value once."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    names = _norm(pd.Series(np.asarray(uniques, dtype=object), dtype=object)).tolist()
+    return np.asarray(codes, dtype=np.int64), names
+
+
+def match_lines(mapped: pd.DataFrame, plan: pd.DataFrame) -> np.ndarray:
+    """Per mapped fact, the Plan row index (0-based) of its line, -1 when the Plan has none.
+
+    Exact (channel, campaign) first, ignoring case and surrounding spaces; else a line of the
+    channel with a blank campaign. The first of repeated plan lines takes the facts."""
+    if mapped.empty:
+        return np.zeros(0, dtype=np.int64)
+    keys: dict[tuple[str, str], int] = {}
+    for i, (ch, camp) in enumerate(
+        zip(_norm(plan["channel"]), _norm(plan["campaign"]), strict=True)
+    ):
+        keys.setdefault((ch, camp), i)
+    ch_codes, ch_names = _norm_codes(mapped["channel"])
+    camp_codes, camp_names = _norm_codes(mapped["campaign"])
+    combo, codes = np.unique(ch_codes * (len(camp_names) + 1) + camp_codes, return_inverse=True)
+    found = np.empty(combo.size, dtype=np.int64)
+    for j, c in enumerate(combo.tolist()):
+        ch, camp = ch_names[c // (len(camp_names) + 1)], camp_names[c % (len(camp_names) + 1)]
+        found[j] = keys.get((ch, camp), keys.get((ch, ""), -1)) if ch else -1
+    out = found[codes.reshape(-1)]
+    out[mapped["rule"].to_numpy() == 0] = -1
     return out

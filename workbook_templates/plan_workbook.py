@@ -3,7 +3,8 @@
 One module per sheet, each holding the sheet's layout, its template and how buttons read and
 write it: `plan_sheet`, `executive_sheet`, `pace_sheet`, `optimize_split_sheet`, `curves_sheet`,
 `scenarios_sheet`, `split_undo_sheet`, `daily_sheet`, `daily_history_sheet`, `mapping_sheet`,
-`quality_sheet`, `unmapped_sheet`, `settings_sheet`, `history_sheet`. Shared vocabulary (sheet
+`quality_sheet`, `unmapped_sheet`, `settings_sheet`, `history_sheet`, `alerts_sheet`,
+`attribution_sheet`, `cohorts_sheet`. Shared vocabulary (sheet
 names, header texts and rows) is in `layout`, the look in `styles`, cell values in `cells`.
 """
 
@@ -23,6 +24,7 @@ from planning.runrate import METHODS
 from workbook_templates import layout as L
 from workbook_templates.alerts_sheet import write_alerts_template
 from workbook_templates.attribution_sheet import write_attribution_template
+from workbook_templates.cohorts_sheet import write_cohorts_template
 from workbook_templates.daily_history_sheet import write_daily_history_template
 from workbook_templates.daily_sheet import write_daily_template
 from workbook_templates.executive_sheet import write_executive_template
@@ -85,7 +87,8 @@ class PlanWorkbookSpec:
 
 def build_plan_workbook(spec: PlanWorkbookSpec) -> Workbook:
     """The planning workbook for `spec`: Executive, Plan, Optimize Split, Curves, Scenarios,
-    Daily, Daily History, Mapping, Data Quality, Alerts, Attribution, Unmapped, Settings, Pace
+    Daily, Daily History, Mapping, Data Quality, Alerts, Attribution, Cohorts, Unmapped, Settings,
+    Pace
     (and History), and the hidden Split Undo last."""
     wb = Workbook()
     default = wb.active
@@ -102,6 +105,7 @@ def build_plan_workbook(spec: PlanWorkbookSpec) -> Workbook:
     write_quality_template(wb)
     write_alerts_template(wb, spec.alert_rules, funnel)
     write_attribution_template(wb)
+    write_cohorts_template(wb)
     write_unmapped_template(wb)
     write_settings_template(
         wb,

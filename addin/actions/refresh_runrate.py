@@ -2,6 +2,13 @@
 
 Reads through the workbook interface, computes with `planning.runrate`, stages its writes and
 commits them in one `save()`.
+
+The stages below leads (PP, negotiations, purchases, and revenue with the purchases) follow the
+leads along the channel's lag curve where the CRM history allows (`addin.actions.runrate_cohort`):
+the curves come from the fact store's deals when the workbook's sync config is known (the button
+finds it; Sync Facts passes its own), else from the Cohorts sheet's published curves, else there
+is none and the run-rate is exactly the usual one. Lines and stages that keep the usual method
+where curves exist are listed in the message and on the Cohorts sheet.
 """
 
 from __future__ import annotations
@@ -14,12 +21,26 @@ from typing import Any
 import pandas as pd
 
 from addin.actions.base import Action, ActionContext
+from addin.actions.button_config import known_config
+from addin.actions.cohort_inputs import read_cohort_inputs
+from addin.actions.runrate_cohort import (
+    CohortBasis,
+    CohortRates,
+    basis_from_sheet,
+    basis_from_store,
+    cohort_rates,
+)
 from planning.errors import InputError
 from planning.runrate import forecast_frame
+from sheets_sync.store import FactStore
+from sheets_sync.sync_config import SyncConfig
 from sheets_sync.workbooks.interface import WorkbookTarget
 from workbook_templates import layout as L
 from workbook_templates.cells import line_name
+from workbook_templates.cohorts_sheet import COHORTS, read_curves, write_runrate_notes
+from workbook_templates.daily_history_sheet import read_daily_history
 from workbook_templates.daily_sheet import read_daily
+from workbook_templates.mapping_sheet import read_rules
 from workbook_templates.pace_sheet import read_pace, write_pace
 from workbook_templates.plan_sheet import read_plan
 from workbook_templates.settings_sheet import read_funnel, read_settings
@@ -33,15 +54,27 @@ class RefreshResult:
     lines_forecast: int
     lines_without_facts: list[str] = field(default_factory=list)
     forecast: pd.DataFrame = field(default_factory=pd.DataFrame)
+    cohort: CohortRates = field(default_factory=CohortRates)
+    """The lower stages' cohort run-rates and the notes on what kept the usual method."""
 
 
-def refresh(wb: WorkbookTarget, as_of: dt.date | None = None, save: bool = True) -> RefreshResult:
+def refresh(
+    wb: WorkbookTarget,
+    as_of: dt.date | None = None,
+    save: bool = True,
+    cohort: CohortBasis | None = None,
+    config: SyncConfig | None = None,
+) -> RefreshResult:
     """Recompute the Plan's run-rate (`rr`) columns from the Daily sheet as of a date.
 
     `as_of` defaults to the Settings sheet's, else the latest date on the Daily sheet. The
     % of plan, pace and cost columns are formulas over `rr`, so they follow. Writes only
-    the `rr` columns and the Settings as-of cell; saves unless `save` is false (a caller
-    that writes more, like Sync Facts, saves once for both).
+    the `rr` columns, the Settings as-of cell and, when lower stages were considered for the
+    cohort forecast, the Cohorts sheet's run-rate notes; saves unless `save` is false (a caller
+    that writes more, like Sync Facts, saves once for both). `cohort`: the lag curves and lead
+    history from the fact store (`runrate_cohort.basis_from_store`); else, with the workbook's
+    sync `config`, they are read from its store; else the Cohorts sheet's published curves, if
+    any.
     """
     settings = read_settings(wb)
     funnel = read_funnel(wb)
@@ -64,32 +97,101 @@ def refresh(wb: WorkbookTarget, as_of: dt.date | None = None, save: bool = True)
         window=settings.window,
         method=settings.method,  # type: ignore[arg-type]
     )
+    if cohort is None and config is not None:
+        cohort = store_basis(wb, config, as_of, plan, settings.month)
+    if cohort is None and COHORTS in wb.sheet_names():
+        cohort = sheet_basis(wb, daily, plan, settings.month)
+    rates = cohort_rates(daily, plan, fc, settings.month, as_of, cohort, metrics)
     by_line = {(r["channel"], r["campaign"]): r for r in fc.to_dict("records")}
     missing: list[str] = []
     columns: dict[str, list[Any]] = {m: [] for m in metrics}
-    for ch, camp in zip(plan["channel"], plan["campaign"], strict=True):
+    for i, (ch, camp) in enumerate(zip(plan["channel"], plan["campaign"], strict=True)):
         rec = by_line.get((ch, camp))
         if rec is None:
             missing.append(line_name(ch, camp))
         for m in metrics:
-            v = None if rec is None else rec[f"{m}_rr"]
+            v = None if rec is None else rates.values.get((i, m), rec[f"{m}_rr"])
             columns[m].append(None if v is None or not math.isfinite(v) else round(float(v), 4))
     for m in metrics:
         header = L.abs_header(m, "rr")
         if table.has(header) and len(plan):
             wb.write_block(L.PLAN, table.first_row, table.column(header), [[v] for v in columns[m]])
     wb.write_block(L.SETTINGS, settings.as_of_row, settings.as_of_col, [[as_of]])
+    if rates.origin and COHORTS in wb.sheet_names():
+        write_runrate_notes(wb, _notes(rates))
     pace = read_pace(wb) if settings.chart_metric in metrics else None
     if pace is not None:
         m = settings.chart_metric
-        write_pace(wb, pace, pace_series(daily, m, pace.days, as_of, float(fc[f"{m}_rr"].sum())))
+        total = _total(fc, rates, plan, m)
+        write_pace(wb, pace, pace_series(daily, m, pace.days, as_of, total))
     if save:
         wb.save()
     done = len(plan) - len(missing)
     wb.notify(f"Run-rate refreshed as of {as_of:%Y-%m-%d}: {done} lines forecast")
     if missing:
         wb.notify(f"{len(missing)} plan lines have no facts: {', '.join(missing[:5])}")
-    return RefreshResult(as_of=as_of, lines_forecast=done, lines_without_facts=missing, forecast=fc)
+    if rates.origin:
+        wb.notify(cohort_sentence(rates))
+    return RefreshResult(
+        as_of=as_of, lines_forecast=done, lines_without_facts=missing, forecast=fc, cohort=rates
+    )
+
+
+def sheet_basis(
+    wb: WorkbookTarget, daily: pd.DataFrame, plan: pd.DataFrame, month: dt.date
+) -> CohortBasis | None:
+    """The Cohorts sheet's published curves with the Daily History's lead days (None when the
+    sheet publishes none; an unreadable Daily History gives no earlier days)."""
+    published = read_curves(wb)
+    if not published.curves:
+        return None
+    try:
+        history = read_daily_history(wb, month, "leads")
+    except InputError:
+        history = None
+    return basis_from_sheet(published, history, daily, plan, month)
+
+
+def store_basis(
+    wb: WorkbookTarget, config: SyncConfig, as_of: dt.date, plan: pd.DataFrame, month: dt.date
+) -> CohortBasis | None:
+    """The fact store's deals as the cohort basis (None when the store does not exist yet)."""
+    if not config.store.exists():
+        return None
+    with FactStore(config.store) as store:
+        inputs = read_cohort_inputs(store, config, read_rules(wb), plan, as_of)
+    return basis_from_store(inputs, month, config.basis)
+
+
+def _total(fc: pd.DataFrame, rates: CohortRates, plan: pd.DataFrame, metric: str) -> float:
+    """The month-end forecast of `metric` over every line, the cohort run-rates included."""
+    total = float(fc[f"{metric}_rr"].sum())
+    by_key = {(r["channel"], r["campaign"]): r[f"{metric}_rr"] for r in fc.to_dict("records")}
+    seen: set[tuple[str, str]] = set()
+    for (row, m), value in rates.values.items():
+        key = (plan["channel"].iloc[row], plan["campaign"].iloc[row])
+        if m == metric and key not in seen:
+            seen.add(key)
+            total += value - float(by_key[key])
+    return total
+
+
+def _notes(rates: CohortRates) -> list[str]:
+    head = f"As refreshed: {rates.lines} lines on the cohort forecast (curves from {rates.origin})"
+    return [head, *rates.notes]
+
+
+def cohort_sentence(rates: CohortRates) -> str:
+    """What the lower stages' run-rate did, in a sentence."""
+    text = f"Lower stages: {rates.lines} lines on the cohort forecast (curves from {rates.origin})"
+    general = [f.reason for f in rates.fallbacks if not f.line]
+    named = [f"{f.line} ({f.stage})" for f in rates.fallbacks if f.line]
+    if general:
+        text += "; " + "; ".join(general)
+    if named:
+        shown = ", ".join(named[:3]) + (" …" if len(named) > 3 else "")
+        text += f"; {len(named)} kept the usual run-rate: {shown}; see the Cohorts sheet"
+    return text + "."
 
 
 def pace_series(
@@ -119,14 +221,17 @@ def pace_series(
 
 
 def run_button(ctx: ActionContext) -> str:
-    """The Refresh Run-Rate button."""
-    result = refresh(ctx.workbook)
+    """The Refresh Run-Rate button: the curves from the fact store when the workbook's sync
+    config is known, else from the Cohorts sheet."""
+    result = refresh(ctx.workbook, config=known_config(ctx))
     message = (
         f"Run-rate refreshed as of {result.as_of:%Y-%m-%d}: {result.lines_forecast} lines forecast."
     )
     missing = result.lines_without_facts
     if missing:
         message += f" {len(missing)} plan lines have no facts: {', '.join(missing[:5])}."
+    if result.cohort.origin:
+        message += " " + cohort_sentence(result.cohort)
     return message
 
 

@@ -54,6 +54,7 @@ ELEVEN = [
 BUTTONS = [
     ("sync_facts", "Sync Facts"),
     ("refresh_runrate", "Refresh Run-Rate"),
+    ("refresh_cohorts", "Refresh Cohorts"),
     ("check_alerts", "Alerts"),
     ("attribution", "Attribution"),
     ("optimize_split", "Optimize Split"),
@@ -228,6 +229,8 @@ def test_every_action_runs_on_the_demo_workbook(book: Path) -> None:
         assert changed == (action_id != "new_month"), action_id
     assert messages["sync_facts"].startswith("Sync Facts: 28 of 28 plan lines filled (as of 2026")
     assert messages["refresh_runrate"].startswith("Run-rate refreshed as of 2026-11-17")
+    assert messages["refresh_runrate"].endswith("; see the Cohorts sheet.")
+    assert messages["refresh_cohorts"].startswith("Cohorts refreshed as of 2026-11-17: ")
     assert "leads expected at the proposal" in messages["optimize_split"]
     assert messages["apply_split"].startswith("Apply Split: ")
     assert messages["undo_split"].startswith("Undo: ")

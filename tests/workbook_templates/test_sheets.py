@@ -59,6 +59,7 @@ def test_sheet_order_and_the_hidden_undo_sheet(book: Path) -> None:
         L.DATA_QUALITY,
         "Alerts",
         "Attribution",
+        "Cohorts",
         L.UNMAPPED,
         L.SETTINGS,
         L.PACE,

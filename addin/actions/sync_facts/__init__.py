@@ -20,8 +20,10 @@ into the fact store and the plan's fact columns, written once against the workbo
 5. `report`: the Data Quality report and the Unmapped rows, written to their sheets, and the
    notifications → `Reported`;
 
-then refreshes the run-rate (Refresh Run-Rate) and saves once for both (the xlsx adapter
-writes a temp file and renames it). Nothing else in the workbook changes.
+then updates the Cohorts sheet from the store's CRM deals (Refresh Cohorts; with no deal the
+sheet says so), refreshes the run-rate (Refresh Run-Rate, the lower stages on the deals' lag
+curves) and saves once for all (the xlsx adapter writes a temp file and renames it). Nothing
+else in the workbook changes.
 
 `run_sync(config)` is the file-level entry (the CLI's) and `sync_with_store` the one the
 button (`button.ACTION`) uses: they refuse a workbook Excel has open (its ``~$name.xlsx``

@@ -14,13 +14,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 from addin.actions.sync_facts.book import PlanBook
 from planning.errors import InputError
 from sheets_sync.facts import empty_facts
-from sheets_sync.mapping import map_facts
+from sheets_sync.mapping import map_facts, match_lines
 from sheets_sync.quality import SourceRead, classify
 from sheets_sync.store import FactStore
 from sheets_sync.sync_config import SourceConfig, SyncConfig
@@ -51,42 +50,6 @@ def by_basis(basis_of: dict[str, str]) -> list[tuple[str, list[str]]]:
     left out: one store query per basis."""
     groups = [(b, [n for n, nb in basis_of.items() if nb == b]) for b in ("event", "cohort")]
     return [(b, names) for b, names in groups if names]
-
-
-def _norm(values: pd.Series) -> pd.Series:
-    return values.fillna("").astype(str).str.strip().str.casefold()
-
-
-def _norm_codes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
-    """Codes and normalised names (case and surrounding spaces ignored), normalising each
-    distinct value once."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    names = _norm(pd.Series(np.asarray(uniques, dtype=object), dtype=object)).tolist()
-    return np.asarray(codes, dtype=np.int64), names
-
-
-def match_lines(mapped: pd.DataFrame, plan: pd.DataFrame) -> np.ndarray:
-    """Per mapped fact, the Plan row index (0-based) of its line, -1 when the Plan has none.
-
-    Exact (channel, campaign) first, ignoring case and surrounding spaces; else a line of the
-    channel with a blank campaign. The first of repeated plan lines takes the facts."""
-    if mapped.empty:
-        return np.zeros(0, dtype=np.int64)
-    keys: dict[tuple[str, str], int] = {}
-    for i, (ch, camp) in enumerate(
-        zip(_norm(plan["channel"]), _norm(plan["campaign"]), strict=True)
-    ):
-        keys.setdefault((ch, camp), i)
-    ch_codes, ch_names = _norm_codes(mapped["channel"])
-    camp_codes, camp_names = _norm_codes(mapped["campaign"])
-    combo, codes = np.unique(ch_codes * (len(camp_names) + 1) + camp_codes, return_inverse=True)
-    found = np.empty(combo.size, dtype=np.int64)
-    for j, c in enumerate(combo.tolist()):
-        ch, camp = ch_names[c // (len(camp_names) + 1)], camp_names[c % (len(camp_names) + 1)]
-        found[j] = keys.get((ch, camp), keys.get((ch, ""), -1)) if ch else -1
-    out = found[codes.reshape(-1)]
-    out[mapped["rule"].to_numpy() == 0] = -1
-    return out
 
 
 def _empty_mapped() -> pd.DataFrame:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from addin.actions.refresh_cohorts import CohortsOutcome
 from addin.actions.refresh_runrate import RefreshResult
 from sheets_sync.cells import json_value
 from sheets_sync.quality import QualityReport
@@ -68,6 +69,8 @@ class SyncResult:
     daily_rows: int = 0
     mapping_created: bool = False
     refresh: RefreshResult | None = None
+    cohorts: CohortsOutcome | None = None
+    """The Cohorts sheet's update (the deals, the report written)."""
 
     @property
     def unmapped_spend(self) -> float:

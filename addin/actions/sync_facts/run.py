@@ -6,8 +6,10 @@ import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
+from addin.actions.refresh_cohorts import update_cohorts
 from addin.actions.refresh_runrate import RefreshResult, refresh
-from addin.actions.sync_facts.book import open_book
+from addin.actions.runrate_cohort import basis_from_store
+from addin.actions.sync_facts.book import PlanBook, open_book
 from addin.actions.sync_facts.files import check_writable, sweep_temp_files
 from addin.actions.sync_facts.fill import fill_plan
 from addin.actions.sync_facts.load import load_inputs
@@ -45,11 +47,15 @@ def sync(
     filled = fill_plan(wb, config, book, loaded.reads, mapped)
     reported = write_report(wb, config, book, loaded.reads, inputs.warnings, mapped, now)
     notify_sync(wb, book, mapped.as_of, filled, reported)
+    cohorts = update_cohorts(
+        wb, store, config, book.rules, book.plan, _cohort_day(book, mapped.as_of, now)
+    )
     refreshed: RefreshResult | None = None
     if refresh_after and mapped.as_of is not None and filled.daily_rows:
         progress("Refreshing the run-rate", total - 1, total)
-        refreshed = refresh(wb, as_of=mapped.as_of, save=False)
-    wb.save()  # once, for the facts and the run-rate together
+        basis = basis_from_store(cohorts.inputs, book.month, config.basis)
+        refreshed = refresh(wb, as_of=mapped.as_of, save=False, cohort=basis)
+    wb.save()  # once, for the facts, the cohorts and the run-rate together
     progress("Done", total, total)
     return SyncResult(
         workbook=wb.name,
@@ -66,7 +72,16 @@ def sync(
         daily_rows=filled.daily_rows,
         mapping_created=book.mapping_created,
         refresh=refreshed,
+        cohorts=cohorts,
     )
+
+
+def _cohort_day(book: PlanBook, as_of: dt.date | None, now: dt.datetime) -> dt.date:
+    """The Cohorts sheet's as-of: the sync's, else the day before `now` within the plan month
+    (the month's last day once it is over, its first before it starts)."""
+    if as_of is not None:
+        return as_of
+    return min(max(now.date() - dt.timedelta(days=1), book.month), book.month_end)
 
 
 def sync_with_store(

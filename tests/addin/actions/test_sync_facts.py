@@ -243,7 +243,7 @@ DEFAULT_METRICS = (
     "purchases",
     "revenue",
 )
-OWNED_SHEETS = {L.DAILY, L.DATA_QUALITY, L.UNMAPPED}
+OWNED_SHEETS = {L.DAILY, L.DATA_QUALITY, L.UNMAPPED, "Cohorts"}
 
 
 def run(
@@ -401,6 +401,7 @@ def test_one_block_per_contiguous_run_and_one_save(tmp_path: Path, cfg: SyncConf
         L.DAILY: 1,
         L.DATA_QUALITY: 1,
         L.UNMAPPED: 1,
+        "Cohorts": 3,  # the status and table, the chart's data, the lag curves
     }
     assert wb.saves == 1
     # every Plan block covers the whole column of lines
