@@ -40,7 +40,7 @@ import pandas as pd
 from planning.cohort_deals import NEVER, POOLED, DayDeals, day_deals
 from planning.errors import InputError
 
-__all__ = ["LagCurve", "lag_curves", "shares_at"]
+__all__ = ["LagCurve", "curves_of_days", "lag_curves", "shares_at"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -171,11 +171,28 @@ def lag_curves(
 ) -> dict[tuple[str, str], LagCurve]:
     """(channel, stage) -> curve for every channel of `deals` and every stage, plus
     ``(POOLED, stage)`` -> the curve pooled across channels. See the module docstring."""
+    return curves_of_days(
+        day_deals(deals, as_of),
+        horizon=horizon,
+        prior_events=prior_events,
+        min_events=min_events,
+        min_age=min_age,
+    )
+
+
+def curves_of_days(
+    days: DayDeals,
+    *,
+    horizon: int = 90,
+    prior_events: float = 20.0,
+    min_events: int = 10,
+    min_age: int = 30,
+) -> dict[tuple[str, str], LagCurve]:
+    """`lag_curves` of deals already read as day numbers (`planning.cohort_deals.day_deals`)."""
     if isinstance(horizon, bool) or not isinstance(horizon, int | np.integer) or horizon < 0:
         raise InputError(f"`horizon` must be a whole number of days, at least 0, got {horizon!r}")
     if not prior_events >= 0:
         raise InputError(f"`prior_events` must be at least 0, got {prior_events!r}")
-    days = day_deals(deals, as_of)
     curves: dict[tuple[str, str], LagCurve] = {}
     for s in range(len(days.stages)):
         curves.update(

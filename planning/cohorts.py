@@ -47,7 +47,7 @@ from planning.cohort_deals import (
     deals_frame,
     stages_of,
 )
-from planning.cohort_lags import LagCurve, lag_curves, shares_at
+from planning.cohort_lags import LagCurve, curves_of_days, lag_curves, shares_at
 from planning.cohort_table import CohortTable, cohort_table
 from planning.errors import InputError
 from planning.runrate import forecast_series, month_end, month_progress, parse_month
@@ -215,8 +215,8 @@ def channel_forecasts(
     to `lag_curves(deals, as_of)`.
     """
     start = parse_month(month)
-    curves = lag_curves(deals, as_of) if curves is None else curves
     days = day_deals(deals, as_of)
+    curves = curves_of_days(days) if curves is None else curves
     wanted = tuple(days.stages if stages is None else stages)
     first_of_month, today = day_number(start), days.as_of
     out: dict[tuple[str, str], CohortForecast] = {}
