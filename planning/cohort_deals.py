@@ -138,7 +138,7 @@ def check_deals(deals: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class DayDeals:
     """The deals created up to `as_of`, as day numbers (days since 1970-01-01).
 
@@ -178,8 +178,7 @@ def day_deals(deals: pd.DataFrame, as_of: date) -> DayDeals:
     created = _as_days(checked["created"])
     keep = created <= today
     stages = stages_of(checked)
-    reached = np.stack([_as_days(checked[s])[keep] for s in stages]) if len(stages) else None
-    assert reached is not None
+    reached = np.stack([_as_days(checked[s])[keep] for s in stages])
     # A reached later stage implies this one: the earliest day among this and the later stages.
     reached = np.minimum.accumulate(reached[::-1], axis=0)[::-1]
     reached = np.where(reached <= today, reached, NEVER)

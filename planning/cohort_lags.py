@@ -46,7 +46,7 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class LagCurve:
     """The share of a channel's leads that reached `stage` by each age (see the module docstring).
 

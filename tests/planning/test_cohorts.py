@@ -360,3 +360,34 @@ def test_cohort_table_properties(deals: pd.DataFrame, offset: int, weeks: int) -
     bought = created[created["purchases"] <= pd.Timestamp(as_of)]
     mine = last[last["channel"] != POOLED]
     assert mine["purchases"].sum() == len(bought)  # every purchase within the table's weeks
+
+
+def test_a_calls_column_is_a_stage_before_pp() -> None:
+    deals = _deals()
+    calls = pd.Series(pd.NaT, index=deals.index, dtype="datetime64[ns]")
+    calls.iloc[0] = pd.Timestamp("2026-11-02")
+    deals.insert(2, "calls", calls)
+    curves = lag_curves(deals, AS_OF, horizon=10)
+    # Deal 1's call (lag 1) and, implied, the calls of every deal that reached pp: 4 events.
+    assert curves[(POOLED, "calls")].events == 4
+    assert curves[("A", "calls")].cumulative[1] > 0
+    table = cohort_table(deals, AS_OF, weeks=4).frame
+    assert {"calls", "calls_cr"} <= set(table.columns)
+    assert (table["calls"] >= table["pp"]).all()
+
+
+def test_share_by_is_flat_beyond_the_horizon_and_zero_before_age_0() -> None:
+    curve = lag_curves(_deals(), AS_OF, horizon=10)[(POOLED, "purchases")]
+    np.testing.assert_allclose(curve.share_by([-1, 2, 10, 400]), [0, 1 / 8, 29 / 64, 29 / 64])
+
+
+@settings(max_examples=60, deadline=None)
+@given(_random_deals())
+def test_without_censoring_the_curve_is_the_plain_share(deals: pd.DataFrame) -> None:
+    # as of 100 days after the last lead, with every lag within 42 days: each lead is observed
+    # past its event or the horizon, so F[d] = leads that reached the stage by age d / leads.
+    as_of = dt.date(2026, 9, 1) + dt.timedelta(days=100)
+    curve = lag_curves(deals, as_of, horizon=45)[(POOLED, "purchases")]
+    lag = (deals["purchases"] - deals["created"]).dt.days.clip(lower=0)
+    plain = [float((lag <= d).sum()) / len(deals) for d in range(46)]
+    np.testing.assert_allclose(curve.cumulative, plain, atol=1e-12)
