@@ -12,7 +12,13 @@ Decisions:
   a channel the Plan has no line for keeps the rule's names (its channel still has its cohorts)
   and is counted as unplanned; a deal no rule matches is counted, per source and UTM keys, and
   left out;
-* spend is the ad sources' (event basis) mapped the same way, summed per channel and day.
+* spend is the ad sources' (event basis) mapped the same way, summed per channel and day;
+* a channel's deals count from its first day with spend in the store (like the Daily History,
+  `addin.actions.sync_facts.history`): leads dated before the ad data begins come from a CRM
+  history the rest of the data does not cover, and such early rows often over-represent the
+  deals that moved on (an export of the deals that changed, a sample's leads made up for the
+  first days' purchases), which would bend the lag curves upwards. They are counted
+  (`CohortInputs.before_spend`). A channel with no spend at all keeps every deal.
 """
 
 from __future__ import annotations
@@ -51,6 +57,8 @@ class CohortInputs:
     """Mapped deals whose channel and campaign no Plan line has."""
     spend: pd.DataFrame
     """``channel, date, spend``: the channels' daily spend from `first_day` to as-of."""
+    before_spend: int = 0
+    """Mapped deals left out: created before their channel's first day with spend."""
 
     @property
     def unmapped_deals(self) -> int:
@@ -75,8 +83,9 @@ def read_cohort_inputs(
     as_of: dt.date,
     first_day: dt.date | None = None,
 ) -> CohortInputs:
-    """The deals created in the `HISTORY_DAYS` up to `as_of` and the spend from `first_day`
-    (default: 8 weeks before `as_of`) to `as_of`, mapped with `rules` onto `plan`'s lines."""
+    """The deals created in the `HISTORY_DAYS` up to `as_of` (from their channel's first day
+    with spend) and the spend from `first_day` (default: 8 weeks before `as_of`) to `as_of`,
+    mapped with `rules` onto `plan`'s lines."""
     sources = [s.name for s in config.fact_sources]
     start = as_of - dt.timedelta(days=HISTORY_DAYS)
     raw = store.deals(sources, created_from=start, created_to=as_of)
@@ -87,15 +96,21 @@ def read_cohort_inputs(
     campaign = deals["campaign"].astype(str).to_numpy(dtype=object)
     if len(plan):
         campaign = np.where(line >= 0, campaigns[np.maximum(line, 0)], campaign)
-    deals = deals.assign(channel=channel, campaign=campaign, line=line)
-    first = first_day or as_of - dt.timedelta(days=7 * 8)
+    deals = deals.assign(channel=channel, campaign=campaign, line=line).drop(columns=["rule"])
+    spend = _spend(store, sources, rules, plan, start, as_of)
+    first_spend = spend[spend["spend"] > 0].groupby("channel")["date"].min()
+    since = deals["channel"].map(first_spend)
+    early = (since.notna() & (deals["created"] < since)).to_numpy(dtype=bool)
+    deals = deals[~early].reset_index(drop=True)
+    first = pd.Timestamp(first_day or as_of - dt.timedelta(days=7 * 8))
     return CohortInputs(
         as_of=as_of,
-        deals=deals.drop(columns=["rule"]),
+        deals=deals,
         stored=len(raw),
         unmapped=mapped.unmapped,
-        unplanned=int((line < 0).sum()),
-        spend=_spend(store, sources, rules, plan, first, as_of),
+        unplanned=int((deals["line"] < 0).sum()),
+        spend=spend[spend["date"] >= first].reset_index(drop=True),
+        before_spend=int(early.sum()),
     )
 
 

@@ -111,7 +111,7 @@ def _status(inputs: CohortInputs) -> str:
     channels = inputs.deals["channel"].nunique()
     text = (
         f"As of {inputs.as_of:%Y-%m-%d}: {inputs.stored:,} CRM deals created since "
-        f"{start:%Y-%m-%d}, {len(inputs.deals):,} mapped to {channels} channels"
+        f"{start:%Y-%m-%d}, {len(inputs.deals):,} of them in {channels} channels"
     )
     if inputs.unmapped_deals:
         top = inputs.unmapped.iloc[0]
@@ -122,6 +122,11 @@ def _status(inputs: CohortInputs) -> str:
         )
     if inputs.unplanned:
         text += f"; {inputs.unplanned:,} reach no Plan line (their channels are shown)"
+    if inputs.before_spend:
+        text += (
+            f"; {inputs.before_spend:,} created before their channel's first day with spend are "
+            "left out"
+        )
     return text + "."
 
 

@@ -176,21 +176,34 @@ def _total(fc: pd.DataFrame, rates: CohortRates, plan: pd.DataFrame, metric: str
     return total
 
 
+def _lines(n: int) -> str:
+    return f"{n} line" if n == 1 else f"{n} lines"
+
+
 def _notes(rates: CohortRates) -> list[str]:
-    head = f"As refreshed: {rates.lines} lines on the cohort forecast (curves from {rates.origin})"
+    head = (
+        f"As refreshed: {_lines(rates.lines)} on the cohort forecast (curves from {rates.origin})"
+    )
     return [head, *rates.notes]
 
 
 def cohort_sentence(rates: CohortRates) -> str:
-    """What the lower stages' run-rate did, in a sentence."""
-    text = f"Lower stages: {rates.lines} lines on the cohort forecast (curves from {rates.origin})"
+    """What the lower stages' run-rate did, in a sentence: the lines on the cohort forecast,
+    then those that kept the usual run-rate for some stage, each with its stages."""
+    text = (
+        f"Lower stages: {_lines(rates.lines)} on the cohort forecast (curves from {rates.origin})"
+    )
     general = [f.reason for f in rates.fallbacks if not f.line]
-    named = [f"{f.line} ({f.stage})" for f in rates.fallbacks if f.line]
+    stages: dict[str, list[str]] = {}
+    for f in rates.fallbacks:
+        if f.line:
+            stages.setdefault(f.line, []).append(f.stage)
     if general:
         text += "; " + "; ".join(general)
-    if named:
+    if stages:
+        named = [f"{line} ({', '.join(s)})" for line, s in stages.items()]
         shown = ", ".join(named[:3]) + (" …" if len(named) > 3 else "")
-        text += f"; {len(named)} kept the usual run-rate: {shown}; see the Cohorts sheet"
+        text += f"; {_lines(len(named))} kept the usual run-rate: {shown}; see the Cohorts sheet"
     return text + "."
 
 
