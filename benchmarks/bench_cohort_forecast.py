@@ -1,7 +1,7 @@
 """Does the cohort forecast of purchases beat the straight line? Simulated CRM deals whose lags
 are known.
 
-    python benchmarks/bench_cohort_forecast.py [--months 120] [--seed 1] [--prior-events 20]
+    python benchmarks/bench_cohort_forecast.py [--months 120] [--seed 1] [--prior-events 5]
 
 Each simulated month is one market of four channels with known funnels: every lead reaches pp,
 negotiations and purchases with the channel's conversion rates, each step after a gamma-
@@ -163,7 +163,7 @@ def _daily(days: np.ndarray, first: int, last: int) -> pd.Series:
 
 
 def forecasts_of_month(
-    month: date, seed: int, truth: dict[str, np.ndarray] | None, prior: float = 20.0
+    month: date, seed: int, truth: dict[str, np.ndarray] | None, prior: float = 5.0
 ) -> list[tuple[int, str, dict[str, float], float]]:
     """(day, channel, forecast per method, real purchases) for one simulated month; without
     `truth` no forecast with the true curves; `prior` is the curves' `prior_events`."""
@@ -204,7 +204,7 @@ def forecasts_of_month(
 
 
 def evaluate(
-    months: int, seed: int, with_true_curves: bool = True, prior: float = 20.0
+    months: int, seed: int, with_true_curves: bool = True, prior: float = 5.0
 ) -> pd.DataFrame:
     """One row per (month, day, channel): each method's absolute % error."""
     truth = true_curves() if with_true_curves else None
@@ -258,7 +258,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").strip().splitlines()[0])
     parser.add_argument("--months", type=int, default=120)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--prior-events", type=float, default=20.0, help="lag_curves' shrinkage")
+    parser.add_argument("--prior-events", type=float, default=5.0, help="lag_curves' shrinkage")
     args = parser.parse_args()
     started = time.perf_counter()
     errors = evaluate(args.months, args.seed, prior=args.prior_events)

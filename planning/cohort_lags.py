@@ -165,7 +165,7 @@ def lag_curves(
     as_of: date,
     *,
     horizon: int = 90,
-    prior_events: float = 20.0,
+    prior_events: float = 5.0,
     min_events: int = 10,
     min_age: int = 30,
 ) -> dict[tuple[str, str], LagCurve]:
@@ -184,7 +184,7 @@ def curves_of_days(
     days: DayDeals,
     *,
     horizon: int = 90,
-    prior_events: float = 20.0,
+    prior_events: float = 5.0,
     min_events: int = 10,
     min_age: int = 30,
 ) -> dict[tuple[str, str], LagCurve]:
