@@ -31,6 +31,8 @@ from addin.server.routes.sheet_actions import sheet_lock
 from addin.server.settings import Settings
 from sheets_sync.workbooks.xlsx import XlsxWorkbook
 from workbook_templates import layout as L
+from workbook_templates.cohorts_sheet import CHART_COL as NOTES_COL
+from workbook_templates.cohorts_sheet import COHORTS
 
 pytestmark = pytest.mark.slow
 
@@ -120,9 +122,11 @@ def test_refresh_run_rate_on_a_sheet_is_three_sheets_requests(
     assert body["requests"] == 3
     plan_headers = header_columns(sheet, L.PLAN, L.PLAN_HEADER_ROW)
     for s, (_, col) in changed_cells(before, sheet.snapshot(SHEET)):
-        assert s in (L.PLAN, L.PACE, L.SETTINGS), s
+        assert s in (L.PLAN, L.PACE, L.SETTINGS, COHORTS), s
         if s == L.PLAN:
             assert plan_headers[col].endswith(" rr"), plan_headers[col]
+        if s == COHORTS:  # only the run-rate notes (lower stages on the cohort forecast)
+            assert col == NOTES_COL, col
 
 
 def test_sync_facts_fills_the_sheet_from_the_sync_folder(
@@ -163,6 +167,7 @@ def test_sync_facts_fills_the_sheet_from_the_sync_folder(
         got = [after[L.PLAN].get((xlsx.first_row + i, c), (None,))[0] for i in range(len(want))]
         assert got == pytest.approx(want, abs=0.02), header
     owned_sheets = {L.PLAN, L.PACE, L.SETTINGS, L.DAILY, "Data Quality", "Unmapped", "Mapping"}
+    owned_sheets.add(COHORTS)
     for s, (_, col) in changed_cells(before, after):
         assert s in owned_sheets, s
         if s == L.PLAN:
