@@ -18,6 +18,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import duckdb
 import pandas as pd
 
 from addin.actions.base import Action, ActionContext
@@ -155,11 +156,15 @@ def sheet_basis(
 def store_basis(
     wb: WorkbookTarget, config: SyncConfig, as_of: dt.date, plan: pd.DataFrame, month: dt.date
 ) -> CohortBasis | None:
-    """The fact store's deals as the cohort basis (None when the store does not exist yet)."""
+    """The fact store's deals as the cohort basis; None when the store does not exist yet or
+    cannot be opened now (a sync holding it): the Cohorts sheet's curves are used instead."""
     if not config.store.exists():
         return None
-    with FactStore(config.store) as store:
-        inputs = read_cohort_inputs(store, config, read_rules(wb), plan, as_of)
+    try:
+        with FactStore(config.store) as store:
+            inputs = read_cohort_inputs(store, config, read_rules(wb), plan, as_of)
+    except duckdb.Error:
+        return None
     return basis_from_store(inputs, month, config.basis)
 
 
