@@ -174,11 +174,12 @@ _FUNCTIONS = (
         "RESPONSE",
         response,
         (
-            Arg("form", "text", "Curve form: hill, power, negexp or linear."),
+            Arg("form", "text", "Curve form: hill, saturating, power, negexp or linear."),
             Arg(
                 "params",
                 "numbers",
-                "Its parameters: hill vmax,k,slope; power a,b; negexp vmax,k; linear cpa,capacity.",
+                "Its parameters: hill vmax,k,slope; saturating vmax,k; power a,b; negexp vmax,k; "
+                "linear cpa,capacity.",
             ),
             Arg("spend", "numbers", "Spend per day (a cell or a column)."),
             Arg("max_spend", "number", "Spend per day beyond which the curve is flat.", True),

@@ -1,10 +1,10 @@
 """The curve forms' formulas, vectorised: response, marginal and the spend at a given marginal.
 
 One function per form and quantity (``hill_response``, ``hill_marginal``, ``hill_spend_at``,
-and the same for power, negexp and linear), each taking a spend (or marginal) array and the form's
-parameters as numbers or arrays and broadcasting over both (numpy). No extrapolation cap is applied
-here: `planning.response` applies `max_spend` and `saturation` around them, for one curve (`Curve`)
-or many channels at once (`CurveStack`).
+and the same for saturating, power, negexp and linear), each taking a spend (or marginal) array
+and the form's parameters as numbers or arrays and broadcasting over both (numpy). No
+extrapolation cap is applied here: `planning.response` applies `max_spend` and `saturation`
+around them, for one curve (`Curve`) or many channels at once (`CurveStack`).
 """
 
 from __future__ import annotations
@@ -100,6 +100,22 @@ def hill_spend_at(
         return np.asarray(kk * np.exp(v), dtype=np.float64)
     out[rest] = kk * np.exp(v)
     return out
+
+
+def saturating_response(s: FloatArray, vmax: Any, k: Any) -> FloatArray:
+    """``vmax s / (k + s)``, written ``vmax / (1 + k / s)``: 0 at ``s = 0``, `vmax` at ``inf``."""
+    with np.errstate(divide="ignore"):
+        return np.asarray(vmax / (1.0 + k / s), dtype=np.float64)
+
+
+def saturating_marginal(s: FloatArray, vmax: Any, k: Any) -> FloatArray:
+    """``vmax k / (k + s)^2``: ``vmax / k`` at 0, falling to 0."""
+    return np.asarray(vmax * k / (k + s) / (k + s), dtype=np.float64)  # no overflow at s ~ 1e300
+
+
+def saturating_spend_at(m: FloatArray, vmax: Any, k: Any) -> FloatArray:
+    """``vmax k / (k + s)^2 = m`` -> ``s = sqrt(vmax k / m) - k`` (0 when ``m >= vmax / k``)."""
+    return np.asarray(np.maximum(np.sqrt(vmax * k / m) - k, 0.0), dtype=np.float64)
 
 
 def power_response(s: FloatArray, a: Any, b: Any) -> FloatArray:

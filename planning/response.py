@@ -7,6 +7,8 @@ Forms (``x = spend``):
 
 - `Hill` ``(vmax, k, slope)``: ``vmax * x**slope / (k**slope + x**slope)``; `vmax` conversions per
   day at saturation, `k` the spend giving half of it; concave iff ``slope <= 1``, S-shaped above;
+- `Saturating` ``(vmax, k)``: ``vmax * x / (k + x)`` (Michaelis-Menten): `Hill` with slope 1, a
+  form of its own so that fitting it costs two parameters, not three (AICc);
 - `Power` ``(a, b)``: ``a * x**b`` with ``0 < b <= 1`` (``b == 1``: constant CPA ``1 / a``);
 - `NegExp` ``(vmax, k)``: ``vmax * (1 - exp(-x / k))``;
 - `Linear` ``(cpa, capacity)``: ``min(x / cpa, capacity)``: constant CPA up to a capacity cap, the
@@ -48,6 +50,9 @@ from planning.curve_kernels import (
     power_marginal,
     power_response,
     power_spend_at,
+    saturating_marginal,
+    saturating_response,
+    saturating_spend_at,
 )
 from planning.errors import InputError
 
@@ -59,6 +64,7 @@ __all__ = [
     "Linear",
     "NegExp",
     "Power",
+    "Saturating",
     "curve_from_params",
     "is_curve",
 ]
@@ -66,7 +72,7 @@ __all__ = [
 FloatArray = npt.NDArray[np.float64]
 ArrayLike = float | int | Sequence[float] | FloatArray
 
-FORMS: tuple[str, ...] = ("hill", "power", "negexp", "linear")
+FORMS: tuple[str, ...] = ("hill", "saturating", "power", "negexp", "linear")
 """The curve forms, as `Curve.form` spells them."""
 
 _INF = math.inf
@@ -133,7 +139,7 @@ class Curve(ABC):
     @property
     @abstractmethod
     def form(self) -> str:
-        """One of `FORMS`."""
+        """One of `FORMS` (``"average"`` for `planning.curve_average.Averaged`)."""
 
     @property
     def concave(self) -> bool:
@@ -241,6 +247,36 @@ class Hill(Curve):
 
     def params(self) -> dict[str, float]:
         return {"vmax": float(self.vmax), "k": float(self.k), "slope": float(self.slope)}
+
+
+@dataclass(frozen=True)
+class Saturating(Curve):
+    """``vmax * s / (k + s)`` (Michaelis-Menten): `vmax` conversions per day at saturation, `k`
+    the spend giving half of it; the same curve as ``Hill(vmax, k, 1)``."""
+
+    vmax: float
+    k: float
+    max_spend: float = _INF
+    _kernels: ClassVar[tuple[Any, Any, Any]] = (
+        saturating_response,
+        saturating_marginal,
+        saturating_spend_at,
+    )
+
+    def __post_init__(self) -> None:
+        _set(self, "vmax", ">=0")
+        _set(self, "k", ">0")
+        self._check_cap()
+
+    @property
+    def form(self) -> str:
+        return "saturating"
+
+    def _zero(self) -> bool:
+        return self.vmax == 0
+
+    def params(self) -> dict[str, float]:
+        return {"vmax": float(self.vmax), "k": float(self.k)}
 
 
 @dataclass(frozen=True)
@@ -353,6 +389,7 @@ class Linear(Curve):
 
 _CLASSES: dict[str, type[Curve]] = {
     "hill": Hill,
+    "saturating": Saturating,
     "power": Power,
     "negexp": NegExp,
     "linear": Linear,
@@ -360,6 +397,7 @@ _CLASSES: dict[str, type[Curve]] = {
 _KNOWN = frozenset(_CLASSES.values())
 _NAMES: dict[str, tuple[str, ...]] = {
     "hill": ("vmax", "k", "slope"),
+    "saturating": ("vmax", "k"),
     "power": ("a", "b"),
     "negexp": ("vmax", "k"),
     "linear": ("cpa", "capacity"),

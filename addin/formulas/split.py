@@ -27,6 +27,7 @@ from planning.split import ChannelInputs, SplitRequest, propose
 
 _PARAMS: dict[str, tuple[str, ...]] = {
     "hill": ("vmax", "k", "slope"),
+    "saturating": ("vmax", "k"),
     "power": ("a", "b"),
     "negexp": ("vmax", "k"),
     "linear": ("cpa", "capacity"),

@@ -241,6 +241,9 @@ def test_response_by_hand() -> None:
         [0, 50, 75]
     )
     assert call("RESPONSE", "power", [2, 0.5], 100) == pytest.approx(20)
+    # saturating vmax 100, k 1000: 100 * 3000 / (1000 + 3000) = 75
+    assert call("RESPONSE", "saturating", [100, 1000], 3000) == pytest.approx(75)
+    assert "takes 2 parameters (vmax, k)" in message("RESPONSE", "saturating", [1, 2, 3], 10)
     assert call("RESPONSE", "negexp", [10, 100], 100) == pytest.approx(10 * (1 - math.exp(-1)))
     assert call("RESPONSE", "linear", [50, 10], col(100, 1000)) == pytest.approx([2, 10])
     # flat beyond max_spend
@@ -371,11 +374,12 @@ def test_budget_for_vectorised_equals_per_row(
 
 @settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    form=st.sampled_from(["hill", "power", "negexp", "linear"]),
+    form=st.sampled_from(["hill", "saturating", "power", "negexp", "linear"]),
     spend=st.lists(st.one_of(st.floats(-10, 1e5), st.none()), min_size=2, max_size=8),
 )
 def test_response_vectorised_equals_per_row(form: str, spend: list[Any]) -> None:
     params = {"hill": [100, 1000, 1.5], "power": [2, 0.5], "negexp": [10, 100], "linear": [5, 9]}
+    params["saturating"] = [100, 1000]
     assert call("RESPONSE", form, params[form], col(*spend)) == [
         call("RESPONSE", form, params[form], s) for s in spend
     ]

@@ -18,6 +18,7 @@ from planning.response import (
     Linear,
     NegExp,
     Power,
+    Saturating,
     curve_from_params,
 )
 
@@ -45,6 +46,28 @@ def test_hill_s_shaped_numbers() -> None:
     assert not h.concave
     # the marginal peaks at the inflection x^n = (n-1)/(n+1) = 1/3: s = 1000 / sqrt(3)
     assert h.inflection == pytest.approx(1000 / math.sqrt(3))
+
+
+def test_saturating_numbers_by_hand() -> None:
+    c = Saturating(vmax=100, k=1000)
+    # 100 * 1000 / (1000 + 1000) = 50; at 3000: 100 * 3000 / 4000 = 75
+    assert c.response(1000) == pytest.approx(50.0, rel=1e-15)
+    assert c.response(3000) == pytest.approx(75.0, rel=1e-15)
+    # d/ds 100 s / (1000 + s) = 100 * 1000 / (1000 + s)^2: 1e5 / 4e6 = 0.025 at 1000,
+    # 1e5 / 1.6e7 = 0.00625 at 3000, vmax / k = 0.1 at 0
+    assert c.marginal(1000) == pytest.approx(0.025, rel=1e-15)
+    assert c.marginal(3000) == pytest.approx(0.00625, rel=1e-15)
+    assert c.marginal(0) == pytest.approx(0.1, rel=1e-15)
+    # inverse: s = sqrt(vmax k / m) - k = sqrt(1e5 / 0.00625) - 1000 = sqrt(1.6e7) - 1000 = 3000
+    assert c.spend_at_marginal(0.00625) == pytest.approx(3000.0, rel=1e-14)
+    # a marginal at or above vmax / k = 0.1 is reached only at 0
+    assert c.spend_at_marginal(0.2) == 0.0
+    assert c.response(0) == 0.0 and c.response(math.inf) == 100.0
+    assert c.concave and c.inflection == 0.0 and c.saturation == math.inf
+    assert Saturating(0, 1000).saturation == 0.0  # brings nothing
+    # capped at 2000: flat at 100 * 2000 / 3000 = 66.67 beyond it, marginal 0
+    capped = Saturating(100, 1000, max_spend=2000)
+    assert capped.response(5000) == pytest.approx(200 / 3) and capped.marginal(5000) == 0.0
 
 
 def test_power_negexp_linear_numbers() -> None:
@@ -108,14 +131,15 @@ def test_linear_saturation_uses_the_smaller_of_capacity_and_cap() -> None:
 
 def test_concave_flags_and_forms() -> None:
     assert Hill(1, 1, 0.5).concave and Hill(1, 1, 1).concave and not Hill(1, 1, 1.5).concave
-    curves: list[Curve] = [Hill(1, 1, 1), Power(1, 0.5), NegExp(1, 1), Linear(1, 1)]
+    curves: list[Curve] = [Hill(1, 1, 1), Saturating(1, 1), Power(1, 0.5), NegExp(1, 1)]
+    curves.append(Linear(1, 1))
     assert [c.form for c in curves] == list(FORMS)
     assert all(c.concave for c in curves[1:])
 
 
 @pytest.mark.parametrize(
     "curve",
-    [Hill(100, 1000, 0.8), Power(2, 0.4), NegExp(30, 500), Linear(12, 40)],
+    [Hill(100, 1000, 0.8), Saturating(100, 1000), Power(2, 0.4), NegExp(30, 500), Linear(12, 40)],
 )
 def test_curve_from_params_round_trips(curve: Curve) -> None:
     again = curve_from_params(curve.form, curve.params(), max_spend=5000)
@@ -146,6 +170,8 @@ def test_params_are_floats() -> None:
         (lambda: Power(1, 0), "`b` of a power curve must be > 0, got 0"),
         (lambda: Power("1", 0.5), "`a` of a power curve must be a number, got '1'"),
         (lambda: NegExp(1, True), "`k` of a negexp curve must be a number, got True"),
+        (lambda: Saturating(1, 0), "`k` of a saturating curve must be > 0, got 0"),
+        (lambda: Saturating(-2, 1), "`vmax` of a saturating curve must be >= 0, got -2"),
         (lambda: Linear(0, 5), "`cpa` of a linear curve must be > 0, got 0"),
         (lambda: Hill(1, 1, 1, max_spend=0), "`max_spend` of a hill curve must be > 0, got 0"),
     ],
@@ -159,7 +185,9 @@ def test_bad_parameters_are_named(make: object, message: str) -> None:
 def test_curve_from_params_messages() -> None:
     with pytest.raises(InputError) as err:
         curve_from_params("logistic", {})
-    assert str(err.value) == "`form` must be one of hill, power, negexp, linear, got 'logistic'"
+    assert str(err.value) == (
+        "`form` must be one of hill, saturating, power, negexp, linear, got 'logistic'"
+    )
     with pytest.raises(InputError) as err:
         curve_from_params("hill", {"vmax": 1, "k": 2, "n": 1})
     assert (
@@ -188,7 +216,19 @@ def _curves() -> st.SearchStrategy[Curve]:
         st.builds(Hill, positive, positive, st.floats(min_value=0.3, max_value=4.0)),
         st.builds(Power, positive, st.floats(min_value=0.1, max_value=1.0)),
         st.builds(NegExp, positive, positive),
+        st.builds(Saturating, positive, positive),
     )
+
+
+@settings(max_examples=100, deadline=None)
+@given(positive, positive, st.lists(spends, min_size=1, max_size=10))
+def test_saturating_is_hill_with_slope_1(vmax: float, k: float, xs: list[float]) -> None:
+    s = np.array(xs)
+    a, b = Saturating(vmax, k), Hill(vmax, k, 1.0)
+    assert np.allclose(a.response(s), b.response(s), rtol=1e-13)
+    assert np.allclose(a.marginal(s), b.marginal(s), rtol=1e-13)
+    m = np.asarray(b.marginal(s))
+    assert np.allclose(a.spend_at_marginal(m), b.spend_at_marginal(m), rtol=1e-9)
 
 
 @settings(max_examples=300, deadline=None)
