@@ -30,7 +30,7 @@ from planning.curves import (
     given_curves,
 )
 from planning.errors import InputError
-from planning.response import Curve, Hill, Linear, NegExp, Power
+from planning.response import Curve, Hill, Linear, NegExp, Power, Saturating
 from sheets_sync.samples.data import CHANNELS, TRUE_CURVES, generate_sample
 
 Floats = npt.NDArray[np.float64]
@@ -334,7 +334,7 @@ def test_given_curves_errors() -> None:
 
     with pytest.raises(InputError, match=message("line 'Search', column `vmax`: value 'ten' in row 0 is not a number")):  # fmt: skip  # noqa: E501
         given_curves(table(vmax=["ten"]))
-    with pytest.raises(InputError, match=message("line 'Search': `form` must be one of hill, power, negexp, linear, got 'sigmoid'")):  # fmt: skip  # noqa: E501
+    with pytest.raises(InputError, match=message("line 'Search': `form` must be one of hill, saturating, power, negexp, linear, got 'sigmoid'")):  # fmt: skip  # noqa: E501
         given_curves(table(form=["sigmoid"]))
     with pytest.raises(InputError, match=message("line 'Search': parameters of a negexp curve are vmax, k: missing `k`")):  # fmt: skip  # noqa: E501
         given_curves(table(k=[None]))
@@ -420,8 +420,8 @@ def test_fit_history_errors_name_the_channel_column_and_row() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "expected"),
     [
-        ({"forms": ("linear",)}, "`forms` must be distinct names among hill, power, negexp, got ('linear',)"),  # noqa: E501
-        ({"forms": ()}, "`forms` must be distinct names among hill, power, negexp, got ()"),
+        ({"forms": ("linear",)}, "`forms` must be distinct names among hill, saturating, power, negexp, got ('linear',)"),  # noqa: E501
+        ({"forms": ()}, "`forms` must be distinct names among hill, saturating, power, negexp, got ()"),  # noqa: E501
         ({"n_bootstrap": -1}, "`n_bootstrap` must be an integer >= 0, got -1"),
         ({"band": (0.9, 0.1)}, "`band` must be two quantiles (low, high) with 0 <= low < high <= 1, got (0.9, 0.1)"),  # noqa: E501
         ({"extrapolation": 0.5}, "`extrapolation` must be a finite number >= 1, got 0.5"),
@@ -450,8 +450,9 @@ PARAMS = {
     "hill": (st.floats(1, 500), st.floats(1_000, 200_000), st.floats(0.3, 1.0)),
     "power": (st.floats(0.001, 1.0), st.floats(0.2, 1.0)),
     "negexp": (st.floats(1, 500), st.floats(1_000, 200_000)),
+    "saturating": (st.floats(1, 500), st.floats(1_000, 200_000)),
 }
-CLASSES = {"hill": Hill, "power": Power, "negexp": NegExp}
+CLASSES = {"hill": Hill, "power": Power, "negexp": NegExp, "saturating": Saturating}
 
 
 @st.composite
