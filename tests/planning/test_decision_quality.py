@@ -5,12 +5,22 @@ current split, the proposal and the oracle (the optimum under the TRUE curves) w
 curves. Report the share of the oracle's uplift over the current split that the proposal
 captures, and check the proposal is never worse than the current split beyond the noise band.
 
-Two families of markets:
+Three sets of markets:
 - synthetic: 7 channels with random true Hill/Power/NegExp curves, a month (30 days) of history
   whose daily spend varies ±30% around the current split, Poisson conversions;
 - the sample generator's market (`sheets_sync.samples.data`, 7 channels, weekday effects, lagging
   funnel), fitted on its 60 days of history + month to date, with the current split misallocated
-  at random inside each channel's observed range.
+  at random inside each channel's observed range;
+- a mix of true families (`curve_markets.py`, shared with `benchmarks/bench_curve_quality.py`):
+  6 channels of Michaelis-Menten, Hill with slope != 1 (half of them S-shaped), power, negative
+  exponential, or all four mixed; 6 seeds each. Here the issue's targets are asserted: median
+  share of the oracle's uplift >= 0.99, 10th percentile >= 0.95, never worse than the current
+  split beyond the noise band. They hold where the history can tell the curves apart: the
+  high-signal markets (ten times the conversions of the synthetic ones, plain Poisson, 180 days
+  of history), as in the issue's own simulation. With less signal no fit reaches them (the
+  benchmark's table, docs/benchmarks.md "Decision quality": e.g. median 0.94, 10th percentile
+  0.72 at the synthetic markets' volume and 90 days); the synthetic and sample sets keep their
+  own, lower floors.
 """
 
 from __future__ import annotations
@@ -21,7 +31,9 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 import pytest
+from curve_markets import FAMILIES, MarketSpec, Outcome, make_market, noise_band, score, summarise
 
+from planning.curve_average import Averaged
 from planning.curves import ChannelFit, FitOptions, fit_history
 from planning.optimize import ChannelBounds, maximize
 from planning.response import Curve, Hill, NegExp, Power, curve_from_params
@@ -137,6 +149,53 @@ def sample() -> pd.DataFrame:
     return frame
 
 
+@pytest.fixture(scope="module")
+def families() -> list[tuple[MarketSpec, Outcome, dict[str, ChannelFit]]]:
+    rows = []
+    for family in FAMILIES:
+        for seed in range(1, 7):
+            spec = MarketSpec(family, "low", 180, seed)
+            market = make_market(spec)
+            fits = fit_history(market.history, OPTIONS)
+            split = market.propose({c: fit.curve for c, fit in fits.items()})
+            rows.append((spec, score(market, split, noise_band(market, fits)), fits))
+    frame = pd.DataFrame(
+        [{"family": s.family, "seed": s.seed, **vars(o), "share": o.share} for s, o, _ in rows]
+    )
+    print("\nmixed true families (high signal, 180 days)\n" + frame.round(3).to_string(index=False))
+    return rows
+
+
+def test_targets_on_a_mix_of_true_families(
+    families: list[tuple[MarketSpec, Outcome, dict[str, ChannelFit]]],
+) -> None:
+    summary = summarise([o for _, o, _ in families])
+    assert summary.markets == 30
+    assert summary.median >= 0.99, summary
+    assert summary.p10 >= 0.95, summary
+    assert summary.worse == 0, summary
+    # every true family is in the set, Michaelis-Menten included, and the curves are averages
+    assert {s.family for s, _, _ in families} == {"mm", "hill", "power", "negexp", "mixed"}
+    curves = [fit.curve for _, _, fits in families for fit in fits.values()]
+    assert sum(isinstance(c, Averaged) for c in curves) > len(curves) / 2
+
+
+def test_michaelis_menten_markets_put_weight_on_the_saturating_form(
+    families: list[tuple[MarketSpec, Outcome, dict[str, ChannelFit]]],
+) -> None:
+    # the issue: the single-form choice never picked a saturating curve on these markets
+    weights = [
+        dict(zip([p.form for p in fit.curve.parts], fit.curve.weights, strict=True))
+        for spec, _, fits in families
+        if spec.family == "mm"
+        for fit in fits.values()
+        if isinstance(fit.curve, Averaged)
+    ]
+    saturating = sum(w.get("saturating", 0.0) + w.get("hill", 0.0) for w in weights)
+    power = sum(w.get("power", 0.0) for w in weights)
+    assert saturating > power
+
+
 def test_markets_have_room_to_gain(synthetic: pd.DataFrame, sample: pd.DataFrame) -> None:
     assert (synthetic["oracle"] > synthetic["current"] * 1.01).all()
     assert (sample["oracle"] > sample["current"] * 1.01).all()
@@ -156,8 +215,11 @@ def test_proposal_captures_most_of_the_oracle_uplift_on_the_sample_market(
 
 
 def test_proposal_is_never_worse_than_current_beyond_the_noise_band(
-    synthetic: pd.DataFrame, sample: pd.DataFrame
+    synthetic: pd.DataFrame,
+    sample: pd.DataFrame,
+    families: list[tuple[MarketSpec, Outcome, dict[str, ChannelFit]]],
 ) -> None:
+    assert not any(o.worse for _, o, _ in families)
     for frame in (synthetic, sample):
         shortfall = frame["current"] - frame["proposal"]
         assert (shortfall <= frame["noise_band"]).all(), frame
