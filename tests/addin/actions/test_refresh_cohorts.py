@@ -410,3 +410,46 @@ def test_a_workbook_without_crm_keeps_exactly_the_usual_run_rate(tmp_path: Path)
     usual = forecast_series(series, MONTH, dt.date(2026, 11, 10), window=5)
     assert plan_rr(book, "purchases rr")[0] == pytest.approx(round(usual.forecast, 4))
     assert not math.isnan(usual.forecast)
+
+
+def test_runrate_cohort_formula_takes_a_published_curve_column(tmp_path: Path) -> None:
+    """=RUNRATE(purchases, as_of, 5, "cohort", dates, leads, Cohorts!<Search purchases column>):
+    the column as the formula gets it (the day rows of the curves block) gives the same number
+    as `cohort_forecast` on that curve, with the month's leads only."""
+    from addin.formulas.runrate_cohort import runrate as runrate_formula
+    from addin.sheet_function import Cells
+
+    deals, spend = history()
+    cfg = setup(tmp_path, deals, spend)
+    run_sync(cfg, now=NOW, as_of=AS_OF)
+    ws = openpyxl.load_workbook(cfg.workbook, data_only=True)[COHORTS]
+    head = {ws.cell(row=CURVES_ROW + 1 + i, column=1).value: CURVES_ROW + 1 + i for i in range(8)}
+    col = next(
+        c
+        for c in range(2, 40)
+        if ws.cell(row=head["channel"], column=c).value == "Search"
+        and ws.cell(row=head["stage"], column=c).value == "purchases"
+    )
+    first = CURVES_ROW + 1 + 8
+    column = [ws.cell(row=first + d, column=col).value for d in range(91)]
+    daily = openpyxl.load_workbook(cfg.workbook, data_only=True)[L.DAILY]
+    rows = [r for r in daily.iter_rows(min_row=2, values_only=True) if r[1] == "Search"]
+    header = [c.value for c in daily[1]]
+    dates = [r[0].date() for r in rows]
+    leads = [r[header.index("leads")] for r in rows]
+    bought = [r[header.index("purchases")] for r in rows]
+    got = runrate_formula(
+        Cells.of(bought, "values"),
+        AS_OF,
+        5,
+        "cohort",
+        Cells.of(dates, "dates"),
+        Cells.of(leads, "leads"),
+        Cells.of(column, "curve"),
+    )
+    series = pd.Series(leads, index=pd.to_datetime(dates), dtype=float)
+    leads_rr = forecast_series(series, MONTH, AS_OF, window=5)
+    rate = (leads_rr.forecast - leads_rr.mtd) / 13
+    expected = cohort_forecast(series, float(sum(bought)), column, MONTH, AS_OF, rate)
+    assert got == pytest.approx(expected.forecast, rel=1e-12)
+    assert expected.from_existing > 0
