@@ -1,19 +1,23 @@
 """Decision quality of Optimize Split's curves: the share of the oracle's uplift captured.
 
-    python benchmarks/bench_curve_quality.py [--seeds 10] [--families mm hill power negexp mixed]
-                                             [--noise 0 0.3] [--days 30 90]
+    python benchmarks/bench_curve_quality.py [--seeds 6] [--families mm hill power negexp mixed]
+                                             [--noise low medium high] [--days 30 90 180]
 
 Seeded markets of 6 channels whose true curves are known (`tests/planning/curve_markets.py`:
-Michaelis-Menten, Hill with slope != 1, power, negative exponential, or all four mixed), with
-Poisson conversions (optionally over-dispersed) and 30 or 90 days of history. Every method
-proposes a split of the current budget within the same limits (each channel between a third of
-and twice its current spend); each proposal is scored with the true curves against the current
-split and the oracle (the exact optimum under the true curves), side by side in the same run:
+Michaelis-Menten, Hill with slope != 1, power, negative exponential, or all four mixed), at three
+noise levels (``low``: ten times the conversions, Poisson; ``medium``: Poisson; ``high``: Poisson
+over-dispersed by a gamma factor of CV 0.3) and 30, 90 or 180 days of history; 6 seeds of each:
+270 markets, about three minutes. Every method proposes a split of the current budget within
+the same limits (each channel between a third of and twice its current spend); each proposal is
+scored with the true curves against the current split and the oracle (the exact optimum under
+the true curves), side by side in the same run:
 
 - ``before``: the fit as it was (AICc picks one of hill, power, negexp) + the exact optimizer;
+  the same code path as before this benchmark, reached with ``average=False`` and those forms;
 - ``naive MM + SLSQP``: `scipy.optimize.curve_fit` of ``a x / (k + x)`` per channel on its raw
   history, then SLSQP from the current split (the issue's comparison);
-- the product's fit now, with its variants.
+- ``pick + saturating``: AICc picks one of hill, saturating, power, negexp;
+- ``after: average``: the default now, the four forms averaged by Akaike weight.
 
 Reported per method (and per family, noise and history length): median, 10th percentile and
 worst share of the oracle's uplift; the pooled share (summed uplift / summed oracle uplift); the
@@ -49,7 +53,10 @@ from curve_markets import (
 
 from planning.curves import FitOptions, fit_history
 
-BEFORE = FitOptions(forms=("hill", "power", "negexp"), n_bootstrap=40, average=False)
+BEFORE = FitOptions(forms=("hill", "power", "negexp"), n_bootstrap=0, average=False)
+"""The fit as it was: the form of smallest AICc among hill, power and negexp."""
+BAND = FitOptions(forms=("hill", "power", "negexp"), n_bootstrap=40, average=False)
+"""The fit whose band at the current split is a market's noise band (the same for every method)."""
 
 
 def fitted(options: FitOptions) -> Callable[[Market], dict[str, float]]:
@@ -106,11 +113,35 @@ def naive_mm_slsqp(market: Market) -> dict[str, float]:
 
 
 def methods() -> dict[str, Callable[[Market], dict[str, float]]]:
+    """The proposals compared, side by side on every market (``before`` first)."""
     return {
+        "before": fitted(BEFORE),
         "naive MM + SLSQP": naive_mm_slsqp,
         "pick + saturating": fitted(FitOptions(n_bootstrap=0, average=False)),
         "after: average": fitted(FitOptions(n_bootstrap=0)),
     }
+
+
+Results = dict[str, list[tuple[MarketSpec, Outcome]]]
+
+
+def run(specs: list[MarketSpec]) -> tuple[Results, dict[str, float]]:
+    """Every method on every market; the noise band of a market is the ``before`` fit's."""
+    table: Results = {name: [] for name in methods()}
+    seconds = dict.fromkeys(table, 0.0)
+    for spec in specs:
+        market = make_market(spec)
+        band = noise_band(market, fit_history(market.history, BAND))
+        for name, method in methods().items():
+            began = time.perf_counter()
+            split = method(market)
+            seconds[name] += time.perf_counter() - began
+            table[name].append((spec, score(market, split, band)))
+    return table, seconds
+
+
+HEAD = "| {} | markets | median | 10th pct | worst | pooled | worse than current |"
+RULE = "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
 
 
 def _row(label: str, outcomes: list[Outcome]) -> str:
@@ -121,9 +152,35 @@ def _row(label: str, outcomes: list[Outcome]) -> str:
     )
 
 
+def _mm_only(spec: MarketSpec) -> bool:
+    return spec.family == "mm"
+
+
+def report(table: Results, seconds: dict[str, float]) -> None:
+    specs = [spec for spec, _ in next(iter(table.values()))]
+    print(f"\nAll {len(specs)} markets (seconds: fitting and optimising, all markets)\n")
+    print(HEAD.format("method") + "\n" + RULE)
+    for name, rows in table.items():
+        print(_row(f"{name} ({seconds[name]:.0f} s)", [o for _, o in rows]))
+    groups: list[tuple[str, Callable[[MarketSpec], object], Callable[[MarketSpec], bool]]] = [
+        ("family", lambda s: s.family, lambda s: True),
+        ("noise", lambda s: s.noise, lambda s: True),
+        ("days of history", lambda s: s.days, lambda s: True),
+        ("noise and days", lambda s: f"{s.noise}, {s.days}", lambda s: True),
+        ("noise and days, Michaelis-Menten markets", lambda s: f"{s.noise}, {s.days}", _mm_only),
+    ]
+    for title, key, keep in groups:
+        print(f"\nBy {title}\n")
+        print(HEAD.format(f"{title}: method") + "\n" + RULE)
+        for value in dict.fromkeys(key(s) for s in specs if keep(s)):
+            for name, rows in table.items():
+                chosen = [o for s, o in rows if keep(s) and key(s) == value]
+                print(_row(f"{value}: {name}", chosen))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--seeds", type=int, default=6)
     parser.add_argument("--families", nargs="+", default=list(FAMILIES))
     parser.add_argument("--noise", nargs="+", default=list(NOISE))
     parser.add_argument("--days", type=int, nargs="+", default=[30, 90, 180])
@@ -135,42 +192,7 @@ def main() -> None:
         for days in args.days
         for seed in range(1, args.seeds + 1)
     ]
-    table: dict[str, list[tuple[MarketSpec, Outcome]]] = {"before": []}
-    table.update({name: [] for name in methods()})
-    seconds = dict.fromkeys(table, 0.0)
-    for spec in specs:
-        market = make_market(spec)
-        began = time.perf_counter()
-        fits = fit_history(market.history, BEFORE)
-        split = market.propose({c: fit.curve for c, fit in fits.items()})
-        seconds["before"] += time.perf_counter() - began
-        band = noise_band(market, fits)
-        table["before"].append((spec, score(market, split, band)))
-        for name, method in methods().items():
-            began = time.perf_counter()
-            split = method(market)
-            seconds[name] += time.perf_counter() - began
-            table[name].append((spec, score(market, split, band)))
-    head = "| {} | markets | median | 10th pct | worst | pooled | worse than current |"
-    rule = "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
-    print(f"\nAll {len(specs)} markets\n")
-    print(head.format("method"))
-    print(rule)
-    for name, rows in table.items():
-        print(_row(f"{name} ({seconds[name]:.0f} s)", [o for _, o in rows]))
-    groups: list[tuple[str, Callable[[MarketSpec], object]]] = [
-        ("family", lambda s: s.family),
-        ("noise", lambda s: s.noise),
-        ("days", lambda s: s.days),
-        ("noise and days", lambda s: f"{s.noise}, {s.days}"),
-    ]
-    for title, key in groups:
-        print(f"\nBy {title}\n")
-        print(head.format(f"{title}: method"))
-        print(rule)
-        for value in dict.fromkeys(key(s) for s in specs):
-            for name, rows in table.items():
-                print(_row(f"{value}: {name}", [o for s, o in rows if key(s) == value]))
+    report(*run(specs))
 
 
 if __name__ == "__main__":

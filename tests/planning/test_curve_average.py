@@ -62,6 +62,18 @@ def test_average_by_hand() -> None:
     assert capped.marginal(9000.0) == 0.0
 
 
+def test_average_with_a_constant_cpa_part_by_hand() -> None:
+    # power with b = 1 (a constant CPA of 100, the fit's bound) and a saturating curve, half each:
+    # marginal 0.5 * 0.01 + 0.5 * 100 * 1000 / (1000 + s)^2; at 1,000: 0.005 + 0.0125 = 0.0175
+    a = Averaged((Power(0.01, 1.0), Saturating(100.0, 1000.0)), (0.5, 0.5), max_spend=50_000.0)
+    assert a.marginal(1000.0) == pytest.approx(0.0175, rel=1e-15)
+    assert a.spend_at_marginal(0.0175) == pytest.approx(1000.0, rel=1e-12)
+    # the marginal never falls below 0.005: a lower one is reached only at the cap
+    assert a.spend_at_marginal(0.004) == 50_000.0
+    # 0.0051 = 0.005 + 50,000 / (1000 + s)^2 -> (1000 + s)^2 = 5e8 -> s = 22,360.68 - 1,000
+    assert a.spend_at_marginal(0.0051) == pytest.approx(math.sqrt(5e8) - 1000.0, rel=1e-10)
+
+
 def test_average_of_one_part_is_that_part() -> None:
     part = Hill(70.0, 60_000.0, 0.9)
     one = Averaged((part,), (1.0,))
