@@ -158,7 +158,8 @@ class ChannelFit:
     `flags`: readable notes for the user (fallbacks, the extrapolation cap); `band_curves`: the
     bootstrap replicate curves (empty: no band); `n_days`: days of history; `max_observed_spend`:
     the highest daily spend of the history (``nan`` for a given curve); `criterion`: AICc per
-    fitted form (smaller is better) and, when fitted, ``"weekend_factor"``; `band_levels`: the
+    fitted form (smaller is better; an averaged curve's weights follow from them) and, when
+    fitted, ``"weekend_factor"`` (of an average: its forms' weighted mean); `band_levels`: the
     quantiles `band` returns.
     """
 
