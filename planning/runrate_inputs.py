@@ -3,7 +3,8 @@
 `parse_dates` and `parse_numbers` turn a column of cells into day numbers (days since 1970-01-01)
 and floats, an `InputError` naming the 1-based data row, the column and the value for a cell that
 is neither; `day_matrices` pivots the long rows (day, line, values) into one ``(n_days, n_lines)``
-matrix per metric, which `planning.runrate` forecasts from.
+matrix per metric, which `planning.runrate` forecasts from; `day_sum` sums such a matrix over
+its days in order.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pandas as pd
 
 from planning.errors import InputError
 
-__all__ = ["day_matrices", "parse_dates", "parse_numbers"]
+__all__ = ["day_matrices", "day_sum", "parse_dates", "parse_numbers"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -118,3 +119,16 @@ def day_matrices(
         matrix[before] = np.nan
         matrices.append(matrix)
     return _EPOCH + timedelta(days=first), matrices
+
+
+def day_sum(matrix: FloatArray) -> FloatArray:
+    """The sum over the days (axis 0) of a ``(n_days, n_lines)`` matrix, day after day in order.
+
+    The same rounding for a line alone as among many (numpy sums a single column pairwise, many
+    columns row by row, which differ in the last bits): `forecast_frame` gives exactly the
+    numbers of `forecast_series`, and so the batched spreadsheet functions those of one call.
+    """
+    total = np.zeros(matrix.shape[1:], dtype=np.float64)
+    for row in matrix:
+        total += row
+    return total

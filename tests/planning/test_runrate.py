@@ -1,4 +1,5 @@
-"""Run-rate: month progress, the three forecasting methods, ratios of run-rates, the frame version.
+"""Run-rate: month progress, the forecasting methods (`auto` also in test_runrate_auto.py),
+ratios of run-rates, the frame version.
 
 Known numbers are worked by hand in the comments (November 2026 starts on a Sunday and has 30 days,
 so its Mondays are the 2nd, 9th, 16th, 23rd and 30th); properties are checked with hypothesis;
@@ -37,7 +38,7 @@ from planning.runrate import (
 )
 
 NOV = date(2026, 11, 1)
-ALL_METHODS: tuple[Method, ...] = ("last_n", "last_n_dow", "linear")
+ALL_METHODS: tuple[Method, ...] = ("last_n", "last_n_dow", "linear", "auto")
 
 
 def message(text: str) -> str:
@@ -502,7 +503,7 @@ def test_integral_float_window_is_a_window() -> None:
 
 
 def test_bad_method() -> None:
-    text = "`method` must be one of 'last_n', 'last_n_dow', 'linear', got 'ewma'"
+    text = "`method` must be one of 'last_n', 'last_n_dow', 'linear', 'auto', got 'ewma'"
     with pytest.raises(InputError, match=message(text)):
         forecast_series(series(NOV, [1.0]), NOV, NOV, method="ewma")  # type: ignore[arg-type]
     with pytest.raises(InputError, match=message(text)):
@@ -543,7 +544,7 @@ def test_forecast_validates_itself() -> None:
         Forecast(1.0, 2.0, 1.0, -1, progress, "last_n", "")
     with pytest.raises(
         InputError,
-        match=message("`method` must be one of 'last_n', 'last_n_dow', 'linear', got 'x'"),
+        match=message("`method` must be one of 'last_n', 'last_n_dow', 'linear', 'auto', got 'x'"),
     ):
         Forecast(1.0, 2.0, 1.0, 1, progress, "x", "")
     with pytest.raises(InputError, match=message("`forecast` must be a number, got '2'")):
