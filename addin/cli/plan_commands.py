@@ -20,7 +20,7 @@ from addin.cli.demo import run_demo
 from addin.cli.runrate_csv import forecast_csv
 from addin.cli.scenario_commands import print_comparison
 from addin.cli.split_commands import print_split
-from planning.runrate import parse_month
+from planning.runrate import METHODS, parse_month
 from sheets_sync.workbooks.xlsx import XlsxWorkbook, save_atomic
 from workbook_templates.plan_workbook import PlanWorkbookSpec, build_plan_workbook
 from workbook_templates.settings_sheet import read_settings
@@ -219,7 +219,7 @@ def new_month_cmd(workbook: Path, out: Path | None, overwrite: bool, as_json: bo
 @click.option("--window", default=5, show_default=True, help="Days averaged for the daily rate.")
 @click.option(
     "--method",
-    type=click.Choice(["last_n", "last_n_dow", "linear"]),
+    type=click.Choice(list(METHODS)),
     default="last_n",
     show_default=True,
 )
