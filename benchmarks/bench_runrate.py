@@ -18,7 +18,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from planning.runrate import forecast_frame, forecast_series
+from planning.runrate import METHODS, forecast_frame, forecast_series
 
 MONTH = dt.date(2026, 11, 1)
 AS_OF = dt.date(2026, 11, 17)
@@ -67,7 +67,7 @@ def main() -> None:
     args = parser.parse_args()
     daily = make_daily(args.lines, args.days)
     print(f"{args.lines} lines x {args.days} days, {len(daily):,} rows; best of {args.repeat}")
-    for method in ("last_n", "last_n_dow", "linear"):
+    for method in METHODS:
         t_vec, vec = best_of(
             args.repeat,
             lambda method=method: forecast_frame(  # type: ignore[misc]
