@@ -300,12 +300,14 @@ def _bench() -> ModuleType:
 
 def test_auto_is_about_as_good_as_the_better_method_on_either_kind_of_month() -> None:
     # 2 x 160 line-months on seeds neither tuned on nor reported; auto's MAPE minus the better of
-    # linear and last_n_dow, per day (10, 15, 20) and kind of month, in MAPE points
+    # linear and last_n_dow, per day (10, 15, 20) and kind of month, in MAPE points. Measured:
+    # at most +0.22 (day 15, no shift); 0.35 is the tolerance (the 10 reported seeds of
+    # docs/benchmarks.md range from -0.45 to +0.38 seed by seed)
     bench = _bench()
     table = bench.mape_table(160, (31, 32), bench.ISSUE)
     margins = bench.margins(table)
     for (day, kind), margin in margins.items():
-        assert margin <= 0.5, (day, kind, margin)
+        assert margin <= 0.35, (day, kind, margin)
     # and over all months it is the best of the four at every day
     for day in bench.DAYS:
         at = table[table["day"] == day].set_index("method")["all"]
