@@ -15,21 +15,25 @@ asks the data which of the two situations it is in, and how sure it can be:
    noise by) or when every value so far is 0. A perfectly weekly pattern has no spread within a
    weekday: its factors are not shrunk at all and it is forecast exactly.
 2. **The level** of the month's days is ``sum of values / sum of factors`` (a weekday-adjusted
-   mean weighting each day by its factor, as a Poisson count calls for; days whose factor is 0
-   are left out). **Noise** ``sigma^2``: the mean squared day-to-day change of the
-   weekday-adjusted values over every day available (history included; a single shift barely
-   moves it), times ``n / (n - k)`` for the ``k`` factors fitted to those ``n`` days (few days
-   and a factor each would otherwise soak up the noise and make every wiggle look like a shift).
+   mean weighting each day by its factor, as a Poisson count calls for; days of a weekday whose
+   factor is under ``QUIET_DAY``, say a B2B line's weekend, are left out). **Noise**
+   ``sigma^2``: the mean squared day-to-day change of the weekday-adjusted values over every day
+   available (history included; a single shift barely moves it), times ``n / (n - k)`` for the
+   ``k`` factors fitted to those ``n`` days (few days and a factor each would otherwise soak up
+   the noise and make every wiggle look like a shift). **Odd days** first: a day further than
+   ``SPIKE`` sigmas from the median of the days within two of it counts as that median (a Hampel
+   filter): a promotion or a tracking glitch is no new level, while a shift lasting a few days
+   moves the median along. The MTD keeps every day as it was.
 3. **Did the level shift, and when?** Every day ``s`` of the month after the first is a candidate
    for "the level changed on day s", against "it did not". A priori a shift happens on any one
    day with chance ``SHIFT_HAZARD`` and moves the level up or down by about ``SHIFT_SIZE`` of it
-   (give or take ``SHIFT_SPREAD`` of that): budget changes are material, and a prior that says
-   so keeps a single odd day from moving the level much. With Gaussian noise each candidate's
-   Bayes factor is closed-form in the levels before and since ``s``. The rate is the
-   **posterior-weighted average** of the current level under every hypothesis: the month's level
-   if nothing changed, else the level since ``s`` (pulled toward "before + the prior's shift" as
-   far as the days since ``s`` are few). Nothing is a hard switch: a month with no evidence of a
-   shift gets about its weekday-adjusted level, one with a clear shift the level since it.
+   (give or take ``SHIFT_SPREAD`` of that): budget changes are material. With Gaussian noise
+   each candidate's Bayes factor is closed-form in the levels before and since ``s``. The rate
+   is the **posterior-weighted average** of the current level under every hypothesis: the
+   month's level if nothing changed, else the level since ``s`` (pulled toward "before + the
+   prior's shift" as far as the days since ``s`` are few). Nothing is a hard switch: a month
+   with no evidence of a shift gets about its weekday-adjusted level, one with a clear shift the
+   level since it.
 
 ``forecast = mtd + rate * sum of the weekday factors of the days left``: at least the MTD for a
 non-negative series, exact for a constant series and for a perfectly weekly pattern (each weekday
@@ -39,7 +43,8 @@ and on or after its last day `auto` behaves as every method (nan; the MTD).
 The three constants were chosen on simulation seeds that `benchmarks/bench_runrate_quality.py`
 does not report (``--tune``): among the grid, the one whose worst margin against the better of
 `linear` and `last_n_dow` (months with and without a shift, days 10, 15, 20) was smallest.
-Read docs/benchmarks.md ("Decision quality") for where `auto` wins and where it only ties.
+docs/benchmarks.md ("Decision quality") says where `auto` wins and where it trails (by about
+0.1 MAPE point at day 15).
 
 Every sum over days runs day after day in order (`day_sum`), so a line alone and a line among
 many give the same bits: `forecast_frame` equals `forecast_series` for `auto` too.
