@@ -31,7 +31,8 @@ _WINDOW = Arg("window", "number", "Days averaged for the daily rate (default 5).
 _METHOD = Arg(
     "method",
     "text",
-    "last_n (default), last_n_dow (weekday-corrected) or linear.",
+    "last_n (default), last_n_dow (weekday-corrected), linear or auto (weekday-adjusted, "
+    "follows a level shift).",
     True,
     "last_n",
 )
@@ -67,7 +68,8 @@ _FUNCTIONS = (
             Arg(
                 "method",
                 "text",
-                "last_n (default), last_n_dow (weekday-corrected), linear, or cohort (a stage "
+                "last_n (default), last_n_dow (weekday-corrected), linear, auto (weekday-adjusted, "
+                "follows a level shift) or cohort (a stage "
                 "below leads, from the leads' lags: give leads and curve).",
                 True,
                 "last_n",

@@ -90,7 +90,11 @@ def _template_rows(
             L.SETTING_WINDOW, window, "run-rate: average of the last N complete days", None, FMT_INT
         ),
         _Row(
-            L.SETTING_METHOD, method, "last_n, last_n_dow (day of week) or linear", None, FMT_TEXT
+            L.SETTING_METHOD,
+            method,
+            "last_n, last_n_dow (day of week), linear or auto",
+            None,
+            FMT_TEXT,
         ),
         _Row(L.SETTING_CURRENCY, currency, "currency of spend and revenue", None, FMT_TEXT),
         _Row(L.SETTING_CHART_METRIC, chart, "metric drawn on the Executive chart", None, FMT_TEXT),

@@ -2,8 +2,8 @@
 // registry: do not edit; regenerate instead.
 
 var FUNNELPLAN_DEFAULT_URL = "https://funnelplan.example.com";
-var FUNNELPLAN_FUNCTIONS = {"BUDGET_FOR": {"args": ["target", "crs", "cpc"], "result": "column"}, "CPA": {"args": ["spend", "count"], "result": "column"}, "CR": {"args": ["count", "source"], "result": "column"}, "FUNNEL_PLAN": {"args": ["budget", "cpc", "crs"], "result": "table"}, "OPTIMIZE_SPLIT": {"args": ["channels", "current", "budget", "curves", "min", "max", "history", "step"], "result": "table"}, "PACE": {"args": ["plan", "mtd", "as_of"], "result": "column"}, "PLAN_PCT": {"args": ["value", "plan"], "result": "column"}, "RESPONSE": {"args": ["form", "params", "spend", "max_spend"], "result": "column"}, "RUNRATE": {"args": ["values", "as_of", "window", "method", "dates"], "result": "scalar"}, "RUNRATE_COST": {"args": ["spend", "counts", "as_of", "window", "method", "dates"], "result": "scalar"}, "SCENARIO": {"args": ["channels", "budgets", "curves", "history", "values", "days"], "result": "table"}};
-var FUNNELPLAN_ACTIONS = [{"help": "Load the exports named in sync.toml and fill the Plan's facts, then refresh.", "id": "sync_facts", "label": "Sync Facts"}, {"help": "Recompute the month-end forecast of every plan line from the Daily sheet.", "id": "refresh_runrate", "label": "Refresh Run-Rate"}, {"help": "Evaluate the Alerts sheet's rules and list the open and recent incidents.", "id": "check_alerts", "label": "Alerts"}, {"help": "Credit the leads and purchases across each journey's channels (rules, Markov, Shapley) and show the true CPA per channel.", "id": "attribution", "label": "Attribution"}, {"help": "Propose the budget split across channels (sheets Optimize Split and Curves).", "id": "optimize_split", "label": "Optimize Split"}, {"help": "Copy the proposed split into the Plan's budget cells (Undo restores them).", "id": "apply_split", "label": "Apply Split"}, {"help": "Restore the budget cells the last Apply Split changed.", "id": "undo_split", "label": "Undo"}, {"help": "Evaluate the scenarios typed on the Scenarios sheet (the current plan and the Optimize Split proposal first) and mark the best.", "id": "compare_scenarios", "label": "Compare Scenarios"}, {"help": "Write next month's workbook beside this one, planned from this month's facts.", "id": "new_month", "label": "New Month"}];
+var FUNNELPLAN_FUNCTIONS = {"BUDGET_FOR": {"args": ["target", "crs", "cpc"], "result": "column"}, "CPA": {"args": ["spend", "count"], "result": "column"}, "CR": {"args": ["count", "source"], "result": "column"}, "FUNNEL_PLAN": {"args": ["budget", "cpc", "crs"], "result": "table"}, "OPTIMIZE_SPLIT": {"args": ["channels", "current", "budget", "curves", "min", "max", "history", "step"], "result": "table"}, "PACE": {"args": ["plan", "mtd", "as_of"], "result": "column"}, "PLAN_PCT": {"args": ["value", "plan"], "result": "column"}, "RESPONSE": {"args": ["form", "params", "spend", "max_spend"], "result": "column"}, "RUNRATE": {"args": ["values", "as_of", "window", "method", "dates", "leads", "curve"], "result": "scalar"}, "RUNRATE_COST": {"args": ["spend", "counts", "as_of", "window", "method", "dates"], "result": "scalar"}, "SCENARIO": {"args": ["channels", "budgets", "curves", "history", "values", "days"], "result": "table"}};
+var FUNNELPLAN_ACTIONS = [{"help": "Load the exports named in sync.toml and fill the Plan's facts, then refresh.", "id": "sync_facts", "label": "Sync Facts"}, {"help": "Recompute the month-end forecast of every plan line from the Daily sheet.", "id": "refresh_runrate", "label": "Refresh Run-Rate"}, {"help": "Follow each week's leads down the funnel (PP, negotiations, purchases by week since the lead) per channel from the CRM deals in the fact store.", "id": "refresh_cohorts", "label": "Refresh Cohorts"}, {"help": "Evaluate the Alerts sheet's rules and list the open and recent incidents.", "id": "check_alerts", "label": "Alerts"}, {"help": "Credit the leads and purchases across each journey's channels (rules, Markov, Shapley) and show the true CPA per channel.", "id": "attribution", "label": "Attribution"}, {"help": "Propose the budget split across channels (sheets Optimize Split and Curves).", "id": "optimize_split", "label": "Optimize Split"}, {"help": "Copy the proposed split into the Plan's budget cells (Undo restores them).", "id": "apply_split", "label": "Apply Split"}, {"help": "Restore the budget cells the last Apply Split changed.", "id": "undo_split", "label": "Undo"}, {"help": "Evaluate the scenarios typed on the Scenarios sheet (the current plan and the Optimize Split proposal first) and mark the best.", "id": "compare_scenarios", "label": "Compare Scenarios"}, {"help": "Write next month's workbook beside this one, planned from this month's facts.", "id": "new_month", "label": "New Month"}];
 var FUNNELPLAN_CACHE_SECONDS = 600;
 var FUNNELPLAN_XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
@@ -198,6 +198,7 @@ function funnelplanSetup() {
 
 function funnelplanAction_sync_facts() { return funnelplanAction_("sync_facts"); }
 function funnelplanAction_refresh_runrate() { return funnelplanAction_("refresh_runrate"); }
+function funnelplanAction_refresh_cohorts() { return funnelplanAction_("refresh_cohorts"); }
 function funnelplanAction_check_alerts() { return funnelplanAction_("check_alerts"); }
 function funnelplanAction_attribution() { return funnelplanAction_("attribution"); }
 function funnelplanAction_optimize_split() { return funnelplanAction_("optimize_split"); }
@@ -212,12 +213,14 @@ function funnelplanAction_new_month() { return funnelplanAction_("new_month"); }
  * @param {number|number[][]} values Daily values of the metric (blank days are 0).
  * @param {Date} as_of Last complete day of facts; its month is forecast.
  * @param {number} [window] Days averaged for the daily rate (default 5).
- * @param {string} [method] last_n (default), last_n_dow (weekday-corrected) or linear.
+ * @param {string} [method] last_n (default), last_n_dow (weekday-corrected), linear, auto (weekday-adjusted, follows a level shift) or cohort (a stage below leads, from the leads' lags: give leads and curve).
  * @param {Date|Date[][]} [dates] The date of each value (default: the values are days 1, 2, ... of as-of's month).
+ * @param {number|number[][]} [leads] Method cohort: the daily leads, one per value (same dates; may start before the month).
+ * @param {number|number[][]} [curve] Method cohort: cumulative share of leads reaching the stage by age 0, 1, 2... days (the Cohorts sheet's curve).
  * @return a value (computed by the Funnel Plan server).
  * @customfunction
  */
-function RUNRATE(values, as_of, window, method, dates) {
+function RUNRATE(values, as_of, window, method, dates, leads, curve) {
   return funnelplanCall_("RUNRATE", Array.prototype.slice.call(arguments));
 }
 
@@ -228,7 +231,7 @@ function RUNRATE(values, as_of, window, method, dates) {
  * @param {number|number[][]} counts Daily count of the stage (clicks, leads, ...).
  * @param {Date} as_of Last complete day of facts; its month is forecast.
  * @param {number} [window] Days averaged for the daily rate (default 5).
- * @param {string} [method] last_n (default), last_n_dow (weekday-corrected) or linear.
+ * @param {string} [method] last_n (default), last_n_dow (weekday-corrected), linear or auto (weekday-adjusted, follows a level shift).
  * @param {Date|Date[][]} [dates] The date of each value (default: the values are days 1, 2, ... of as-of's month).
  * @return a value (computed by the Funnel Plan server).
  * @customfunction
@@ -315,8 +318,8 @@ function BUDGET_FOR(target, crs, cpc) {
 /**
  * Conversions per day of a channel's response curve at a spend per day.
  *
- * @param {string} form Curve form: hill, power, negexp or linear.
- * @param {number|number[][]} params Its parameters: hill vmax,k,slope; power a,b; negexp vmax,k; linear cpa,capacity.
+ * @param {string} form Curve form: hill, saturating, power, negexp or linear.
+ * @param {number|number[][]} params Its parameters: hill vmax,k,slope; saturating vmax,k; power a,b; negexp vmax,k; linear cpa,capacity.
  * @param {number|number[][]} spend Spend per day (a cell or a column).
  * @param {number} [max_spend] Spend per day beyond which the curve is flat.
  * @return one value per row (computed by the Funnel Plan server).

@@ -2,8 +2,8 @@
 // registry: do not edit; regenerate instead.
 
 const FUNNELPLAN_DEFAULT_URL = "https://funnelplan.example.com";
-const FUNNELPLAN_FUNCTIONS = {"BUDGET_FOR": {"args": ["target", "crs", "cpc"], "result": "column"}, "CPA": {"args": ["spend", "count"], "result": "column"}, "CR": {"args": ["count", "source"], "result": "column"}, "FUNNEL_PLAN": {"args": ["budget", "cpc", "crs"], "result": "table"}, "OPTIMIZE_SPLIT": {"args": ["channels", "current", "budget", "curves", "min", "max", "history", "step"], "result": "table"}, "PACE": {"args": ["plan", "mtd", "as_of"], "result": "column"}, "PLAN_PCT": {"args": ["value", "plan"], "result": "column"}, "RESPONSE": {"args": ["form", "params", "spend", "max_spend"], "result": "column"}, "RUNRATE": {"args": ["values", "as_of", "window", "method", "dates"], "result": "scalar"}, "RUNRATE_COST": {"args": ["spend", "counts", "as_of", "window", "method", "dates"], "result": "scalar"}, "SCENARIO": {"args": ["channels", "budgets", "curves", "history", "values", "days"], "result": "table"}};
-const FUNNELPLAN_ACTIONS = [{"id": "sync_facts", "label": "Sync Facts"}, {"id": "refresh_runrate", "label": "Refresh Run-Rate"}, {"id": "check_alerts", "label": "Alerts"}, {"id": "attribution", "label": "Attribution"}, {"id": "optimize_split", "label": "Optimize Split"}, {"id": "apply_split", "label": "Apply Split"}, {"id": "undo_split", "label": "Undo"}, {"id": "compare_scenarios", "label": "Compare Scenarios"}, {"id": "new_month", "label": "New Month"}];
+const FUNNELPLAN_FUNCTIONS = {"BUDGET_FOR": {"args": ["target", "crs", "cpc"], "result": "column"}, "CPA": {"args": ["spend", "count"], "result": "column"}, "CR": {"args": ["count", "source"], "result": "column"}, "FUNNEL_PLAN": {"args": ["budget", "cpc", "crs"], "result": "table"}, "OPTIMIZE_SPLIT": {"args": ["channels", "current", "budget", "curves", "min", "max", "history", "step"], "result": "table"}, "PACE": {"args": ["plan", "mtd", "as_of"], "result": "column"}, "PLAN_PCT": {"args": ["value", "plan"], "result": "column"}, "RESPONSE": {"args": ["form", "params", "spend", "max_spend"], "result": "column"}, "RUNRATE": {"args": ["values", "as_of", "window", "method", "dates", "leads", "curve"], "result": "scalar"}, "RUNRATE_COST": {"args": ["spend", "counts", "as_of", "window", "method", "dates"], "result": "scalar"}, "SCENARIO": {"args": ["channels", "budgets", "curves", "history", "values", "days"], "result": "table"}};
+const FUNNELPLAN_ACTIONS = [{"id": "sync_facts", "label": "Sync Facts"}, {"id": "refresh_runrate", "label": "Refresh Run-Rate"}, {"id": "refresh_cohorts", "label": "Refresh Cohorts"}, {"id": "check_alerts", "label": "Alerts"}, {"id": "attribution", "label": "Attribution"}, {"id": "optimize_split", "label": "Optimize Split"}, {"id": "apply_split", "label": "Apply Split"}, {"id": "undo_split", "label": "Undo"}, {"id": "compare_scenarios", "label": "Compare Scenarios"}, {"id": "new_month", "label": "New Month"}];
 const FUNNELPLAN_LABEL = "funnelplan-signing-key:";
 const FUNNELPLAN_CACHE_SECONDS = 600;
 const FUNNELPLAN_ERRORS = {
@@ -227,8 +227,8 @@ if (typeof Office !== "undefined" && Office.actions) {
   });
 }
 
-async function RUNRATE(values, as_of, window, method, dates) {
-  return funnelplanCall("RUNRATE", [values, as_of, window, method, dates]);
+async function RUNRATE(values, as_of, window, method, dates, leads, curve) {
+  return funnelplanCall("RUNRATE", [values, as_of, window, method, dates, leads, curve]);
 }
 CustomFunctions.associate("RUNRATE", RUNRATE);
 
