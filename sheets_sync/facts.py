@@ -140,6 +140,10 @@ class FileInfo:
     latest: dt.datetime | None = None
     """The newest data point: the last timestamp (calls, CRM) or the end of the last day."""
     warnings: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+    """What makes this file's sync not ok, one line each naming the file (its own total row
+    disagreeing with its rows, too much of it outside the month, period rows refused); Data
+    Quality lists them among its flags."""
 
     def to_dict(self) -> dict[str, Any]:
         out = dict(self.__dict__)

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from sheets_sync.facts import METRICS, ReadResult, input_window
+from sheets_sync.file_quarantine import QuarantinedFile
 
 __all__ = [
     "FRESH_HOURS",
@@ -310,6 +311,8 @@ class QualityReport:
     """Quarantined rows of this sync's files (source, file, line, column, value, reason)."""
     flags: list[str] = field(default_factory=list)
     fresh_hours: float = FRESH_HOURS
+    files_quarantined: list[QuarantinedFile] = field(default_factory=list)
+    """Whole files no reader could read (not loaded; each also flagged)."""
 
     @property
     def ok(self) -> bool:
@@ -326,6 +329,7 @@ class QualityReport:
             "lead_mismatch": _records(self.mismatch),
             "quarantined": _records(self.quarantine.head(quarantine_rows)),
             "quarantined_total": len(self.quarantine),
+            "files_quarantined": [f.to_dict() for f in self.files_quarantined],
             "flags": list(self.flags),
         }
 
@@ -384,6 +388,7 @@ def build_report(facts: ReportFacts, terms: ReportTerms) -> QualityReport:
     ads = [n for n, k in facts.kinds.items() if k == "ad"]
     mm = lead_mismatch(facts.window_facts, crm, ads, terms.mismatch_share)
     flags = [flag for sq in sources for flag in _source_flags(sq, terms.fresh_hours)]
+    flags += [flag for r in facts.reads for flag in r.result.info.flags]
     flags += _reconciliation_flags(recon) + _mismatch_flags(mm)
     return QualityReport(
         now=terms.now,
