@@ -19,6 +19,13 @@ vat = 0.2
 vat_included = true              # spend / (1 + vat)
 
 [[sources]]
+name = "crm"
+kind = "crm"
+path = "exports/deals_*.csv"
+crm = "auto"                     # auto | amocrm | bitrix24 | none: the built-in stage names
+stages = { "Замер" = "pp", "Отказ клиента" = "lost" }   # lead | pp | negotiations | won | lost
+
+[[sources]]
 name = "agency"
 kind = "ad"
 path = "exports/agency_*.csv"
@@ -66,14 +73,16 @@ from __future__ import annotations
 import glob
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from planning.errors import InputError
+from sheets_sync.config_checker import ConfigChecker as _Checker
 from sheets_sync.mapping import FIELDS, MAPPING_HEADERS, MATCHES
 from sheets_sync.sheet_ids import spreadsheet_id_of
 from sheets_sync.sources.column_map import ColumnMap, SourceOptions
+from sheets_sync.sources.crm_stages import CRM_KINDS, StageRule, source_stages, vocabulary
 
 __all__ = [
     "BASES",
@@ -121,6 +130,8 @@ _SOURCE_KEYS = (
     "utm_medium",
     "columns",
     "shape",
+    "crm",
+    "stages",
 )
 
 
@@ -151,6 +162,11 @@ class SourceConfig:
     """A `paths` source's shape: ``visits``, ``crm_history``, ``auto`` (files) or ``sql``."""
     origin: str = "config"
     """The config file's name, for messages."""
+    crm: str = "auto"
+    stages: tuple[tuple[str, str], ...] = ()
+    """A CRM source's built-in stage names (`crm`) and its own (`stages`: name, outcome)."""
+    sheet_stages: tuple[StageRule, ...] = ()
+    """The Mapping sheet's CRM stage rows, set by the sync (`SyncConfig.with_sheet_stages`)."""
 
     def files(self) -> list[Path]:
         """The files the `path` globs match (sorted, each once); none is an error naming the
@@ -194,6 +210,9 @@ class SourceConfig:
                 column_map = ColumnMap.from_dict(self.name, dict(self.columns), **extra)
             except InputError as exc:
                 raise InputError(f"{self.origin}: `{self.key}.columns`: {exc}") from None
+        stages = None
+        if self.kind in CRM_KINDS:
+            stages = vocabulary(self.crm, dict(self.stages), self.sheet_stages, self.name)
         return SourceOptions(
             source=self.name,
             rate=self.rate,
@@ -201,6 +220,7 @@ class SourceConfig:
             vat_included=self.vat_included,
             platform=self.platform,
             column_map=column_map,
+            stages=stages,
         )
 
 
@@ -246,6 +266,13 @@ class SyncConfig:
     def paths_sources(self) -> tuple[SourceConfig, ...]:
         """The `paths` (journeys) sources, for attribution."""
         return tuple(s for s in self.sources if s.kind == "paths")
+
+    def with_sheet_stages(self, rules: tuple[StageRule, ...]) -> SyncConfig:
+        """This config with the Mapping sheet's CRM stage rows given to its CRM sources."""
+        sources = tuple(
+            replace(s, sheet_stages=rules) if s.kind in CRM_KINDS else s for s in self.sources
+        )
+        return replace(self, sources=sources)
 
     def source(self, name: str) -> SourceConfig:
         for s in self.sources:
@@ -408,6 +435,7 @@ def _source(check: _Checker, raw: Mapping[str, Any], key: str, base: Path) -> So
     utm_source = check.text(raw, "utm_source", key, default="") or None
     utm_medium = check.text(raw, "utm_medium", key, default="") or None
     columns = _columns(check, raw["columns"], key) if "columns" in raw else None
+    crm, stages = source_stages(raw, key, kind, check.origin)
     return SourceConfig(
         name=name,
         kind=kind,
@@ -428,6 +456,8 @@ def _source(check: _Checker, raw: Mapping[str, Any], key: str, base: Path) -> So
         columns=columns,
         shape=shape,
         origin=check.origin,
+        crm=crm,
+        stages=stages,
     )
 
 
@@ -514,73 +544,3 @@ def _rule(check: _Checker, raw: Mapping[str, Any], key: str) -> dict[str, str]:
         if not rule[required]:
             raise check.error(f"{key}.{required}", "is missing", None)
     return rule
-
-
-class _Checker:
-    """Typed look-ups whose errors name the config file and the key."""
-
-    def __init__(self, origin: str) -> None:
-        self.origin = origin
-
-    def error(self, key: str, reason: str, value: Any) -> InputError:
-        shown = "" if value is None else f"value {value!r} "
-        return InputError(f"{self.origin}: `{key}`: {shown}{reason}")
-
-    def known(self, table: Mapping[str, Any], keys: tuple[str, ...], where: str) -> None:
-        for k in table:
-            if k not in keys:
-                full = f"{where}.{k}" if where else k
-                raise self.error(full, f"is not a known key (known: {', '.join(keys)})", None)
-
-    def text(
-        self,
-        table: Mapping[str, Any],
-        name: str,
-        where: str,
-        required: bool = False,
-        default: str = "",
-    ) -> str:
-        key = f"{where}.{name}" if where else name
-        if name not in table:
-            if required:
-                raise self.error(key, "is missing", None)
-            return default
-        value = table[name]
-        if not isinstance(value, str) or (required and not value.strip()):
-            raise self.error(key, "must be a non-empty text", value)
-        return value.strip()
-
-    def choice(
-        self,
-        table: Mapping[str, Any],
-        name: str,
-        where: str,
-        options: tuple[str, ...],
-        required: bool = False,
-        default: str = "",
-    ) -> str:
-        key = f"{where}.{name}" if where else name
-        value = self.text(table, name, where, required=required, default=default)
-        if value.lower() not in options:
-            raise self.error(key, f"is not one of {', '.join(options)}", table.get(name))
-        return value.lower()
-
-    def number(
-        self,
-        table: Mapping[str, Any],
-        name: str,
-        where: str,
-        default: float,
-        low: float | None = None,
-        strict_low: bool = False,
-    ) -> float:
-        key = f"{where}.{name}" if where else name
-        if name not in table:
-            return default
-        value = table[name]
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self.error(key, "must be a number", value)
-        v = float(value)
-        if low is not None and (v < low or (strict_low and v == low)):
-            raise self.error(key, f"must be {'>' if strict_low else '>='} {low:g}", value)
-        return v

@@ -12,10 +12,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from planning.errors import InputError
 from sheets_sync.facts import MONEY
+
+if TYPE_CHECKING:
+    from sheets_sync.sources.crm_stages import StageVocabulary
 
 __all__ = ["UTM_ALIASES", "ColumnMap", "SourceOptions", "normalise_header"]
 
@@ -176,6 +179,8 @@ class SourceOptions:
     """Force a built-in column map by name; None = detect it from the header."""
     column_map: ColumnMap | None = None
     """A configured map; it overrides the built-ins."""
+    stages: StageVocabulary | None = None
+    """A CRM source's stage names (`sheets_sync.sources.crm_stages`); None = the built-ins."""
 
     def money_factor(self, metric: str) -> float:
         """What a file value of ``metric`` is multiplied by (rate, and VAT removal for spend)."""

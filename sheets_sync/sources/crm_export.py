@@ -41,6 +41,7 @@ import pandas as pd
 from sheets_sync.facts import DEAL_COLUMNS, DEAL_STAGES, FileInfo, ReadResult, empty_facts
 from sheets_sync.sources.cell_values import parse_dates, parse_numbers
 from sheets_sync.sources.column_map import UTM_ALIASES, ColumnMap, SourceOptions
+from sheets_sync.sources.crm_stages import StageVocabulary, normalise_stage, vocabulary
 from sheets_sync.sources.fact_frames import (
     concat_quarantine,
     date_window,
@@ -73,8 +74,8 @@ CRM_MAP = ColumnMap(
             "Создана",
             "Создан",
         ),
-        **UTM_ALIASES,
-        "stage": ("Stage", "Этап", "Стадия", "Этап сделки"),
+        **{key: (*aliases, key.replace("_", " ")) for key, aliases in UTM_ALIASES.items()},
+        "stage": ("Stage", "Этап", "Стадия", "Этап сделки", "Стадия сделки"),
         "pp_date": ("PP date", "Proposal date", "Дата КП", "Дата предложения"),
         "negotiations_date": ("Negotiations date", "Negotiation date", "Дата переговоров"),
         "purchase_date": (
@@ -84,6 +85,7 @@ CRM_MAP = ColumnMap(
             "Дата оплаты",
             "Дата сделки",
         ),
+        "closed_date": ("Closed date", "Close date", "Дата закрытия"),
         "amount": ("Amount", "Revenue", "Сумма", "Бюджет", "Выручка"),
         "status": ("Status", "Статус"),
     },
@@ -92,17 +94,6 @@ CRM_MAP = ColumnMap(
 
 STAGES: tuple[str, ...] = ("leads", "pp", "negotiations", "purchases")
 """Funnel stages in order; rank 1..4."""
-_STAGE_NAMES: dict[str, int] = {
-    **dict.fromkeys(("lead", "leads", "лид", "новый", "new", "заявка", "новая"), 1),
-    **dict.fromkeys(
-        ("pp", "кп", "предложение", "proposal", "коммерческое предложение", "offer"), 2
-    ),
-    **dict.fromkeys(("negotiations", "negotiation", "переговоры"), 3),
-    **dict.fromkeys(
-        ("purchase", "purchases", "покупка", "сделка", "оплата", "won", "продажа", "оплачено"),
-        4,
-    ),
-}
 _STATUS_NAMES: dict[str, str] = {
     **dict.fromkeys(("open", "в работе", "new", "открыта", "активна", "in progress"), "open"),
     **dict.fromkeys(("won", "успешно", "успешно реализовано", "выиграна", "оплачена"), "won"),
@@ -169,7 +160,8 @@ def read_crm_export(path: Path | str | SheetRows, options: SourceOptions) -> Rea
         grid, source, rows.columns["created"], info, rows.parts, "created date is blank"
     )
     rows.bad |= undated
-    rank, stage_dates = _stages_reached(rows)
+    names = options.stages or vocabulary()
+    rank, stage_dates = _stages_reached(rows, names)
     purchased = rank >= 4
     amount = _amounts(rows, purchased)
     duplicate, keep = _deduplicate(rows)
@@ -183,6 +175,7 @@ def read_crm_export(path: Path | str | SheetRows, options: SourceOptions) -> Rea
     facts = _facts(rows, metrics, created.values, event, keep)
 
     tally(info, metrics, rows.bad, duplicate)
+    _quarantined_money(rows, amount, options.money_factor("revenue"))
     date_window(info, facts)
     if keep.any():
         stamps = [created.values[keep], *(d[keep] for d in stage_dates.values())]
@@ -194,20 +187,22 @@ def read_crm_export(path: Path | str | SheetRows, options: SourceOptions) -> Rea
     return ReadResult(facts=facts, quarantine=concat_quarantine(rows.parts), info=info, deals=deals)
 
 
-def _stages_reached(rows: _Rows) -> tuple[Ints, dict[int, Dates]]:
+def _stages_reached(rows: _Rows, names: StageVocabulary) -> tuple[Ints, dict[int, Dates]]:
     """The furthest stage (rank 1..4) each row reached by its Stage, Status and stage dates, and
-    the stage dates read; unknown stages or statuses and unreadable dates quarantined."""
+    the stage dates read; unknown stages or statuses and unreadable dates quarantined. A lost
+    stage or status adds no stage and caps the rank below a purchase (`_close_lost`)."""
     rank = np.ones(len(rows.grid.frame), dtype=np.int64)
+    lost = np.zeros(len(rank), dtype=bool)
     if "stage" in rows.columns:
-        stage_rank = _lookup(rows.cells("stage"), _STAGE_NAMES)
-        rows.flag(
-            stage_rank < 0, "stage", "unknown stage (expected lead, pp, negotiations, purchase)"
-        )
+        stage_rank = _lookup(rows.cells("stage"), names.ranks())
+        _flag_unknown_stages(rows, stage_rank < 0, names)
+        lost |= stage_rank == 0
         rank = np.maximum(rank, stage_rank)
     if "status" in rows.columns:
-        won = {k: 4 if v == "won" else 1 for k, v in _STATUS_NAMES.items()}
+        won = {k: {"won": 4, "lost": 0}.get(v, 1) for k, v in _STATUS_NAMES.items()}
         status = _lookup(rows.cells("status"), won)
         rows.flag(status < 0, "status", "unknown status (expected open, won, lost)")
+        lost |= status == 0
         rank = np.maximum(rank, status)
     stage_dates: dict[int, Dates] = {}
     for fieldname, stage in _STAGE_DATES:
@@ -218,7 +213,57 @@ def _stages_reached(rows: _Rows) -> tuple[Ints, dict[int, Dates]]:
         rows.info.warnings.extend(parsed.warnings)
         stage_dates[stage] = parsed.values
         rank = np.maximum(rank, np.where(np.isnat(parsed.values), 1, stage))
+    rank = _close_lost(rows, rank, lost)
+    _closed_dates(rows, rank, stage_dates)
     return rank, stage_dates
+
+
+def _flag_unknown_stages(rows: _Rows, unknown: Bools, names: StageVocabulary) -> None:
+    """Quarantine the rows whose Stage is no known name; one warning per unknown name (the
+    first three) with its rows, its first line and where to name it."""
+    hint = names.hint(rows.source)
+    rows.flag(unknown, "stage", f"unknown stage: {hint}")
+    if not unknown.any():
+        return
+    column = rows.columns["stage"]
+    cells = rows.cells("stage").astype(str).str.strip()[unknown]
+    lines = rows.grid.lines[unknown]
+    counts = cells.value_counts(sort=True)
+    for value, count in list(counts.items())[:3]:
+        first = int(lines[(cells == value).to_numpy()][0])
+        rows.info.warnings.append(
+            f"{rows.info.path}: unknown stage {value!r} in {count} row(s) (column {column}, "
+            f"first at line {first}): {hint}"
+        )
+    if len(counts) > 3:
+        rows.info.warnings.append(f"{len(counts) - 3} more unknown stage name(s): see Data Quality")
+
+
+def _close_lost(rows: _Rows, rank: Ints, lost: Bools) -> Ints:
+    """A lost deal keeps the stages it reached but is never a purchase: a purchase date or a won
+    status beside a lost stage is counted as negotiations reached (warned)."""
+    contradicting = lost & (rank >= 4) & ~rows.bad
+    if contradicting.any():
+        rows.info.warnings.append(
+            f"{int(contradicting.sum())} lost deal(s) with a purchase date or won status: "
+            "counted as lost (negotiations reached), no revenue"
+        )
+    return np.where(lost, np.minimum(rank, 3), rank)
+
+
+def _closed_dates(rows: _Rows, rank: Ints, stage_dates: dict[int, Dates]) -> None:
+    """A won deal without a purchase date is dated by its closing date (amoCRM's and Bitrix24's
+    "Дата закрытия") when the export has one; an unreadable one of a won deal quarantined."""
+    if "closed_date" not in rows.columns:
+        return
+    parsed = parse_dates(rows.cells("closed_date"), what=rows.columns["closed_date"])
+    won = rank >= 4
+    rows.flag(parsed.bad & won, "closed_date", f"is not a date{expected_suffix(parsed.format)}")
+    own = stage_dates.get(4)
+    if own is None:
+        own = np.full(len(rank), np.datetime64("NaT"), dtype="datetime64[ns]")
+    closed = np.where(won, parsed.values, np.datetime64("NaT")).astype("datetime64[ns]")
+    stage_dates[4] = np.where(np.isnat(own), closed, own)
 
 
 def _amounts(rows: _Rows, purchased: Bools) -> Floats:
@@ -235,6 +280,20 @@ def _amounts(rows: _Rows, purchased: Bools) -> Floats:
     if missing:
         rows.info.warnings.append(f"{missing} purchase(s) with a blank amount: revenue 0")
     return np.where(blank, 0.0, values)
+
+
+def _quarantined_money(rows: _Rows, amount: Floats, factor: float) -> None:
+    """The positive amounts of quarantined rows are the file's quarantined revenue
+    (``FileInfo.quarantined_totals``): a row set aside for an unknown stage may well be a won
+    deal, and Data Quality shows the money at stake, not 0."""
+    if "amount" not in rows.columns:
+        return
+    carried = np.where(rows.bad & (np.nan_to_num(amount, nan=0.0) > 0), amount, 0.0)
+    total = float(carried.sum()) * factor
+    if total > 0:
+        rows.info.quarantined_totals["revenue"] = total
+    else:
+        rows.info.quarantined_totals.pop("revenue", None)
 
 
 def _deduplicate(rows: _Rows) -> tuple[Bools, Bools]:
@@ -331,10 +390,12 @@ def _day(values: Dates) -> Dates:
 
 
 def _lookup(values: pd.Series, table: dict[str, int]) -> npt.NDArray[np.int64]:
-    """Rank per cell from ``table`` (case-insensitive); 1 for blank, -1 for unknown."""
+    """Rank per cell from ``table`` (`normalise_stage`: case, spaces, ё); 1 for blank, -1 for
+    unknown."""
     cells = stripped_codes(values)
-    labels = [str(c).casefold() for c in cells.categories]
-    ranks = np.array([table.get(label, -1) for label in labels] + [1], dtype=np.int64)
+    normal = {normalise_stage(k): v for k, v in table.items()}
+    labels = [normalise_stage(c) for c in cells.categories]
+    ranks = np.array([normal.get(label, -1) for label in labels] + [1], dtype=np.int64)
     return ranks[np.asarray(cells.codes)]  # code -1 (blank) -> the appended 1
 
 
