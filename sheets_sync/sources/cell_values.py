@@ -22,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from sheets_sync.sources.date_order import OrderConflict, numeric_dates
 from sheets_sync.sources.textfile import _SEP, BLANK_MARKERS, Bools, Floats, Ints, _objects
 
 __all__ = ["DateParse", "parse_dates", "parse_durations", "parse_flags", "parse_numbers"]
@@ -293,7 +294,9 @@ _RU_MONTH = re.compile(
 _RU_SHORT = {
     "янв": 1, "фев": 2, "мар": 3, "апр": 4, "авг": 8, "сен": 9, "окт": 10, "ноя": 11, "дек": 12,
 }  # fmt: skip
-_TIME = re.compile(r"^(.*?)(?:[ T,]+(\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?))?(?:Z|[+-]\d{2}:?\d{2})?$")
+_TIME = re.compile(r"^(.*?)(?:[ T,]+(\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(?:Z|[+-]\d{2}:?\d{2})?)?$")
+"""A date, then an optional time and UTC offset (only after a time: ``01-11-2026``'s ``-2026``
+is the year, not an offset)."""
 
 DATE_FORMATS: tuple[tuple[str, str], ...] = (
     ("%d.%m.%Y", "dd.mm.yyyy"),
@@ -310,6 +313,8 @@ DATE_FORMATS: tuple[tuple[str, str], ...] = (
     ("%d %B %Y", "d Month yyyy"),
 )
 _SLASH_PAIR = {"%d/%m/%Y": "%m/%d/%Y", "%m/%d/%Y": "%d/%m/%Y"}
+_NUMERIC_FORMATS = {"%d.%m.%Y", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%y", "%d-%m-%Y"}
+"""The ``a?b?y`` formats `date_order.numeric_dates` reads with the column's one order."""
 
 
 @dataclass
@@ -322,6 +327,17 @@ class DateParse:
     format: str
     """Human form of the format used (``"dd.mm.yyyy hh:mm"``), ``""`` when nothing parsed."""
     warnings: list[str] = field(default_factory=list)
+    conflict: OrderConflict | None = None
+    """Values proving both day/month orders (their row positions in the column): the reader
+    refuses the column (`date_order`)."""
+
+
+def _rows_of(conflict: OrderConflict, codes: Ints) -> OrderConflict:
+    """`conflict` with distinct-value indices turned into the first row holding each."""
+    a, b = conflict.day_first, conflict.month_first
+    first_row = (int(np.flatnonzero(codes == a[0])[0]), a[1])
+    second_row = (int(np.flatnonzero(codes == b[0])[0]), b[1])
+    return OrderConflict(first_row, second_row)
 
 
 def _ru_month_dates(text: pd.Series) -> pd.Series:
@@ -346,9 +362,10 @@ def parse_dates(values: pd.Series, *, what: str = "date") -> DateParse:
     """Parse date or datetime cells, one date format per column (chosen on the whole column).
 
     Formats tried: see `DATE_FORMATS`, each with an optional time (``hh:mm[:ss]``, separated by
-    a space or ``T``). Day/month order for ``a/b/yyyy`` is mm/dd only when some value proves
-    it (a day above 12 in the second place) and no value contradicts; ambiguous columns are
-    read dd/mm and warned about. Parsing runs on the distinct values only.
+    a space or ``T``). The day/month order of numeric ``a/b/yyyy``, ``a.b.yyyy``, ``a-b-yy``
+    columns is decided from all their values (`date_order.numeric_dates`: proven day-first,
+    proven month-first, ambiguous = day first and warned; proof of both sets
+    `DateParse.conflict`). Parsing runs on the distinct values only.
     """
     codes, uniques = pd.factorize(_objects(values))
     unique_text = pd.Series(np.asarray(uniques, dtype=object), dtype=object).str.strip()
@@ -356,6 +373,7 @@ def parse_dates(values: pd.Series, *, what: str = "date") -> DateParse:
     parsed = np.full(n_unique, np.datetime64("NaT"), dtype="datetime64[ns]")
     warnings: list[str] = []
     human = ""
+    conflict: OrderConflict | None = None
     nonblank = ~unique_text.isin(BLANK_MARKERS).to_numpy(dtype=bool)
     if n_unique and nonblank.any():
         parts = unique_text.str.extract(_TIME)
@@ -367,15 +385,23 @@ def parse_dates(values: pd.Series, *, what: str = "date") -> DateParse:
         clock = time_part.where(time_part.str.count(":") != 1, time_part + ":00")
         offsets = pd.to_timedelta(clock.where(has_time, "0:00:00"), errors="coerce")
         offsets_ns = offsets.to_numpy(dtype="timedelta64[ns]")
-        days, fmt = _best_format(date_part, nonblank)
+        numeric = numeric_dates(date_part, nonblank, what)
+        if numeric is None:
+            days, fmt = _best_format(date_part, nonblank)
+            human = "" if fmt is None else dict(DATE_FORMATS)[fmt]
+            skip = {fmt or "", _SLASH_PAIR.get(fmt or "", "")}
+        else:
+            days, human, skip = numeric.days.copy(), numeric.format, _NUMERIC_FORMATS
+            warnings += [numeric.warning] if numeric.warning else []
+            if numeric.conflict is not None:
+                conflict = _rows_of(numeric.conflict, codes)
         ok = ~np.isnat(days) & nonblank
-        if fmt is not None:
-            human = dict(DATE_FORMATS)[fmt]
+        if human:
             # a few cells in another unambiguous format (an xlsx date cell among text dates)
             for other, _ in DATE_FORMATS:
                 if (ok | ~nonblank).all():
                     break
-                if other == fmt or _SLASH_PAIR.get(fmt) == other:
+                if other in skip:
                     continue
                 todo = ~ok & nonblank
                 more = pd.to_datetime(date_part[todo], format=other, errors="coerce")
@@ -385,10 +411,6 @@ def parse_dates(values: pd.Series, *, what: str = "date") -> DateParse:
                 days_todo[take] = fill[take]
                 days[todo] = days_todo
                 ok = ~np.isnat(days) & nonblank
-            if fmt in _SLASH_PAIR and _ambiguous_slash(date_part[ok]):
-                warnings.append(
-                    f"{what}: every a/b/yyyy value has both parts <= 12; read as dd/mm/yyyy"
-                )
             if has_time[ok].any():
                 seconds = time_part[ok & has_time].str.count(":").max()
                 human += " hh:mm:ss" if seconds == 2 else " hh:mm"
@@ -398,7 +420,7 @@ def parse_dates(values: pd.Series, *, what: str = "date") -> DateParse:
     out = np.asarray(parsed[codes], dtype="datetime64[ns]")
     blank = ~nonblank[codes] if n_unique else np.zeros(len(codes), dtype=bool)
     bad = np.isnat(out) & ~blank
-    return DateParse(values=out, bad=bad, blank=blank, format=human, warnings=warnings)
+    return DateParse(out, bad, blank, human, warnings, conflict)
 
 
 def _best_format(
@@ -423,15 +445,6 @@ def _best_format(
         if count > best_count:
             best, best_fmt, best_count = days, fmt, count
     return best, best_fmt
-
-
-def _ambiguous_slash(date_part: pd.Series) -> bool:
-    pieces = date_part.str.split("/", expand=True)
-    if pieces.shape[1] < 2:
-        return False
-    first = pd.to_numeric(pieces[0], errors="coerce")
-    second = pd.to_numeric(pieces[1], errors="coerce")
-    return bool(((first <= 12) & (second <= 12)).all())
 
 
 def parse_durations(values: pd.Series) -> tuple[Floats, Bools, Bools]:

@@ -125,8 +125,17 @@ def flag_dates(
 ) -> tuple[DateParse, Bools]:
     """Parse the required date ``column``: set ``info.date_format``, add the parse warnings,
     append the quarantine rows of its blank then unreadable cells to ``parts``; returns the
-    parse and the rows to quarantine."""
+    parse and the rows to quarantine. A column proving both day/month orders is refused
+    (`InputError` naming the file, the column and one line of each): no row of it can be
+    trusted to the right day."""
     dates = parse_dates(grid.frame[column], what=column)
+    if dates.conflict is not None:
+        (i, a), (j, b) = dates.conflict.day_first, dates.conflict.month_first
+        raise InputError(
+            f"{grid.path}: column {column!r} mixes day/month orders: line {grid.lines[i]} "
+            f"{a!r} can only be day first, line {grid.lines[j]} {b!r} only month first; "
+            "export the dates in one format"
+        )
     info.date_format = dates.format
     info.warnings.extend(dates.warnings)
     parts.append(quarantine_cells(grid, source, dates.blank, column, blank_reason))
