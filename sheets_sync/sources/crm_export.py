@@ -94,6 +94,9 @@ CRM_MAP = ColumnMap(
 
 STAGES: tuple[str, ...] = ("leads", "pp", "negotiations", "purchases")
 """Funnel stages in order; rank 1..4."""
+_STAGE_NAMES: dict[str, int] = vocabulary().ranks()
+"""The built-in stage names (`crm_stages`, ``crm = "auto"``) and their ranks (0 lost, 1..4),
+for the readers of a CRM's touch history (`paths_history`)."""
 _STATUS_NAMES: dict[str, str] = {
     **dict.fromkeys(("open", "в работе", "new", "открыта", "активна", "in progress"), "open"),
     **dict.fromkeys(("won", "успешно", "успешно реализовано", "выиграна", "оплачена"), "won"),
