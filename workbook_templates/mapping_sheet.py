@@ -8,6 +8,13 @@ Written by the template (`write_mapping_template`: the starting rules, the sync 
 ``[[mapping]]``, drop-down lists for `field` and `match`, a help note) and, at run time, by
 Sync Facts only to seed a missing or rule-less sheet with the config's rules (`write_rules`).
 Read by Sync Facts and New Month through `read_rules`.
+
+The "CRM stages" block (columns `STAGES_COL` on, header `STAGE_HEADERS` in the rules' header
+row): a CRM export's stage name, what it counts as (lead, pp, negotiations, won, lost) and the
+data source it is for (blank: every CRM source). amoCRM's and Bitrix24's default pipelines are
+known without it (`sheets_sync.sources.crm_stages`); its rows add names or override the built-in
+and sync.toml ones. Read by Sync Facts through `read_stage_rules`; a workbook without the block
+has no sheet stage rows.
 """
 
 from __future__ import annotations
@@ -19,8 +26,10 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
 
 from sheets_sync.mapping import Rule, rule_row, rules_from_records
+from sheets_sync.sources.crm_stages import OUTCOMES, StageRule, stage_rules_from_records
 from sheets_sync.workbooks.interface import WorkbookError, WorkbookTarget
 from workbook_templates import layout as L
 from workbook_templates.styles import FILL_INPUT, FONT_NOTE, header_row
@@ -30,8 +39,17 @@ MAPPING_NOTE = (
     "blank for any. field: utm_source, utm_medium or utm_campaign (ad exports put the campaign "
     "name there). match: exact, contains or regex (case and surrounding spaces ignored). "
     "channel / campaign: the Plan line; campaign blank = the row's own utm_campaign. Rows no "
-    "rule maps are listed on the Unmapped sheet with their spend."
+    "rule maps are listed on the Unmapped sheet with their spend. CRM stages (right): a stage "
+    "name of your CRM export and what it counts as (lead, pp, negotiations, won, lost); "
+    "amoCRM's and Bitrix24's default stages are known without a row. A lost deal counts as a "
+    "lead plus the stages its dates show."
 )
+STAGE_HEADERS: tuple[str, ...] = ("crm stage", "counts as", "data source")
+"""The CRM stages block's header (its keys for `stage_rules_from_records`: stage, counts as,
+data source)."""
+STAGES_COL = len(L.MAPPING_HEADERS) + 4
+"""The block's first column (J: the rules, a gap, the note, a gap)."""
+_STAGE_KEYS = ("stage", "counts as", "data source")
 MAPPING_ROWS = 200  # rows below the header with the drop-down lists and the input fill
 READ_CHUNK = 50
 """Rows `read_rules` reads at a time, down to the first all-blank chunk."""
@@ -68,7 +86,28 @@ def write_mapping_template(wb: Workbook, rules: Sequence[Mapping[str, Any]] = ()
     ws.column_dimensions[get_column_letter(note_col)].width = 60
     for letter, width in zip("ABCDEF", (16, 14, 10, 30, 18, 28), strict=True):
         ws.column_dimensions[letter].width = width
+    _stage_block_template(ws, last)
     ws.freeze_panes = "A2"
+
+
+def _stage_block_template(ws: Worksheet, last: int) -> None:
+    """The CRM stages block: its header, input fill and the `counts as` drop-down."""
+    header_row(ws, L.MAPPING_HEADER_ROW, STAGE_HEADERS, first_col=STAGES_COL)
+    for col in range(STAGES_COL, STAGES_COL + len(STAGE_HEADERS)):
+        ws.column_dimensions[get_column_letter(col)].width = (28, 14, 16)[col - STAGES_COL]
+        for r in range(L.MAPPING_HEADER_ROW + 1, last + 1):
+            ws.cell(row=r, column=col).fill = FILL_INPUT
+    letter = get_column_letter(STAGES_COL + 1)
+    dv = DataValidation(
+        type="list",
+        formula1='"' + ",".join(OUTCOMES) + '"',
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle="CRM stage counts as",
+        error=f"counts as must be one of {', '.join(OUTCOMES)}",
+    )
+    dv.add(f"{letter}{L.MAPPING_HEADER_ROW + 1}:{letter}{last}")
+    ws.add_data_validation(dv)
 
 
 def _blank(value: Any) -> bool:
@@ -110,3 +149,30 @@ def write_rules(wb: WorkbookTarget, records: Sequence[Mapping[str, Any]]) -> Non
     block: list[list[Any]] = [list(L.MAPPING_HEADERS)]
     block += [rule_row(record) for record in records]
     wb.write_block(L.MAPPING, L.MAPPING_HEADER_ROW, 1, block)
+
+
+def read_stage_rules(wb: WorkbookTarget) -> tuple[StageRule, ...]:
+    """The CRM stages block's rows, in order (none when the workbook has no Mapping sheet or
+    no block: a workbook made before it). A row naming a stage with an unknown `counts as` is
+    an `InputError` naming its cell."""
+    if L.MAPPING not in wb.sheet_names():
+        return ()
+    width = len(STAGE_HEADERS)
+    header = wb.read_cells(L.MAPPING, L.MAPPING_HEADER_ROW, STAGES_COL, 1, width, formulas=False)
+    found = tuple(str(h).strip().lower() if not _blank(h) else "" for h in header[0])
+    if found != STAGE_HEADERS:
+        return ()
+    rows: list[list[Any]] = []
+    row = L.MAPPING_HEADER_ROW + 1
+    while True:
+        chunk = wb.read_cells(L.MAPPING, row, STAGES_COL, READ_CHUNK, width, formulas=False)
+        if all(_blank(v) for line in chunk for v in line):
+            break
+        rows.extend(chunk)
+        row += READ_CHUNK
+    records = [dict(zip(_STAGE_KEYS, line, strict=True)) for line in rows]
+    column = get_column_letter(STAGES_COL + 1)
+    rules = stage_rules_from_records(
+        records, L.MAPPING_HEADER_ROW + 1, sheet=L.MAPPING, column=column
+    )
+    return tuple(rules)

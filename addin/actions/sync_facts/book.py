@@ -1,6 +1,6 @@
 """Step 0, the workbook: the sheets a sync needs, the plan month, the Plan's lines and the
 Mapping rules (the sheet seeded with the config's ``[[mapping]]`` when it is missing or holds
-no rule), read once into a `PlanBook`."""
+no rule) and its CRM stage rows, read once into a `PlanBook`."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ import pandas as pd
 from planning.funnel import Funnel
 from planning.runrate import month_end
 from sheets_sync.mapping import Rule, rules_from_records
+from sheets_sync.sources.crm_stages import StageRule
 from sheets_sync.sync_config import SyncConfig
 from sheets_sync.workbooks.interface import Table, WorkbookError, WorkbookTarget
 from workbook_templates import layout as L
-from workbook_templates.mapping_sheet import read_rules, write_rules
+from workbook_templates.mapping_sheet import read_rules, read_stage_rules, write_rules
 from workbook_templates.plan_sheet import read_plan
 from workbook_templates.settings_sheet import read_funnel, read_settings
 
@@ -36,6 +37,8 @@ class PlanBook:
     rules: list[Rule]
     mapping_created: bool
     """The Mapping sheet was added or filled from the config."""
+    stage_rules: tuple[StageRule, ...] = ()
+    """The Mapping sheet's CRM stages block (what the CRM sources' stage names count as)."""
 
 
 def require_sheets(wb: WorkbookTarget) -> None:
@@ -83,4 +86,5 @@ def open_book(wb: WorkbookTarget, config: SyncConfig) -> PlanBook:
         plan=plan,
         rules=rules,
         mapping_created=mapping_created,
+        stage_rules=read_stage_rules(wb),
     )
