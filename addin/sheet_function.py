@@ -227,6 +227,29 @@ def _cells(value: Any, name: str, parse: Callable[[Any, str, int | None], Any]) 
     return Cells.of((parse(v, name, None if single else i + 1) for i, v in enumerate(cells)), name)
 
 
+_PLAIN_NUMBER = frozenset((float, int))
+
+
+def plain_numbers(value: Any) -> list[float | int] | None:
+    """A range's cells when every one is a plain Python ``float`` or ``int`` (not a bool, not a
+    numpy scalar), as `as_numbers` would flatten a flat list or a one-row range; else None.
+
+    The batched formulas' fast path (`addin.formulas.runrate`): such a range coerces to itself
+    (a finite float per cell), so a block of them becomes one numpy array without a per-cell
+    check; anything else (a column, text, a blank, a bool, a NaN or an infinity, which the
+    caller tests on the array) takes the per-cell path, which says why.
+    """
+    if type(value) is not list or not value:
+        return None
+    if len(value) == 1 and type(value[0]) is list:
+        value = value[0]
+        if not value:
+            return None
+    if set(map(type, value)) <= _PLAIN_NUMBER:
+        return value
+    return None
+
+
 def as_numbers(value: Any, name: str) -> Cells:
     """A ``numbers`` argument: each cell a float, None (blank) or an error value."""
     return _cells(value, name, _number_cell)

@@ -21,6 +21,7 @@ from addin.sheet_function import (
     divide,
     first_reason,
     note,
+    plain_numbers,
     rowwise,
 )
 from planning.runrate import (
@@ -158,45 +159,162 @@ def _line(series: list[Cells], as_of: dt.date, dates: Cells | None) -> _Line | N
     return [days[i] for i in kept], columns
 
 
+def _forecast_block(
+    days: np.ndarray,
+    lines: np.ndarray,
+    columns: list[np.ndarray],
+    as_of: dt.date,
+    window: int,
+    method: Method,
+) -> list[np.ndarray]:
+    """The month-end forecast of every metric of every line (numbered 0, 1, ... in `lines`):
+    one `forecast_frame` call over the long table of (day, line, metric values)."""
+    n_lines = int(lines[-1]) + 1 if len(lines) else 0
+    metrics = [f"m{k}" for k in range(len(columns))]
+    frame = pd.DataFrame({"date": days, "line": lines, **dict(zip(metrics, columns, strict=True))})
+    out = forecast_frame(
+        frame, as_of.replace(day=1), as_of, ["line"], metrics, window=window, method=method
+    )
+    if len(out) != n_lines or not np.array_equal(out["line"].to_numpy(), np.arange(n_lines)):
+        raise AssertionError("forecast_frame returned other lines")  # the caller falls back
+    return [out[f"{m}_rr"].to_numpy(dtype=np.float64) for m in metrics]
+
+
 def _forecast_lines(
     lines: list[_Line], as_of: dt.date, window: int, method: Method, n_metrics: int
-) -> list[list[float]]:
+) -> list[np.ndarray]:
     """The month-end forecast of every metric of every line: one `forecast_frame` call."""
     day_numbers = [(day - _EPOCH_1970).days for line_days, _ in lines for day in line_days]
-    frame = pd.DataFrame(
-        {
-            "date": np.array(day_numbers, dtype="datetime64[D]"),
-            "line": np.repeat(np.arange(len(lines)), [len(d) for d, _ in lines]),
-            **{
-                f"m{k}": np.array([v for _, cols in lines for v in cols[k]], dtype=np.float64)
-                for k in range(n_metrics)
-            },
-        }
-    )
-    metrics = [f"m{k}" for k in range(n_metrics)]
-    out = forecast_frame(
-        frame,
-        as_of.replace(day=1),
+    return _forecast_block(
+        np.array(day_numbers, dtype="datetime64[D]"),
+        np.repeat(np.arange(len(lines)), [len(d) for d, _ in lines]),
+        [
+            np.array([v for _, cols in lines for v in cols[k]], dtype=np.float64)
+            for k in range(n_metrics)
+        ],
         as_of,
-        ["line"],
-        metrics,
-        window=window,
-        method=method,
+        window,
+        method,
     )
-    if len(out) != len(lines) or out["line"].tolist() != list(range(len(lines))):
-        raise AssertionError("forecast_frame returned other lines")  # the caller falls back
-    return [[float(x) for x in out[f"{m}_rr"]] for m in metrics]
 
 
 _EPOCH_1970 = dt.date(1970, 1, 1)
+
+# The fast path: a line whose every metric range holds plain numbers only (`plain_numbers`),
+# one row of them, with the same scalar options (as-of, window, method, no dates) as other lines,
+# is taken from a numpy block: its options coerced once per distinct set, its cells not one by
+# one. Its forecast is the same `forecast_frame` call on the same numbers, so the same result;
+# a line with a NaN or an infinity, or whose options fail, takes the per-line path.
+
+_Options = tuple[tuple[type, Any], ...]
+"""A line's scalar arguments after the metrics, each with its type (1, 1.0 and True differ)."""
+
+_SCALAR = frozenset((str, float, int, bool, type(None)))
+
+
+def _options_key(row: Sequence[Any], n_metrics: int) -> _Options | None:
+    rest = row[n_metrics:]
+    if not all(type(v) in _SCALAR for v in rest):
+        return None
+    return tuple((type(v), v) for v in rest)
+
+
+def _block_options(
+    fn: SheetFunction, row: Sequence[Any], n_metrics: int
+) -> tuple[dt.date, int, Method] | None:
+    """One representative line's as-of, window and method, when they are usable and the line
+    has no `dates`; else None (every such line then takes the per-line path)."""
+    try:
+        coerced = fn.coerce(*row)
+        as_of, window, method, dates = coerced[n_metrics : n_metrics + 4]
+        if dates is not None:
+            return None
+        n, how = _check_runrate_options(window, method)
+    except Exception:
+        return None
+    return as_of, n, how
+
+
+def _fast_rows(
+    fn: SheetFunction, rows: Sequence[Sequence[Any]], n_metrics: int
+) -> tuple[dict[int, Evaluation], list[int]]:
+    """The lines the fast path settles (by row number) and the others' row numbers."""
+    done: dict[int, Evaluation] = {}
+    slow: list[int] = []
+    blocks: dict[tuple[_Options, int], list[tuple[int, list[list[float | int]]]]] = {}
+    for i, row in enumerate(rows):
+        key = _options_key(row, n_metrics) if len(row) > n_metrics else None
+        cells = [plain_numbers(v) for v in row[:n_metrics]] if key is not None else [None]
+        sizes = {len(c) if c is not None else -1 for c in cells}
+        if len(sizes) != 1 or -1 in sizes:
+            slow.append(i)
+            continue
+        blocks.setdefault((key, sizes.pop()), []).append((i, cells))  # type: ignore[arg-type]
+    for (_, n_days), members in blocks.items():
+        options = _block_options(fn, rows[members[0][0]], n_metrics)
+        arrays = _block_arrays(members, n_metrics) if options is not None else None
+        if options is None or arrays is None:
+            slow.extend(i for i, _ in members)
+            continue
+        as_of, window, method = options
+        finite = np.logical_and.reduce([np.isfinite(a).all(axis=1) for a in arrays])
+        ok = finite.tolist()
+        slow.extend(i for (i, _), fine in zip(members, ok, strict=True) if not fine)
+        kept_rows = [i for (i, _), fine in zip(members, ok, strict=True) if fine]
+        if not kept_rows:
+            continue
+        kept = min(n_days, as_of.day)  # days 1..n of the month, those up to as-of
+        good = [a[finite, :kept] for a in arrays]
+        start = np.datetime64(as_of.replace(day=1), "D")
+        forecasts = _forecast_block(
+            np.tile(start + np.arange(kept), len(kept_rows)),
+            np.repeat(np.arange(len(kept_rows)), kept),
+            [a.ravel() for a in good],
+            as_of,
+            window,
+            method,
+        )
+        if n_metrics == 1:
+            done.update(
+                (i, Evaluation(f, ""))
+                for i, f in zip(kept_rows, forecasts[0].tolist(), strict=True)
+            )
+        else:
+            per_line = zip(*(f.tolist() for f in forecasts), strict=True)
+            done.update(
+                (i, _result(fn, rows[i], list(f))) for i, f in zip(kept_rows, per_line, strict=True)
+            )
+    return done, slow
+
+
+def _block_arrays(
+    members: list[tuple[int, list[list[float | int]]]], n_metrics: int
+) -> list[np.ndarray] | None:
+    try:
+        return [
+            np.array([cells[k] for _, cells in members], dtype=np.float64) for k in range(n_metrics)
+        ]
+    except (OverflowError, ValueError, TypeError):  # an int too big for a float...
+        return None
+
+
+def _result(fn: SheetFunction, row: Sequence[Any], forecasts: list[float]) -> Evaluation:
+    """A line's evaluation from its metrics' forecasts, exactly as a single call gives it."""
+    if len(forecasts) == 1:
+        return Evaluation(forecasts[0], "")
+    if forecasts[1] == 0:  # #DIV/0! and its reason, as a single call gives them
+        return fn.evaluate(*row)
+    return Evaluation(forecast_cost(forecasts[0], forecasts[1]), "")
 
 
 def _runrate_rows(
     fn: SheetFunction, rows: Sequence[Sequence[Any]], n_metrics: int
 ) -> list[Evaluation]:
-    results: list[Evaluation | None] = [None] * len(rows)
+    done, slow = _fast_rows(fn, rows, n_metrics)
+    results: dict[int, Evaluation] = dict(done)
     groups: dict[tuple[dt.date, int, Method], list[tuple[int, _Line]]] = {}
-    for i, row in enumerate(rows):
+    for i in slow:
+        row = rows[i]
         try:
             coerced = fn.coerce(*row)
             series: list[Cells] = coerced[:n_metrics]
@@ -212,13 +330,8 @@ def _runrate_rows(
     for (as_of, n, how), members in groups.items():
         forecasts = _forecast_lines([line for _, line in members], as_of, n, how, n_metrics)
         for j, (i, _) in enumerate(members):
-            if n_metrics == 1:
-                results[i] = Evaluation(forecasts[0][j], "")
-            elif forecasts[1][j] == 0:  # #DIV/0! and its reason, as a single call gives them
-                results[i] = fn.evaluate(*rows[i])
-            else:
-                results[i] = Evaluation(forecast_cost(forecasts[0][j], forecasts[1][j]), "")
-    return [r if r is not None else fn.evaluate(*rows[i]) for i, r in enumerate(results)]
+            results[i] = _result(fn, rows[i], [float(f[j]) for f in forecasts])
+    return [results[i] if i in results else fn.evaluate(*rows[i]) for i in range(len(rows))]
 
 
 def runrate_rows(fn: SheetFunction, rows: Sequence[Sequence[Any]]) -> list[Evaluation]:
