@@ -29,23 +29,29 @@ def _printable(ch: str) -> str:
     return ch
 
 
+_TOKEN = re.compile(r"\\x[0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4}|.", re.DOTALL)
+"""A unit of a run: an escape (``\\x00``, written so by us or already by a reader's repr) or
+one character."""
+
+
 def _runs(text: str) -> str:
+    tokens = _TOKEN.findall(text)
     out: list[str] = []
     i = 0
-    while i < len(text):
+    while i < len(tokens):
         j = i
-        while j < len(text) and text[j] == text[i]:
+        while j < len(tokens) and tokens[j] == tokens[i]:
             j += 1
         n = j - i
-        out.append(text[i] * n if n <= RUN else f"{text[i] * 3}…(×{n})")
+        out.append(tokens[i] * n if n <= RUN else f"{tokens[i] * 3}…(×{n})")
         i = j
     return "".join(out)
 
 
 def one_line(text: object, limit: int = LIMIT) -> str:
     """`text` as one printable line of at most about `limit` characters (see the module)."""
-    raw = _runs(str(text))
-    shown = _WHITESPACE.sub(" ", "".join(_printable(ch) for ch in raw)).strip()
+    printable = "".join(_printable(ch) for ch in str(text))
+    shown = _runs(_WHITESPACE.sub(" ", printable).strip())
     if len(shown) <= limit:
         return shown
     return f"{shown[:limit].rstrip()} … ({len(shown) - limit} more characters)"

@@ -4,8 +4,10 @@ For the user, stacked sections from A1: a summary line (synced, month, as of, st
 source its freshness, rows read / ok / quarantined / duplicates and unmapped share; the
 reconciliation per source and metric (total in the files = filled + unplanned + unmapped +
 outside + quarantined + duplicates + restated); the CRM vs ad-platform leads check per
-channel; the first quarantined rows; the flags. Column A is never blank inside the written
-range, at most `layout.DQ_WIDTH` wide, so the next sync finds the old extent and clears it.
+channel; the files no reader could read (quarantined whole, with their size and reason); the
+first 50 quarantined rows under a title saying how many there are; the flags. Column A is
+never blank inside the written range, at most `layout.DQ_WIDTH` wide, so the next sync finds
+the old extent and clears it.
 
 Written by the template (`write_quality_template`: an empty, formatted sheet) and by Sync Facts
 (the block `quality_block` returns: values only). Read by the alerts (`read_quality_signals`:
@@ -47,7 +49,12 @@ SOURCE_HEADERS = (
 )
 MISMATCH_HEADERS = ("channel", "CRM leads", "platform conversions", "difference", "flagged")
 QUARANTINE_HEADERS = ("source", "file", "line", "column", "value", "reason")
-QUARANTINE_SHOWN = 50  # quarantined rows listed (the count says how many there are)
+FILE_QUARANTINE_HEADERS = ("source", "file", "size, bytes", "reason")
+QUARANTINE_SHOWN = 50
+"""Quarantined rows listed on the sheet. Decision: a broken export can quarantine thousands of
+rows and the sheet is read by people, so the first 50 are listed and the title says how many
+there are and where all of them are (the fact store's ``quarantine`` table keeps every one;
+``funnelplan inspect FILE`` lists a file's)."""
 
 
 def write_quality_template(wb: Workbook) -> None:
@@ -153,15 +160,36 @@ def _mismatch(report: QualityReport) -> list[list[Any]]:
     return rows
 
 
+def _files_quarantined(report: QualityReport) -> list[list[Any]]:
+    """The files no reader could read (empty, garbage): none listed when there are none."""
+    files = report.files_quarantined
+    if not files:
+        return []
+    rows: list[list[Any]] = [
+        [f"Quarantined files: {len(files)} (not read, not loaded; the other files were synced)"],
+        list(FILE_QUARANTINE_HEADERS),
+    ]
+    rows += [[f.source, f.name, f.size, f.reason] for f in files]
+    return rows
+
+
+def quarantine_title(total: int, shown: int) -> str:
+    """The quarantined rows' title: how many there are and, when not all are listed, where
+    the rest are."""
+    if total == shown:
+        return f"Quarantined rows: {total} (all shown)"
+    return (
+        f"Quarantined rows: {total} (showing the first {shown} of {total}; all {total} are in "
+        "the fact store's quarantine table, and `funnelplan inspect FILE` lists a file's)"
+    )
+
+
 def _quarantine(report: QualityReport) -> list[list[Any]]:
     q = report.quarantine
     shown = q.head(QUARANTINE_SHOWN)
     if not len(q):
         return [["Quarantined rows: none"]]
-    rows: list[list[Any]] = [
-        [f"Quarantined rows: {len(q)} (first {len(shown)})"],
-        list(QUARANTINE_HEADERS),
-    ]
+    rows: list[list[Any]] = [[quarantine_title(len(q), len(shown))], list(QUARANTINE_HEADERS)]
     for rec in shown.to_dict("records"):
         rows.append(
             [
@@ -190,6 +218,7 @@ def quality_block(report: QualityReport, workbook: str = "") -> list[list[Any]]:
         *_sources(report),
         *_reconciliation(report),
         *_mismatch(report),
+        *_files_quarantined(report),
         *_quarantine(report),
         *_flags(report),
     ]

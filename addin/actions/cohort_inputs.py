@@ -99,7 +99,7 @@ def read_cohort_inputs(
     deals = deals.assign(channel=channel, campaign=campaign, line=line).drop(columns=["rule"])
     spend = _spend(store, sources, rules, plan, start, as_of)
     first_spend = spend[spend["spend"] > 0].groupby("channel")["date"].min()
-    since = deals["channel"].map(first_spend)
+    since = pd.to_datetime(deals["channel"].map(first_spend))  # NaT-typed when no spend
     early = (since.notna() & (deals["created"] < since)).to_numpy(dtype=bool)
     deals = deals[~early].reset_index(drop=True)
     first = pd.Timestamp(first_day or as_of - dt.timedelta(days=7 * 8))

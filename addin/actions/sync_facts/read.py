@@ -1,18 +1,24 @@
 """Step 1, read: every configured source read with its reader, each input with a hash (a file's
-covers its bytes and the source's reading options, a query's or sheet's the facts it gave)."""
+covers its bytes and the source's reading options, a query's or sheet's the facts it gave).
+
+A file its reader refuses (empty, binary garbage, not a workbook: an `InputError`, or an
+`OSError` / `UnicodeError` while reading it) does not stop the sync: it is quarantined whole
+(`sheets_sync.file_quarantine`), not loaded, and the other files and sources are read."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from addin.actions.sync_facts.book import PlanBook
 from addin.actions.sync_facts.result import Progress, no_progress
+from planning.errors import InputError
 from sheets_sync.digests import file_digest
 from sheets_sync.facts import ReadResult
+from sheets_sync.file_quarantine import QuarantinedFile, quarantine_file
 from sheets_sync.quality import SourceRead
 from sheets_sync.sources.google_sheet import read_gsheet
 from sheets_sync.sources.inspect_file import inspect
@@ -33,6 +39,8 @@ class Inputs:
     reads: list[SourceRead]
     warnings: dict[str, list[str]]
     total: int
+    unreadable: list[QuarantinedFile] = field(default_factory=list)
+    """The files no reader could read, quarantined whole."""
 
 
 def plan_inputs(config: SyncConfig) -> list[tuple[SourceConfig, Path | None]]:
@@ -99,6 +107,11 @@ def read_input(
     return None
 
 
+UNREADABLE = (InputError, OSError, UnicodeError)
+"""What a file's reader raises when the file cannot be read at all (readers turn a bad file
+into an `InputError`; the other two are the disk's and the decoder's, caught as a net)."""
+
+
 def read_sources(
     config: SyncConfig,
     start: dt.date | None = None,
@@ -106,8 +119,11 @@ def read_sources(
     progress: Progress = no_progress,
     inputs: list[tuple[SourceConfig, Path | None]] | None = None,
     total: int | None = None,
+    unreadable: list[QuarantinedFile] | None = None,
 ) -> tuple[list[SourceRead], dict[str, list[str]]]:
-    """Read every input; also the warnings per source (e.g. a kind with no reader yet)."""
+    """Read every input; also the warnings per source (e.g. a kind with no reader yet). A file
+    its reader refuses is appended to `unreadable` (quarantined whole, with a warning on its
+    source) when that list is given, else its error stops the read."""
     inputs = plan_inputs(config) if inputs is None else inputs
     total = len(inputs) if total is None else total
     reads: list[SourceRead] = []
@@ -115,7 +131,15 @@ def read_sources(
     for i, (src, path) in enumerate(inputs):
         label = path.name if path is not None else src.kind
         progress(f"Reading {src.name}: {label}", i, total)
-        read = read_input(src, path, start, end)
+        try:
+            read = read_input(src, path, start, end)
+        except UNREADABLE as error:
+            if unreadable is None or path is None:
+                raise
+            bad = quarantine_file(src.name, src.kind, path, error)
+            unreadable.append(bad)
+            warnings.setdefault(src.name, []).append(f"file {bad.name} quarantined (unreadable)")
+            continue
         if read is None:
             warnings.setdefault(src.name, []).append(
                 f"`{src.kind}` sources have no reader: skipped"
@@ -138,7 +162,8 @@ def read_inputs(
         return Inputs(reads, {}, 2 * len(reads) + 2)
     inputs = plan_inputs(config)
     total = 2 * len(inputs) + 2
+    unreadable: list[QuarantinedFile] = []
     read, warnings = read_sources(
-        config, book.month, book.month_end, progress, inputs=inputs, total=total
+        config, book.month, book.month_end, progress, inputs, total, unreadable
     )
-    return Inputs(read, warnings, total)
+    return Inputs(read, warnings, total, unreadable)

@@ -4,6 +4,7 @@ cleared), and what the sync did told through the workbook's notifications."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ import pandas as pd
 from addin.actions.sync_facts.book import PlanBook
 from addin.actions.sync_facts.fill import Filled
 from addin.actions.sync_facts.map import Mapped, Windows
+from sheets_sync.file_quarantine import QuarantinedFile
 from sheets_sync.quality import (
     QualityReport,
     ReportFacts,
@@ -90,9 +92,11 @@ def write_report(
     warnings: dict[str, list[str]],
     mapped: Mapped,
     now: dt.datetime,
+    unreadable: Sequence[QuarantinedFile] = (),
 ) -> Reported:
     """The report step: build the report and write the Data Quality and Unmapped sheets (added
-    when missing)."""
+    when missing). `unreadable`: the files quarantined whole by the read step, listed and
+    flagged first (a file the sync could not read is the first thing to fix)."""
     facts = mapped.facts
     report = build_report(
         ReportFacts(
@@ -105,6 +109,12 @@ def write_report(
         ),
         ReportTerms(now, book.month, mapped.as_of, config.fresh_hours, config.lead_mismatch),
     )
+    if unreadable:
+        report = dataclasses.replace(
+            report,
+            files_quarantined=list(unreadable),
+            flags=[f.flag() for f in unreadable] + report.flags,
+        )
     unplanned = unplanned_rows(facts)
     for sheet in (L.DATA_QUALITY, L.UNMAPPED):
         if sheet not in wb.sheet_names():

@@ -45,7 +45,9 @@ def sync(
     progress("Filling the workbook", 2 * len(loaded.reads), total)
     mapped = map_to_plan(store, config, book, loaded.reads, now, as_of)
     filled = fill_plan(wb, config, book, loaded.reads, mapped)
-    reported = write_report(wb, config, book, loaded.reads, inputs.warnings, mapped, now)
+    reported = write_report(
+        wb, config, book, loaded.reads, inputs.warnings, mapped, now, inputs.unreadable
+    )
     notify_sync(wb, book, mapped.as_of, filled, reported)
     cohorts = update_cohorts(
         wb, store, config, book.rules, book.plan, _cohort_day(book, mapped.as_of, now)
