@@ -18,15 +18,16 @@ Decisions:
   the rows are summed per date and campaign): a repeated key is a duplicate, the LAST row is
   kept (a re-appended export restates the day), the dropped rows are counted with their values;
   quarantined rows take no part in de-duplication;
-* totals rows ("Итого", "Total: Account" …) are not data: they are parsed into
-  `FileInfo.file_totals_row` (normalised like the rows) so the file can be checked against
-  ``totals + quarantined_totals + duplicate_totals``.
+* totals rows ("Итого", "Total: Account" …, and a summary row written as data: Meta's first
+  row with a blank campaign that sums the rows; `ad_totals.split_summary`) are not data: they
+  are parsed into `FileInfo.file_totals_row` (normalised like the rows) and checked against
+  ``totals + quarantined_totals + duplicate_totals``; a disagreement beyond rounding is a flag
+  (`FileInfo.flags`) that makes the sync not ok (`ad_totals.total_flags`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -35,6 +36,7 @@ import pandas as pd
 
 from planning.errors import InputError
 from sheets_sync.facts import ReadResult
+from sheets_sync.sources.ad_totals import split_summary, total_flags, totals_row
 from sheets_sync.sources.cell_values import parse_numbers
 from sheets_sync.sources.column_map import ColumnMap, SourceOptions
 from sheets_sync.sources.fact_frames import (
@@ -198,6 +200,7 @@ def read_ad_export(path: Path | str | SheetRows, options: SourceOptions) -> Read
 
 def _read(grid: Grid, cmap: ColumnMap, options: SourceOptions) -> ReadResult:
     columns = field_columns(grid, cmap)
+    grid = split_summary(grid, columns)
     frame = grid.frame
     n = len(frame)
     source = options.source
@@ -255,7 +258,8 @@ def _read(grid: Grid, cmap: ColumnMap, options: SourceOptions) -> ReadResult:
     )
     quarantine = concat_quarantine(parts)
     tally(info, raw, bad, duplicate)
-    info.file_totals_row = _totals_row(grid, columns, options, info.warnings)
+    info.file_totals_row, total_line = totals_row(grid, columns, AD_METRICS, options, info.warnings)
+    info.flags += total_flags(info, total_line, options)
     date_window(info, facts)
     if info.date_to is not None:
         info.latest = dt.datetime.combine(info.date_to, dt.time(23, 59, 59))
@@ -298,24 +302,3 @@ def _currency_warnings(cells: pd.Series, rate: float) -> list[str]:
     if codes:
         return [f"currency {codes[0]}, converted at rate {rate:g}"]
     return []
-
-
-def _totals_row(
-    grid: Grid, columns: dict[str, str], options: SourceOptions, warnings: list[str]
-) -> dict[str, float] | None:
-    if grid.totals.empty:
-        return None
-    labels = [" ".join(str(v) for v in row if v).casefold() for row in grid.totals.to_numpy()]
-    choice = next((i for i, label in enumerate(labels) if "account" in label), 0)
-    row = grid.totals.iloc[[choice]]
-    out: dict[str, float] = {}
-    for fieldname, metric in AD_METRICS.items():
-        if fieldname in columns:
-            values, _, blank = parse_numbers(row[columns[fieldname]], grid.decimal)
-            value = 0.0 if blank[0] else values[0]
-            if np.isfinite(value):
-                out[metric] = float(value) * options.money_factor(metric)
-    if len(grid.totals) > 1:
-        grid_label = re.sub(r"\s+", " ", labels[choice])
-        warnings.append(f"{len(grid.totals)} totals rows; compared with {grid_label!r}")
-    return out
