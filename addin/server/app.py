@@ -21,8 +21,12 @@ router each group in `routes`:
   a temporary copy and the changed workbook comes back (``X-Funnelplan-Message`` holds the
   message, URL-encoded). A failure is a JSON error and no workbook (`routes.actions`).
 
-Errors are ``{"error": {"code": ..., "message": ...}}`` with the HTTP status (`errors`). Bodies
-larger than `Settings.max_body_bytes` get 413 before they are read in full (`middleware`). The
+Errors are ``{"error": {"code": ..., "message": ...}}`` with the HTTP status (`errors`), and
+each is logged in one line (`errors.log_refusal`). Bodies larger than `Settings.max_body_bytes`
+get 413 before they are read in full, and the signature is checked over the raw body before
+anything parses it (`middleware`). A call or an uploaded workbook past the limits of `Settings`
+(cells, stages, channels, unzipped size) gets 413 before it runs, and one past
+`Settings.time_limit` gets 504 (`limits`). The
 app keeps no state but the keys file and the replay cache beside it (and its Google client,
 `state.ServerState`), so it runs as many workers.
 """
@@ -33,7 +37,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from addin.server.errors import EXCEPTION_HANDLERS
-from addin.server.middleware import BodyLimit
+from addin.server.middleware import SignedBody
 from addin.server.routes import actions, functions, health, sheet_actions
 from addin.server.settings import Settings
 from addin.server.signing import KEY_HEADER, NONCE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER
@@ -60,10 +64,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         exception_handlers=EXCEPTION_HANDLERS,
     )
-    app.state.server = ServerState.for_settings(settings)
+    state = app.state.server = ServerState.for_settings(settings)
     for group in (health, functions, actions, sheet_actions):
         app.include_router(group.router)
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(SignedBody, limit=settings.max_body_bytes, verifier=state.verifier)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=list(settings.cors_origins),

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -93,11 +95,22 @@ def serve_cmd(
             port=port,
             workers=workers,
             log_level="info",
+            log_config=log_config(),
             server_header=False,
         )
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging, with the ``funnelplan`` loggers (every refused request, one line:
+    `addin.server.errors.log_refusal`) on its handler at INFO."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["funnelplan"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
 
 
 @click.group("keys")

@@ -9,6 +9,7 @@ with its traceback; the body names no detail).
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -17,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Scope
 
 log = logging.getLogger("funnelplan.server")
 
@@ -31,7 +33,7 @@ class ErrorResponse(BaseModel):
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    s: {"model": ErrorResponse} for s in (400, 401, 403, 404, 409, 413, 422)
+    s: {"model": ErrorResponse} for s in (400, 401, 403, 404, 409, 413, 422, 504)
 }
 """The error statuses documented on every endpoint (``responses=`` of the routes)."""
 
@@ -45,6 +47,7 @@ _CODES = {
     413: "too_large",
     415: "unsupported_media_type",
     422: "invalid_request",
+    504: "too_slow",
 }
 
 
@@ -62,12 +65,37 @@ def error_response(status: int, code: str, message: str, **headers: str) -> JSON
     )
 
 
+def log_refusal(scope: Scope, status: int, reason: str, message: str = "") -> None:
+    """One line per refused request on the ``funnelplan.server`` logger (`funnelplan serve`
+    shows it): method, path, status, reason, the key id as sent and the client's address; never
+    the signature or the body. `message` (the answer's sentence) is cut to 200 characters."""
+    key = ""
+    for name, value in scope.get("headers", []):
+        if name == b"x-funnelplan-key":
+            key = re.sub(r"[^A-Za-z0-9_-]", "?", value[:40].decode("latin-1"))
+    client = scope.get("client")
+    address = client[0] if client else "-"
+    path = re.sub(r"[^\x21-\x7e]", "?", str(scope.get("path", ""))[:200])
+    log.info(
+        "refused %s %s: %s %s key=%s client=%s%s",
+        scope.get("method", "-"),
+        path,
+        status,
+        reason,
+        key or "-",
+        address,
+        f" ({message[:200]})" if message else "",
+    )
+
+
 async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+    log_refusal(request.scope, exc.status, exc.code, exc.message)
     return error_response(exc.status, exc.code, exc.message)
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     code = _CODES.get(exc.status_code, "error")
+    log_refusal(request.scope, exc.status_code, code)
     return error_response(exc.status_code, code, str(exc.detail), **(exc.headers or {}))
 
 
@@ -78,6 +106,7 @@ async def _invalid(request: Request, exc: RequestValidationError) -> JSONRespons
         where = ".".join(str(p) for p in e.get("loc", ()))
         parts.append(f"{where}: {e.get('msg', 'invalid')}")
     more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+    log_refusal(request.scope, 422, "invalid_request")
     return error_response(422, "invalid_request", "; ".join(parts) + more)
 
 

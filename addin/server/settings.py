@@ -1,4 +1,5 @@
-"""The server's settings: where the keys live, the body limit, CORS origins, the time window."""
+"""The server's settings: where the keys live, CORS origins, the time window and the limits
+(body size, time per request, cells / stages / channels per call, an upload's unzipped size)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,11 @@ DEFAULT_SYNC_DIR = Path.home() / ".funnelplan" / "sync"
 DEFAULT_ORIGINS = ("https://localhost:3000",)
 DEFAULT_MAX_BODY = 5 * 1024 * 1024
 DEFAULT_WINDOW = 300
+DEFAULT_TIME_LIMIT = 60.0
+DEFAULT_MAX_CELLS = 1_000_000
+DEFAULT_MAX_STAGES = 100
+DEFAULT_MAX_CHANNELS = 500
+DEFAULT_MAX_UNZIPPED = 32 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -27,6 +33,14 @@ class Settings:
     sheets_api_root: another origin for the Sheets API (a proxy); None: Google's.
     sync_dir: the folder of the Google Sheets' sync configs (``*.toml`` whose ``workbook`` is
     the sheet), read by Sync Facts on a sheet.
+    time_limit: seconds a function call or a button on an uploaded workbook may run; past it the
+    answer is 504 (a button's worker process is killed; a function's work is bounded by the caps
+    below, so the thread it runs in ends soon after).
+    max_cells, max_stages, max_channels: per function call, the cells of all its arguments, the
+    stages of a funnel (the ``crs`` argument) and the channels (the ``channels`` argument);
+    more is 413 before the function runs.
+    max_unzipped_bytes: an uploaded .xlsx whose members add up to more than this, declared or
+    actually inflated, is refused (413) before openpyxl opens it (a zip bomb).
     """
 
     keys_dir: Path = DEFAULT_KEYS_DIR
@@ -36,6 +50,11 @@ class Settings:
     google_credentials: Path | None = None
     sheets_api_root: str | None = None
     sync_dir: Path = DEFAULT_SYNC_DIR
+    time_limit: float = DEFAULT_TIME_LIMIT
+    max_cells: int = DEFAULT_MAX_CELLS
+    max_stages: int = DEFAULT_MAX_STAGES
+    max_channels: int = DEFAULT_MAX_CHANNELS
+    max_unzipped_bytes: int = DEFAULT_MAX_UNZIPPED
 
     @classmethod
     def from_env(cls, keys_dir: Path | str | None = None) -> Settings:
@@ -57,4 +76,9 @@ class Settings:
             ),
             sheets_api_root=env.get("FUNNELPLAN_SHEETS_API_ROOT") or None,
             sync_dir=Path(env.get("FUNNELPLAN_SYNC_DIR") or DEFAULT_SYNC_DIR),
+            time_limit=float(env.get("FUNNELPLAN_TIME_LIMIT", DEFAULT_TIME_LIMIT)),
+            max_cells=int(env.get("FUNNELPLAN_MAX_CELLS", DEFAULT_MAX_CELLS)),
+            max_stages=int(env.get("FUNNELPLAN_MAX_STAGES", DEFAULT_MAX_STAGES)),
+            max_channels=int(env.get("FUNNELPLAN_MAX_CHANNELS", DEFAULT_MAX_CHANNELS)),
+            max_unzipped_bytes=int(env.get("FUNNELPLAN_MAX_UNZIPPED_BYTES", DEFAULT_MAX_UNZIPPED)),
         )

@@ -15,17 +15,23 @@ or 32 hex digits) and sends
 
 The nonce makes two identical requests (same key, body and second) sign differently, so both
 pass; the same signed request sent twice is still refused. The server refuses (401) a missing
-header, an unknown key, a timestamp more than the window (300 s) from its clock, a malformed
-nonce, a wrong signature or a signature already seen within the window, and (403) a revoked
-key. Seen signatures are kept in a small SQLite file beside the keys, so every worker on the
-host shares them; several hosts behind a load balancer need a shared cache (or sticky sessions)
-for replay protection to span them.
+header, a timestamp more than the window (300 s) from its clock, a malformed nonce, a wrong
+signature or a signature already seen within the window, and (403) a revoked key whose request
+is signed right. An unknown key, a wrong signature and a revoked key signed wrongly get the one
+same answer (401 ``bad_signature``; the log tells them apart), and the signature is checked
+before the key's state is told, so a caller without the secret learns nothing of which key ids
+exist. The server checks the signature over the raw body before it parses it (`middleware`).
+Seen signatures are kept in a small SQLite file beside the keys (0600, the folder 0700), so
+every worker on the host shares them; several hosts behind a load balancer need a shared cache
+(or sticky sessions) for replay protection to span them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
+import os
 import re
 import secrets
 import sqlite3
@@ -33,7 +39,7 @@ import threading
 import time
 from pathlib import Path
 
-from addin.server.keys import KeyStore
+from addin.server.keys import ApiKey, KeyStore
 
 KEY_HEADER = "X-Funnelplan-Key"
 TIMESTAMP_HEADER = "X-Funnelplan-Timestamp"
@@ -44,14 +50,23 @@ NONCE_PATTERN = re.compile(r"[A-Za-z0-9_-]{8,64}")
 """A valid nonce (the whole value): a UUID, hex digits or URL-safe base64 fit."""
 
 
-class AuthError(Exception):
-    """A refused request: HTTP status (401 or 403), a code and a sentence (no secrets)."""
+BAD_SIGNATURE = "the request's signature does not match"
+"""The one answer (401 ``bad_signature``) to an unknown key, a wrong signature and a revoked
+key signed wrongly: which key ids exist, or were revoked, is not told."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+_DECOY_KEY = secrets.token_bytes(32)
+
+
+class AuthError(Exception):
+    """A refused request: HTTP status (401 or 403), a code and a sentence (no secrets), and
+    `reason`, the code the log shows (it may tell more than the answer: ``unknown_key``)."""
+
+    def __init__(self, status: int, code: str, message: str, reason: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.reason = reason or code
 
 
 def canonical(method: str, path: str, timestamp: str, nonce: str, body: bytes) -> bytes:
@@ -109,7 +124,7 @@ class ReplayCache:
     def _db(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            _private(self.path)
             db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=OFF")
@@ -136,6 +151,18 @@ class ReplayCache:
                 return True
             return False
         return True
+
+
+def _private(path: Path) -> None:
+    """`path`'s folder 0700 and the file 0600 (created so; SQLite gives its ``-wal`` and
+    ``-shm`` files the database's mode): the cache holds the signatures seen."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.suppress(OSError):  # a folder of another owner: left as it is
+        os.chmod(path.parent, 0o700)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    for name in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(name, 0o600)  # the files of an older version were 0644
 
 
 class Verifier:
@@ -167,11 +194,6 @@ class Verifier:
                 f"sign the request: {KEY_HEADER}, {TIMESTAMP_HEADER}, {NONCE_HEADER} and "
                 f"{SIGNATURE_HEADER} headers are required",
             )
-        key = self.keys.get(key_id)
-        if key is None:
-            raise AuthError(401, "unknown_key", "unknown API key")
-        if not key.active:
-            raise AuthError(403, "revoked_key", "this API key was revoked")
         try:
             stamp = int(timestamp)
         except ValueError:
@@ -191,9 +213,24 @@ class Verifier:
                 f"{NONCE_HEADER} must be 8 to 64 letters, digits, '_' or '-' (a fresh UUID per "
                 "request fits)",
             )
-        expected = sign(bytes.fromhex(key.signing_key), method, path, timestamp, nonce, body)
-        if not hmac.compare_digest(expected, signature):
-            raise AuthError(401, "bad_signature", "the request's signature does not match")
+        key = self.keys.get(key_id)
+        # an unknown key is checked against a throwaway key: the same work and the same answer
+        signing_key = bytes.fromhex(key.signing_key) if key is not None else _DECOY_KEY
+        expected = sign(signing_key, method, path, timestamp, nonce, body)
+        # bytes: `compare_digest` raises on non-ASCII text (a header is decoded as Latin-1)
+        if key is None or not hmac.compare_digest(
+            expected.encode(), signature.encode("latin-1", "replace")
+        ):
+            raise AuthError(401, "bad_signature", BAD_SIGNATURE, _why_refused(key))
+        if not key.active:  # only the secret's holder learns that the key was revoked
+            raise AuthError(403, "revoked_key", "this API key was revoked")
         if not self.replay.first_use(signature, now):
             raise AuthError(401, "replayed", "this signed request was already used")
         return key.id
+
+
+def _why_refused(key: ApiKey | None) -> str:
+    """What the log says of a refused signature (the answer does not say it)."""
+    if key is None:
+        return "unknown_key"
+    return "bad_signature" if key.active else "bad_signature_revoked_key"

@@ -21,14 +21,13 @@ from fastapi.security import APIKeyHeader
 
 from addin.server.errors import ApiError
 from addin.server.keys import KeyStore
-from addin.server.middleware import RAW_BODY
+from addin.server.middleware import KEY_ID
 from addin.server.settings import Settings
 from addin.server.signing import (
     KEY_HEADER,
     NONCE_HEADER,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
-    AuthError,
     ReplayCache,
     Verifier,
 )
@@ -81,26 +80,18 @@ _nonce_header = APIKeyHeader(name=NONCE_HEADER, auto_error=False, scheme_name="n
 
 async def signed(
     request: Request,
-    state: State,
     _key: Annotated[str | None, Security(_key_header)],
     _ts: Annotated[str | None, Security(_ts_header)],
     _sig: Annotated[str | None, Security(_sig_header)],
     _nonce: Annotated[str | None, Security(_nonce_header)],
 ) -> str:
-    """The key id of a signed request (see `signing`); 401 or 403 otherwise. The header
-    parameters only document the headers: `Verifier.verify` reads them from the request."""
-    body: bytes = getattr(request.state, RAW_BODY, b"")
-    # the path as sent (percent-encoded): `request.url.path` is decoded
-    raw_path = request.scope.get("raw_path")
-    path = raw_path.decode("utf-8", "replace") if raw_path else request.url.path
-    if request.url.query:
-        path += "?" + request.url.query
-    headers = {k.lower(): v for k, v in request.headers.items()}
-    try:
-        return state.verifier.verify(request.method, path, headers, body)
-    except AuthError as error:
-        log.info("refused %s %s: %s", request.method, request.url.path, error.code)
-        raise ApiError(error.status, error.code, error.message) from None
+    """The key id of a signed request, checked by `middleware.SignedBody` over the raw body
+    before the body was parsed; 401 if it was not (an app without that middleware). The header
+    parameters only document the four headers in the OpenAPI spec."""
+    key_id: str | None = getattr(request.state, KEY_ID, None)
+    if key_id is None:
+        raise ApiError(401, "unauthenticated", "sign the request")
+    return key_id
 
 
 Signed = Annotated[str, Depends(signed)]

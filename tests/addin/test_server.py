@@ -288,8 +288,9 @@ def test_wrong_signature_refused(url: str, signer: Signer) -> None:
     assert _post(url, PATH, headers, BODY + b" ") == (401, "bad_signature")
     headers = signer.headers("POST", "/functions/PLAN_PCT", BODY)
     assert _post(url, PATH, headers, BODY) == (401, "bad_signature")
+    # an unknown key is answered as a wrong signature: which key ids exist is not told
     unknown = Signer("fpk_0000000000000000", signer.secret)
-    assert _post(url, PATH, unknown.headers("POST", PATH, BODY), BODY) == (401, "unknown_key")
+    assert _post(url, PATH, unknown.headers("POST", PATH, BODY), BODY) == (401, "bad_signature")
 
 
 def test_expired_timestamp_refused(url: str, signer: Signer) -> None:
@@ -328,6 +329,9 @@ def test_revoked_key_refused(url: str, keys_dir: Path) -> None:
     assert _post(url, PATH, other.headers("POST", PATH, BODY), BODY) == (200, "")
     KeyStore(keys_dir).revoke(other.key_id)
     assert _post(url, PATH, other.headers("POST", PATH, BODY), BODY) == (403, "revoked_key")
+    # signed without its secret: the answer of any wrong signature, not "revoked"
+    guess = Signer(other.key_id, "guess")
+    assert _post(url, PATH, guess.headers("POST", PATH, BODY), BODY) == (401, "bad_signature")
 
 
 def test_every_endpoint_but_health_needs_a_key(url: str) -> None:

@@ -14,7 +14,8 @@ from fastapi.responses import Response
 
 from addin.registry import ACTIONS, ActionContext, ActionError, dispatch
 from addin.server.errors import ERRORS, ApiError
-from addin.server.state import Signed
+from addin.server.limits import check_xlsx, run_in_process
+from addin.server.state import Signed, State
 from sheets_sync.workbooks.interface import WorkbookError
 from sheets_sync.workbooks.xlsx import XlsxWorkbook
 
@@ -31,11 +32,23 @@ def check_action(action_id: str) -> None:
         raise ApiError(404, "unknown_action", f"no action {action_id!r}; the actions are: {known}")
 
 
+MAX_NAME = 120
+"""The longest upload file name accepted (a file system takes 255 bytes, the temporary copy
+keeps the name)."""
+
+
 def _safe_name(filename: str | None) -> str:
     name = Path(filename or "").name
     name = re.sub(r"[^A-Za-z0-9._ -]", "_", name).strip(" .")
     if not name.lower().endswith(".xlsx"):
         raise ApiError(400, "bad_workbook", "upload an .xlsx workbook (field `workbook`)")
+    if len(name) > MAX_NAME:
+        raise ApiError(
+            400,
+            "bad_workbook",
+            f"the workbook's file name is {len(name)} characters long; at most {MAX_NAME} are "
+            "accepted: rename it",
+        )
     return name if len(name) > 5 else "workbook.xlsx"
 
 
@@ -69,9 +82,12 @@ def _run(action_id: str, folder: Path, path: Path) -> tuple[str, Path]:
 def run_action(
     action_id: str,
     key: Signed,
+    state: State,
     workbook: Annotated[UploadFile, File(description="The .xlsx workbook.")],
 ) -> Response:
-    """Run a button on an uploaded workbook and return the changed workbook."""
+    """Run a button on an uploaded workbook and return the changed workbook. A workbook that
+    unzips to more than the server's cap is refused before it is opened; the button runs in a
+    worker process, killed past the time limit (`limits`)."""
     check_action(action_id)
     if action_id == "sync_facts":
         raise ApiError(
@@ -89,7 +105,8 @@ def run_action(
         with path.open("wb") as out:
             while chunk := workbook.file.read(1 << 20):
                 out.write(chunk)
-        message, result = _run(action_id, folder, path)
+        check_xlsx(path, state.settings.max_unzipped_bytes)
+        message, result = run_in_process(_run, (action_id, folder, path), state.settings.time_limit)
         content = result.read_bytes()
     headers = {
         "Content-Disposition": f'attachment; filename="{result.name}"',

@@ -11,10 +11,11 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from addin.registry import ACTIONS, FUNCTIONS
+from addin.registry import ACTIONS, FUNCTIONS, SheetFunction
 from addin.server.errors import ERRORS, ApiError
+from addin.server.limits import check_call, run_in_thread
 from addin.server.models import FunctionCall, FunctionResult, json_response
-from addin.server.state import Signed
+from addin.server.state import Signed, State
 
 router = APIRouter()
 
@@ -75,8 +76,10 @@ def list_functions(key: Signed) -> dict[str, Any]:
     response_model=FunctionResult,
     responses=ERRORS,
 )
-def call_function(name: str, call: FunctionCall, key: Signed) -> Response:
-    """Call a function on cells and whole ranges; error values come back as strings."""
+def call_function(name: str, call: FunctionCall, key: Signed, state: State) -> Response:
+    """Call a function on cells and whole ranges; error values come back as strings. A call
+    over the caps (cells, stages, channels) is refused, one past the time limit is stopped
+    (`limits`)."""
     started = time.perf_counter()
     fn = FUNCTIONS.get(name.upper())
     if fn is None:
@@ -87,9 +90,17 @@ def call_function(name: str, call: FunctionCall, key: Signed) -> Response:
             "invalid_request",
             f"{fn.name} takes at most {len(fn.args)} arguments, got {len(call.args)}",
         )
+    settings = state.settings
+    check_call([a.name for a in fn.args], list(call.args), call.by_row, settings)
+    body = run_in_thread(lambda: _evaluate(fn, call), settings.time_limit)
+    return json_response(body, started)
+
+
+def _evaluate(fn: SheetFunction, call: FunctionCall) -> dict[str, Any]:
+    """The answer's body: the values as rows of cells and the first reason of an error."""
     if not call.by_row:
         value, message = fn.evaluate(*call.args)
-        return json_response({"values": _rows(value, fn.result), "message": message}, started)
+        return {"values": _rows(value, fn.result), "message": message}
     args = list(call.args)
     n = _per_row(args)
     rows: list[list[Any]] = []
@@ -104,4 +115,4 @@ def call_function(name: str, call: FunctionCall, key: Signed) -> Response:
         rows.append([c for r in cells for c in r])
         if message and not first:
             first = f"row {i + 1}: {message}" if n > 1 else message
-    return json_response({"values": rows, "message": first}, started)
+    return {"values": rows, "message": first}
