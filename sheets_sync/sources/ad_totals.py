@@ -13,9 +13,13 @@ parsed, and checked against the rows.
 `totals_row`
     The totals row parsed like the rows (a blank cell is no claim: left out), and its line.
 `total_flags`
-    The file's own total checked against what the rows hold (accepted + quarantined +
-    duplicates): a difference beyond rounding is a flag (`FileInfo.flags`) naming the file,
-    the total's line and both numbers as written in the file, which makes the sync not ok.
+    The file's own total checked against what the rows hold: a difference beyond rounding is a
+    flag (`FileInfo.flags`) naming the file, the total's line and both numbers as written in
+    the file, which makes the sync not ok. What "the rows" are is not fixed by the platforms:
+    a total may count every row (accepted + quarantined + repeated), or have been made before
+    a repeated day was appended or without a row the reader refuses; the total agrees when it
+    matches any of those readings, so only a total that no reading of the rows explains
+    (Итого 10,000 over rows of 7,000) is flagged. The flag's second number is every row.
 """
 
 from __future__ import annotations
@@ -124,12 +128,12 @@ def total_flags(info: FileInfo, line: int, options: SourceOptions) -> list[str]:
     off: list[str] = []
     for metric, claimed in own.items():
         factor = options.money_factor(metric) or 1.0
-        held = (
-            info.totals.get(metric, 0.0)
-            + info.quarantined_totals.get(metric, 0.0)
-            + info.duplicate_totals.get(metric, 0.0)
-        )
-        if abs(claimed - held) / factor > rounding(rows):
+        accepted = info.totals.get(metric, 0.0)
+        quarantined = info.quarantined_totals.get(metric, 0.0)
+        repeated = info.duplicate_totals.get(metric, 0.0)
+        readings = (accepted, accepted + repeated, accepted + quarantined)
+        held = accepted + quarantined + repeated
+        if all(abs(claimed - r) / factor > rounding(rows) for r in (*readings, held)):
             off.append(f"{metric} {claimed / factor:,.2f} vs {held / factor:,.2f}")
     if not off:
         return []
