@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -179,6 +180,16 @@ class SourceOptions:
     """Force a built-in column map by name; None = detect it from the header."""
     column_map: ColumnMap | None = None
     """A configured map; it overrides the built-ins."""
+    spread_periods: bool = False
+    """An ad export's rows covering several days (Meta without a daily breakdown: "Reporting
+    starts" .. "Reporting ends") spread evenly over their days; False refuses them (see
+    `ad_periods`)."""
+    today: dt.date | None = None
+    """The sync's clock: rows dated after it are quarantined ("date in the future"); None (a
+    file inspected on its own) checks nothing."""
+    month: tuple[dt.date, dt.date] | None = None
+    """The plan month (first, last day): a file with too much outside it is flagged; None
+    checks nothing."""
     stages: StageVocabulary | None = None
     """A CRM source's stage names (`sheets_sync.sources.crm_stages`); None = the built-ins."""
 
