@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 from numpy.lib.stride_tricks import sliding_window_view
 
+from planning.curve_kernels import closed_form_spend_at, hill_spend_at
 from planning.response import CurveStack
 
 __all__ = [
@@ -78,18 +79,48 @@ class Problem:
 
 
 def allocator(p: Problem, lo: FloatArray, hi: FloatArray) -> Callable[[float], FloatArray]:
-    """lambda -> each channel's spend where ``value * marginal == lambda``, clipped to bounds."""
+    """lambda -> each channel's spend where ``value * marginal == lambda``, clipped to bounds.
 
+    Called for every multiplier the solve tries (`solve_multiplier`): the forms with a closed-form
+    inverse marginal are evaluated by `closed_form_spend_at` (made once here), the others by their
+    kernel as `CurveStack.spend_at_marginal` calls it; a multiplier giving a marginal of 0 or
+    infinity somewhere (a value of 0, the extreme multipliers) goes through
+    `CurveStack.spend_at_marginal` itself. Either way the spends are the stack's, bit for bit.
+    No ``np.errstate`` per call: `solve_multiplier` sets it once around the whole solve.
+    """
+    stack = p.stack
+    v = p.v
+    groups = [
+        (idx, closed_form_spend_at(kernels[2], params), kernels[2], params, v[idx])
+        for idx, kernels, params in stack._groups
+    ]
+    v_min, v_max = (float(np.min(v)), float(np.max(v))) if v.size else (1.0, 1.0)
     last: list[FloatArray] = []
+
+    def spend_at(lam: float) -> FloatArray:
+        """The stack's spends at marginals ``lam / v`` (unclipped to the bounds)."""
+        hint = last[0] if last else None
+        if not (v_min > 0 and lam / v_max > 0 and lam / v_min < math.inf):
+            with np.errstate(divide="ignore"):  # a value of 0: an infinite marginal
+                m = lam / v
+            return stack.spend_at_marginal(m, hint)
+        out = np.empty(stack.n)
+        for idx, fast, kernel, params, v_g in groups:
+            m = lam / v_g  # bit for bit ``(lam / v)[idx]``; every one > 0 and finite
+            if fast is not None:
+                out[idx] = fast(m)
+            elif kernel is hill_spend_at and hint is not None:  # Newton from the last spends
+                out[idx] = hill_spend_at(m, *params[:3], hint=hint[idx])
+            else:
+                out[idx] = kernel(m, *params)
+        return np.minimum(np.maximum(out, stack.inflection), stack.saturation)
 
     def alloc(lam: float) -> FloatArray:
         if math.isinf(lam):
             return lo.copy()
-        with np.errstate(divide="ignore"):
-            m = lam / p.v
-        spend = p.stack.spend_at_marginal(m, last[0] if last else None)
+        spend = spend_at(lam)
         last[:] = [spend]
-        return np.asarray(np.clip(spend, lo, hi), dtype=np.float64)
+        return np.minimum(np.maximum(spend, lo), hi)  # np.clip's result, without its overhead
 
     return alloc
 
@@ -109,12 +140,18 @@ def solve_multiplier(
     linearly, on ``have - want``, between the closest allocations either side. None when
     ``have < want`` down to the smallest multiplier.
     """
+    with np.errstate(divide="ignore", over="ignore"):  # once for the solve, not per multiplier
+        return _solve_multiplier(alloc, measure, lam0, lam_max)
+
+
+def _solve_multiplier(
+    alloc: Callable[[float], FloatArray], measure: Measure, lam0: float, lam_max: float
+) -> tuple[FloatArray, float, int] | None:
 
     def point(ell: float) -> tuple[float, FloatArray, float, float]:
         x = alloc(math.exp(ell) if ell < math.inf else math.inf)
         have, want = measure(x)
-        with np.errstate(divide="ignore"):
-            f = float(np.log(have) - np.log(want)) if have != want else 0.0
+        f = float(np.log(have) - np.log(want)) if have != want else 0.0  # errstate: the caller's
         return ell, x, f, have - want
 
     l_min, l_max = math.log(LAM_MIN), math.log(min(lam_max, _LAM_MAX))
@@ -188,7 +225,13 @@ def first_multiplier(p: Problem, lo: FloatArray, hi: FloatArray, spend: float) -
     x = np.clip(np.full(p.stack.n, spend / p.stack.n), lo, hi)
     m = p.v * p.stack.marginal(np.maximum(x, 1e-9))
     m = m[np.isfinite(m) & (m > 0)]
-    return float(np.median(m)) if m.size else 1.0
+    if not m.size:
+        return 1.0
+    half = m.size // 2  # np.median's value: the middle one, or the mean of the middle two
+    if m.size % 2:
+        return float(np.partition(m, half)[half])
+    low, high = np.partition(m, [half - 1, half])[half - 1 : half + 1]
+    return float((low + high) / 2.0)
 
 
 def concave_max(

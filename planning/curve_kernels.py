@@ -10,6 +10,7 @@ around them, for one curve (`Curve`) or many channels at once (`CurveStack`).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -159,3 +160,48 @@ def linear_marginal(s: FloatArray, cpa: Any, capacity: Any) -> FloatArray:
 
 def linear_spend_at(m: FloatArray, cpa: Any, capacity: Any) -> FloatArray:
     return np.asarray(np.where(m < 1.0 / cpa, _INF, 0.0), dtype=np.float64)
+
+
+# --- the optimizer's inverse marginals -----------------------------------------------------------
+
+SpendAt = Callable[[FloatArray], FloatArray]
+
+
+def closed_form_spend_at(kernel: Any, params: Sequence[FloatArray]) -> SpendAt | None:
+    """One form's spend-at-marginal for many evaluations, when it has a closed form; else None.
+
+    Made once per solve (`planning.allocation.allocator`) for a group of channels of one form,
+    their parameters as arrays: the optimizer calls it for every multiplier it tries, with
+    ``m > 0`` finite (the caller checks). It evaluates the kernel's own expression in the same
+    order (so bit for bit the kernel's result), with the constant products taken once and without
+    the kernel's per-call checks (broadcasting, masks for other slopes, ``np.errstate``: the
+    caller sets that once around the whole solve). Closed forms: saturating, Hill with every slope
+    1 (Michaelis-Menten), negative exponential, power with every ``b < 1`` and ``a > 0``. Hill with
+    other slopes (Newton), the averaged curve (a bracketed search), linear and the power's
+    step (ties the allocator handles) keep the kernel.
+    """
+    if kernel is saturating_spend_at or (
+        kernel is hill_spend_at and bool(np.all(params[2] == 1.0))
+    ):
+        vmax, k = params[0], params[1]
+        vk = vmax * k  # the kernel's ``vmax * k / m`` is ``(vmax * k) / m``
+
+        def mm(m: FloatArray) -> FloatArray:
+            return np.maximum(np.sqrt(vk / m) - k, 0.0)
+
+        return mm
+    if kernel is negexp_spend_at:
+        vmax, k = params[0], params[1]
+
+        def negexp(m: FloatArray) -> FloatArray:
+            return np.maximum(k * np.log(vmax / (k * m)), 0.0)
+
+        return negexp
+    if kernel is power_spend_at and bool(np.all((params[1] < 1.0) & (params[0] > 0))):
+        ab, e = params[0] * params[1], 1.0 / (params[1] - 1.0)
+
+        def power(m: FloatArray) -> FloatArray:
+            return np.asarray((m / ab) ** e, dtype=np.float64)
+
+        return power
+    return None

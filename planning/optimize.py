@@ -239,16 +239,17 @@ def _prepare(
     cur = _per_channel("current spend", current, names, "current")
     stack = CurveStack(list(curves.values()))
     n = len(names)
-    bs = [bounds.get(name, _FREE) for name in names]
-    lo = np.array([b.min for b in bs], dtype=np.float64)
-    hi = np.array([b.max for b in bs], dtype=np.float64)
+    bs = [bounds.get(name, _FREE) for name in names] if bounds else []
+    lo = np.array([b.min for b in bs], dtype=np.float64) if bs else np.zeros(n)
+    hi = np.array([b.max for b in bs], dtype=np.float64) if bs else np.full(n, np.inf)
     for i, b in enumerate(bs):
         if b.locked:
             if cur is None:
                 raise InputError("is locked but has no current spend", line=names[i])
             lo[i] = hi[i] = cur[names[i]]
-    locked = np.array([b.locked for b in bs], dtype=bool)
+    locked = np.array([b.locked for b in bs], dtype=bool) if bs else np.zeros(n, dtype=bool)
     cap = np.array([np.nan if b.cpa_cap is None or b.locked else b.cpa_cap for b in bs])
+    cap = cap if bs else np.full(n, np.nan)  # no bounds: every channel free, no lists
     cpa_low, cpa_high = np.zeros(n), np.full(n, np.inf)
     with_cap = np.flatnonzero(~np.isnan(cap))
     if with_cap.size:
