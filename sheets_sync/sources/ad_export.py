@@ -12,8 +12,13 @@ Decisions:
 
 * a blank or ``--`` count cell (impressions, clicks, conversions) is 0: platforms write that for
   "none"; a blank spend cell is not guessed, the row is quarantined;
-* a row is quarantined (each bad cell listed with its line) when its date is blank or not a
-  date, its campaign is blank, a metric is not a number, or a metric is negative;
+* a row is quarantined (each bad cell listed with its line) when its date is blank, not a
+  date or after the sync's clock (`SourceOptions.today`: "date in the future"), its campaign
+  is blank, a metric is not a number, or a metric is negative;
+* a row covering a period (Meta without a daily breakdown: "Reporting starts" ..
+  "Reporting ends") is refused unless the source spreads periods (`ad_periods` says why);
+* a file with too much dated after the plan month (`SourceOptions.month`), or nothing in
+  it, is flagged (`ad_periods.outside_flags`);
 * the natural key is date + campaign (+ ad group when the export has that column, in which case
   the rows are summed per date and campaign): a repeated key is a duplicate, the LAST row is
   kept (a re-appended export restates the day), the dropped rows are counted with their values;
@@ -30,14 +35,23 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from planning.errors import InputError
-from sheets_sync.facts import ReadResult
+from sheets_sync.facts import FileInfo, ReadResult
+from sheets_sync.sources.ad_periods import (
+    future_rows,
+    outside_flags,
+    period_days,
+    refuse_periods,
+    spread,
+)
 from sheets_sync.sources.ad_totals import split_summary, total_flags, totals_row
-from sheets_sync.sources.cell_values import parse_numbers
+from sheets_sync.sources.cell_values import DateParse, parse_numbers
 from sheets_sync.sources.column_map import ColumnMap, SourceOptions
 from sheets_sync.sources.fact_frames import (
     concat_quarantine,
@@ -51,7 +65,7 @@ from sheets_sync.sources.fact_frames import (
     tally,
     text_column,
 )
-from sheets_sync.sources.textfile import Bools, Floats, Grid, SheetRows, read_grid
+from sheets_sync.sources.textfile import Bools, Floats, Grid, Ints, SheetRows, read_grid
 
 __all__ = [
     "AD_METRICS",
@@ -114,6 +128,7 @@ BUILTIN_MAPS: dict[str, ColumnMap] = {
         "meta_ads",
         {
             "date": ("Day", "День", "Reporting starts", "Начало отчетности"),
+            "date_end": ("Reporting ends", "Окончание отчетности", "Окончание отчётности"),
             "campaign": ("Campaign name", "Название кампании"),
             "spend": (
                 r"re:amount spent(\s*\(.*\))?",
@@ -209,7 +224,9 @@ def _read(grid: Grid, cmap: ColumnMap, options: SourceOptions) -> ReadResult:
     bad: Bools = np.zeros(n, dtype=bool)
 
     dates, undated = flag_dates(grid, source, columns["date"], info, parts)
-    bad |= undated
+    bad |= undated | future_rows(grid, source, columns["date"], dates, options.today, parts)
+    days = _period_rows(grid, columns, dates, info, options, parts)
+    bad |= days < 1
 
     campaign_column = columns["campaign"]
     campaign = stripped_codes(frame[campaign_column])
@@ -234,38 +251,93 @@ def _read(grid: Grid, cmap: ColumnMap, options: SourceOptions) -> ReadResult:
             f"{int(duplicate.sum())} row(s) repeat a date and campaign already in the file "
             f"(lines {lines}); the last row of each was kept"
         )
-
-    utm_source: object = cmap.utm_source or source
-    utm_medium: object = cmap.utm_medium
-    if "utm_source" in columns:
-        utm_source = text_column(frame, columns["utm_source"], n, str(utm_source))[keep]
-    if "utm_medium" in columns:
-        utm_medium = text_column(frame, columns["utm_medium"], n, str(utm_medium))[keep]
     if "currency" in columns:
         info.warnings.extend(_currency_warnings(frame[columns["currency"]], options.rate))
-
-    facts = long_facts(
-        dates.values[keep],
-        source,
-        {
-            "utm_source": utm_source,
-            "utm_medium": utm_medium,
-            "utm_campaign": campaign[keep],
-        },
-        {m: v[keep] for m, v in raw.items()},
-        "event",
-        aggregate=aggregate,
-    )
+    parts_of_facts = _facts(grid, cmap, columns, options, (dates, days, campaign, raw, keep), info)
+    spread_any = bool((days[keep] > 1).any())  # spread days may meet a day row: summed
+    facts = long_facts(*parts_of_facts, "event", aggregate=aggregate or spread_any)
     quarantine = concat_quarantine(parts)
     tally(info, raw, bad, duplicate)
     info.file_totals_row, total_line = totals_row(grid, columns, AD_METRICS, options, info.warnings)
     info.flags += total_flags(info, total_line, options)
+    spend = raw["spend"][keep] if "spend" in raw else None
+    info.flags += outside_flags(info, dates.values[keep], spend, options.month)
     date_window(info, facts)
     if info.date_to is not None:
         info.latest = dt.datetime.combine(info.date_to, dt.time(23, 59, 59))
     if n == 0:
         info.warnings.append("no data rows below the header")
     return ReadResult(facts=facts, quarantine=quarantine, info=info)
+
+
+def _period_rows(
+    grid: Grid,
+    columns: dict[str, str],
+    dates: DateParse,
+    info: FileInfo,
+    options: SourceOptions,
+    parts: list[pd.DataFrame],
+) -> Ints:
+    """Per row, the days it covers (`ad_periods`): 1 for a day row; 0 for a row refused (a
+    period without ``spread_periods``, or one ending before it starts), quarantined in
+    `parts`."""
+    days: Ints = np.ones(len(grid.frame), dtype=np.int64)
+    periods = period_days(grid, columns, dates)
+    if periods is None:
+        return days
+    days, backwards = periods
+    reason = "period ends before it starts"
+    parts.append(quarantine_cells(grid, options.source, backwards, columns["date_end"], reason))
+    days = np.where(backwards, 0, days)
+    if not options.spread_periods:
+        days = np.where(refuse_periods(grid, options.source, columns, days, info, parts), 0, days)
+    return days
+
+
+def _take(values: Any, rows: Ints) -> Any:
+    """``values`` (a Categorical or an array) at ``rows``."""
+    if isinstance(values, pd.Categorical):
+        return values.take(rows)
+    return np.asarray(values, dtype=object)[rows]
+
+
+_Kept = tuple[DateParse, Ints, pd.Categorical, dict[str, Floats], Bools]
+
+
+def _facts(
+    grid: Grid,
+    cmap: ColumnMap,
+    columns: dict[str, str],
+    options: SourceOptions,
+    kept: _Kept,
+    info: FileInfo,
+) -> tuple[npt.NDArray[np.datetime64], str, dict[str, Any], dict[str, Floats]]:
+    """`long_facts`' arguments from the kept rows: dates, keys and metrics, each period row
+    spread over its days (`ad_periods.spread`; a day row stays one row)."""
+    dates, days, campaign, raw, keep = kept
+    frame, n = grid.frame, len(grid.frame)
+    utm_source: Any = cmap.utm_source or options.source
+    utm_medium: Any = cmap.utm_medium
+    if "utm_source" in columns:
+        utm_source = text_column(frame, columns["utm_source"], n, str(utm_source))[keep]
+    if "utm_medium" in columns:
+        utm_medium = text_column(frame, columns["utm_medium"], n, str(utm_medium))[keep]
+    keys: dict[str, Any] = {
+        "utm_source": utm_source,
+        "utm_medium": utm_medium,
+        "utm_campaign": campaign[keep],
+    }
+    metrics = {m: v[keep] for m, v in raw.items()}
+    day_values = dates.values[keep]
+    if (days[keep] > 1).any():
+        plan = spread(day_values, days[keep], info)
+        day_values = plan.dates
+        keys = {
+            k: v if np.isscalar(v) else np.asarray(v, dtype=object)[plan.rows]
+            for k, v in keys.items()
+        }
+        metrics = {m: v[plan.rows] * plan.share for m, v in metrics.items()}
+    return day_values, options.source, keys, metrics
 
 
 def _metric_values(
