@@ -1,5 +1,9 @@
-"""The workbook file around a sync: refused while Excel has it open or it is read-only, and the
-temp files a killed save left beside it swept."""
+"""The workbook file around a sync: refused while Excel or LibreOffice has it open or it is
+read-only, and the temp files a killed save left beside it swept.
+
+Decision: a lock file is trusted as it is (neither office suite removes it on a crash, and a
+sync cannot tell a stale lock from a live one); the message names the lock file so the user can
+delete a stale one, and for LibreOffice who holds it (its lock records the user and host)."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import os
 import re
 from pathlib import Path
 
+from sheets_sync.one_line import one_line
 from sheets_sync.workbooks.interface import WorkbookError
 
 STALE_TEMP = dt.timedelta(minutes=10)
@@ -17,6 +22,44 @@ STALE_TEMP = dt.timedelta(minutes=10)
 def lock_file(path: Path) -> Path:
     """Excel's lock file of `path` while it is open there: ``~$name.xlsx`` beside it."""
     return path.with_name("~$" + path.name)
+
+
+def libreoffice_lock_file(path: Path) -> Path:
+    """LibreOffice's lock file of `path` while it is open there: ``.~lock.name.xlsx#``."""
+    return path.with_name(f".~lock.{path.name}#")
+
+
+def _lock_fields(text: str) -> list[str]:
+    """A LibreOffice lock line's fields: comma-separated, ending with ``;``, a backslash
+    escaping ``,``, ``;`` or itself."""
+    fields, current, escaped = [], "", False
+    for ch in text:
+        if escaped:
+            current, escaped = current + ch, False
+        elif ch == "\\":
+            escaped = True
+        elif ch in ",;":
+            fields.append(current.strip())
+            current = ""
+            if ch == ";":
+                return fields
+        else:
+            current += ch
+    return [*fields, current.strip()] if current.strip() else fields
+
+
+def lock_holder(lock: Path) -> str:
+    """Who holds a LibreOffice lock, from its fields (name, system user, host, since): e.g.
+    ``Ivan Petrov (ivan@laptop) since 03.12.2026 11:02``; "someone" when it cannot be read."""
+    try:
+        text = lock.read_bytes()[:4096].decode("utf-8", errors="replace")
+    except OSError:
+        return "someone"
+    fields = [one_line(f, 60) for f in _lock_fields(text)] + [""] * 4
+    name, user, host, since = fields[:4]
+    who = "@".join(x for x in (user, host) if x)
+    holder = f"{name} ({who})" if name and who else name or who or "someone"
+    return f"{holder} since {since}" if since else holder
 
 
 def check_writable(path: Path) -> None:
@@ -30,6 +73,13 @@ def check_writable(path: Path) -> None:
         raise WorkbookError(
             f"workbook {path.name} is open in Excel (its lock file {lock.name} is there): "
             "close it in Excel, then sync again"
+        )
+    office = libreoffice_lock_file(path)
+    if office.exists():
+        raise WorkbookError(
+            f"workbook {path.name} is open in LibreOffice by {lock_holder(office)} (its lock "
+            f"file {office.name} is there): close it there, then sync again (delete the lock "
+            "file if LibreOffice is not running)"
         )
     mode = path.stat().st_mode
     if not mode & 0o222 or not os.access(path, os.W_OK):
