@@ -39,6 +39,7 @@ from sheets_sync.file_quarantine import QuarantinedFile
 __all__ = [
     "FRESH_HOURS",
     "MISMATCH",
+    "QUARANTINED_MONEY",
     "RECONCILIATION_COLUMNS",
     "STATUSES",
     "QualityReport",
@@ -50,6 +51,7 @@ __all__ = [
     "classify",
     "file_totals",
     "lead_mismatch",
+    "quarantined_money",
     "reconciliation",
 ]
 
@@ -57,6 +59,9 @@ FRESH_HOURS = 6.0
 """A source whose newest data point is older than this (hours before `now`) is flagged."""
 MISMATCH = 0.05
 """CRM leads and the ad platforms' conversions may differ by this share before a flag."""
+QUARANTINED_MONEY = 0.01
+"""A file whose quarantined rows carry more than this share of its money (spend, revenue:
+quarantined / (accepted + quarantined)) is flagged; below it the money is only listed."""
 
 STATUSES = ("filled", "unplanned", "unmapped", "outside")
 RECONCILIATION_COLUMNS = (
@@ -389,6 +394,7 @@ def build_report(facts: ReportFacts, terms: ReportTerms) -> QualityReport:
     mm = lead_mismatch(facts.window_facts, crm, ads, terms.mismatch_share)
     flags = [flag for sq in sources for flag in _source_flags(sq, terms.fresh_hours)]
     flags += [flag for r in facts.reads for flag in r.result.info.flags]
+    flags += [line for r in facts.reads for line, over in quarantined_money(r) if over]
     flags += _reconciliation_flags(recon) + _mismatch_flags(mm)
     return QualityReport(
         now=terms.now,
@@ -416,6 +422,7 @@ def _source_quality(name: str, kind: str, facts: ReportFacts, terms: ReportTerms
         sq.quarantined += info.rows_quarantined
         sq.duplicates += info.duplicates
         sq.warnings += [w for w in info.warnings if w not in sq.warnings]
+        sq.warnings += [line for line, over in quarantined_money(r) if not over]
         latest = info.latest
         if latest is None and (w := r.window()) is not None:
             latest = dt.datetime.combine(w[1], dt.time()) + dt.timedelta(days=1)
@@ -438,6 +445,29 @@ def _source_quality(name: str, kind: str, facts: ReportFacts, terms: ReportTerms
             sq.unmapped_share = float((mine_window["rule"] == 0).mean())
             sq.unmapped_basis = "rows"
     return sq
+
+
+def quarantined_money(read: SourceRead) -> list[tuple[str, bool]]:
+    """Per money metric of one file whose quarantined rows carry money: the one-line message
+    ("crm: deals.csv: 11,300,000.00 of revenue in 1,234 quarantined rows (79.0% of the file's
+    revenue)") and whether its share is over `QUARANTINED_MONEY` (then it is a flag). The share
+    is of the file's accepted plus quarantined money."""
+    info = read.result.info
+    out: list[tuple[str, bool]] = []
+    for metric in ("spend", "revenue"):
+        held = float(info.quarantined_totals.get(metric, 0.0))
+        if not held > 0:
+            continue
+        whole = held + float(info.totals.get(metric, 0.0))
+        share = held / whole if whole > 0 else 1.0
+        rows = "row" if info.rows_quarantined == 1 else "rows"
+        name = read.label.replace("\\", "/").rsplit("/", 1)[-1]
+        line = (
+            f"{read.source}: {name}: {held:,.2f} of {metric} in {info.rows_quarantined:,} "
+            f"quarantined {rows} ({share:.1%} of the file's {metric})"
+        )
+        out.append((line, share > QUARANTINED_MONEY))
+    return out
 
 
 def _source_flags(sq: SourceQuality, fresh_hours: float) -> list[str]:

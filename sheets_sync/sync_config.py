@@ -188,6 +188,11 @@ class SourceConfig:
             found.update(dict.fromkeys(matches))
         return list(found)
 
+    def sheet_stage_names(self) -> list[tuple[str, str]]:
+        """The Mapping sheet's stage rows for this source (its name or blank): stage, outcome."""
+        mine = [r for r in self.sheet_stages if r.source.casefold() in ("", self.name.casefold())]
+        return [(r.stage, r.outcome) for r in mine]
+
     def credentials_file(self) -> Path | None:
         """The `credentials` key file; a missing one is an error naming the key."""
         if self.credentials is not None and not self.credentials.is_file():

@@ -29,6 +29,10 @@ HASH_VERSION = "sync-1"
 DEALS_VERSION = "deals-1"
 """Part of a CRM input's hash since the store keeps its deals: a CRM export a store loaded
 before that is read and loaded once more (its facts restated as they were, its deals added)."""
+STAGES_VERSION = "stages-1"
+"""Part of a CRM input's hash since stage vocabularies (amoCRM's and Bitrix24's default stages
+known, lost deals never purchases): a CRM export loaded before is read once more, and a changed
+``crm``, ``stages`` or Mapping sheet stage row reloads it."""
 
 
 @dataclass
@@ -70,6 +74,8 @@ def _options_key(src: SourceConfig) -> str:
     }
     if src.kind in ("crm", "gsheet"):
         options["deals"] = DEALS_VERSION
+        stages = [*src.stages, *src.sheet_stage_names()]
+        options["stages"] = json.dumps([STAGES_VERSION, src.crm, stages], ensure_ascii=False)
     return json.dumps(options, sort_keys=True, ensure_ascii=False)
 
 
@@ -160,6 +166,7 @@ def read_inputs(
     run-rate."""
     if reads is not None:
         return Inputs(reads, {}, 2 * len(reads) + 2)
+    config = config.with_sheet_stages(book.stage_rules)  # the Mapping sheet's CRM stage rows
     inputs = plan_inputs(config)
     total = 2 * len(inputs) + 2
     unreadable: list[QuarantinedFile] = []

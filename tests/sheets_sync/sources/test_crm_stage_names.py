@@ -19,6 +19,13 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from planning.errors import InputError
+from sheets_sync.quality import (
+    ReportFacts,
+    ReportTerms,
+    SourceRead,
+    build_report,
+    quarantined_money,
+)
 from sheets_sync.sources.column_map import SourceOptions
 from sheets_sync.sources.crm_export import read_crm_export
 from sheets_sync.sources.crm_stages import AMOCRM, BITRIX24, StageRule, vocabulary
@@ -309,3 +316,45 @@ def test_amounts_scaled_by_rate_in_quarantine_too(tmp_path: Path) -> None:
     assert result.info.totals["revenue"] == 9000.0  # 100 x 90
     assert result.info.quarantined_totals["revenue"] == 3600.0  # 40 x 90
     assert result.info.date_to == dt.date(2026, 11, 5)
+
+
+def test_quarantined_money_shown_per_file_and_flagged_over_the_share(tmp_path: Path) -> None:
+    path = _amo_csv(tmp_path / "amocrm_deals.csv")
+    before = read_crm_export(path, SourceOptions("amo", stages=vocabulary("none")))
+    read = SourceRead("amo", "crm", str(path), before, "h")
+    # quarantined 2,010,500 of the file's 2,010,500 + 0 accepted revenue: 100 %
+    assert quarantined_money(read) == [
+        (
+            "amo: amocrm_deals.csv: 2,010,500.00 of revenue in 11 quarantined rows "
+            "(100.0% of the file's revenue)",
+            True,
+        )
+    ]
+    report = build_report(
+        ReportFacts([read], {"amo": "crm"}, _EMPTY, _EMPTY, _EMPTY_WINDOW),
+        ReportTerms(dt.datetime(2026, 11, 8), dt.date(2026, 11, 1), dt.date(2026, 11, 7)),
+    )
+    assert any("2,010,500.00 of revenue in 11 quarantined rows" in f for f in report.flags)
+    after = read_crm_export(path, SourceOptions("amo"))
+    assert quarantined_money(SourceRead("amo", "crm", str(path), after, "h")) == []
+
+
+def test_small_quarantined_money_listed_not_flagged(tmp_path: Path) -> None:
+    # one unknown stage of 1,000 beside 1,420,500 won: 1000 / 1,421,500 = 0.07 % < 1 %
+    rows = [*AMO_ROWS, ("Непонятно", "1000", "")]
+    path = _amo_csv(tmp_path / "amo.csv", rows)
+    read = SourceRead("amo", "crm", str(path), read_crm_export(path, SourceOptions("amo")), "h")
+    [(line, over)] = quarantined_money(read)
+    assert not over and "1,000.00 of revenue in 1 quarantined row (0.1% of" in line
+    report = build_report(
+        ReportFacts([read], {"amo": "crm"}, _EMPTY, _EMPTY, _EMPTY_WINDOW),
+        ReportTerms(dt.datetime(2026, 11, 8), dt.date(2026, 11, 1), dt.date(2026, 11, 7)),
+    )
+    assert line in report.sources[0].warnings
+    assert not any("of revenue in" in f for f in report.flags)
+
+
+_EMPTY = pd.DataFrame(columns=["source", "metric", "value", "status"])
+_EMPTY_WINDOW = pd.DataFrame(
+    columns=["source", "metric", "value", "rule", "channel", "status", "date"]
+)
