@@ -24,6 +24,7 @@ Customer journeys (``kind = "paths"`` sources) live in the same database, in
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ from planning.errors import InputError
 from sheets_sync import store_deals, store_paths
 from sheets_sync.facts import BASES, FACT_COLUMNS, ReadResult, input_window
 from sheets_sync.sources.paths_common import PathsReadResult
+from sheets_sync.storage_errors import storage_error
 from sheets_sync.store_input import normalise_facts, normalise_quarantine
 from sheets_sync.store_paths import PathsLoadOutcome
 
@@ -215,8 +217,11 @@ class FactStore:
             log += [len(quarantined), int(info.duplicates), _naive(info.latest)]
             con.execute(_INSERT_LOG, log)
             con.commit()
-        except BaseException:
-            con.rollback()
+        except BaseException as error:
+            _rollback(con)  # the original error is the one raised, never the rollback's
+            if isinstance(error, OSError | duckdb.IOException):
+                kept = "this load was undone (the store is as it was before it)"
+                raise storage_error("fact store", Path(str(self.path)), error, kept) from error
             raise
         return LoadOutcome(False, inserted, replaced, date_from, date_to, *dealt)
 
@@ -455,6 +460,14 @@ class FactStore:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back the open transaction, if there still is one: DuckDB ends a transaction itself
+    when its commit fails (a full disk), and "cannot rollback - no transaction is active"
+    would then hide the cause."""
+    with contextlib.suppress(duckdb.TransactionException):
+        con.rollback()
 
 
 def _check_load(result: ReadResult, file_hash: str) -> str:

@@ -19,6 +19,7 @@ from typing import Any
 import openpyxl
 from openpyxl.styles.numbers import FORMAT_GENERAL, is_date_format
 
+from sheets_sync.storage_errors import storage_error
 from sheets_sync.workbooks.interface import Table, WorkbookError, scan_table
 
 
@@ -150,7 +151,9 @@ class XlsxWorkbook:
 
 def save_atomic(book: openpyxl.Workbook, path: Path | str) -> Path:
     """Save `book` to `path` via a temp file (``.{stem}-*.xlsx`` beside it, which
-    `sweep_temp_files` recognises) and a rename, keeping the replaced file's permissions."""
+    `sweep_temp_files` recognises) and a rename, keeping the replaced file's permissions. A
+    failed write (disk full, read-only) removes the temp file, leaves `path` as it was and
+    raises a `StorageError` naming `path` and the cause."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".xlsx", dir=path.parent)
@@ -159,8 +162,11 @@ def save_atomic(book: openpyxl.Workbook, path: Path | str) -> Path:
         book.save(tmp)
         os.chmod(tmp, _mode_for(path))
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as error:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(error, OSError):  # disk full, read-only, permission: say which file
+            kept = "the workbook is as it was" if path.exists() else "nothing was written"
+            raise storage_error("workbook", path, error, kept) from error
         raise
     return path
 
