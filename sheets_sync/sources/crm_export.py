@@ -1,11 +1,13 @@
 """CRM exports (one row per lead or deal) -> leads, pp, negotiations, purchases, revenue.
 
 Columns (English | Russian, case-insensitive): ID, Created | Дата создания, utm_source,
-utm_medium, utm_campaign (also Источник / Канал / Кампания), Stage | Этап (the furthest stage
-reached: lead | Лид, pp | КП | Предложение, negotiations | Переговоры, purchase | Покупка |
-Сделка | Оплата), the stage dates PP date | Дата КП, Negotiations date | Дата переговоров,
-Purchase date | Дата покупки, Amount | Сумма, Status | Статус (open | won | lost, В работе |
-Успешно | Проиграна).
+utm_medium, utm_campaign (also Источник / Канал / Кампания / UTM Source …), Stage | Этап |
+Стадия сделки (the stage reached, a name of the source's `crm_stages.StageVocabulary`: the
+generic lead / КП / переговоры / покупка words and amoCRM's and Bitrix24's default pipelines
+with no configuration), the stage dates PP date | Дата КП, Negotiations date | Дата
+переговоров, Purchase date | Дата покупки, Closed date | Дата закрытия (a won deal's purchase
+day when it has no purchase date), Amount | Сумма | Бюджет, Status | Статус (open | won | lost,
+В работе | Успешно | Проиграна).
 
 Every metric comes in both bases: ``"cohort"`` dated by the lead's creation day and ``"event"``
 dated by the day the stage was reached. ``revenue`` is the amount of purchased deals (times the
@@ -18,9 +20,16 @@ Decisions:
 * a reached stage without its date is dated (event basis) by the nearest later stage date that
   is filled (it happened no later than that), else by the creation date; the number of such
   fallbacks is reported in the warnings;
+* a lost stage or status (amoCRM's "Закрыто и не реализовано", Bitrix24's "Сделка провалена")
+  is a deal closed at whatever stage it reached: a lead plus the stages its dates show, never a
+  purchase (a purchase date or won status beside it is warned and counted as negotiations);
 * quarantined (every bad cell listed with its line): a blank or unreadable created date, an
-  unreadable stage date, an unknown Stage or Status, and for purchases an unreadable or
-  negative amount; a purchase with a blank amount counts with revenue 0 (warned);
+  unreadable stage date, an unknown Stage (its reason and a warning per name say where to name
+  it: the source's ``stages`` in sync.toml or the Mapping sheet's CRM stages block) or Status,
+  and for purchases an unreadable or negative amount; a purchase with a blank amount counts
+  with revenue 0 (warned);
+* the positive amounts of quarantined rows are the file's quarantined revenue
+  (``FileInfo.quarantined_totals``): Data Quality shows the money at stake;
 * ID is the natural key: the LAST row of a repeated ID is kept (a later export line restates
   the deal); rows with a blank ID are all kept (warned); quarantined rows take no part in
   de-duplication;
