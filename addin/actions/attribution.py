@@ -28,6 +28,7 @@ from planning.attribution_report import AttributionReport, attribution_report
 from sheets_sync.mapping import Rule, map_facts
 from sheets_sync.paths_sync import load_paths_sources
 from sheets_sync.store import FactStore
+from sheets_sync.store_folder import store_folder
 from sheets_sync.sync_config import SyncConfig
 from sheets_sync.workbooks.interface import WorkbookTarget
 from workbook_templates.attribution_sheet import (
@@ -167,7 +168,7 @@ def attribution(
 def journeys(config: SyncConfig) -> tuple[pd.DataFrame, pd.DataFrame, list[list[Any]]]:
     """The config's `paths` sources loaded into its store, every journey stored, and a row
     per input read (source, file, touches, journeys, converting, quarantined, notes)."""
-    config.store.parent.mkdir(parents=True, exist_ok=True)
+    store_folder(config)
     with FactStore(config.store) as store:
         loads = load_paths_sources(config, store)
         touches, outcomes = store.paths()

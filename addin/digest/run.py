@@ -36,6 +36,7 @@ from addin.digest.texts import Texts
 from planning.morning import volumes
 from sheets_sync.incident_log import IncidentLog
 from sheets_sync.store import FactStore
+from sheets_sync.store_folder import store_folder
 from sheets_sync.sync_config import SyncConfig
 from sheets_sync.workbooks.interface import WorkbookTarget
 from sheets_sync.workbooks.of_config import open_config_workbook
@@ -79,7 +80,7 @@ def morning_sync(config: SyncConfig, now: dt.datetime | None = None) -> SyncResu
         result = run_sync(config, now=now)
     except Exception as error:  # any failure becomes an alert, with its message
         message = " ".join(str(error).split())[:300] or type(error).__name__
-        config.store.parent.mkdir(parents=True, exist_ok=True)
+        store_folder(config)
         with FactStore(config.store) as store:
             IncidentLog(store).record_sync_failure("sync", message, now)
         return None
@@ -158,7 +159,7 @@ def run_digest(
     now = now or local_now(settings)
     wb = wb or open_config_workbook(config)
     currency = settings.currency or read_settings(wb).currency or "RUB"
-    config.store.parent.mkdir(parents=True, exist_ok=True)
+    store_folder(config)
     sent: list[Sent] = []
     with FactStore(config.store) as store:
         log = IncidentLog(store)
