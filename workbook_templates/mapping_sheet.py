@@ -55,9 +55,12 @@ READ_CHUNK = 50
 """Rows `read_rules` reads at a time, down to the first all-blank chunk."""
 
 
-def write_mapping_template(wb: Workbook, rules: Sequence[Mapping[str, Any]] = ()) -> None:
+def write_mapping_template(
+    wb: Workbook, rules: Sequence[Mapping[str, Any]] = (), stages: Sequence[StageRule] = ()
+) -> None:
     """Add the Mapping sheet with `rules` (dicts keyed by `layout.MAPPING_HEADERS`, as
-    `sheets_sync.sync_config` and New Month's `mapping_records` give them)."""
+    `sheets_sync.sync_config` and New Month's `mapping_records` give them) and the CRM stages
+    block with `stages` (New Month carries the month's rows over)."""
     ws = wb.create_sheet(L.MAPPING)
     header_row(ws, L.MAPPING_HEADER_ROW, L.MAPPING_HEADERS)
     for r, rule in enumerate(rules, start=L.MAPPING_HEADER_ROW + 1):
@@ -87,6 +90,9 @@ def write_mapping_template(wb: Workbook, rules: Sequence[Mapping[str, Any]] = ()
     for letter, width in zip("ABCDEF", (16, 14, 10, 30, 18, 28), strict=True):
         ws.column_dimensions[letter].width = width
     _stage_block_template(ws, last)
+    for r, row in enumerate(stages, start=L.MAPPING_HEADER_ROW + 1):
+        for c, value in enumerate((row.stage, row.outcome, row.source), start=STAGES_COL):
+            ws.cell(row=r, column=c, value=value or None)
     ws.freeze_panes = "A2"
 
 

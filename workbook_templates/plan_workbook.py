@@ -21,6 +21,7 @@ from openpyxl import Workbook
 from planning.alert_rules import Rule
 from planning.funnel import DEFAULT_FUNNEL, Funnel
 from planning.runrate import METHODS
+from sheets_sync.sources.crm_stages import StageRule
 from workbook_templates import layout as L
 from workbook_templates.alerts_sheet import write_alerts_template
 from workbook_templates.attribution_sheet import write_attribution_template
@@ -71,6 +72,8 @@ class PlanWorkbookSpec:
     daily_history: pd.DataFrame | None = None
     split_inputs: pd.DataFrame | None = None
     mapping: Sequence[Mapping[str, Any]] = ()
+    crm_stages: Sequence[StageRule] = ()
+    """The Mapping sheet's CRM stages rows (New Month carries them over)."""
     alert_rules: Sequence[Rule] | None = None  # None: the defaults
 
     def __post_init__(self) -> None:
@@ -101,7 +104,7 @@ def build_plan_workbook(spec: PlanWorkbookSpec) -> Workbook:
     write_split_undo_template(wb)
     write_daily_template(wb, funnel, spec.daily)
     write_daily_history_template(wb, spec.daily_history)
-    write_mapping_template(wb, spec.mapping)
+    write_mapping_template(wb, spec.mapping, spec.crm_stages)
     write_quality_template(wb)
     write_alerts_template(wb, spec.alert_rules, funnel)
     write_attribution_template(wb)

@@ -23,7 +23,7 @@ from sheets_sync.workbooks.interface import WorkbookTarget
 from sheets_sync.workbooks.xlsx import save_atomic
 from workbook_templates import layout as L
 from workbook_templates.alerts_sheet import read_rules as read_alert_rules
-from workbook_templates.mapping_sheet import read_rules
+from workbook_templates.mapping_sheet import read_rules, read_stage_rules
 from workbook_templates.plan_sheet import read_plan
 from workbook_templates.plan_workbook import PlanWorkbookSpec, build_plan_workbook
 from workbook_templates.settings_sheet import read_funnel, read_settings
@@ -166,6 +166,7 @@ def new_month(wb: WorkbookTarget, out: Path, overwrite: bool = False) -> NewMont
         daily_history=split_history,
         split_inputs=split_inputs,
         mapping=mapping,
+        crm_stages=read_stage_rules(wb),  # the CRM stages block carries over too
         alert_rules=read_alert_rules(wb, funnel),  # the team's rules carry over
         history_title=f"{settings.month:%B %Y}: plan and fact per line (from {wb.name})",
     )

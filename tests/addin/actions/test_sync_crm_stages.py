@@ -11,10 +11,12 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 
+from addin.actions.new_month import new_month
 from addin.actions.sync_facts import run_sync
+from sheets_sync.sources.crm_stages import StageRule
 from sheets_sync.sync_config import SyncConfig, parse_config
-from sheets_sync.workbooks.xlsx import save_atomic
-from workbook_templates.mapping_sheet import STAGES_COL
+from sheets_sync.workbooks.xlsx import XlsxWorkbook, save_atomic
+from workbook_templates.mapping_sheet import STAGES_COL, read_stage_rules
 from workbook_templates.plan_workbook import PlanWorkbookSpec, build_plan_workbook
 
 CONFIG = """
@@ -97,3 +99,13 @@ def test_unknown_stages_flag_their_money_in_the_sync_messages(tmp_path: Path) ->
     assert any(line in flag for flag in result.quality.flags)
     assert any(line in message for message in messages)
     assert result.filled.get("revenue", 0.0) == 0.0
+
+
+def test_new_month_carries_the_crm_stages_block(tmp_path: Path) -> None:
+    config = _setup(tmp_path, stage_rows=(("Замер на объекте", "pp"), ("Отказ клиента", "lost")))
+    out = tmp_path / "plan-2026-12.xlsx"
+    new_month(XlsxWorkbook(config.workbook), out)
+    assert read_stage_rules(XlsxWorkbook(out)) == (
+        StageRule("", "Замер на объекте", "pp", "Mapping!K2"),
+        StageRule("", "Отказ клиента", "lost", "Mapping!K3"),
+    )
