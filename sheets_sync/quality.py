@@ -35,6 +35,7 @@ import pandas as pd
 
 from sheets_sync.facts import METRICS, ReadResult, input_window
 from sheets_sync.file_quarantine import QuarantinedFile
+from sheets_sync.metric_sums import metric_sums
 
 __all__ = [
     "FRESH_HOURS",
@@ -144,15 +145,12 @@ def file_totals(reads: Sequence[SourceRead]) -> pd.DataFrame:
         if not facts.empty:
             dates = pd.to_datetime(facts["date"])
             restated = in_windows(dates, later) if later else pd.Series(False, index=facts.index)
-            frame = pd.DataFrame(
-                {
-                    "source": read.source,
-                    "metric": facts["metric"].to_numpy(),
-                    "total": facts["value"].to_numpy(dtype=np.float64),
-                    "restated": np.where(restated.to_numpy(), facts["value"].to_numpy(), 0.0),
-                }
+            amount = facts["value"].to_numpy(dtype=np.float64)
+            sums = metric_sums(  # by the metric's codes: a groupby on strings took seconds
+                facts["metric"],
+                {"total": amount, "restated": np.where(restated.to_numpy(), amount, 0.0)},
             )
-            rows.append(frame.groupby(["source", "metric"], sort=False).sum().reset_index())
+            rows.append(sums.assign(source=read.source)[["source", *sums.columns]])
         info = read.result.info
         for metric, value in info.quarantined_totals.items():
             extra.append({"source": read.source, "metric": metric, "quarantined": float(value)})
