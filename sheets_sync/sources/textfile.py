@@ -17,10 +17,9 @@ name the file.
 from __future__ import annotations
 
 import csv
-import io
+import itertools
 import re
-import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,9 +32,20 @@ import pandas as pd
 from planning.errors import InputError
 from sheets_sync.cells import cell_text, is_blank
 from sheets_sync.facts import FileInfo
+from sheets_sync.sources.text_blocks import (
+    HEAD_LINES,
+    LINE_LIMIT,
+    body_blocks,
+    head_line_too_long,
+    head_lines,
+    sniff_encoding,
+    utf8_pieces,
+)
+from sheets_sync.sources.text_body import BodyParts, block_lines, parse_block, retype_numbers
 
 __all__ = [
     "BLANK_MARKERS",
+    "HEAD_LINES",
     "Grid",
     "SheetRows",
     "cell_texts",
@@ -50,13 +60,12 @@ Bools = npt.NDArray[np.bool_]
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
 
-HEAD_LINES = 60
-"""Lines searched for the header row (report title lines above it included)."""
 DELIMITERS: tuple[str, ...] = (";", ",", "\t", "|")
 BLANK_MARKERS: frozenset[str] = frozenset(
     {"", "-", "--", "—", "–", "n/a", "N/A", "NA", "н/д", "Н/Д", "null", "NULL", "None"}
 )
 """Cells that mean "no value" (platforms write ``--`` for an undefined or zero figure)."""
+_BLANK = sorted(BLANK_MARKERS)
 
 
 @dataclass
@@ -164,32 +173,17 @@ def head_rows(path: Path | str, limit: int = HEAD_LINES) -> list[list[str]]:
             return [[cell_text(v) for v in row] for row in rows]
         finally:
             book.close()
-    with path.open("rb") as handle:
-        raw = handle.read(256 * 1024)
-    if not raw.strip():
-        raise InputError(f"{path}: the file is empty")
-    text, _ = _decode(raw)
-    head = [line.rstrip("\r") for line in text.split("\n", limit)[:limit]]
+    _, data, pieces = _read_head(path, "")
+    head, _, long_line = head_lines(data, limit)
+    if long_line >= 0:  # only the lines above it can be the header
+        head = head[:long_line]
+        if not any(len(_split_cells(line, d)) > 1 for line in head for d in DELIMITERS):
+            raise head_line_too_long(path, data, pieces, long_line)
     out: list[list[str]] = []
     for delimiter in DELIMITERS:
         if any(delimiter in line for line in head):
             out.extend(_split_cells(line, delimiter) for line in head)
     return out
-
-
-def _decode(raw: bytes) -> tuple[str, str]:
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8", errors="replace"), "utf-8-sig"
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16", errors="replace").lstrip("\ufeff"), "utf-16"
-    head = raw[:4000]
-    if head and head.count(b"\x00") > len(head) // 4:
-        encoding = "utf-16-le" if head[1:2] == b"\x00" else "utf-16-be"
-        return raw.decode(encoding, errors="replace"), encoding
-    try:
-        return raw.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        return raw.decode("cp1251", errors="replace"), "cp1251"
 
 
 def _split_cells(line: str, delimiter: str) -> list[str]:
@@ -244,131 +238,83 @@ def _unrecognised(path: Path | str, rows: list[list[str]], what: str) -> InputEr
     return InputError(f"{path}: no recognised {what} header in the first lines; saw {seen}")
 
 
+def _read_head(path: Path, what: str) -> tuple[str, bytes, Iterator[bytes]]:
+    """The encoding, the UTF-8 text of the first `HEAD_LINES` lines (or more) and the rest of
+    the text as pieces; refuses an empty file."""
+    encoding = sniff_encoding(path)
+    pieces = utf8_pieces(path, encoding)
+    head = b""
+    for piece in pieces:
+        head += piece
+        if head.count(b"\n") >= HEAD_LINES or len(head) > LINE_LIMIT:
+            break
+    blank = not head.decode("utf-8", errors="replace").strip("\ufeff \r\n\t")
+    if blank and not any(p.strip() for p in pieces):
+        raise InputError(f"{path}: the {what + ' ' if what else ''}file is empty")
+    return encoding, head, pieces
+
+
 def _read_text(
     path: Path,
     is_header: HeaderTest,
     what: str,
     numeric: Callable[[list[str]], Iterable[str]] | None,
 ) -> Grid:
-    raw = path.read_bytes()
-    if not raw.strip():
-        raise InputError(f"{path}: the {what} file is empty")
-    text, encoding = _decode(raw)
-    if not text.strip("\ufeff \r\n\t"):
-        raise InputError(f"{path}: the {what} file is empty")
-    head = text.split("\n", HEAD_LINES)[:HEAD_LINES]
-    head = [line.rstrip("\r") for line in head]
+    encoding, data, pieces = _read_head(path, what)
+    head, _, long_line = head_lines(data, HEAD_LINES)
+    if long_line >= 0:  # a line over HEADER_LIMIT: the header is above it or nowhere
+        head = head[:long_line]
     counts = {d: sum(line.count(d) for line in head) for d in DELIMITERS}
     order = sorted(DELIMITERS, key=lambda d: -counts[d])
     rows_by_delimiter = {d: [_split_cells(line, d) for line in head] for d in order if counts[d]}
     found = _find_header(rows_by_delimiter, is_header)
+    if found is None and long_line >= 0:
+        raise head_line_too_long(path, data, pieces, long_line)
     if found is None:
         best = rows_by_delimiter.get(order[0]) or [[line] for line in head]
         raise _unrecognised(path, best, what)
     delimiter, index = found
     headers = rows_by_delimiter[delimiter][index]
     names = _unique_names(headers)
-    offset = 0
-    for _ in range(index + 1):
-        newline = text.find("\n", offset)
-        offset = len(text) if newline < 0 else newline + 1
-    body = text[offset:]
+    _, offset, _ = head_lines(data, index + 1)
     cyrillic = any(re.search("[а-яё]", h, re.IGNORECASE) for h in headers)
     decimal = "," if delimiter == ";" or cyrillic else "."
     wanted = set(numeric(headers)) if numeric is not None else set()
     number_names = [name for name, header in zip(names, headers, strict=True) if header in wanted]
-    frame = _parse_body(body, delimiter, names, number_names, decimal)
     header_line = index + 1
-    lines = _line_numbers(body, frame, header_line)
-    grid = Grid(
-        path=path,
-        headers=headers,
-        frame=frame,
-        lines=lines,
-        encoding=encoding,
-        delimiter=delimiter,
-        header_line=header_line,
-        decimal=decimal,
-    )
-    return _tidy(grid)
+    grid = Grid(path, headers, pd.DataFrame(), np.zeros(0, dtype=np.int64), encoding, delimiter)
+    grid.header_line, grid.decimal = header_line, decimal
+    parts = BodyParts()
+    lines: list[Ints] = []
+    totals: list[Grid] = []
+    body = itertools.chain([data[offset:]], pieces)
+    for block in body_blocks(body, path, header_line + 1):
+        frame = parse_block(block.data, delimiter, names, number_names, decimal, _BLANK)
+        piece = Grid(path, headers, frame, block_lines(block.data, frame, block.first_line))
+        piece = _tidy(piece, first_block=block.first, last_block=block.last)
+        parts.add(retype_numbers(piece.frame, number_names, decimal, _BLANK))
+        lines.append(piece.lines)
+        totals.append(piece)
+        grid.warnings.extend(piece.warnings)
+    grid.frame = parts.frame()
+    grid.lines = np.concatenate(lines)
+    grid.totals_lines = np.concatenate([t.totals_lines for t in totals])
+    columns = list(grid.frame.columns)
+    found_totals = [t.totals.reindex(columns=columns, fill_value="") for t in totals]
+    if any(len(t) for t in found_totals):
+        grid.totals = _as_frame_types(
+            pd.concat([t for t in found_totals if len(t)], ignore_index=True), grid.frame
+        )
+    return grid
 
 
-def _parse_body(
-    body: str, delimiter: str, names: list[str], number_names: list[str], decimal: str
-) -> pd.DataFrame:
-    """The rows below the header: strings, and float64 for the number columns the C parser
-    reads whole; extra fields go to ``extra N`` columns (strings)."""
-    width = len(names)
-    columns = list(names)
-    data = body.encode("utf-8")
-    blank = sorted(BLANK_MARKERS)
-    for _ in range(50):
-        try:
-            with warnings.catch_warnings():  # mixed chunks of a number column: handled after
-                warnings.simplefilter("ignore", pd.errors.DtypeWarning)
-                frame = _read_body(data, delimiter, columns, number_names, blank, decimal)
-            break
-        except pd.errors.EmptyDataError:
-            frame = pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
-            break
-        except pd.errors.ParserError as exc:
-            match = re.search(r"saw (\d+)", str(exc))
-            if match is None:
-                raise
-            seen = int(match.group(1))
-            start = len(columns) - width + 1
-            columns = columns + [f"extra {i}" for i in range(start, seen - width + 1)]
-    else:  # pragma: no cover - 50 different widths
-        raise InputError("rows have too many different numbers of fields")
-    short = bool(len(frame)) and bool(frame[frame.columns[-1]].isna().any())
-    for column in frame.columns:
-        if frame[column].dtype.kind == "b":  # "TRUE"/"FALSE" in a number column
-            frame[column] = frame[column].astype(object).astype(str)
-        elif frame[column].dtype.kind not in "fiu" and (short or column in number_names):
-            frame[column] = frame[column].fillna("")  # short rows, blank number cells
-    return frame
-
-
-def _read_body(
-    data: bytes,
-    delimiter: str,
-    columns: list[str],
-    number_names: list[str],
-    blank: list[str],
-    decimal: str,
-) -> pd.DataFrame:
-    return pd.read_csv(
-        io.BytesIO(data),
-        encoding="utf-8",
-        sep=delimiter,
-        header=None,
-        names=columns,
-        dtype={c: object for c in columns if c not in number_names},
-        na_values={c: blank for c in number_names},
-        keep_default_na=False,
-        na_filter=bool(number_names),
-        skip_blank_lines=False,
-        decimal=decimal,
-        engine="c",
-        quotechar='"',
-        index_col=False,
-    )
-
-
-def _line_numbers(body: str, frame: pd.DataFrame, header_line: int) -> Ints:
-    n = len(frame)
-    physical = body.count("\n") + (0 if body.endswith("\n") or not body else 1)
-    lines = header_line + 1 + np.arange(n, dtype=np.int64)
-    if physical <= n or n == 0:
-        return lines
-    # quoted fields span lines: shift each row by the line breaks inside the rows above it
-    inside = np.zeros(n, dtype=np.int64)
-    for column in frame.columns:
-        cells = frame[column]
-        if pd.api.types.is_string_dtype(cells.dtype):  # object or str; numbers hold no breaks
-            inside += cells.str.count("\n").fillna(0).to_numpy(dtype=np.int64)
-    shift = np.concatenate(([0], np.cumsum(inside)[:-1]))
-    return lines + shift
+def _as_frame_types(totals: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
+    """Totals rows' cells as the whole file's reading would give them: text in a column read
+    as text (a block may have read its totals row's cells as numbers)."""
+    for column in totals.columns:
+        if frame[column].dtype == object and totals[column].dtype != object:
+            totals[column] = [cell_text(v) for v in totals[column].tolist()]
+    return totals
 
 
 def _read_xlsx(path: Path, is_header: HeaderTest, what: str) -> Grid:
@@ -528,13 +474,18 @@ def _objects(values: pd.Series | npt.NDArray[Any]) -> npt.NDArray[np.object_]:
     return array
 
 
-def _edge_rows(n: int) -> Ints:
-    """Rows where totals rows are looked for: the first 10 and the last 50 data rows."""
-    return np.unique(np.concatenate([np.arange(min(n, 10)), np.arange(max(n - 50, 0), n)]))
+def _edge_rows(n: int, first: bool = True, last: bool = True) -> Ints:
+    """Rows where totals rows are looked for: the first 10 and the last 50 data rows (of a
+    block of a text file: the first 10 in the first block, the last 50 in the last)."""
+    head = np.arange(min(n, 10) if first else 0)
+    tail = np.arange(max(n - 50, 0), n) if last else np.zeros(0, dtype=np.int64)
+    return np.unique(np.concatenate([head, tail]).astype(np.int64))
 
 
-def _tidy(grid: Grid) -> Grid:
-    """Drop blank rows, split off totals rows and trailing one-cell note lines."""
+def _tidy(grid: Grid, *, first_block: bool = True, last_block: bool = True) -> Grid:
+    """Drop blank rows, split off totals rows and trailing one-cell note lines (of a block
+    of a text file: totals in its first 10 rows when ``first_block``, in its last 50 and the
+    trailing notes when ``last_block``)."""
     frame = grid.frame
     if frame.empty:
         return grid
@@ -549,7 +500,7 @@ def _tidy(grid: Grid) -> Grid:
     first = _objects(frame[data_columns[0]])
     second = _objects(frame[data_columns[1]]) if len(data_columns) > 1 else None
     totals = np.zeros(len(frame), dtype=bool)
-    for i in _edge_rows(len(frame)):
+    for i in _edge_rows(len(frame), first_block, last_block):
         label = str(first[i]).strip()
         if not label and second is not None:
             label = str(second[i]).strip()
@@ -557,7 +508,8 @@ def _tidy(grid: Grid) -> Grid:
     notes = np.zeros(len(frame), dtype=bool)
     wide = np.flatnonzero((filled > 1) & ~totals)
     last_data = int(wide[-1]) if len(wide) else -1
-    notes[last_data + 1 :] = filled[last_data + 1 :] <= 1
+    if last_block:
+        notes[last_data + 1 :] = filled[last_data + 1 :] <= 1
     notes &= ~totals
     keep = (filled > 0) & ~totals & ~notes
     for i in np.flatnonzero(notes & (filled > 0))[:5]:
