@@ -99,7 +99,8 @@ def read_cohort_inputs(
     deals = deals.assign(channel=channel, campaign=campaign, line=line).drop(columns=["rule"])
     spend = _spend(store, sources, rules, plan, start, as_of)
     first_spend = spend[spend["spend"] > 0].groupby("channel")["date"].min()
-    since = pd.to_datetime(deals["channel"].map(first_spend))  # NaT-typed when no spend
+    # a dict: an empty datetime Series as the mapper fails (cast to float), NaT-typed either way
+    since = pd.to_datetime(deals["channel"].map(first_spend.to_dict()))
     early = (since.notna() & (deals["created"] < since)).to_numpy(dtype=bool)
     deals = deals[~early].reset_index(drop=True)
     first = pd.Timestamp(first_day or as_of - dt.timedelta(days=7 * 8))
