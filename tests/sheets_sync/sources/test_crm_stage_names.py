@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from planning.errors import InputError
+from sheets_sync.facts import FileInfo, ReadResult
 from sheets_sync.quality import (
     ReportFacts,
     ReportTerms,
@@ -358,3 +359,15 @@ _EMPTY = pd.DataFrame(columns=["source", "metric", "value", "status"])
 _EMPTY_WINDOW = pd.DataFrame(
     columns=["source", "metric", "value", "rule", "channel", "status", "date"]
 )
+
+
+def test_quarantined_spend_of_an_ad_file(tmp_path: Path) -> None:
+    path = tmp_path / "direct.csv"  # as the ad reader tallies it: 900 accepted, 100 quarantined
+    info = FileInfo(str(path), "direct", "ad", rows_read=3, rows_ok=2, rows_quarantined=1)
+    info.totals, info.quarantined_totals = {"spend": 900.0}, {"spend": 100.0}
+    read = SourceRead("direct", "ad", str(path), ReadResult(_EMPTY, _EMPTY, info), "h")
+    # 100 / (900 + 100) = 10 % > 1 %: a flag
+    line = "direct: direct.csv: 100.00 of spend in 1 quarantined row (10.0% of the file's spend)"
+    assert quarantined_money(read) == [(line, True)]
+    info.quarantined_totals = {"spend": 5.0}  # 5 / 905 = 0.55 %: listed only
+    assert quarantined_money(read)[0][1] is False
