@@ -11,6 +11,7 @@ import click
 import pandas as pd
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
@@ -97,7 +98,7 @@ def print_sync(result: SyncResult, console: Console) -> None:
         else f"[red]Data Quality: {len(flags)} flags[/] (Data Quality sheet)"
     )
     for flag in flags:
-        console.print(f"  • {flag}")
+        console.print(f"  • {escape(flag)}")  # a flag may echo a file's text: "[/]" is not markup
 
 
 @click.command("sync")

@@ -110,3 +110,25 @@ def test_a_fixed_file_is_read_on_the_next_sync(tmp_path: Path) -> None:
     assert second.filled["leads"] == 3.0  # 1 + 2
     rows = dq_column_a(config.workbook)
     assert sum(1 for r in rows if str(r[0]).startswith("Quarantined files")) == 1
+
+
+def test_the_cli_prints_a_flag_that_echoes_markup(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from addin.cli.main import main
+
+    (tmp_path / "crm_1.csv").write_text(crm_rows(1, [1]), encoding="utf-8")
+    (tmp_path / "crm_2.csv").write_text("[/] [bold]not[/bold] an export [/red]\n", encoding="utf-8")
+    (tmp_path / "ads_1.csv").write_bytes(b"")
+    config = make_workbook(tmp_path)
+    (tmp_path / "sync.toml").write_text(CONFIG, encoding="utf-8")
+
+    result = CliRunner().invoke(
+        main, ["sync", str(tmp_path / "sync.toml"), "--now", "2026-11-03T02:00"]
+    )
+
+    assert result.exit_code == 0, result.output
+    printed = " ".join(result.output.split())  # the console wraps long lines
+    assert "crm_2.csv (38 bytes) could not be read" in printed
+    assert "'[/] [bold]not[/bold] an export [/red]'" in printed  # shown, not taken as markup
+    assert config.workbook.exists()
