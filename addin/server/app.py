@@ -36,6 +36,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from addin.server import limits
 from addin.server.errors import EXCEPTION_HANDLERS
 from addin.server.middleware import SignedBody
 from addin.server.routes import actions, functions, health, sheet_actions
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         exception_handlers=EXCEPTION_HANDLERS,
     )
     state = app.state.server = ServerState.for_settings(settings)
+    limits.warm_up()
     for group in (health, functions, actions, sheet_actions):
         app.include_router(group.router)
     app.add_middleware(SignedBody, limit=settings.max_body_bytes, verifier=state.verifier)

@@ -2,10 +2,11 @@
 upload may unzip to, and how long either may run. Each is a setting (`Settings`) and each
 refusal is one clear sentence.
 
-- `check_call`: a function call's cells (every argument's), a funnel's stages (its ``crs``
-  argument) and the channels (its ``channels`` argument) are counted before the function runs;
-  over `Settings.max_cells`, `max_stages` or `max_channels` it is 413. With ``by_row`` the stages
-  and channels are those of one row's call. The caps bound the work: FUNNEL_PLAN grows with the
+- `check_cells`, `check_call`: a function call's cells (every argument's), a funnel's stages
+  (its ``crs`` argument) and the channels (its ``channels`` argument) are counted before the
+  function runs (the cells before the function is even looked up); over `Settings.max_cells`,
+  `max_stages` or `max_channels` it is 413. With ``by_row`` the stages and channels are those
+  of one row's call. The caps bound the work: FUNNEL_PLAN grows with the
   square of its stages, OPTIMIZE_SPLIT fast with its channels.
 - `check_xlsx`: an upload's zip members are summed, first as their headers declare, then as
   they really inflate (streamed, stopped at the cap): over `Settings.max_unzipped_bytes` it is
@@ -23,8 +24,7 @@ import queue
 import threading
 import zipfile
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 from addin.server.errors import ApiError
 from addin.server.settings import Settings
@@ -51,9 +51,8 @@ def _per_row_cells(value: Any) -> int:
     return 1
 
 
-def check_call(names: list[str], args: list[Any], by_row: bool, settings: Settings) -> None:
-    """413 when a call's cells, stages or channels are over the settings' caps (`names` are
-    the function's argument names, in order)."""
+def check_cells(args: list[Any], settings: Settings) -> None:
+    """413 when a call's cells are over the cap (checked first, whatever the function)."""
     cells = sum(cells_of(a) for a in args)
     if cells > settings.max_cells:
         raise ApiError(
@@ -62,6 +61,12 @@ def check_call(names: list[str], args: list[Any], by_row: bool, settings: Settin
             f"the call has {cells:,} cells; at most {settings.max_cells:,} are accepted per "
             "call: split the range",
         )
+
+
+def check_call(names: list[str], args: list[Any], by_row: bool, settings: Settings) -> None:
+    """413 when a call's cells, stages or channels are over the settings' caps (`names` are
+    the function's argument names, in order)."""
+    check_cells(args, settings)
     count = _per_row_cells if by_row else cells_of
     for i, (name, value) in enumerate(zip(names, args, strict=False)):
         if name in STAGE_ARGS:
@@ -81,28 +86,34 @@ def check_call(names: list[str], args: list[Any], by_row: bool, settings: Settin
             )
 
 
-def check_xlsx(path: Path, cap: int) -> None:
-    """413 when the zip at `path` would unzip to more than `cap` bytes (declared or actual);
-    a file that is no zip is left to the workbook reader (400)."""
+def check_xlsx(upload: BinaryIO, cap: int) -> None:
+    """413 when the zip `upload` would unzip to more than `cap` bytes (declared or actual);
+    a file that is no zip is left to the workbook reader (400). The file is rewound."""
     try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError):
+        archive = zipfile.ZipFile(upload)
+    except (zipfile.BadZipFile, OSError, ValueError):
+        upload.seek(0)
         return
     with archive:
-        members = archive.infolist()
-        declared = sum(m.file_size for m in members)
-        if declared > cap:
-            raise _zip_too_large(f"declares {declared:,} bytes unzipped", cap)
-        total = 0
-        for member in members:
-            try:
-                with archive.open(member) as stream:
-                    while chunk := stream.read(1 << 20):
-                        total += len(chunk)
-                        if total > cap:
-                            raise _zip_too_large(f"unzips to more than {cap:,} bytes", cap)
-            except (zipfile.BadZipFile, OSError, NotImplementedError, EOFError):
-                return  # damaged or encrypted: the workbook reader says so (400)
+        _check_members(archive, cap)
+    upload.seek(0)
+
+
+def _check_members(archive: zipfile.ZipFile, cap: int) -> None:
+    members = archive.infolist()
+    declared = sum(m.file_size for m in members)
+    if declared > cap:
+        raise _zip_too_large(f"declares {declared:,} bytes unzipped", cap)
+    total = 0
+    for member in members:
+        try:
+            with archive.open(member) as stream:
+                while chunk := stream.read(1 << 20):
+                    total += len(chunk)
+                    if total > cap:
+                        raise _zip_too_large(f"unzips to more than {cap:,} bytes", cap)
+        except (zipfile.BadZipFile, OSError, NotImplementedError, EOFError):
+            return  # damaged or encrypted: the workbook reader says so (400)
 
 
 def _zip_too_large(what: str, cap: int) -> ApiError:
@@ -145,6 +156,7 @@ def run_in_thread(work: Callable[[], T], seconds: float) -> T:
 
 
 def _child(conn: Any, work: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    conn.send(STARTED)
     try:
         conn.send((True, work(*args)))
     except ApiError as error:
@@ -156,6 +168,10 @@ def _child(conn: Any, work: Callable[..., Any], args: tuple[Any, ...]) -> None:
 
 
 _CONTEXT: Any = None
+STARTED = "started"
+STARTUP_SECONDS = 120.0
+"""How long a worker process may take to start (the first one waits for the forkserver to
+import the server's modules); the time limit counts from its start."""
 
 
 def _context() -> Any:
@@ -173,6 +189,20 @@ def _context() -> Any:
     return _CONTEXT
 
 
+def warm_up() -> None:
+    """Start the forkserver in the background (it imports the server's modules once), so that
+    the first button on an uploaded workbook does not wait for it."""
+
+    def start() -> None:
+        ctx = _context()
+        if ctx.get_start_method() == "forkserver":
+            from multiprocessing import forkserver
+
+            forkserver.ensure_running()
+
+    threading.Thread(target=start, daemon=True, name="funnelplan-forkserver").start()
+
+
 def run_in_process(work: Callable[..., T], args: tuple[Any, ...], seconds: float) -> T:
     """`work(*args)` in a child process; 504 if it has not finished within `seconds` (the
     child is killed). `work` must be a module-level function; an `ApiError` it raises is
@@ -183,6 +213,8 @@ def run_in_process(work: Callable[..., T], args: tuple[Any, ...], seconds: float
     process.start()
     child.close()
     try:
+        if not parent.poll(STARTUP_SECONDS) or parent.recv() != STARTED:
+            raise RuntimeError("the worker process did not start")
         if not parent.poll(seconds):
             raise _too_slow(seconds)
         ok, value = parent.recv()

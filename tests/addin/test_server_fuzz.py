@@ -15,7 +15,9 @@ so the buttons run on a Google Sheet for real.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import tempfile
+import zipfile
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,8 +50,8 @@ EXAMPLES = 40
 # an operation not listed here (one added later) must just answer something other than 401.
 EXPECTED: dict[str, set[str]] = {
     "GET /functions": {"2xx"},
-    "POST /functions/{name}": {"2xx", "422"},
-    "POST /actions/{action_id}": {"2xx", "422"},
+    "POST /functions/{name}": {"2xx", "422", "413"},  # 413: over the caps of `base_url`
+    "POST /actions/{action_id}": {"2xx", "422", "413"},  # 413: the zip bomb of `_upload`
     "POST /sheets/{spreadsheet_id}/actions/{action_id}": {"2xx", "422"},
 }
 FUZZ_SHEET = "1FuzzPlanSheet2026"
@@ -71,7 +73,9 @@ def base_url(
     keys_dir: Path, workbook: bytes, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """The live server, with a service account for the Sheets API double holding FUZZ_SHEET
-    (the buttons on a sheet run for real) and an empty sync folder (Sync Facts: 422)."""
+    (the buttons on a sheet run for real) and an empty sync folder (Sync Facts: 422), and
+    small caps the generated calls and uploads cross now and then (413): 100 cells, 5 stages
+    and 3 channels a call, uploads of at most 4 times the workbook's unzipped size."""
     root = tmp_path_factory.mktemp("fuzz-google")
     (root / "plan.xlsx").write_bytes(workbook)
     (root / "sync").mkdir()
@@ -84,6 +88,10 @@ def base_url(
             google_credentials=double.service_account_file(root),
             sheets_api_root=double.url,
             sync_dir=root / "sync",
+            max_cells=100,
+            max_stages=5,
+            max_channels=3,
+            max_unzipped_bytes=4 * _unzipped(workbook),
         )
         with live_server(settings) as url:
             yield url
@@ -126,9 +134,8 @@ class SignedAuth(requests.auth.AuthBase):
         self.signer = signer
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        body = r.body or b""
-        if isinstance(body, str):
-            body = body.encode()
+        body = r.body.encode() if isinstance(r.body, str) else r.body or b""
+        assert isinstance(body, bytes)  # requests has made the body bytes by now
         r.headers.update(self.signer.headers(str(r.method), r.path_url, body))
         return r
 
@@ -159,7 +166,10 @@ CELLS = st.one_of(
     st.sampled_from(["", "#DIV/0!", "#N/A", "last_n", "linear", "leads", "x"]),
     st.text(max_size=8),
 )
-RANGES = st.lists(st.lists(CELLS, min_size=1, max_size=6), max_size=6)  # ragged ones too
+SMALL_RANGES = st.lists(st.lists(CELLS, min_size=1, max_size=6), max_size=6)  # ragged too
+RANGES = st.integers(0, 5).flatmap(  # 1 in 6: 120 cells, over every cap of `base_url`
+    lambda i: st.just([[0.5]] * 120) if i == 0 else SMALL_RANGES
+)
 MOST_ARGS = max(len(f.args) for f in FUNCTIONS.values())
 ARGS = _mostly(
     st.one_of(
@@ -170,18 +180,41 @@ ARGS = _mostly(
 """Function arguments, cells and ranges: schemathesis mostly leaves the optional `args` out."""
 
 
+def _unzipped(workbook: bytes) -> int:
+    with zipfile.ZipFile(io.BytesIO(workbook)) as z:
+        return sum(m.file_size for m in z.infolist())
+
+
+def _bomb(workbook: bytes) -> bytes:
+    """The workbook with one more member: 10 times its unzipped size of XML, deflated to little
+    (a zip bomb the server must refuse, 413, before opening it)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(workbook)) as src, zipfile.ZipFile(buf, "w") as out:
+        for member in src.infolist():
+            out.writestr(member, src.read(member))
+        padding = b"<row/>" * (10 * _unzipped(workbook) // 6)
+        out.writestr("xl/padding.xml", padding, compress_type=zipfile.ZIP_DEFLATED)
+    return buf.getvalue()
+
+
 def _upload(workbook: bytes) -> st.SearchStrategy[tuple[str, bytes] | None]:
-    """The workbook part: 3 times in 4 the real workbook as plan.xlsx, else random bytes under
-    a random name (.xlsx or not) or None (schemathesis' own part, named ``workbook``)."""
+    """The workbook part: 1 time in 2 the real workbook as plan.xlsx, 3 in 8 a zip bomb made
+    of it, else random bytes under a random name (.xlsx or not) or None (schemathesis' own
+    part, named ``workbook``)."""
     names = st.one_of(
         st.sampled_from(["Plan Nov 2026.XLSX", "../../etc/plan.xlsx", "plan.csv", ".xlsx"]),
         st.text(max_size=20).map(lambda s: s + ".xlsx"),
         st.text(max_size=20),
     )
     random_part = st.tuples(names, st.one_of(st.binary(max_size=2000), st.just(workbook[:999])))
+    bomb = ("plan.xlsx", _bomb(workbook))
     return st.integers(0, 7).flatmap(
         lambda i: (
-            st.just(("plan.xlsx", workbook)) if i < 6 else random_part if i == 6 else st.none()
+            st.just(("plan.xlsx", workbook))
+            if i < 4
+            else st.just(bomb)
+            if i < 7
+            else st.one_of(random_part, st.none())
         )
     )
 

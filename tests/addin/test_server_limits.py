@@ -151,35 +151,27 @@ def test_zip_bomb_refused(client: SignedClient) -> None:
     assert r.status_code == 400
 
 
-def test_slow_function_stopped(client: SignedClient) -> None:
-    """OPTIMIZE_SPLIT over 500 channels (the cap) runs past the fixture's 3 s: 504."""
-    n = 500
-    names = [[f"ch{i}"] for i in range(n)]
-    curves = [["hill", 100 + i, 1000 + 3 * i, 1 + (i % 3) / 10] for i in range(n)]
-    started = time.perf_counter()
-    r = client.call("OPTIMIZE_SPLIT", names, [[100]] * n, 60000, curves)
-    elapsed = time.perf_counter() - started
-    if r.status_code == 200:  # a faster machine: the limit must still hold the answer to 3 s
-        assert elapsed < 3.5
-        return
-    assert _error(r) == (504, "too_slow")
-    assert "limit of 3 s" in r.json()["error"]["message"]
-    assert elapsed < 5
-
-
 @pytest.fixture(scope="module")
 def demo_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return run_demo(tmp_path_factory.mktemp("limit-demo")).workbook
 
 
-def test_slow_action_killed(keys_dir: Path, signer: Signer, demo_book: Path) -> None:
-    """A button on an uploaded workbook past a 0.2 s limit: 504, and its worker process is
-    gone (killed, its memory with it)."""
+def test_time_limit(keys_dir: Path, signer: Signer, demo_book: Path) -> None:
+    """Past a 0.3 s limit: OPTIMIZE_SPLIT over 500 channels (the cap; ~1.8 s here) and New
+    Month on an uploaded workbook are 504, and the button's worker process is gone (killed,
+    its memory with it)."""
     import multiprocessing
 
-    settings = Settings(keys_dir=keys_dir, time_limit=0.2)
-    with live_server(settings) as base:
+    n = 500
+    names = [[f"ch{i}"] for i in range(n)]
+    curves = [["hill", 100 + i, 1000 + 3 * i, 1 + (i % 3) / 10] for i in range(n)]
+    with live_server(Settings(keys_dir=keys_dir, time_limit=0.3)) as base:
         c = SignedClient(base, signer)
+        started = time.perf_counter()
+        r = c.call("OPTIMIZE_SPLIT", names, [[100]] * n, 60000, curves)
+        assert _error(r) == (504, "too_slow")
+        assert "limit of 0.3 s" in r.json()["error"]["message"]
+        assert time.perf_counter() - started < 1.5  # answered at the limit, not at the end
         data = demo_book.read_bytes()
         r = c.request("POST", "/actions/new_month", files={"workbook": ("plan.xlsx", data)})
         assert _error(r) == (504, "too_slow")

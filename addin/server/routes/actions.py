@@ -88,6 +88,8 @@ def run_action(
     """Run a button on an uploaded workbook and return the changed workbook. A workbook that
     unzips to more than the server's cap is refused before it is opened; the button runs in a
     worker process, killed past the time limit (`limits`)."""
+    # a zip bomb is refused first, whatever the button (the body is in memory already)
+    check_xlsx(workbook.file, state.settings.max_unzipped_bytes)
     check_action(action_id)
     if action_id == "sync_facts":
         raise ApiError(
@@ -105,7 +107,6 @@ def run_action(
         with path.open("wb") as out:
             while chunk := workbook.file.read(1 << 20):
                 out.write(chunk)
-        check_xlsx(path, state.settings.max_unzipped_bytes)
         message, result = run_in_process(_run, (action_id, folder, path), state.settings.time_limit)
         content = result.read_bytes()
     headers = {

@@ -13,7 +13,7 @@ from fastapi.responses import Response
 
 from addin.registry import ACTIONS, FUNCTIONS, SheetFunction
 from addin.server.errors import ERRORS, ApiError
-from addin.server.limits import check_call, run_in_thread
+from addin.server.limits import check_call, check_cells, run_in_thread
 from addin.server.models import FunctionCall, FunctionResult, json_response
 from addin.server.state import Signed, State
 
@@ -81,6 +81,8 @@ def call_function(name: str, call: FunctionCall, key: Signed, state: State) -> R
     over the caps (cells, stages, channels) is refused, one past the time limit is stopped
     (`limits`)."""
     started = time.perf_counter()
+    settings = state.settings
+    check_cells(list(call.args), settings)
     fn = FUNCTIONS.get(name.upper())
     if fn is None:
         raise ApiError(404, "unknown_function", f"no function {name!r} (see GET /functions)")
@@ -90,7 +92,6 @@ def call_function(name: str, call: FunctionCall, key: Signed, state: State) -> R
             "invalid_request",
             f"{fn.name} takes at most {len(fn.args)} arguments, got {len(call.args)}",
         )
-    settings = state.settings
     check_call([a.name for a in fn.args], list(call.args), call.by_row, settings)
     body = run_in_thread(lambda: _evaluate(fn, call), settings.time_limit)
     return json_response(body, started)
