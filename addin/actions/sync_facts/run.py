@@ -19,6 +19,7 @@ from addin.actions.sync_facts.report import notify_sync, write_report
 from addin.actions.sync_facts.result import Progress, SyncResult, no_progress
 from sheets_sync.quality import SourceRead
 from sheets_sync.store import FactStore
+from sheets_sync.store_folder import store_folder
 from sheets_sync.sync_config import SyncConfig
 from sheets_sync.workbooks.interface import WorkbookError, WorkbookTarget
 from sheets_sync.workbooks.of_config import open_config_workbook
@@ -95,7 +96,8 @@ def sync_with_store(
     as_of: dt.date | None = None,
     progress: Progress = no_progress,
 ) -> SyncResult:
-    """`sync` through the config's store (its folder created if missing), after the checks
+    """`sync` through the config's store (its folder created if inside the config's own:
+    `store_folder`), after the checks
     that stop a sync before anything changes: the workbook `file`, when given, must be
     writable (`check_writable`; a killed save's temp files beside it are swept) and every
     source file must exist (`plan_inputs`). `wb` may be a function opening the workbook,
@@ -104,8 +106,8 @@ def sync_with_store(
         check_writable(file)
         sweep_temp_files(file)
     plan_inputs(config)  # a missing source file stops the sync before anything changes
+    store_folder(config)  # so does a store in a missing folder outside the config's own
     target = wb() if callable(wb) else wb
-    config.store.parent.mkdir(parents=True, exist_ok=True)
     with FactStore(config.store) as store:
         return sync(target, config, store, now=now, as_of=as_of, progress=progress)
 
