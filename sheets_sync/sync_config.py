@@ -17,6 +17,7 @@ platform = "yandex_direct"       # optional: force a built-in column map
 rate = 1.0                       # money in the file x rate = account currency
 vat = 0.2
 vat_included = true              # spend / (1 + vat)
+spread_periods = false           # optional (ad): spread rows covering several days, else refused
 
 [[sources]]
 name = "crm"
@@ -126,6 +127,7 @@ _SOURCE_KEYS = (
     "rate",
     "vat",
     "vat_included",
+    "spread_periods",
     "utm_source",
     "utm_medium",
     "columns",
@@ -155,6 +157,8 @@ class SourceConfig:
     rate: float = 1.0
     vat: float = 0.0
     vat_included: bool = False
+    spread_periods: bool = False
+    """An ad source's period rows spread over their days (`sources.ad_periods`); else refused."""
     utm_source: str | None = None
     utm_medium: str | None = None
     columns: dict[str, list[str]] | None = None
@@ -223,6 +227,7 @@ class SourceConfig:
             rate=self.rate,
             vat=self.vat,
             vat_included=self.vat_included,
+            spread_periods=self.spread_periods,
             platform=self.platform,
             column_map=column_map,
             stages=stages,
@@ -437,6 +442,11 @@ def _source(check: _Checker, raw: Mapping[str, Any], key: str, base: Path) -> So
     vat_included = raw.get("vat_included", False)
     if not isinstance(vat_included, bool):
         raise check.error(f"{key}.vat_included", "must be true or false", vat_included)
+    spread_periods = raw.get("spread_periods", False)
+    if not isinstance(spread_periods, bool) or (spread_periods and kind != "ad"):
+        raise check.error(
+            f"{key}.spread_periods", "must be true or false, on an ad source", spread_periods
+        )
     utm_source = check.text(raw, "utm_source", key, default="") or None
     utm_medium = check.text(raw, "utm_medium", key, default="") or None
     columns = _columns(check, raw["columns"], key) if "columns" in raw else None
@@ -456,6 +466,7 @@ def _source(check: _Checker, raw: Mapping[str, Any], key: str, base: Path) -> So
         rate=rate,
         vat=vat,
         vat_included=vat_included,
+        spread_periods=spread_periods,
         utm_source=utm_source,
         utm_medium=utm_medium,
         columns=columns,

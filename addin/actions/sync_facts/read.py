@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from addin.actions.sync_facts.book import PlanBook
@@ -72,6 +72,8 @@ def _options_key(src: SourceConfig) -> str:
         "columns": src.columns,
         "version": HASH_VERSION,
     }
+    if src.spread_periods:  # only when set: the hashes of the stores loaded before hold
+        options["spread_periods"] = True
     if src.kind in ("crm", "gsheet"):
         options["deals"] = DEALS_VERSION
         stages = [*src.stages, *src.sheet_stage_names()]
@@ -94,14 +96,26 @@ def _frame_hash(result: ReadResult, src: SourceConfig) -> str:
 
 
 def read_input(
-    src: SourceConfig, path: Path | None, start: dt.date | None = None, end: dt.date | None = None
+    src: SourceConfig,
+    path: Path | None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    today: dt.date | None = None,
 ) -> SourceRead | None:
-    """Read one input with its reader; None for a source kind with no reader."""
+    """Read one input with its reader; None for a source kind with no reader. `today` (the
+    sync's clock) and the month `start`..`end` go to the readers that check dates by them (ad
+    exports: future rows quarantined, a file of the wrong month flagged); a file with rows
+    after `today` hashes with it, so it is read again once they are no longer in the future."""
     options = src.options()
     if src.kind in FILE_KINDS:
         assert path is not None
+        month = (start, end) if start is not None and end is not None else None
+        options = replace(options, today=today, month=month)
         result = inspect(path, options, kind=src.kind)  # the reader of the kind
-        return SourceRead(src.name, src.kind, str(path), result, file_hash(path, src))
+        digest = file_hash(path, src)
+        if (result.quarantine["reason"] == "date in the future").any():
+            digest = hashlib.sha256(f"{digest}\n{today}".encode()).hexdigest()
+        return SourceRead(src.name, src.kind, str(path), result, digest)
     if src.kind == "sql":
         result = read_sql(src.query, src.url, options, start=start, end=end, base=src.base)
         return SourceRead(
@@ -126,6 +140,7 @@ def read_sources(
     inputs: list[tuple[SourceConfig, Path | None]] | None = None,
     total: int | None = None,
     unreadable: list[QuarantinedFile] | None = None,
+    today: dt.date | None = None,
 ) -> tuple[list[SourceRead], dict[str, list[str]]]:
     """Read every input; also the warnings per source (e.g. a kind with no reader yet). A file
     its reader refuses is appended to `unreadable` (quarantined whole, with a warning on its
@@ -138,7 +153,7 @@ def read_sources(
         label = path.name if path is not None else src.kind
         progress(f"Reading {src.name}: {label}", i, total)
         try:
-            read = read_input(src, path, start, end)
+            read = read_input(src, path, start, end, today)
         except UNREADABLE as error:
             if unreadable is None or path is None:
                 raise
@@ -160,6 +175,7 @@ def read_inputs(
     book: PlanBook,
     progress: Progress = no_progress,
     reads: list[SourceRead] | None = None,
+    today: dt.date | None = None,
 ) -> Inputs:
     """The read step: the config's sources over the plan month, or `reads` when given (read
     already). The progress bar counts a read and a load per input, then the fill and the
@@ -171,6 +187,6 @@ def read_inputs(
     total = 2 * len(inputs) + 2
     unreadable: list[QuarantinedFile] = []
     read, warnings = read_sources(
-        config, book.month, book.month_end, progress, inputs, total, unreadable
+        config, book.month, book.month_end, progress, inputs, total, unreadable, today
     )
     return Inputs(read, warnings, total, unreadable)
