@@ -14,6 +14,7 @@ import datetime as dt
 import math
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 
@@ -80,15 +81,13 @@ def read_daily(wb: WorkbookTarget, funnel: Funnel, month: dt.date) -> pd.DataFra
     return pd.DataFrame(records)
 
 
-def write_daily(
-    wb: WorkbookTarget, filled: pd.DataFrame, plan: pd.DataFrame, metrics: list[str]
-) -> int:
-    """The Daily sheet as Sync Facts writes it: one row per day and plan line with facts, the
-    written `metrics` (0 where a line has no fact of a metric that day). One block, clearing
-    the old rows. `filled`: facts with ``date, line, metric, value`` (``line``: the row of
-    `plan`, the Plan's lines, 0-based). Returns the rows written."""
-    headers = ["date", *L.KEYS, *metrics]
-    rows: list[list[Any]] = []
+def daily_frame(filled: pd.DataFrame, plan: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:
+    """The Daily rows Sync Facts writes, as `read_daily` reads them back: ``date`` (a date),
+    ``channel``, ``campaign`` and the `metrics` (0.0 where a line has no fact of a metric that
+    day), one row per day and plan line with facts, sorted by day and line, each value as its
+    cell holds it (`fact_cell`). `filled`: facts with ``date, line, metric, value`` (``line``:
+    the row of `plan`, 0-based)."""
+    columns: dict[str, Any] = {"date": [], "channel": [], "campaign": []}
     if len(filled) and metrics:
         grouped = (
             filled[filled["metric"].isin(metrics)]
@@ -99,16 +98,28 @@ def write_daily(
             .fillna(0.0)
             .sort_index()
         )
-        channels = plan["channel"].tolist()
-        campaigns = plan["campaign"].tolist()
-        for (day, line), values in zip(grouped.index, grouped.to_numpy(), strict=True):
-            rows.append(
-                [
-                    pd.Timestamp(day).date(),
-                    channels[int(line)],
-                    campaigns[int(line)],
-                    *(fact_cell(m, float(v)) for m, v in zip(metrics, values, strict=True)),
-                ]
-            )
+        lines = grouped.index.get_level_values("line").to_numpy(dtype=np.int64).tolist()
+        channels, campaigns = plan["channel"].tolist(), plan["campaign"].tolist()
+        columns["date"] = [pd.Timestamp(d).date() for d in grouped.index.get_level_values("date")]
+        columns["channel"] = [channels[i] for i in lines]
+        columns["campaign"] = [campaigns[i] for i in lines]
+        values = grouped.to_numpy(dtype=np.float64)
+        for k, m in enumerate(metrics):  # round as `fact_cell` does, a column at a time
+            columns[m] = [fact_cell(m, v) for v in values[:, k].tolist()]
+    else:
+        columns.update({m: [] for m in metrics})
+    return pd.DataFrame(columns)
+
+
+def write_daily(
+    wb: WorkbookTarget, filled: pd.DataFrame, plan: pd.DataFrame, metrics: list[str]
+) -> pd.DataFrame:
+    """The Daily sheet as Sync Facts writes it (`daily_frame`): one block from row 1, headers
+    ``date, channel, campaign`` and the written `metrics`, clearing the old rows. Returns the
+    rows written as a frame, exactly what `read_daily` would read back (so the run-rate refresh
+    that follows a sync need not read the sheet again)."""
+    frame = daily_frame(filled, plan, metrics)
+    headers = ["date", *L.KEYS, *metrics]
+    rows = [list(r) for r in zip(*(frame[h].tolist() for h in headers), strict=True)]
     write_over(wb, L.DAILY, 1, [headers, *rows])
-    return len(rows)
+    return frame

@@ -32,10 +32,11 @@ from addin.actions.runrate_cohort import (
     cohort_rates,
 )
 from planning.errors import InputError
+from planning.funnel import Funnel
 from planning.runrate import forecast_frame
 from sheets_sync.store import FactStore
 from sheets_sync.sync_config import SyncConfig
-from sheets_sync.workbooks.interface import WorkbookTarget
+from sheets_sync.workbooks.interface import Table, WorkbookTarget
 from workbook_templates import layout as L
 from workbook_templates.cells import line_name
 from workbook_templates.cohorts_sheet import COHORTS, read_curves, write_runrate_notes
@@ -59,12 +60,26 @@ class RefreshResult:
     """The lower stages' cohort run-rates and the notes on what kept the usual method."""
 
 
+@dataclass(frozen=True)
+class AlreadyRead:
+    """The Plan and the Daily sheet as a caller already holds them, so `refresh` does not read
+    them again: Sync Facts read the Plan before filling its ``f`` columns (refresh uses the
+    lines and where the ``rr`` columns are, which the fill does not change) and has the Daily
+    rows it just wrote (`daily_sheet.write_daily`, exactly what `read_daily` reads back)."""
+
+    funnel: Funnel
+    table: Table
+    plan: pd.DataFrame
+    daily: pd.DataFrame
+
+
 def refresh(
     wb: WorkbookTarget,
     as_of: dt.date | None = None,
     save: bool = True,
     cohort: CohortBasis | None = None,
     config: SyncConfig | None = None,
+    read: AlreadyRead | None = None,
 ) -> RefreshResult:
     """Recompute the Plan's run-rate (`rr`) columns from the Daily sheet as of a date.
 
@@ -75,12 +90,10 @@ def refresh(
     that writes more, like Sync Facts, saves once for both). `cohort`: the lag curves and lead
     history from the fact store (`runrate_cohort.basis_from_store`); else, with the workbook's
     sync `config`, they are read from its store; else the Cohorts sheet's published curves, if
-    any.
+    any. `read`: the Plan and Daily already read (Sync Facts), else they are read here.
     """
     settings = read_settings(wb)
-    funnel = read_funnel(wb)
-    table, plan = read_plan(wb, funnel)
-    daily = read_daily(wb, funnel, settings.month)
+    funnel, table, plan, daily = _sheets(wb, settings.month, read)
     if as_of is None:
         as_of = settings.as_of
     if as_of is None:
@@ -136,6 +149,25 @@ def refresh(
     return RefreshResult(
         as_of=as_of, lines_forecast=done, lines_without_facts=missing, forecast=fc, cohort=rates
     )
+
+
+def _sheets(
+    wb: WorkbookTarget, month: dt.date, read: AlreadyRead | None
+) -> tuple[Funnel, Table, pd.DataFrame, pd.DataFrame]:
+    """The funnel, the Plan (table and lines) and the Daily rows: `read` when given and
+    `read_daily` would accept its rows, else read from the sheets (which names a refused cell)."""
+    if read is not None and _as_read_daily_accepts(read.daily, month):
+        return read.funnel, read.table, read.plan, read.daily
+    funnel = read_funnel(wb)
+    table, plan = read_plan(wb, funnel)
+    return funnel, table, plan, read_daily(wb, funnel, month)
+
+
+def _as_read_daily_accepts(daily: pd.DataFrame, month: dt.date) -> bool:
+    """Whether `read_daily` would accept these rows: every date in `month`, no negative spend."""
+    next_month = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    dates_ok = all(month <= d < next_month for d in daily["date"])
+    return dates_ok and not ("spend" in daily and bool((daily["spend"] < 0).any()))
 
 
 def sheet_basis(

@@ -42,7 +42,12 @@ class Filled:
     """Per metric written, the sum of its ``f`` cells."""
     lines: int
     lines_without_facts: list[str]
-    daily_rows: int
+    daily: pd.DataFrame
+    """The Daily rows written, as `read_daily` reads them (the refresh after the sync uses it)."""
+
+    @property
+    def daily_rows(self) -> int:
+        return len(self.daily)
 
     @property
     def lines_filled(self) -> int:
@@ -121,5 +126,5 @@ def fill_plan(
         for run in _runs(list(columns)):
             block = [[columns[c][i] for c in run] for i in range(n)]
             wb.write_block(L.PLAN, book.table.first_row, run[0], block)
-    daily_rows = write_daily(wb, filled, plan, metrics)
-    return Filled(metrics, sums, n, missing, daily_rows)
+    daily = write_daily(wb, filled, plan, metrics)
+    return Filled(metrics, sums, n, missing, daily)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from addin.actions.refresh_cohorts import update_cohorts
-from addin.actions.refresh_runrate import RefreshResult, refresh
+from addin.actions.refresh_runrate import AlreadyRead, RefreshResult, refresh
 from addin.actions.runrate_cohort import basis_from_store
 from addin.actions.sync_facts.book import PlanBook, open_book
 from addin.actions.sync_facts.files import check_writable, sweep_temp_files
@@ -57,7 +57,8 @@ def sync(
     if refresh_after and mapped.as_of is not None and filled.daily_rows:
         progress("Refreshing the run-rate", total - 1, total)
         basis = basis_from_store(cohorts.inputs, book.month, config.basis)
-        refreshed = refresh(wb, as_of=mapped.as_of, save=False, cohort=basis)
+        read = AlreadyRead(book.funnel, book.table, book.plan, filled.daily)  # not read again
+        refreshed = refresh(wb, as_of=mapped.as_of, save=False, cohort=basis, read=read)
     wb.save()  # once, for the facts, the cohorts and the run-rate together
     progress("Done", total, total)
     return SyncResult(
