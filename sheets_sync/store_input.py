@@ -38,9 +38,11 @@ def normalise_facts(facts: pd.DataFrame, source: str) -> pd.DataFrame:
     other = sources != source
     if other.any():
         raise _bad(frame, "source", other, f"is not this input's source {source!r}")
-    out["source"] = source
+    out["source"] = pd.Categorical.from_codes(
+        np.zeros(len(frame), dtype=np.int8), pd.Index([source], dtype=object)
+    )
     for column in FIELDS:
-        out[column] = frame[column].fillna("").astype(str)
+        out[column] = _texts(frame[column])
     for column, allowed in (("metric", METRICS), ("basis", BASES)):
         bad = ~frame[column].isin(allowed)
         if bad.any():
@@ -52,6 +54,19 @@ def normalise_facts(facts: pd.DataFrame, source: str) -> pd.DataFrame:
         raise _bad(frame, "value", not_finite, "is not a number")
     out["value"] = values
     return out
+
+
+def _texts(cells: pd.Series) -> pd.Series:
+    """A key column as text, blank for missing; a Categorical stays one (its categories as
+    text): 12 M fact rows keep one string per distinct value, not one per row."""
+    if not isinstance(cells.dtype, pd.CategoricalDtype):
+        return cells.fillna("").astype(str)
+    names = np.array([str(c) for c in cells.cat.categories] + [""], dtype=object)
+    codes = cells.cat.codes.to_numpy().astype(np.int64)
+    codes[codes < 0] = len(names) - 1  # missing -> ""
+    merged, distinct = pd.factorize(names)  # str() may make two categories equal
+    texts = pd.Categorical.from_codes(merged[codes], pd.Index(distinct, dtype=object))
+    return pd.Series(texts, index=cells.index)
 
 
 def normalise_quarantine(quarantine: pd.DataFrame, source: str, path: str) -> pd.DataFrame:
