@@ -40,7 +40,7 @@ def sync(
     (tests, or a caller that read them itself); None reads the config's sources."""
     now = now or dt.datetime.now()
     book = open_book(wb, config)
-    inputs = read_inputs(config, book, progress, reads)
+    inputs = read_inputs(config, book, progress, reads, today=now.date())  # the sync's clock
     loaded = load_inputs(store, config, inputs, progress)
     total = inputs.total
     progress("Filling the workbook", 2 * len(loaded.reads), total)
