@@ -57,6 +57,7 @@ CHILD = {
         "db = Path(PATH).with_suffix('.duckdb')\n"
         "db.unlink(missing_ok=True)\n"
         "store = FactStore(db)\n"
+        "store.con.execute('SET enable_progress_bar = false')\n"
         "print(store.load(r, 'bench'))\n"
     ),
 }
