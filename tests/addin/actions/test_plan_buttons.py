@@ -16,6 +16,7 @@ from addin.actions.refresh_runrate import refresh
 from addin.actions.summary import plan_summary
 from planning.errors import InputError
 from planning.funnel import DEFAULT_FUNNEL
+from sheets_sync.storage_errors import StorageError
 from sheets_sync.workbooks.xlsx import XlsxWorkbook, save_atomic
 from workbook_templates import layout as L
 from workbook_templates.plan_workbook import PlanWorkbookSpec, build_plan_workbook
@@ -213,7 +214,7 @@ def test_a_crash_mid_save_leaves_the_workbook_as_it_was(
         raise OSError("disk full")
 
     monkeypatch.setattr(openpyxl.Workbook, "save", broken_save)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(StorageError, match=f"cannot write the workbook .*{book.name}.*disk full"):
         refresh(XlsxWorkbook(book))
     assert hashlib.sha256(book.read_bytes()).hexdigest() == digest
     assert sorted(p.name for p in book.parent.iterdir()) == [book.name]
