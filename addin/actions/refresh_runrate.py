@@ -116,16 +116,7 @@ def refresh(
     if cohort is None and COHORTS in wb.sheet_names():
         cohort = sheet_basis(wb, daily, plan, settings.month)
     rates = cohort_rates(daily, plan, fc, settings.month, as_of, cohort, metrics)
-    by_line = {(r["channel"], r["campaign"]): r for r in fc.to_dict("records")}
-    missing: list[str] = []
-    columns: dict[str, list[Any]] = {m: [] for m in metrics}
-    for i, (ch, camp) in enumerate(zip(plan["channel"], plan["campaign"], strict=True)):
-        rec = by_line.get((ch, camp))
-        if rec is None:
-            missing.append(line_name(ch, camp))
-        for m in metrics:
-            v = None if rec is None else rates.values.get((i, m), rec[f"{m}_rr"])
-            columns[m].append(None if v is None or not math.isfinite(v) else round(float(v), 4))
+    columns, missing = _rr_columns(plan, fc, rates, metrics)
     for m in metrics:
         header = L.abs_header(m, "rr")
         if table.has(header) and len(plan):
@@ -149,6 +140,24 @@ def refresh(
     return RefreshResult(
         as_of=as_of, lines_forecast=done, lines_without_facts=missing, forecast=fc, cohort=rates
     )
+
+
+def _rr_columns(
+    plan: pd.DataFrame, fc: pd.DataFrame, rates: CohortRates, metrics: list[str]
+) -> tuple[dict[str, list[Any]], list[str]]:
+    """Per metric, the Plan's `rr` column (the cohort rate where there is one, else the
+    forecast; blank when not finite), and the lines with no facts."""
+    by_line = {(r["channel"], r["campaign"]): r for r in fc.to_dict("records")}
+    missing: list[str] = []
+    columns: dict[str, list[Any]] = {m: [] for m in metrics}
+    for i, (ch, camp) in enumerate(zip(plan["channel"], plan["campaign"], strict=True)):
+        rec = by_line.get((ch, camp))
+        if rec is None:
+            missing.append(line_name(ch, camp))
+        for m in metrics:
+            v = None if rec is None else rates.values.get((i, m), rec[f"{m}_rr"])
+            columns[m].append(None if v is None or not math.isfinite(v) else round(float(v), 4))
+    return columns, missing
 
 
 def _sheets(
