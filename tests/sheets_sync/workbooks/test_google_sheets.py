@@ -23,6 +23,7 @@ from sheets_sync.google_http import RateLimiter, SheetsApiError
 from sheets_sync.workbooks.google_sheets import GoogleSheetsWorkbook
 from sheets_sync.workbooks.interface import WorkbookError
 from sheets_sync.workbooks.xlsx import XlsxWorkbook
+from workbook_templates import cohorts_sheet
 from workbook_templates import layout as L
 
 BATCH_UPDATE = "/values:batchUpdate"
@@ -330,6 +331,9 @@ def test_refresh_run_rate_on_a_google_sheet(double: SheetsDouble, demo_book: Pat
         owned |= {(L.PLAN, (plan.first_row + i, c)) for i in range(len(plan.rows))}
     for c in (pace.column("fact"), pace.column("fact") + 1):
         owned |= {(L.PACE, (pace.first_row + i, c)) for i in range(len(pace.rows))}
+    # the Cohorts sheet's run-rate notes (which lines kept the usual run-rate, and why)
+    notes = range(cohorts_sheet.NOTES_ROW, cohorts_sheet.NOTES_ROW + cohorts_sheet.NOTE_SLOTS + 1)
+    owned |= {(cohorts_sheet.COHORTS, (r, cohorts_sheet.CHART_COL)) for r in notes}
 
     double.reset_log()
     wb = open_book(double, "demo")
