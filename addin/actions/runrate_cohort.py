@@ -46,7 +46,7 @@ from planning.cohorts import (
 )
 from planning.runrate import month_end
 from workbook_templates.cells import line_name
-from workbook_templates.cohorts_sheet import HORIZON, PublishedCurves
+from workbook_templates.cohorts_sheet import HORIZON, CohortsReport, PublishedCurves
 
 __all__ = [
     "LOWER_STAGES",
@@ -114,8 +114,15 @@ def _earlier_frame(rows: list[int], dates: list[dt.date], leads: list[float]) ->
     return pd.DataFrame({"line": rows, "date": pd.to_datetime(dates), "leads": leads})
 
 
-def basis_from_store(inputs: CohortInputs, month: dt.date, basis: str = "event") -> CohortBasis:
-    """The curves, revenue per purchase and earlier lead days from the store's deals."""
+def basis_from_store(
+    inputs: CohortInputs,
+    month: dt.date,
+    basis: str = "event",
+    report: CohortsReport | None = None,
+) -> CohortBasis:
+    """The curves, revenue per purchase and earlier lead days from the store's deals.
+    `report`: the Cohorts sheet's report made from the same `inputs` (Sync Facts has just
+    written it), whose curves and revenue per purchase are then taken instead of fitted again."""
     deals = inputs.deals
     frame = deals[["channel", "created", "pp", "negotiations", "purchases", "revenue"]]
     off = ""
@@ -126,11 +133,15 @@ def basis_from_store(inputs: CohortInputs, month: dt.date, basis: str = "event")
         )
     if deals.empty:
         return CohortBasis({}, {}, _earlier_frame([], [], []), "the fact store", off)
-    curves = lag_curves(frame, inputs.as_of, horizon=HORIZON)
-    channels = sorted({c for c, _ in curves})
-    per_purchase = {
-        c: revenue_per_purchase(frame, inputs.as_of, None if c == POOLED else c) for c in channels
-    }
+    if report is not None and report.as_of == inputs.as_of:
+        curves, per_purchase = dict(report.curves), dict(report.per_purchase)
+    else:
+        curves = lag_curves(frame, inputs.as_of, horizon=HORIZON)
+        channels = sorted({c for c, _ in curves})
+        per_purchase = {
+            c: revenue_per_purchase(frame, inputs.as_of, None if c == POOLED else c)
+            for c in channels
+        }
     start = pd.Timestamp(month - dt.timedelta(days=HORIZON + 31))
     before = deals[(deals["line"] >= 0) & (deals["created"] < pd.Timestamp(month))]
     before = before[before["created"] >= start]

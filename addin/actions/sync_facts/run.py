@@ -56,7 +56,7 @@ def sync(
     refreshed: RefreshResult | None = None
     if refresh_after and mapped.as_of is not None and filled.daily_rows:
         progress("Refreshing the run-rate", total - 1, total)
-        basis = basis_from_store(cohorts.inputs, book.month, config.basis)
+        basis = basis_from_store(cohorts.inputs, book.month, config.basis, cohorts.report)
         read = AlreadyRead(book.funnel, book.table, book.plan, filled.daily)  # not read again
         refreshed = refresh(wb, as_of=mapped.as_of, save=False, cohort=basis, read=read)
     wb.save()  # once, for the facts, the cohorts and the run-rate together
