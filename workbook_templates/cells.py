@@ -3,12 +3,15 @@
 Reading: a bad cell becomes an `InputError` naming the cell (``Plan!E7``), the line, the column
 and the value, so the user can go straight to it. Writing: what a cell may hold is blank, a
 plain Python number, text, bool or date: never NaN, inf, a numpy scalar or a pandas NA.
+Formulas: `quotient` is every sheet's division, blank (not ``#DIV/0!``) over a blank or zero
+denominator.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
@@ -75,3 +78,17 @@ def cell(value: Any, digits: int = 2) -> Any:
     if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
         return int(value)
     return value
+
+
+def quotient(num: str, den: str, *, blank_if: Sequence[str] = (), expr: str | None = None) -> str:
+    """A division formula that is blank, not ``#DIV/0!``, when its denominator is blank or 0.
+
+    ``=IF(OR(<blank_if>,N(den)=0),"",num/den)``: `blank_if` are further conditions that blank
+    the cell (say ``A5=""``); `expr` replaces ``num/den`` (ROMI's ``(n-d)/d``). The denominator
+    is tested with ``N()`` rather than the result wrapped in IFERROR, so a real error in either
+    cell (a ``#REF!`` after a deleted column) still shows. Where the denominator is a non-zero
+    number the result is exactly ``num/den``.
+    """
+    tests = [*blank_if, f"N({den})=0"]
+    cond = tests[0] if len(tests) == 1 else f"OR({','.join(tests)})"
+    return f'=IF({cond},"",{expr or f"{num}/{den}"})'

@@ -23,6 +23,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from planning.funnel import Funnel
 from workbook_templates import layout as L
+from workbook_templates.cells import quotient
 from workbook_templates.plan_sheet import (
     PlanColumns,
     PlanExtent,
@@ -108,13 +109,14 @@ def _write_sums(
 
 
 def _write_ratios(ws: Worksheet, ec: _Columns, funnel: Funnel, rows: list[int]) -> None:
-    """Run-rate % of plan and the ratios of every row, from the row's own sums."""
+    """Run-rate % of plan and the ratios of every row, from the row's own sums; blank over a
+    zero denominator (a channel without facts yet, a new month's Total row)."""
     for row in rows:
         for m in ec.metrics:
             rr = f"{ec.cols[L.abs_header(m, 'rr')]}{row}"
             p = f"{ec.cols[L.abs_header(m, 'p')]}{row}"
             c = ws[f"{ec.cols[L.abs_header(m, '%rr')]}{row}"]
-            c.value = f"={rr}/{p}"
+            c.value = quotient(rr, p)
             c.number_format = FMT_PCT
         for r in ec.ratios:
             num, den = ratio_parts(r, funnel)
@@ -122,8 +124,17 @@ def _write_ratios(ws: Worksheet, ec: _Columns, funnel: Funnel, rows: list[int]) 
                 n = f"{ec.cols[L.abs_header(num, k)]}{row}"
                 d = f"{ec.cols[L.abs_header(den, k)]}{row}"
                 c = ws[f"{ec.cols[L.ratio_header(r, k)]}{row}"]
-                c.value = f"=({n}-{d})/{d}" if r == "romi" else f"={n}/{d}"
+                c.value = quotient(n, d, expr=f"({n}-{d})/{d}" if r == "romi" else None)
                 c.number_format = fmt_for_ratio(r)
+
+
+def _write_as_of(ws: Worksheet) -> None:
+    """Row 2: "as of" and the as-of date; before the first sync (as-of blank, a new month)
+    "month" and the month's first day, never as-of 0 read as 1899-12-30. (Both labels are
+    formula literals, so the workbook's language translates them like any label.)"""
+    ws["A2"] = '=IF(AsOf="","month","as of")'
+    ws["B2"] = '=IF(AsOf="",Month,AsOf)'
+    ws["B2"].number_format = FMT_DATE
 
 
 def _layout(ws: Worksheet, width: int) -> None:
@@ -175,9 +186,7 @@ def write_executive_template(
     ws = wb.create_sheet(L.EXECUTIVE, 0)
     ws["A1"] = f"Executive report — {month.strftime('%B %Y')}"
     ws["A1"].font = FONT_TITLE
-    ws["A2"] = "as of"
-    ws["B2"] = "=AsOf"
-    ws["B2"].number_format = FMT_DATE
+    _write_as_of(ws)
     ws["C2"] = "days left"
     ws["D2"] = "=DaysLeft"
     ec = _columns(funnel)

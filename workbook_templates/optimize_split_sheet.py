@@ -40,7 +40,7 @@ from planning.split import (
 )
 from sheets_sync.workbooks.interface import Table, WorkbookTarget, column_letter
 from workbook_templates import layout as L
-from workbook_templates.cells import to_number
+from workbook_templates.cells import quotient, to_number
 from workbook_templates.curves_sheet import response_chart, write_curves_template
 from workbook_templates.styles import (
     FILL_INPUT,
@@ -136,14 +136,16 @@ def split_letter(header: str) -> str:
 def split_row_formulas(row: int, letter: Callable[[str], str]) -> dict[str, str]:
     """The formulas of a channel row: Δ and Δ% from `current` and `proposed`.
 
-    `letter` maps a header to its column letter. Blank when either is blank; Δ% shows
-    ``#DIV/0!`` when the current spend is 0.
+    `letter` maps a header to its column letter. Blank when either is blank; Δ% also blank
+    when the current spend is 0 (`cells.quotient`).
     """
     cur, new = f"{letter(L.SPLIT_CURRENT)}{row}", f"{letter(L.SPLIT_PROPOSED)}{row}"
     blank = f'OR({cur}="",{new}="")'
     return {
         L.SPLIT_DELTA: f'=IF({blank},"",{new}-{cur})',
-        L.SPLIT_DELTA_PCT: f'=IF({blank},"",({new}-{cur})/{cur})',
+        L.SPLIT_DELTA_PCT: quotient(
+            cur, cur, blank_if=[f'{cur}=""', f'{new}=""'], expr=f"({new}-{cur})/{cur}"
+        ),
     }
 
 
@@ -155,7 +157,7 @@ def split_total_formulas(
     last = max(last, first)
     out = {h: f"=SUM({letter(h)}{first}:{letter(h)}{last})" for h in SPLIT_SUMMED}
     cur, new = f"{letter(L.SPLIT_CURRENT)}{row}", f"{letter(L.SPLIT_PROPOSED)}{row}"
-    out[L.SPLIT_DELTA_PCT] = f"=({new}-{cur})/{cur}"
+    out[L.SPLIT_DELTA_PCT] = quotient(cur, cur, expr=f"({new}-{cur})/{cur}")
     return out
 
 

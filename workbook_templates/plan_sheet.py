@@ -7,8 +7,9 @@ are in `layout.PLAN_HEADER_ROW` (`layout.plan_headers`); buttons find columns by
 
 Plan numbers, facts and run-rates are values; every derived cell (ratios, % of plan, pace,
 totals) is a native formula, so it updates when a marketer types a plan number. Ratios on the
-Total row are recomputed from the summed absolutes, never averaged; a zero denominator shows
-``#DIV/0!``.
+Total row are recomputed from the summed absolutes, never averaged. A ratio or % of plan over a
+blank or zero denominator is blank, and so is pace when no day of the month is left
+(`cells.quotient`: the denominator is tested, so a real error such as ``#REF!`` still shows).
 
 Written by the template (`write_plan_template`); Sync Facts writes `f`, Refresh Run-Rate `rr`,
 Apply / Undo Split `spend p`. Read by every button through `read_plan`; the Executive and Pace
@@ -32,7 +33,7 @@ from planning.errors import InputError
 from planning.funnel import Funnel
 from sheets_sync.workbooks.interface import Table, WorkbookTarget
 from workbook_templates import layout as L
-from workbook_templates.cells import line_name, sheet_value, to_number
+from workbook_templates.cells import line_name, quotient, sheet_value, to_number
 from workbook_templates.styles import (
     FILL_FACT,
     FILL_GROUP,
@@ -125,31 +126,28 @@ def ratio_parts(ratio: str, funnel: Funnel) -> tuple[str, str]:
 def _ratio_formula(
     ratio: str, kind: str, row: int, cols: PlanColumns, funnel: Funnel, guard: bool
 ) -> str:
+    """Blank on a spare row, over a blank numerator, and over a blank or zero denominator."""
     num, den = ratio_parts(ratio, funnel)
     n = f"{cols[L.abs_header(num, kind)]}{row}"
     d = f"{cols[L.abs_header(den, kind)]}{row}"
-    expr = f"({n}-{d})/{d}" if ratio == "romi" else f"{n}/{d}"
-    blanks = [f'{n}=""', f'{d}=""']
-    if guard:
-        blanks.insert(0, f'$A{row}=""')
-    return f'=IF(OR({",".join(blanks)}),"",{expr})'
+    blanks = ([f'$A{row}=""'] if guard else []) + [f'{n}=""']
+    return quotient(n, d, blank_if=blanks, expr=f"({n}-{d})/{d}" if ratio == "romi" else None)
 
 
 def _abs_formula(metric: str, kind: str, row: int, cols: PlanColumns, guard: bool) -> str:
+    """% of plan: blank over a blank fact / run-rate and a blank or zero plan. Pace: blank over
+    a blank plan and when no day is left (as-of on the month's last day)."""
     p = f"{cols[L.abs_header(metric, 'p')]}{row}"
     f = f"{cols[L.abs_header(metric, 'f')]}{row}"
     rr = f"{cols[L.abs_header(metric, 'rr')]}{row}"
-
-    def blank_if(*cells: str) -> str:
-        tests = ([f'$A{row}=""'] if guard else []) + [f'{c}=""' for c in cells]
-        return f"OR({','.join(tests)})"
+    spare = [f'$A{row}=""'] if guard else []
 
     if kind == "%f":
-        return f'=IF({blank_if(f, p)},"",{f}/{p})'
+        return quotient(f, p, blank_if=[*spare, f'{f}=""'])
     if kind == "%rr":
-        return f'=IF({blank_if(rr, p)},"",{rr}/{p})'
+        return quotient(rr, p, blank_if=[*spare, f'{rr}=""'])
     if kind == "pace":
-        return f'=IF({blank_if(p)},"",({p}-N({f}))/DaysLeft)'
+        return quotient(f"({p}-N({f}))", "DaysLeft", blank_if=[*spare, f'{p}=""'])
     raise ValueError(kind)
 
 
