@@ -8,7 +8,6 @@ it, so a crash or kill mid-write leaves the original as it was.
 from __future__ import annotations
 
 import itertools
-import numbers
 import os
 import stat
 import tempfile
@@ -17,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
-from openpyxl.styles.numbers import FORMAT_GENERAL, is_date_format
 
 from sheets_sync.storage_errors import storage_error
+from sheets_sync.workbooks.cell_formats import ColumnFormats
 from sheets_sync.workbooks.interface import Table, WorkbookError, scan_table
 
 
@@ -125,17 +124,18 @@ class XlsxWorkbook:
     def write_block(self, sheet: str, row: int, col: int, values: Sequence[Sequence[Any]]) -> None:
         """Write `values` into the in-memory workbook (reads see them; the file only changes on
         `save`, so a crash before it leaves the file as it was). Each cell's number format fits
-        its new value, never the old one's: a number written over a date-formatted cell gets
-        the General format, a date a date format; other formats (money, percent) are kept."""
+        its new value and a cell without a format takes its column's (`cell_formats`): a number
+        never keeps a date format, a date always gets one; money, percent are kept."""
         ws = self._sheet(sheet)
         if row < 1 or col < 1:
             raise WorkbookError(f"cannot write to row {row}, column {col} of `{sheet}`")
+        formats = ColumnFormats(ws)
         for i, line in enumerate(values):
             for j, value in enumerate(line):
                 cell = ws.cell(row=row + i, column=col + j)
-                cell.value = value  # a date gets a date format here (openpyxl) unless it has one
-                if _is_number(value) and is_date_format(cell.number_format):
-                    cell.number_format = FORMAT_GENERAL  # 7000 stays 7000, not 1919-03-01
+                before = cell.number_format
+                cell.value = value  # openpyxl gives a date a format of its own: replaced here
+                cell.number_format = formats.for_value(col + j, value, before)
 
     def save(self) -> None:
         """Replace the file atomically (temp file + rename) with the workbook as written."""
@@ -180,10 +180,6 @@ def _mode_for(path: Path) -> int:
     umask = os.umask(0)
     os.umask(umask)
     return 0o666 & ~umask
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)  # numpy's too
 
 
 def _is_formula(value: Any) -> bool:
