@@ -62,6 +62,12 @@ from sheets_sync.google_http import (
     open_client,
 )
 from sheets_sync.workbooks.interface import Table, WorkbookError, column_letter, scan_table
+from sheets_sync.workbooks.roles import (
+    ROLE_PREFIX,
+    SheetRoles,
+    language_of,
+    localized_sheet_name,
+)
 
 __all__ = ["GoogleSheetsWorkbook"]
 
@@ -112,8 +118,17 @@ class GoogleSheetsWorkbook:
         self._title: str = meta.get("properties", {}).get("title", spreadsheet_id)
         self.locale: str = meta.get("properties", {}).get("locale", "en_US")
         self._sheets: list[str] = []
+        titles: dict[Any, str] = {}
         for s in meta.get("sheets", []):
-            self._sheets.append(s.get("properties", {})["title"])
+            props = s.get("properties", {})
+            self._sheets.append(props["title"])
+            titles[props.get("sheetId")] = props["title"]
+        self._marked: dict[str, str] = {  # named ranges marking a sheet's role (same request)
+            str(n.get("name", "")).lower(): titles[n["range"].get("sheetId", 0)]
+            for n in meta.get("namedRanges", [])
+            if str(n.get("name", "")).lower().startswith(ROLE_PREFIX)
+            and n.get("range", {}).get("sheetId", 0) in titles
+        }
         self._values: dict[str, list[list[Any]]] | None = None
         self._formulas: dict[str, list[list[Any]]] | None = None
         self._staged: list[tuple[str, int, int, list[list[Any]]]] = []
@@ -126,11 +141,20 @@ class GoogleSheetsWorkbook:
         return getattr(self, "_title", self.spreadsheet_id)
 
     def sheet_names(self) -> list[str]:
-        return list(self._sheets)
+        """The sheets by role (``"Plan"`` for a sheet named "План"), see `roles`."""
+        return self.roles().canonical_names()
 
-    def _check(self, sheet: str) -> None:
-        if sheet not in self._sheets:
+    def roles(self) -> SheetRoles:
+        """Which sheet plays which role: by name in either language, or by a ``_fp_role_*``
+        named range (read with the metadata: a sheet the user renamed is still found)."""
+        return SheetRoles(list(self._sheets), self._marked)
+
+    def _check(self, sheet: str) -> str:
+        """The real name of the sheet an action calls `sheet`; an unknown one is an error."""
+        real = self.roles().real(sheet)
+        if real is None:
             raise WorkbookError(f"workbook {self.name} has no sheet `{sheet}`")
+        return real
 
     def read_table(
         self,
@@ -139,7 +163,7 @@ class GoogleSheetsWorkbook:
         first_col: int = 1,
         stop_labels: Iterable[str] = (),
     ) -> Table:
-        self._check(sheet)
+        sheet = self._check(sheet)
         grid = self._snapshot("values")[sheet]
         headers = (_at(grid, header_row, c) for c in itertools.count(first_col))
 
@@ -152,16 +176,21 @@ class GoogleSheetsWorkbook:
     def read_cells(
         self, sheet: str, row: int, col: int, n_rows: int, n_cols: int, formulas: bool = True
     ) -> list[list[Any]]:
-        self._check(sheet)
+        sheet = self._check(sheet)
         grid = self._snapshot("formulas" if formulas else "values")[sheet]
         return [[_at(grid, row + i, col + j) for j in range(n_cols)] for i in range(n_rows)]
 
     def write_block(self, sheet: str, row: int, col: int, values: Sequence[Sequence[Any]]) -> None:
-        """Stage `values` (reads see them; the sheet changes only on `save`)."""
-        self._check(sheet)
+        """Stage `values` (reads see them; the sheet changes only on `save`); a formula's sheet
+        references are pointed at the real sheets (`SheetRoles.rewrite_formula`)."""
+        sheet = self._check(sheet)
         if row < 1 or col < 1:
             raise WorkbookError(f"cannot write to row {row}, column {col} of `{sheet}`")
-        block = [list(line) for line in values]
+        roles = self.roles()
+        block = [
+            [roles.rewrite_formula(v) if isinstance(v, str) and v[:1] == "=" else v for v in line]
+            for line in values
+        ]
         for i, line in enumerate(block):
             for j, v in enumerate(line):
                 _to_api(v, f"{sheet}!{column_letter(col + j)}{row + i}")  # refuse bad values now
@@ -173,8 +202,11 @@ class GoogleSheetsWorkbook:
                 _overlay(grid_by_sheet.setdefault(sheet, []), kind, row, col, block)
 
     def add_sheet(self, sheet: str, hidden: bool = False) -> None:
-        if sheet in self._sheets:
+        """Stage a new sheet named in the workbook's language (``"Split Undo"`` is "Отмена
+        сплита" in a Russian workbook)."""
+        if self.roles().real(sheet) is not None:
             raise WorkbookError(f"workbook {self.name} already has a sheet `{sheet}`")
+        sheet = localized_sheet_name(sheet, language_of(self))
         self._sheets.append(sheet)
         self._new_sheets.append((sheet, hidden))
         for grid_by_sheet in (self._values, self._formulas):

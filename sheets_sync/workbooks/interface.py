@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sheets_sync.errors import WorkbookError
+from sheets_sync.workbooks.roles import canonical_header, label_variants
 
 
 def column_letter(col: int) -> str:
@@ -80,14 +81,17 @@ def scan_table(
     to the first blank, so an adapter may give them lazily), stripped. `rows(width)` gives the
     rows below the header row, starting at `first_col`, each then cut or padded (blanks) to the
     `width` headers; the table's rows stop at the first blank key (first column) or a key in
-    `stop_labels` (case-insensitive, e.g. the totals row). No headers is a `WorkbookError`.
+    `stop_labels` (case-insensitive, in any language: "Total" also stops at "Итого", e.g. the
+    totals row). Headers come back in canonical (English) form (`roles.canonical_header`: a
+    Russian workbook's "лиды факт" is "leads f"), so actions find columns in either language.
+    No headers is a `WorkbookError`.
     """
-    stops = {s.strip().lower() for s in stop_labels}
+    stops = {s.casefold() for s in label_variants(stop_labels)}
     headers: list[str] = []
     for h in header_cells:
         if h is None or str(h).strip() == "":
             break
-        headers.append(str(h).strip())
+        headers.append(canonical_header(str(h)))
     if not headers:
         raise WorkbookError(f"sheet `{sheet}` has no headers in row {header_row}")
     table = Table(sheet=sheet, header_row=header_row, first_col=first_col, headers=headers)
@@ -96,7 +100,7 @@ def scan_table(
         values = list(line[:width])
         values += [None] * (width - len(values))
         key = values[0]
-        if key is None or str(key).strip() == "" or str(key).strip().lower() in stops:
+        if key is None or str(key).strip() == "" or str(key).strip().casefold() in stops:
             break
         table.rows.append(values)
     return table

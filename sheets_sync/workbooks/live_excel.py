@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from sheets_sync.workbooks.interface import Table, WorkbookError, scan_table
+from sheets_sync.workbooks.roles import SheetRoles, language_of, localized_sheet_name
 
 
 @dataclass
@@ -96,9 +97,21 @@ class XlwingsWorkbook:
             return None
         return Path(full)
 
-    def sheet_names(self) -> list[str]:
+    def _real_names(self) -> list[str]:
         names = [str(s.name) for s in self.book.sheets]
         return names + [name for name, _ in self._added]
+
+    def sheet_names(self) -> list[str]:
+        """The sheets by role (``"Plan"`` for a sheet named "План"), see `roles`."""
+        return self.roles().canonical_names()
+
+    def roles(self) -> SheetRoles:
+        """Which sheet plays which role, by name in either language (defined names are not
+        read here: one more COM call per name for a rare case)."""
+        return SheetRoles(self._real_names())
+
+    def _real(self, sheet: str) -> str:
+        return self.roles().real(sheet) or sheet
 
     # ------------------------------------------------------------------ reading
 
@@ -162,6 +175,7 @@ class XlwingsWorkbook:
         first_col: int = 1,
         stop_labels: Iterable[str] = (),
     ) -> Table:
+        sheet = self._real(sheet)
         self._check(sheet)
         last_row, last_col = self._extent(sheet)
         if last_row < header_row or last_col < first_col:
@@ -176,6 +190,7 @@ class XlwingsWorkbook:
     def read_cells(
         self, sheet: str, row: int, col: int, n_rows: int, n_cols: int, formulas: bool = True
     ) -> list[list[Any]]:
+        sheet = self._real(sheet)
         self._check(sheet)
         if n_rows < 1 or n_cols < 1:
             return [[] for _ in range(max(n_rows, 0))]
@@ -190,17 +205,24 @@ class XlwingsWorkbook:
     # ------------------------------------------------------------------ writing
 
     def write_block(self, sheet: str, row: int, col: int, values: Sequence[Sequence[Any]]) -> None:
+        """Stage `values`; a formula's sheet references are pointed at the real sheets."""
+        sheet = self._real(sheet)
         self._check(sheet)
         if row < 1 or col < 1:
             raise WorkbookError(f"cannot write to row {row}, column {col} of `{sheet}`")
-        lines = [list(line) for line in values]
+        roles = self.roles()
+        lines = [
+            [roles.rewrite_formula(v) if isinstance(v, str) and v[:1] == "=" else v for v in line]
+            for line in values
+        ]
         if lines and any(lines):
             self._blocks.append(_Block(sheet, row, col, lines))
 
     def add_sheet(self, sheet: str, hidden: bool = False) -> None:
-        if sheet in self.sheet_names():
+        """Stage a new sheet named in the workbook's language."""
+        if self.roles().real(sheet) is not None:
             raise WorkbookError(f"workbook {self.name} already has a sheet `{sheet}`")
-        self._added.append((sheet, hidden))
+        self._added.append((localized_sheet_name(sheet, language_of(self)), hidden))
 
     def save(self) -> None:
         """Commit the staged sheets and blocks, then save the book; on failure undo them."""

@@ -20,6 +20,13 @@ import openpyxl
 from sheets_sync.storage_errors import storage_error
 from sheets_sync.workbooks.cell_formats import ColumnFormats
 from sheets_sync.workbooks.interface import Table, WorkbookError, scan_table
+from sheets_sync.workbooks.roles import (
+    ROLE_PREFIX,
+    SheetRoles,
+    label_variants,
+    language_of,
+    localized_sheet_name,
+)
 
 
 class XlsxWorkbook:
@@ -44,9 +51,25 @@ class XlsxWorkbook:
         return self.path.name
 
     def sheet_names(self) -> list[str]:
-        return list(self._book.sheetnames)
+        """The sheets by role (``"Plan"`` for a sheet named "План"), see `roles`."""
+        return self.roles().canonical_names()
+
+    def roles(self) -> SheetRoles:
+        """Which sheet plays which role: by name in either language, or by a ``_fp_role_*``
+        defined name (workbook-scoped; a sheet the user renamed is still found)."""
+        marked: dict[str, str] = {}
+        for key, defined in self._book.defined_names.items():
+            if key.lower().startswith(ROLE_PREFIX):
+                for title, _ in defined.destinations:
+                    marked[key.lower()] = title
+        return SheetRoles(list(self._book.sheetnames), marked)
+
+    def _real(self, sheet: str) -> str:
+        """The real name of the sheet an action calls `sheet` (as it is when none)."""
+        return self.roles().real(sheet) or sheet
 
     def _sheet(self, sheet: str) -> Any:
+        sheet = self._real(sheet)
         if sheet not in self._book.sheetnames:
             raise WorkbookError(f"workbook {self.name} has no sheet `{sheet}`")
         return self._book[sheet]
@@ -67,6 +90,7 @@ class XlsxWorkbook:
         stop_labels: Iterable[str] = (),
     ) -> Table:
         ws = self._sheet(sheet)
+        sheet = ws.title
 
         def rows(width: int) -> list[list[Any]]:
             if ws.max_row <= header_row:
@@ -78,11 +102,13 @@ class XlsxWorkbook:
         return scan_table(sheet, header_row, first_col, stop_labels, headers, rows)
 
     def find_row(self, sheet: str, col: int, label: str, start: int = 1) -> int | None:
-        """First row at or below `start` whose cell in `col` equals `label` (case-insensitive)."""
+        """First row at or below `start` whose cell in `col` equals `label` (case-insensitive, in
+        any language: "Total" also finds "Итого")."""
         ws = self._sheet(sheet)
+        wanted = label_variants([label])
         for row in range(start, ws.max_row + 1):
             v = ws.cell(row=row, column=col).value
-            if isinstance(v, str) and v.strip().lower() == label.lower():
+            if isinstance(v, str) and v.strip().casefold() in wanted:
                 return row
         return None
 
@@ -90,6 +116,7 @@ class XlsxWorkbook:
         self, sheet: str, row: int, col: int, n_rows: int, n_cols: int, formulas: bool = True
     ) -> list[list[Any]]:
         ws = self._sheet(sheet)
+        sheet = ws.title
         grid = [
             [ws.cell(row=row + i, column=col + j).value for j in range(n_cols)]
             for i in range(n_rows)
@@ -114,10 +141,11 @@ class XlsxWorkbook:
         ]
 
     def add_sheet(self, sheet: str, hidden: bool = False) -> None:
-        """Create the sheet in memory (the file only changes on `save`)."""
-        if sheet in self._book.sheetnames:
+        """Create the sheet in memory (the file only changes on `save`), named in the workbook's
+        language (``"Split Undo"`` is "Отмена сплита" in a Russian workbook)."""
+        if self.roles().real(sheet) is not None:
             raise WorkbookError(f"workbook {self.name} already has a sheet `{sheet}`")
-        ws = self._book.create_sheet(sheet)
+        ws = self._book.create_sheet(localized_sheet_name(sheet, language_of(self)))
         if hidden:
             ws.sheet_state = "hidden"
 
@@ -129,9 +157,12 @@ class XlsxWorkbook:
         ws = self._sheet(sheet)
         if row < 1 or col < 1:
             raise WorkbookError(f"cannot write to row {row}, column {col} of `{sheet}`")
+        roles = self.roles()
         formats = ColumnFormats(ws)
         for i, line in enumerate(values):
             for j, value in enumerate(line):
+                if _is_formula(value):  # sheet references pointed at the real sheets
+                    value = roles.rewrite_formula(value)
                 cell = ws.cell(row=row + i, column=col + j)
                 before = cell.number_format
                 cell.value = value  # openpyxl gives a date a format of its own: replaced here
