@@ -20,7 +20,10 @@ Both ways this project talks to Google go through here: the Google Sheets workbo
   not retried;
 * rate limit: a client-side sliding window keeps each credential (process-wide) under
   `WRITES_PER_MINUTE` (50) writes and `READS_PER_MINUTE` (50) reads a minute, below the API's
-  60-per-minute-per-user quotas, by waiting before a request that would exceed it.
+  60-per-minute-per-user quotas, by waiting before a request that would exceed it. Several
+  hosts share one credential's quota: `use_shared_budget` hands every later session a
+  `SharedBudget` (a token bucket all hosts draw from, e.g. in the server's PostgreSQL state)
+  instead of the per-process window; without one (the default) the per-process window stays.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import gspread
 import requests
@@ -57,12 +60,16 @@ __all__ = [
     "GoogleSession",
     "RateLimiter",
     "RetryPolicy",
+    "SharedBudget",
+    "SharedLimiter",
     "SheetsApiError",
     "account_email",
+    "bucket_take",
     "credentials_path",
     "load_credentials",
     "open_client",
     "rooted_session",
+    "use_shared_budget",
 ]
 
 SCOPES: tuple[str, ...] = ("https://www.googleapis.com/auth/spreadsheets",)
@@ -122,13 +129,67 @@ class RateLimiter:
             waited += pause
 
 
+class SharedBudget(Protocol):
+    """A request budget several processes (hosts) draw from together."""
+
+    def take(self, account: str, kind: str) -> float:
+        """Take one request of `kind` (``"read"`` or ``"write"``) for `account`: 0.0 when
+        taken, else the seconds to wait before asking again (nothing was taken)."""
+        ...
+
+
+def bucket_take(tokens: float, elapsed: float, rate: float, burst: float) -> tuple[float, float]:
+    """One request asked of a token bucket holding `tokens`, `elapsed` seconds after it was
+    last counted, refilled at `rate` a second up to `burst`: (tokens left, 0.0) when one was
+    taken, else (tokens now, seconds until one will be there). So in any span of W seconds at
+    most ``burst + rate * W`` requests are taken: with 50 a minute and a burst of 5, at most
+    55 in any minute, under Google's 60 per minute per user."""
+    now_tokens = min(float(burst), tokens + max(0.0, elapsed) * rate)
+    if now_tokens >= 1.0:
+        return now_tokens - 1.0, 0.0
+    return now_tokens, (1.0 - now_tokens) / rate
+
+
+class SharedLimiter:
+    """`RateLimiter`'s `acquire` over a `SharedBudget`: asks it until a request is taken."""
+
+    def __init__(
+        self,
+        budget: SharedBudget,
+        account: str,
+        kind: str,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.budget, self.account, self.kind, self.sleep = budget, account, kind, sleep
+
+    def acquire(self) -> float:
+        """Take a request from the shared budget, waiting if needed; returns the seconds
+        waited."""
+        waited = 0.0
+        while (pause := self.budget.take(self.account, self.kind)) > 0:
+            self.sleep(pause)
+            waited += pause
+        return waited
+
+
 _LIMITERS: dict[tuple[str, str], RateLimiter] = {}
 _LIMITERS_LOCK = threading.Lock()
+_SHARED: list[SharedBudget] = []
 
 
-def _limiter(user: str, kind: str) -> RateLimiter:
-    """The process-wide limiter of one credential's reads or writes."""
+def use_shared_budget(budget: SharedBudget | None) -> None:
+    """Every session created from now on in this process draws from `budget` (None: back
+    to the per-process window)."""
     with _LIMITERS_LOCK:
+        _SHARED[:] = [budget] if budget is not None else []
+
+
+def _limiter(user: str, kind: str) -> RateLimiter | SharedLimiter:
+    """The shared budget's limiter when one is in use, else the process-wide limiter of one
+    credential's reads or writes."""
+    with _LIMITERS_LOCK:
+        if _SHARED:
+            return SharedLimiter(_SHARED[0], user, kind)
         key = (user, kind)
         if key not in _LIMITERS:
             limit = WRITES_PER_MINUTE if kind == "write" else READS_PER_MINUTE
@@ -248,8 +309,8 @@ class GoogleSession:
         *,
         timeout: float | tuple[float, float] = (10.0, 60.0),
         retry: RetryPolicy | None = None,
-        write_limiter: RateLimiter | None = None,
-        read_limiter: RateLimiter | None = None,
+        write_limiter: RateLimiter | SharedLimiter | None = None,
+        read_limiter: RateLimiter | SharedLimiter | None = None,
     ) -> None:
         self.client = client
         self.client.set_timeout(timeout)

@@ -2,8 +2,9 @@
 
 Every error is ``{"error": {"code": ..., "message": ...}}`` with the HTTP status: an `ApiError`
 raised by an endpoint, Starlette's HTTP errors (404 for an unknown path, 405, ...), a request
-that fails validation (422, the first five problems) and any unexpected exception (500, logged
-with its traceback; the body names no detail).
+that fails validation (422, the first five problems), the shared state's database out of reach
+(503 ``state_unavailable``, with ``Retry-After``; nothing was done) and any unexpected exception
+(500, logged with its traceback; the body names no detail).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Scope
+
+from addin.server.shared_state.protocols import StateUnavailable
 
 log = logging.getLogger("funnelplan.server")
 
@@ -110,6 +113,12 @@ async def _invalid(request: Request, exc: RequestValidationError) -> JSONRespons
     return error_response(422, "invalid_request", "; ".join(parts) + more)
 
 
+async def _state_unavailable(request: Request, exc: StateUnavailable) -> JSONResponse:
+    log.error("shared state unavailable on %s %s: %s", request.method, request.url.path, exc.cause)
+    log_refusal(request.scope, 503, "state_unavailable")
+    return error_response(503, "state_unavailable", exc.args[0], **{"Retry-After": "30"})
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     return error_response(500, "internal", "unexpected server error; see the server log")
@@ -121,6 +130,7 @@ EXCEPTION_HANDLERS: dict[
     ApiError: _api_error,
     StarletteHTTPException: _http_error,
     RequestValidationError: _invalid,
+    StateUnavailable: _state_unavailable,
     Exception: _unexpected,
 }
 """The app's handlers (``FastAPI(exception_handlers=...)``): every error as the JSON body."""

@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sheets_sync.sheet_ids import spreadsheet_id_of
 
@@ -86,6 +86,20 @@ class NewKey:
 
 class KeyStoreError(Exception):
     """A keys-file problem (unknown id, unreadable file) with a readable sentence."""
+
+
+class KeyBackend(Protocol):
+    """Where the keys live: the keys file (`KeyStore`, the default) or the shared PostgreSQL
+    state (`shared_state.postgres_keys.PgKeyStore`). A revocation made through one is seen by
+    every server using it on its next request."""
+
+    def get(self, key_id: str) -> ApiKey | None: ...
+
+    def list(self) -> list[ApiKey]: ...
+
+    def create(self, name: str, spreadsheet: str | None = None) -> NewKey: ...
+
+    def revoke(self, key_id: str) -> ApiKey: ...
 
 
 class KeyStore:
@@ -154,33 +168,45 @@ class KeyStore:
     def create(self, name: str, spreadsheet: str | None = None) -> NewKey:
         """A new active key; its secret is returned here and nowhere else. `spreadsheet` (an
         id or a Google Sheets URL) is the one Google Sheet whose buttons the key may run."""
-        name = name.strip()
-        if not name:
-            raise KeyStoreError("give the key a name (e.g. the workbook it is for)")
-        sheet = None
-        if spreadsheet:
-            sheet = spreadsheet_id_of(spreadsheet) or spreadsheet_id_of("gsheet:" + spreadsheet)
-            if sheet is None:
-                raise KeyStoreError(
-                    f"{spreadsheet!r} is not a Google Sheet: give its id or its URL"
-                )
-        key_id = _PREFIX + secrets.token_hex(8)
-        secret = secrets.token_urlsafe(32)
-        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        stored, new = new_key(name, spreadsheet)
         with self._locked() as keys:
-            keys[key_id] = ApiKey(
-                key_id, name, now, None, derive_signing_key(key_id, secret).hex(), sheet
-            )
-        return NewKey(key_id, name, secret)
+            keys[stored.id] = stored
+        return new
 
     def revoke(self, key_id: str) -> ApiKey:
         """Revoke a key (kept in the file, marked revoked); unknown ids are an error."""
         with self._locked() as keys:
             key = keys.get(key_id)
             if key is None:
-                raise KeyStoreError(f"no key {key_id!r} (see `funnelplan keys list`)")
+                raise KeyStoreError(unknown_key(key_id))
             if key.revoked is None:
-                now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-                key = replace(key, revoked=now)
+                key = replace(key, revoked=now_text())
                 keys[key_id] = key
         return key
+
+
+def now_text() -> str:
+    """The time a key is created or revoked: UTC, ISO 8601, whole seconds."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def unknown_key(key_id: str) -> str:
+    """What `revoke` says of an id no store holds."""
+    return f"no key {key_id!r} (see `funnelplan keys list`)"
+
+
+def new_key(name: str, spreadsheet: str | None = None) -> tuple[ApiKey, NewKey]:
+    """A new active key as stored and as shown once (every key store makes its keys here):
+    its name checked, `spreadsheet` (an id or a Google Sheets URL) read as a sheet id."""
+    name = name.strip()
+    if not name:
+        raise KeyStoreError("give the key a name (e.g. the workbook it is for)")
+    sheet = None
+    if spreadsheet:
+        sheet = spreadsheet_id_of(spreadsheet) or spreadsheet_id_of("gsheet:" + spreadsheet)
+        if sheet is None:
+            raise KeyStoreError(f"{spreadsheet!r} is not a Google Sheet: give its id or its URL")
+    key_id = _PREFIX + secrets.token_hex(8)
+    secret = secrets.token_urlsafe(32)
+    signing_key = derive_signing_key(key_id, secret).hex()
+    return ApiKey(key_id, name, now_text(), None, signing_key, sheet), NewKey(key_id, name, secret)

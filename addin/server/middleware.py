@@ -5,7 +5,8 @@ A request's body is read at most `limit` bytes (413 past it, by its Content-Leng
 streams in); then, unless the path is public (`PUBLIC_PATHS`), its signature is checked over
 exactly those bytes (`signing.Verifier`), and only a signed request reaches the app, which
 parses the JSON or the multipart form. An anonymous 5 MiB body of many small JSON elements so
-costs a hash, not a parse. The key id is kept in the request's state for `state.signed`.
+costs a hash, not a parse. The key id is kept in the request's state for `state.signed`. A
+shared state out of reach (`StateUnavailable`) answers 503 before the app runs.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from addin.server.errors import error_response, log_refusal
+from addin.server.shared_state.protocols import StateUnavailable
 from addin.server.signing import AuthError, Verifier
 
 RAW_BODY = "funnelplan_raw_body"
@@ -20,6 +22,8 @@ RAW_BODY = "funnelplan_raw_body"
 
 KEY_ID = "funnelplan_key_id"
 """The key id of a request whose signature was checked, in the request's state."""
+
+_RETRY = {"Retry-After": "30"}
 
 PUBLIC_PATHS = frozenset({"/health", "/openapi.json"})
 """The paths answered without a signature."""
@@ -52,6 +56,11 @@ class SignedBody:
             except AuthError as error:
                 log_refusal(scope, error.status, error.reason)
                 response = error_response(error.status, error.code, error.message)
+                await response(scope, receive, send)
+                return
+            except StateUnavailable as down:  # the keys or the replay cache out of reach
+                log_refusal(scope, 503, "state_unavailable", down.cause)
+                response = error_response(503, "state_unavailable", down.args[0], **_RETRY)
                 await response(scope, receive, send)
                 return
         sent = False

@@ -1,5 +1,6 @@
-"""The server's settings: where the keys live, CORS origins, the time window and the limits
-(body size, time per request, cells / stages / channels per call, an upload's unzipped size)."""
+"""The server's settings: where the keys live (a folder, or the shared PostgreSQL state), CORS
+origins, the time window and the limits (body size, time per request, cells / stages / channels
+per call, an upload's unzipped size)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,9 @@ DEFAULT_MAX_CELLS = 1_000_000
 DEFAULT_MAX_STAGES = 100
 DEFAULT_MAX_CHANNELS = 500
 DEFAULT_MAX_UNZIPPED = 32 * 1024 * 1024
+DEFAULT_LEASE = 30.0
+DEFAULT_SHEETS_PER_MINUTE = 50.0
+DEFAULT_SHEETS_BURST = 5.0
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,14 @@ class Settings:
     more is 413 before the function runs.
     max_unzipped_bytes: an uploaded .xlsx whose members add up to more than this, declared or
     actually inflated, is refused (413) before openpyxl opens it (a zip bomb).
+    state_url: None (the default): keys, replay cache and sheet locks in `keys_dir` (one host);
+    a ``postgresql://`` URL: all of them, and the Google Sheets budget, in that database, shared
+    by every host started with it (`shared_state`).
+    lock_lease_seconds: with the shared state, how long a sheet's lock outlives its holder's
+    last renewal (a host killed mid-button frees its sheet after this).
+    sheets_per_minute, sheets_burst: with the shared state, the Google Sheets requests of each
+    kind (reads, writes) per minute all hosts together make per credential, and the most made
+    at once; any minute holds at most their sum (55 by default, under Google's 60).
     """
 
     keys_dir: Path = DEFAULT_KEYS_DIR
@@ -55,6 +67,10 @@ class Settings:
     max_stages: int = DEFAULT_MAX_STAGES
     max_channels: int = DEFAULT_MAX_CHANNELS
     max_unzipped_bytes: int = DEFAULT_MAX_UNZIPPED
+    state_url: str | None = None
+    lock_lease_seconds: float = DEFAULT_LEASE
+    sheets_per_minute: float = DEFAULT_SHEETS_PER_MINUTE
+    sheets_burst: float = DEFAULT_SHEETS_BURST
 
     @classmethod
     def from_env(cls, keys_dir: Path | str | None = None) -> Settings:
@@ -81,4 +97,10 @@ class Settings:
             max_stages=int(env.get("FUNNELPLAN_MAX_STAGES", DEFAULT_MAX_STAGES)),
             max_channels=int(env.get("FUNNELPLAN_MAX_CHANNELS", DEFAULT_MAX_CHANNELS)),
             max_unzipped_bytes=int(env.get("FUNNELPLAN_MAX_UNZIPPED_BYTES", DEFAULT_MAX_UNZIPPED)),
+            state_url=env.get("FUNNELPLAN_STATE") or None,
+            lock_lease_seconds=float(env.get("FUNNELPLAN_LOCK_LEASE_SECONDS", DEFAULT_LEASE)),
+            sheets_per_minute=float(
+                env.get("FUNNELPLAN_SHEETS_PER_MINUTE", DEFAULT_SHEETS_PER_MINUTE)
+            ),
+            sheets_burst=float(env.get("FUNNELPLAN_SHEETS_BURST", DEFAULT_SHEETS_BURST)),
         )

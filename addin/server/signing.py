@@ -22,8 +22,8 @@ same answer (401 ``bad_signature``; the log tells them apart), and the signature
 before the key's state is told, so a caller without the secret learns nothing of which key ids
 exist. The server checks the signature over the raw body before it parses it (`middleware`).
 Seen signatures are kept in a small SQLite file beside the keys (0600, the folder 0700), so
-every worker on the host shares them; several hosts behind a load balancer need a shared cache
-(or sticky sessions) for replay protection to span them.
+every worker on the host shares them; several hosts behind a load balancer share them in the
+PostgreSQL state instead (`shared_state.postgres.PgReplayCache`, ``serve --state``).
 """
 
 from __future__ import annotations
@@ -38,8 +38,9 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
+from typing import Protocol
 
-from addin.server.keys import ApiKey, KeyStore
+from addin.server.keys import ApiKey, KeyBackend
 
 KEY_HEADER = "X-Funnelplan-Key"
 TIMESTAMP_HEADER = "X-Funnelplan-Timestamp"
@@ -110,6 +111,15 @@ def signed_headers(
     }
 
 
+class ReplayBackend(Protocol):
+    """Where the signatures seen within the window are kept (`ReplayCache`: this host's
+    SQLite file; `shared_state.postgres.PgReplayCache`: every host's database)."""
+
+    def first_use(self, signature: str, now: float) -> bool:
+        """Record `signature`; False if it was already seen within the window."""
+        ...
+
+
 class ReplayCache:
     """Signatures seen within the window, in SQLite (shared by the workers of one host). A
     signature covers the request's nonce, so only the same signed request sent again repeats
@@ -168,7 +178,7 @@ def _private(path: Path) -> None:
 class Verifier:
     """Checks a request's key, timestamp, nonce, signature and freshness."""
 
-    def __init__(self, keys: KeyStore, replay: ReplayCache, window_seconds: int) -> None:
+    def __init__(self, keys: KeyBackend, replay: ReplayBackend, window_seconds: int) -> None:
         self.keys = keys
         self.replay = replay
         self.window = window_seconds

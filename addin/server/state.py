@@ -1,10 +1,12 @@
 """What the endpoints of one app share, and the dependencies that hand it to them.
 
-`ServerState` (on ``app.state.server``) holds the settings, the key store, the signature
-verifier (with its replay cache) and the Google Sheets client, built on first use and reused by
-every button on a sheet (its token too). Endpoints take it as a `State` parameter and the
-caller's key id as a `Signed` one; neither adds anything to the OpenAPI but the four signing
-headers (security schemes ``key``, ``timestamp``, ``signature``, ``nonce``).
+`ServerState` (on ``app.state.server``) holds the settings, the state backends
+(`shared_state.backends.StateBackends`: the local folder's or the shared PostgreSQL's keys,
+replay cache and sheet locks), the signature verifier and the Google Sheets client, built on
+first use and reused by every button on a sheet (its token too). Endpoints take it as a
+`State` parameter and the caller's key id as a `Signed` one; neither adds anything to the
+OpenAPI but the four signing headers (security schemes ``key``, ``timestamp``, ``signature``,
+``nonce``).
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Annotated
 
 import gspread
@@ -20,38 +21,50 @@ from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
 
 from addin.server.errors import ApiError
-from addin.server.keys import KeyStore
+from addin.server.keys import KeyBackend
 from addin.server.middleware import KEY_ID
 from addin.server.settings import Settings
+from addin.server.shared_state.backends import StateBackends, open_state
+from addin.server.shared_state.protocols import SheetLocks
 from addin.server.signing import (
     KEY_HEADER,
     NONCE_HEADER,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
-    ReplayCache,
     Verifier,
 )
-from sheets_sync.google_http import open_client
+from sheets_sync.google_http import open_client, use_shared_budget
 
 log = logging.getLogger("funnelplan.server")
 
 
 @dataclass
 class ServerState:
-    """The settings, keys and verifier of one app, and its Google Sheets client."""
+    """The settings, state backends and verifier of one app, and its Google Sheets client."""
 
     settings: Settings
-    keys: KeyStore
+    backends: StateBackends
     verifier: Verifier
     _google: gspread.Client | None = field(default=None, repr=False)
     _google_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def for_settings(cls, settings: Settings) -> ServerState:
-        """The key store of `settings.keys_dir`, with the replay cache beside it."""
-        keys = KeyStore(settings.keys_dir)
-        replay = ReplayCache(Path(settings.keys_dir) / "replay.sqlite", settings.window_seconds)
-        return cls(settings, keys, Verifier(keys, replay, settings.window_seconds))
+        """The backends of `settings` (`open_state`); with the shared state, this process's
+        Google Sheets sessions draw from the budget all hosts share."""
+        backends = open_state(settings)
+        if backends.budget is not None:
+            use_shared_budget(backends.budget)
+        verifier = Verifier(backends.keys, backends.replay, settings.window_seconds)
+        return cls(settings, backends, verifier)
+
+    @property
+    def keys(self) -> KeyBackend:
+        return self.backends.keys
+
+    @property
+    def locks(self) -> SheetLocks:
+        return self.backends.locks
 
     def sheets_client(self) -> gspread.Client:
         """One gspread client per app (its token is reused), built on first use; raises

@@ -1,7 +1,8 @@
 """``POST /sheets/{spreadsheet_id}/actions/{action_id}``: a button on a Google Sheet, opened
 with the server's service account (`Settings.google_credentials`) through the app's one gspread
 client; the key must be bound to that sheet (``funnelplan keys create NAME --sheet ID``). One
-button at a time per sheet (`sheet_lock`): a second gets 409."""
+button at a time per sheet (`ServerState.locks`: a lock file per sheet on one host, a lease
+row in the shared state across hosts): a second gets 409."""
 
 from __future__ import annotations
 
@@ -22,17 +23,14 @@ from addin.registry import ActionContext, ActionError, dispatch
 from addin.server.errors import ERRORS, ApiError
 from addin.server.models import SheetActionResult, json_response
 from addin.server.routes.actions import check_action
+from addin.server.shared_state.local import FileSheetLocks
+from addin.server.shared_state.protocols import SheetBusy, SheetLocks
 from addin.server.state import ServerState, Signed, State
 from planning.errors import InputError
 from sheets_sync.google_http import account_email
 from sheets_sync.sync_config import config_for_sheet
 from sheets_sync.workbooks.google_sheets import GoogleSheetsWorkbook
 from sheets_sync.workbooks.interface import WorkbookError
-
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - Windows: no cross-worker lock
-    fcntl = None  # type: ignore[assignment]
 
 log = logging.getLogger("funnelplan.server")
 
@@ -43,26 +41,22 @@ router = APIRouter()
 
 @contextmanager
 def sheet_lock(folder: Path, spreadsheet_id: str) -> Iterator[None]:
-    """One button at a time per Google Sheet (every worker on the host): a second button
-    pressed while one runs gets 409 instead of both reading the sheet and the later write
-    undoing the earlier one."""
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / f"{spreadsheet_id}.lock", "a") as handle:
-        if fcntl is not None:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise ApiError(
-                    409,
-                    "busy",
-                    "another Funnel Plan button is running on this sheet; try again when it "
-                    "has finished",
-                ) from None
-        try:
+    """One button at a time per Google Sheet (every worker on the host, lock files in
+    `folder`): a second button pressed while one runs gets 409 instead of both reading the
+    sheet and the later write undoing the earlier one."""
+    with held(FileSheetLocks(folder), spreadsheet_id):
+        yield
+
+
+@contextmanager
+def held(locks: SheetLocks, spreadsheet_id: str) -> Iterator[None]:
+    """`locks.hold(spreadsheet_id)`, a busy sheet answered 409 (only taking the lock raises
+    `SheetBusy`)."""
+    try:
+        with locks.hold(spreadsheet_id):
             yield
-        finally:
-            if fcntl is not None:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+    except SheetBusy as busy:
+        raise ApiError(409, "busy", str(busy)) from None
 
 
 def _check_request(state: ServerState, key: str, spreadsheet_id: str, action_id: str) -> None:
@@ -120,7 +114,7 @@ def run_sheet_action(spreadsheet_id: str, action_id: str, key: Signed, state: St
             503, "no_google_credentials", "the server has no usable Google credentials"
         ) from None
     with (
-        sheet_lock(Path(state.settings.keys_dir) / "locks", spreadsheet_id),
+        held(state.locks, spreadsheet_id),
         tempfile.TemporaryDirectory(prefix="funnelplan-sheet-") as tmp,
     ):
         try:
