@@ -108,13 +108,15 @@ SPLIT_UNDO = "Split Undo"
 SCENARIOS = "Scenarios"
 
 #: Optimize Split sheet, top: a key/value block (headers in row 3, one item per row below).
-#: The first four items are inputs the user may set; the rest are written by Optimize Split.
+#: The first five items are inputs the user may set; the rest are written by Optimize Split.
 SPLIT_INFO_HEADER_ROW = 3
 SPLIT_INFO_HEADERS = ("item", "value", "help")
 SPLIT_OBJECTIVE = "objective"
 SPLIT_BUDGET = "budget"
 SPLIT_STEP = "step"
 SPLIT_MAX_CHANGE = "max change"
+SPLIT_COUNTS = "counts"
+SPLIT_LEADS_AFTER = "planned leads after Apply"
 SPLIT_INFO_INPUTS: tuple[tuple[str, str], ...] = (
     (
         SPLIT_OBJECTIVE,
@@ -128,6 +130,12 @@ SPLIT_INFO_INPUTS: tuple[tuple[str, str], ...] = (
         "a channel without min/max moves at most this share of its current spend "
         "(50% = ±50%); blank = 50%, 0 = no limit",
     ),
+    (
+        SPLIT_COUNTS,
+        "what Apply Split does to each line's planned counts (leads ... revenue p): keep ratios "
+        "= rescaled with its spend, so its planned CPA and CRs stay; curves = leads set to the "
+        "curves' expected conversions, the CRs below kept; blank = keep ratios",
+    ),
 )
 SPLIT_INFO_OUTPUTS: tuple[tuple[str, str], ...] = (
     ("days", "days in the month: curves are per day, amounts here are monthly"),
@@ -138,10 +146,17 @@ SPLIT_INFO_OUTPUTS: tuple[tuple[str, str], ...] = (
     ("expected conversions", "expected conversions at the proposal"),
     ("uplift", "expected conversions: proposal − current"),
     ("uplift %", "uplift / conversions now"),
+    (
+        SPLIT_LEADS_AFTER,
+        "the Plan's total `leads p` once Apply Split writes the proposal and the counts",
+    ),
     ("value now", "expected value at the current split (when every channel has a value)"),
     ("expected value", "expected value at the proposal"),
     ("solver", "method and iterations"),
-    ("marginal return", "value per 1 spent of the last unit, equal across free channels"),
+    (
+        "marginal return",
+        "value per 1,000 spent of the last unit, equal across free channels",
+    ),
     ("status", "solver message"),
     ("history", "daily rows the curves were fitted on"),
 )

@@ -38,6 +38,7 @@ from planning.split import (
     OBJECTIVES,
     ChannelInputs,
 )
+from planning.split_counts import COUNTS_MODES, DEFAULT_COUNTS
 from sheets_sync.workbooks.interface import Table, WorkbookTarget, column_letter
 from workbook_templates import layout as L
 from workbook_templates.cells import quotient, to_number
@@ -50,7 +51,7 @@ from workbook_templates.styles import (
     FMT_INT,
     FMT_MONEY,
     FMT_PCT_WHOLE,
-    FMT_SCIENTIFIC,
+    FMT_RETURN,
     FMT_SIGNED_COUNT_1DP,
     FMT_SIGNED_MONEY,
     FMT_SIGNED_PCT,
@@ -71,6 +72,7 @@ INFO_DEFAULTS: dict[str, Any] = {
     L.SPLIT_BUDGET: None,
     L.SPLIT_STEP: DEFAULT_STEP,
     L.SPLIT_MAX_CHANGE: DEFAULT_CHANGE,
+    L.SPLIT_COUNTS: DEFAULT_COUNTS,
 }
 INFO_ITEMS = (*L.SPLIT_INFO_INPUTS, *L.SPLIT_INFO_OUTPUTS)
 
@@ -104,9 +106,10 @@ INFO_FORMATS: dict[str, str] = {
     "expected conversions": FMT_COUNT_1DP,
     "uplift": FMT_SIGNED_COUNT_1DP,
     "uplift %": FMT_SIGNED_PCT,
+    L.SPLIT_LEADS_AFTER: FMT_COUNT_1DP,
     "value now": FMT_MONEY,
     "expected value": FMT_MONEY,
-    "marginal return": FMT_SCIENTIFIC,
+    "marginal return": FMT_RETURN,
 }
 FORMATTED_ROWS = 40  # channel rows pre-formatted below the header (more are written plain)
 
@@ -470,6 +473,23 @@ def info_max_change(sheet: SplitSheet) -> float | None:
             "must not be negative (0 = no limit)", line=where, column=L.SPLIT_MAX_CHANGE, value=raw
         )
     return None if math.isnan(v) else v
+
+
+def info_counts(sheet: SplitSheet) -> str:
+    """How Apply Split sets the lines' planned counts (`planning.split_counts.COUNTS_MODES`):
+    the `counts` item, blank or missing = keep ratios; anything else names its cell."""
+    raw = None if sheet.fresh else sheet.info.get(L.SPLIT_COUNTS)
+    if raw is None or str(raw).strip() == "":
+        return DEFAULT_COUNTS
+    mode = str(raw).strip().lower()
+    if mode not in COUNTS_MODES:
+        raise InputError(
+            f"is not a way to set the counts; use one of {', '.join(COUNTS_MODES)}",
+            line=sheet.info_refs[L.SPLIT_COUNTS],
+            column=L.SPLIT_COUNTS,
+            value=raw,
+        )
+    return mode
 
 
 def write_split_table(

@@ -28,6 +28,8 @@ FMT_SIGNED_MONEY = "+#,##0;-#,##0;0"
 FMT_SIGNED_COUNT_1DP = "+#,##0.0;-#,##0.0;0.0"
 FMT_SIGNED_PCT = "+0.0%;-0.0%;0.0%"
 FMT_SCIENTIFIC = "0.000E+00"
+#: A return per 1,000 spent (the split's marginal return): three decimals, never scientific.
+FMT_RETURN = "0.000"
 
 FILL_HEADER = PatternFill("solid", fgColor="1F3864")
 FILL_GROUP = PatternFill("solid", fgColor="D9E1F2")

@@ -347,7 +347,7 @@ def _write_proposal(wb: WorkbookTarget, sheet: SplitSheet, proposal: Proposal, a
             "value now": cell(t.value_now),
             "expected value": cell(t.value),
             "solver": f"{s.method}, {s.iterations} iterations",
-            "marginal return": cell(s.multiplier, 8),
+            "marginal return": cell(s.multiplier * 1000, 6),  # per 1,000 spent (readable)
             "status": proposal.status(),
             "history": proposal.history,
         },
