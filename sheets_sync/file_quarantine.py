@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sheets_sync.one_line import one_line
+from sheets_sync.quality_text import FILE_QUARANTINED
 
 
 @dataclass(frozen=True)
@@ -34,9 +35,8 @@ class QuarantinedFile:
 
     def flag(self) -> str:
         """The Data Quality flag: one line naming the source, the file, its size, the reason."""
-        return (
-            f"{self.source}: file {self.name} ({_size(self.size)}) could not be read and was "
-            f"quarantined: {self.reason}"
+        return FILE_QUARANTINED.format(
+            source=self.source, file=self.name, size=_size(self.size), reason=self.reason
         )
 
     def to_dict(self) -> dict[str, Any]:

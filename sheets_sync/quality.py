@@ -36,6 +36,20 @@ import pandas as pd
 from sheets_sync.facts import METRICS, ReadResult, input_window
 from sheets_sync.file_quarantine import QuarantinedFile
 from sheets_sync.metric_sums import metric_sums
+from sheets_sync.quality_text import (
+    MISMATCH_FLAG,
+    MISMATCH_NONE,
+    QUARANTINED_FLAG,
+    QUARANTINED_FLAG_ONE,
+    QUARANTINED_MONEY_FLAG,
+    QUARANTINED_MONEY_FLAG_ONE,
+    RECONCILE_FLAG,
+    STALE_FLAG,
+    STALE_LATEST,
+    STALE_NO_DATA,
+    UNMAPPED_ROWS_FLAG,
+    UNMAPPED_SPEND_FLAG,
+)
 
 __all__ = [
     "FRESH_HOURS",
@@ -458,11 +472,17 @@ def quarantined_money(read: SourceRead) -> list[tuple[str, bool]]:
             continue
         whole = held + float(info.totals.get(metric, 0.0))
         share = held / whole if whole > 0 else 1.0
-        rows = "row" if info.rows_quarantined == 1 else "rows"
+        template = (
+            QUARANTINED_MONEY_FLAG_ONE if info.rows_quarantined == 1 else QUARANTINED_MONEY_FLAG
+        )
         name = read.label.replace("\\", "/").rsplit("/", 1)[-1]
-        line = (
-            f"{read.source}: {name}: {held:,.2f} of {metric} in {info.rows_quarantined:,} "
-            f"quarantined {rows} ({share:.1%} of the file's {metric})"
+        line = template.format(
+            source=read.source,
+            file=name,
+            held=f"{held:,.2f}",
+            metric=metric,
+            n=f"{info.rows_quarantined:,}",
+            share=f"{share:.1%}",
         )
         out.append((line, share > QUARANTINED_MONEY))
     return out
@@ -472,23 +492,29 @@ def _source_flags(sq: SourceQuality, fresh_hours: float) -> list[str]:
     """A source's flags: stale, partly unmapped, rows quarantined."""
     flags: list[str] = []
     if sq.stale:
-        when = "no data" if sq.latest is None else f"latest data {sq.latest:%Y-%m-%d %H:%M}"
-        flags.append(f"{sq.source}: no fresh data for more than {fresh_hours:g} h ({when})")
-    if sq.unmapped_share:
-        flags.append(
-            f"{sq.source}: {sq.unmapped_share:.1%} of the {sq.unmapped_basis} is unmapped "
-            "(see the Unmapped sheet)"
+        when = (
+            STALE_NO_DATA
+            if sq.latest is None
+            else STALE_LATEST.format(date=f"{sq.latest:%Y-%m-%d %H:%M}")
         )
+        flags.append(STALE_FLAG.format(source=sq.source, hours=f"{fresh_hours:g}", when=when))
+    if sq.unmapped_share:
+        template = UNMAPPED_SPEND_FLAG if sq.unmapped_basis == "spend" else UNMAPPED_ROWS_FLAG
+        flags.append(template.format(source=sq.source, share=f"{sq.unmapped_share:.1%}"))
     if sq.quarantined:
-        rows = "row" if sq.quarantined == 1 else "rows"
-        flags.append(f"{sq.source}: {sq.quarantined} {rows} quarantined (Data Quality sheet)")
+        template = QUARANTINED_FLAG_ONE if sq.quarantined == 1 else QUARANTINED_FLAG
+        flags.append(template.format(source=sq.source, n=sq.quarantined))
     return flags
 
 
 def _reconciliation_flags(recon: pd.DataFrame) -> list[str]:
     return [
-        f"{rec['source']}: {rec['metric']} does not reconcile "
-        f"(total {rec['total']:,.2f}, {rec['difference']:+,.2f} unaccounted)"
+        RECONCILE_FLAG.format(
+            source=rec["source"],
+            metric=rec["metric"],
+            total=f"{rec['total']:,.2f}",
+            difference=f"{rec['difference']:+,.2f}",
+        )
         for rec in recon[~recon["ok"]].to_dict("records")
     ]
 
@@ -497,10 +523,14 @@ def _mismatch_flags(mm: pd.DataFrame) -> list[str]:
     flags: list[str] = []
     for rec in mm[mm["flagged"].astype(bool)].to_dict("records"):
         diff = rec["difference"]
-        pct = "CRM has none" if diff is None or not math.isfinite(diff) else f"{diff:+.1%}"
+        pct = MISMATCH_NONE if diff is None or not math.isfinite(diff) else f"{diff:+.1%}"
         flags.append(
-            f"{rec['channel']}: ad platforms report {rec['platform_leads']:,.0f} conversions, "
-            f"CRM {rec['crm_leads']:,.0f} leads ({pct})"
+            MISMATCH_FLAG.format(
+                channel=rec["channel"],
+                platform=f"{rec['platform_leads']:,.0f}",
+                crm=f"{rec['crm_leads']:,.0f}",
+                pct=pct,
+            )
         )
     return flags
 

@@ -26,7 +26,9 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
+from sheets_sync.i18n import LANGUAGES, Translator, translator
 from sheets_sync.quality import RECONCILIATION_COLUMNS, QualityReport
+from sheets_sync.quality_text import localize_line
 from sheets_sync.workbooks.interface import WorkbookError, WorkbookTarget
 from workbook_templates import layout as L
 from workbook_templates.cells import sheet_value
@@ -76,28 +78,37 @@ def _file_name(path: Any) -> Any:
     return PurePath(str(path)).name
 
 
-def _summary(report: QualityReport, workbook: str) -> list[list[Any]]:
+def _summary(report: QualityReport, workbook: str, t: Translator) -> list[list[Any]]:
     return [
         [
-            "Data Quality",
-            "synced",
+            t("Data Quality"),
+            t("synced"),
             report.now.replace(microsecond=0),
-            "month",
+            t("month"),
             f"{report.month:%Y-%m}",
-            "as of",
+            t("as of"),
             report.as_of,
-            "status",
-            "OK" if report.ok else f"{len(report.flags)} flags",
-            "workbook",
+            t("status"),
+            "OK" if report.ok else t("{n} flags", n=len(report.flags)),
+            t("workbook"),
             workbook or None,
         ]
     ]
 
 
-def _sources(report: QualityReport) -> list[list[Any]]:
+def _yes_no(value: Any, t: Translator, no: str = "no") -> str:
+    return t("yes") if value else t(no)
+
+
+def _sources(report: QualityReport, t: Translator) -> list[list[Any]]:
     rows: list[list[Any]] = [
-        [f"Sources: freshness (no fresh data > {report.fresh_hours:g} h is flagged)"],
-        list(SOURCE_HEADERS),
+        [
+            t(
+                "Sources: freshness (no fresh data > {hours} h is flagged)",
+                hours=f"{report.fresh_hours:g}",
+            )
+        ],
+        [t(h) for h in SOURCE_HEADERS],
     ]
     for s in report.sources:
         rows.append(
@@ -107,45 +118,47 @@ def _sources(report: QualityReport) -> list[list[Any]]:
                 s.files,
                 s.latest,
                 s.age_hours,
-                "no" if s.stale else "yes",
+                _yes_no(not s.stale, t),
                 s.rows_read,
                 s.rows_ok,
                 s.quarantined,
                 s.duplicates,
                 s.unmapped_share,
-                s.unmapped_basis or None,
-                "; ".join(s.warnings) or None,
+                t(s.unmapped_basis) if s.unmapped_basis else None,
+                "; ".join(localize_line(t, w) for w in s.warnings) or None,
             ]
         )
     return rows
 
 
-def _reconciliation(report: QualityReport) -> list[list[Any]]:
+def _reconciliation(report: QualityReport, t: Translator) -> list[list[Any]]:
     rows: list[list[Any]] = [
         [
-            "Reconciliation: total in the files = filled + unplanned + unmapped + outside the "
-            "month (or after as-of) + quarantined + duplicates + restated by a later file"
+            t(
+                "Reconciliation: total in the files = filled + unplanned + unmapped + outside "
+                "the month (or after as-of) + quarantined + duplicates + restated by a later file"
+            )
         ],
-        [*RECONCILIATION_COLUMNS[:-1], "earlier loads"],
+        [*(t(c) for c in RECONCILIATION_COLUMNS[:-1]), t("earlier loads")],
     ]
     for rec in report.reconciliation.to_dict("records"):
         rows.append(
             [
                 rec["source"],
-                rec["metric"],
+                t(rec["metric"]),
                 *(rec[c] for c in ("total", "filled", "unplanned", "unmapped", "outside")),
                 *(rec[c] for c in ("quarantined", "duplicates", "restated", "difference")),
-                "yes" if rec["ok"] else "NO",
+                _yes_no(rec["ok"], t, "NO"),
                 rec["earlier"],
             ]
         )
     return rows
 
 
-def _mismatch(report: QualityReport) -> list[list[Any]]:
+def _mismatch(report: QualityReport, t: Translator) -> list[list[Any]]:
     rows: list[list[Any]] = [
-        ["Leads check: CRM leads vs the ad platforms' own conversions, per channel"],
-        list(MISMATCH_HEADERS),
+        [t("Leads check: CRM leads vs the ad platforms' own conversions, per channel")],
+        [t(h) for h in MISMATCH_HEADERS],
     ]
     for rec in report.mismatch.to_dict("records"):
         rows.append(
@@ -154,43 +167,55 @@ def _mismatch(report: QualityReport) -> list[list[Any]]:
                 rec["crm_leads"],
                 rec["platform_leads"],
                 rec["difference"],
-                "yes" if rec["flagged"] else "no",
+                _yes_no(rec["flagged"], t),
             ]
         )
     return rows
 
 
-def _files_quarantined(report: QualityReport) -> list[list[Any]]:
+def _files_quarantined(report: QualityReport, t: Translator) -> list[list[Any]]:
     """The files no reader could read (empty, garbage): none listed when there are none."""
     files = report.files_quarantined
     if not files:
         return []
     rows: list[list[Any]] = [
-        [f"Quarantined files: {len(files)} (not read, not loaded; the other files were synced)"],
-        list(FILE_QUARANTINE_HEADERS),
+        [
+            t(
+                "Quarantined files: {n} (not read, not loaded; the other files were synced)",
+                n=len(files),
+            )
+        ],
+        [t(h) for h in FILE_QUARANTINE_HEADERS],
     ]
-    rows += [[f.source, f.name, f.size, f.reason] for f in files]
+    rows += [[f.source, f.name, f.size, localize_line(t, f.reason)] for f in files]
     return rows
 
 
-def quarantine_title(total: int, shown: int) -> str:
+def quarantine_title(total: int, shown: int, t: Translator | None = None) -> str:
     """The quarantined rows' title: how many there are and, when not all are listed, where
     the rest are."""
+    t = t or translator("en")
     if total == shown:
-        return f"Quarantined rows: {total} (all shown)"
-    return (
-        f"Quarantined rows: {total} (showing the first {shown} of {total}; all {total} are in "
-        "the fact store's quarantine table, and `funnelplan inspect FILE` lists a file's)"
+        return t("Quarantined rows: {total} (all shown)", total=total)
+    return t(
+        "Quarantined rows: {total} (showing the first {shown} of {total}; all {total} are in "
+        "the fact store's quarantine table, and `funnelplan inspect FILE` lists a file's)",
+        total=total,
+        shown=shown,
     )
 
 
-def _quarantine(report: QualityReport) -> list[list[Any]]:
+def _quarantine(report: QualityReport, t: Translator) -> list[list[Any]]:
     q = report.quarantine
     shown = q.head(QUARANTINE_SHOWN)
     if not len(q):
-        return [["Quarantined rows: none"]]
-    rows: list[list[Any]] = [[quarantine_title(len(q), len(shown))], list(QUARANTINE_HEADERS)]
+        return [[t("Quarantined rows: none")]]
+    rows: list[list[Any]] = [
+        [quarantine_title(len(q), len(shown), t)],
+        [t(h) for h in QUARANTINE_HEADERS],
+    ]
     for rec in shown.to_dict("records"):
+        reason = rec.get("reason")
         rows.append(
             [
                 rec.get("source") or "?",
@@ -198,29 +223,33 @@ def _quarantine(report: QualityReport) -> list[list[Any]]:
                 rec.get("line"),
                 rec.get("column"),
                 None if rec.get("value") is None else str(rec.get("value")),
-                rec.get("reason"),
+                localize_line(t, reason) if isinstance(reason, str) else reason,
             ]
         )
     return rows
 
 
-def _flags(report: QualityReport) -> list[list[Any]]:
-    rows: list[list[Any]] = [[f"Flags: {len(report.flags)}" if report.flags else "Flags: none"]]
-    rows += [["flag", flag] for flag in report.flags]
+def _flags(report: QualityReport, t: Translator) -> list[list[Any]]:
+    title = t("Flags: {n}", n=len(report.flags)) if report.flags else t("Flags: none")
+    rows: list[list[Any]] = [[title]]
+    rows += [[t("flag"), localize_line(t, flag)] for flag in report.flags]
     return rows
 
 
-def quality_block(report: QualityReport, workbook: str = "") -> list[list[Any]]:
-    """The Data Quality sheet from A1: every row's column A filled, at most `layout.DQ_WIDTH`
-    wide (Sync Facts pads and clears the rest)."""
+def quality_block(report: QualityReport, workbook: str = "", lang: str = "en") -> list[list[Any]]:
+    """The Data Quality sheet from A1 in `lang`: every row's column A filled, at most
+    `layout.DQ_WIDTH` wide (Sync Facts pads and clears the rest). Names (sources, channels,
+    files, columns, values) are written as they are; the flags, warnings and reasons are
+    translated (`sheets_sync.quality_text.localize_line`); the report keeps them English."""
+    t = translator(lang)
     rows = [
-        *_summary(report, workbook),
-        *_sources(report),
-        *_reconciliation(report),
-        *_mismatch(report),
-        *_files_quarantined(report),
-        *_quarantine(report),
-        *_flags(report),
+        *_summary(report, workbook, t),
+        *_sources(report, t),
+        *_reconciliation(report, t),
+        *_mismatch(report, t),
+        *_files_quarantined(report, t),
+        *_quarantine(report, t),
+        *_flags(report, t),
     ]
     return [[sheet_value(v, 6) for v in row[: L.DQ_WIDTH]] for row in rows]
 
@@ -239,7 +268,9 @@ class QualitySignals:
 
 
 def _row_is(row: Sequence[Any], headers: Sequence[str]) -> bool:
-    return [str(v).strip() if v is not None else "" for v in row[: len(headers)]] == list(headers)
+    """True when `row` starts with `headers` in any of the workbook languages."""
+    cells = [str(v).strip() if v is not None else "" for v in row[: len(headers)]]
+    return any(cells == [translator(lang)(h) for h in headers] for lang in LANGUAGES)
 
 
 def _float(value: Any) -> float | None:
