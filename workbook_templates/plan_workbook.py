@@ -21,6 +21,7 @@ from openpyxl import Workbook
 from planning.alert_rules import Rule
 from planning.funnel import DEFAULT_FUNNEL, Funnel
 from planning.runrate import METHODS
+from sheets_sync.i18n import resolve_language
 from sheets_sync.sources.crm_stages import StageRule
 from workbook_templates import layout as L
 from workbook_templates.alerts_sheet import write_alerts_template
@@ -29,7 +30,9 @@ from workbook_templates.cohorts_sheet import write_cohorts_template
 from workbook_templates.daily_history_sheet import write_daily_history_template
 from workbook_templates.daily_sheet import write_daily_template
 from workbook_templates.executive_sheet import write_executive_template
+from workbook_templates.glossary_sheet import write_glossary_template
 from workbook_templates.history_sheet import write_history_template
+from workbook_templates.localize import add_role_names, localize_workbook
 from workbook_templates.mapping_sheet import write_mapping_template
 from workbook_templates.optimize_split_sheet import write_optimize_split_template
 from workbook_templates.pace_sheet import write_pace_template
@@ -75,6 +78,9 @@ class PlanWorkbookSpec:
     crm_stages: Sequence[StageRule] = ()
     """The Mapping sheet's CRM stages rows (New Month carries them over)."""
     alert_rules: Sequence[Rule] | None = None  # None: the defaults
+    lang: str = field(default_factory=lambda: resolve_language(None))
+    """The workbook's language (``ru``/``en``; default: the system's). The template is drawn in
+    English, then translated in place (`workbook_templates.localize`)."""
 
     def __post_init__(self) -> None:
         if self.month.day != 1:
@@ -86,13 +92,15 @@ class PlanWorkbookSpec:
             raise ValueError(f"`method` must be one of {', '.join(METHODS)}, got {self.method!r}")
         if self.chart_metric not in self.funnel.metrics:
             raise ValueError(f"`chart_metric` {self.chart_metric!r} is not a funnel metric")
+        object.__setattr__(self, "lang", resolve_language(self.lang))
 
 
 def build_plan_workbook(spec: PlanWorkbookSpec) -> Workbook:
     """The planning workbook for `spec`: Executive, Plan, Optimize Split, Curves, Scenarios,
     Daily, Daily History, Mapping, Data Quality, Alerts, Attribution, Cohorts, Unmapped, Settings,
     Pace
-    (and History), and the hidden Split Undo last."""
+    (and History), Glossary, and the hidden Split Undo last; in `spec.lang`, every sheet with
+    its ``_fp_role_<role>`` defined name."""
     wb = Workbook()
     default = wb.active
     if default is not None:
@@ -119,6 +127,7 @@ def build_plan_workbook(spec: PlanWorkbookSpec) -> Workbook:
         method=spec.method,
         currency=spec.currency,
         chart_metric=spec.chart_metric,
+        language=spec.lang,
     )
     executive = write_executive_template(
         wb, spec.month, funnel, spec.lines, spec.chart_metric, plan
@@ -126,7 +135,11 @@ def build_plan_workbook(spec: PlanWorkbookSpec) -> Workbook:
     executive.place_pace_chart(write_pace_template(wb, spec.month, funnel, spec.chart_metric, plan))
     if spec.history is not None:
         write_history_template(wb, spec.history, spec.history_title)
+    write_glossary_template(wb, funnel)
     undo = wb[L.SPLIT_UNDO]
     wb.move_sheet(undo, offset=len(wb.sheetnames) - 1 - wb.sheetnames.index(L.SPLIT_UNDO))
     wb.active = 0
+    roles = {ws.title: ws.title for ws in wb.worksheets}
+    renames = localize_workbook(wb, spec.lang)
+    add_role_names(wb, {role: renames.get(title, title) for role, title in roles.items()})
     return wb

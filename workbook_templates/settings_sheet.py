@@ -23,6 +23,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from planning.errors import InputError
 from planning.funnel import Funnel
 from planning.runrate import METHODS, parse_month
+from sheets_sync.i18n import LANGUAGES, resolve_language, translator
 from sheets_sync.workbooks.interface import WorkbookTarget
 from workbook_templates import layout as L
 from workbook_templates.cells import to_date, to_number
@@ -36,6 +37,9 @@ from workbook_templates.styles import (
 )
 
 SETTINGS_HEADERS = ("setting", "value", "help")
+#: The workbook's language (``ru``/``en``), the last item of the key/value table; a workbook
+#: without it is English (`sheets_sync.workbooks.roles.language_of` reads it).
+SETTING_LANGUAGE = "language"
 STAGES_HEADERS = ("stage", "label", "cr from")
 
 
@@ -52,6 +56,7 @@ class Settings:
     as_of_ref: str  # where as-of lives, e.g. "Settings!B3"
     as_of_row: int
     as_of_col: int
+    language: str = "en"  # the workbook's language; a workbook without the item is English
 
 
 @dataclass(frozen=True)
@@ -66,7 +71,13 @@ class _Row:
 
 
 def _template_rows(
-    month: dt.date, as_of: dt.date | None, window: int, method: str, currency: str, chart: str
+    month: dt.date,
+    as_of: dt.date | None,
+    window: int,
+    method: str,
+    currency: str,
+    chart: str,
+    language: str,
 ) -> list[_Row]:
     return [
         _Row(L.SETTING_MONTH, month, "first day of the planned month", "Month", FMT_MONTH),
@@ -98,6 +109,13 @@ def _template_rows(
         ),
         _Row(L.SETTING_CURRENCY, currency, "currency of spend and revenue", None, FMT_TEXT),
         _Row(L.SETTING_CHART_METRIC, chart, "metric drawn on the Executive chart", None, FMT_TEXT),
+        _Row(
+            SETTING_LANGUAGE,
+            language,
+            "workbook language: ru or en (New Month keeps it)",
+            None,
+            FMT_TEXT,
+        ),
     ]
 
 
@@ -111,11 +129,12 @@ def write_settings_template(
     method: str,
     currency: str,
     chart_metric: str,
+    language: str = "en",
 ) -> None:
     """Add the Settings sheet (settings, their defined names, the stages table)."""
     ws = wb.create_sheet(L.SETTINGS)
     header_row(ws, L.SETTINGS_HEADER_ROW, SETTINGS_HEADERS)
-    rows = _template_rows(month, as_of, window, method, currency, chart_metric)
+    rows = _template_rows(month, as_of, window, method, currency, chart_metric, language)
     for r, row in enumerate(rows, start=2):
         ws.cell(row=r, column=1, value=row.key).font = FONT_BOLD
         c = ws.cell(row=r, column=2, value=row.value)
@@ -160,10 +179,30 @@ def _method(raw: Any, where: str) -> str:
     return method
 
 
+def _setting_key(raw: Any) -> str:
+    """A setting's key in English whatever the workbook's language (``"месяц"`` → ``"month"``)."""
+    key = str(raw if raw is not None else "").strip()
+    for lang in LANGUAGES:
+        found = translator(lang).reverse(key)
+        if found is not None:
+            return found.lower()
+    return key.lower()
+
+
+def _language(raw: Any) -> str:
+    """The `language` item, checked; blank (a workbook from before it existed) is English."""
+    if raw is None or not str(raw).strip():
+        return "en"
+    try:
+        return resolve_language(str(raw))
+    except ValueError as exc:
+        raise InputError(str(exc), column=SETTING_LANGUAGE, value=raw) from exc
+
+
 def read_settings(wb: WorkbookTarget) -> Settings:
     """The Settings sheet's settings, checked; a bad one names its cell."""
     table = wb.read_table(L.SETTINGS, header_row=L.SETTINGS_HEADER_ROW)
-    keys = [str(k).strip().lower() for k in table.values("setting")]
+    keys = [_setting_key(k) for k in table.values("setting")]
     settings = dict(zip(keys, table.values("value"), strict=True))
 
     def get(key: str) -> Any:
@@ -190,6 +229,7 @@ def read_settings(wb: WorkbookTarget) -> Settings:
         as_of_ref=ref(L.SETTING_AS_OF),
         as_of_row=table.first_row + keys.index(L.SETTING_AS_OF),
         as_of_col=table.column("value"),
+        language=_language(settings.get(SETTING_LANGUAGE)),
     )
 
 

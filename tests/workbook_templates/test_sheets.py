@@ -63,6 +63,7 @@ def test_sheet_order_and_the_hidden_undo_sheet(book: Path) -> None:
         L.UNMAPPED,
         L.SETTINGS,
         L.PACE,
+        "Glossary",
         L.SPLIT_UNDO,
     ]
     assert wb[L.SPLIT_UNDO].sheet_state == "hidden"

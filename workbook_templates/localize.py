@@ -1,0 +1,240 @@
+"""A built template in the workbook's language: the English workbook translated in place.
+
+Templates are written in English (the catalogs' message ids), so an ``en`` workbook is exactly
+what the sheet modules draw. For another language `localize_workbook` then translates:
+
+- sheet titles (``t("Plan")`` → ``План``) and every sheet reference to them: cell formulas,
+  defined names, data validations, conditional formats, chart series (`localize_refs`);
+- every text cell whose whole text is a msgid, a composed Plan header (`header_words`), a
+  ratio label (``"CPA PP"``) or one of `PATTERNS` (texts with a month or a label inside);
+  text literals inside formulas likewise (``IF(AsOf="","month","as of")``);
+- chart titles and axis titles;
+- date formats to the language's (``dd.mm.yyyy``); number formats get the Russian locale tag
+  ``[$-419]`` (a space between thousands, a decimal comma).
+
+What is *not* translated: cells under a header in `CODE_HEADERS` (channel and campaign names,
+stage keys, the Settings values, Mapping fields: data and codes a reader parses), except the
+Total label. Readers accept either language (the runtime's roles and `canonical_header`).
+
+`add_role_names` gives every sheet a ``_fp_role_<role>`` defined name (both languages), so a
+sheet the user renames is still found by what it is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+
+from babel.dates import format_date
+from openpyxl import Workbook
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.worksheet import Worksheet
+
+from sheets_sync.i18n import SOURCE_LANGUAGE, Translator, translator
+from sheets_sync.i18n.header_words import localized_header
+from workbook_templates import layout as L
+from workbook_templates.localize_charts import localize_charts
+from workbook_templates.localize_refs import quote_sheet, rewrite_formula
+
+__all__ = [
+    "CODE_HEADERS",
+    "PATTERNS",
+    "ROLE_PREFIX",
+    "add_role_names",
+    "localize_workbook",
+    "role_name",
+]
+
+#: Columns under these headers hold data or codes, not labels: left as written.
+CODE_HEADERS = frozenset(
+    {
+        "channel",
+        "campaign",
+        "stage",
+        "cr from",
+        "value",
+        "data source",
+        "utm_source",
+        "utm_medium",
+        "utm_campaign",
+        "field",
+        "match",
+        "pattern",
+        "status",
+        "objective",
+        "method",
+        "metric",
+        "kind",
+        "rule",
+        "cell",
+        "sheet",
+        "old",
+        "new",
+        "term",
+        "Русский",
+        "English",
+    }
+)
+#: Labels translated even in a code column (the template's own rows).
+ALWAYS = frozenset({L.TOTAL_LABEL})
+#: Texts with a value inside: the English pattern is the msgid; ``{month}`` is a month
+#: ("November 2026"), any other field a text translated on its own.
+PATTERNS = (
+    "Funnel plan — {month}",
+    "Executive report — {month}",
+    "{label} by channel: plan vs fact vs run-rate",
+    "{label}: plan vs fact vs run-rate, cumulative",
+    "{label}, cumulative: fact and run-rate are set by Refresh Run-Rate",
+    "{month}: plan and fact per line (from {file})",
+)
+ROLE_PREFIX = "_fp_role_"
+_DATE_FORMATS = {"yyyy-mm-dd": "dd.mm.yyyy", "yyyy-mm": "mm.yyyy"}
+#: Russian (LCID 0x419) on every number format: LibreOffice then groups thousands with a
+#: (non-breaking) space and writes a decimal comma, as a Russian Excel does by its locale.
+_LOCALE_TAG = "[$-419]"
+_HEADER_RGB = "1F3864"  # styles.FILL_HEADER
+_RATIO_LABEL = re.compile(r"^(CR|CPA) (.+)$")
+
+
+def role_name(role: str) -> str:
+    """The defined name of a sheet's role: ``_fp_role_Daily_History`` for "Daily History"."""
+    return ROLE_PREFIX + re.sub(r"\W", "_", role)
+
+
+def add_role_names(wb: Workbook, roles: dict[str, str]) -> None:
+    """A ``_fp_role_<role>`` defined name at A1 of each sheet (`roles`: role → sheet title)."""
+    for role, title in roles.items():
+        name = role_name(role)
+        wb.defined_names[name] = DefinedName(name, attr_text=f"{quote_sheet(title)}!$A$1")
+
+
+def _pattern_regex(pattern: str) -> re.Pattern[str]:
+    parts = re.split(r"\{(\w+)\}", pattern)
+    rx = "".join(
+        re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)" for i, part in enumerate(parts)
+    )
+    return re.compile(f"^{rx}$")
+
+
+_PATTERN_RX = tuple((p, _pattern_regex(p)) for p in PATTERNS)
+
+
+class _Texts:
+    """One label in the workbook's language (unchanged when it is no known text)."""
+
+    def __init__(self, t: Translator) -> None:
+        self.t = t
+        self.locale = t.lang
+
+    def month(self, text: str) -> str:
+        try:
+            day = dt.datetime.strptime(text, "%B %Y").date()
+        except ValueError:
+            return text
+        return format_date(day, "LLLL y", locale=self.locale)
+
+    def __call__(self, text: str) -> str:
+        if not text.strip():
+            return text
+        if self.t.has(text):
+            return self.t(text)
+        header = localized_header(text, self.t)
+        if header != text:
+            return header
+        ratio = _RATIO_LABEL.match(text)
+        if ratio and self.t.has(ratio.group(2)):
+            return f"{ratio.group(1)} {self.t(ratio.group(2))}"
+        for msgid, rx in _PATTERN_RX:
+            found = rx.match(text)
+            if found and self.t.has(msgid):
+                values = {
+                    k: self.month(v) if k == "month" else (v if k == "file" else self(v))
+                    for k, v in found.groupdict().items()
+                }
+                return self.t(msgid, **values)
+        return text
+
+
+def _is_header(ws: Worksheet, row: int, col: int) -> bool:
+    fill = ws.cell(row=row, column=col).fill
+    rgb = getattr(getattr(fill, "fgColor", None), "rgb", None)
+    return isinstance(rgb, str) and rgb.upper().endswith(_HEADER_RGB)
+
+
+def _code_columns(ws: Worksheet) -> dict[int, int]:
+    """Column → the first row under a code header in it."""
+    found: dict[int, int] = {}
+    for row in ws.iter_rows():
+        for c in row:
+            if (
+                isinstance(c.value, str)
+                and c.value.strip() in CODE_HEADERS
+                and c.column not in found
+                and _is_header(ws, c.row, c.column)
+            ):
+                found[c.column] = c.row + 1
+    return found
+
+
+def _localize_cells(ws: Worksheet, texts: _Texts, renames: dict[str, str]) -> None:
+    codes = _code_columns(ws)
+    for row in ws.iter_rows():
+        for c in row:
+            value, row_i, col_i = c.value, int(c.row or 0), int(c.column or 0)
+            if isinstance(value, str):
+                if value.startswith("="):
+                    c.value = rewrite_formula(value, renames, texts)
+                elif row_i < codes.get(col_i, row_i + 1) or value in ALWAYS:
+                    c.value = texts(value)
+            fmt = c.number_format
+            if fmt in _DATE_FORMATS:
+                c.number_format = _DATE_FORMATS[fmt]
+            elif _is_number_format(fmt):
+                c.number_format = _LOCALE_TAG + fmt
+
+
+def _is_number_format(fmt: str) -> bool:
+    """A number format the language tag applies to (digits, not text, General or a date)."""
+    return ("0" in fmt or "#" in fmt) and not fmt.startswith("[$") and "yy" not in fmt
+
+
+def _localize_rules(ws: Worksheet, renames: dict[str, str]) -> None:
+    """Sheet references in data validations and conditional formats."""
+    for dv in ws.data_validations.dataValidation:
+        for attr in ("formula1", "formula2"):
+            value = getattr(dv, attr)
+            if isinstance(value, str):
+                setattr(dv, attr, rewrite_formula(value, renames))
+    for cf in ws.conditional_formatting:
+        for rule in cf.rules:
+            if rule.formula:
+                rule.formula = [rewrite_formula(f, renames) for f in rule.formula]
+
+
+def _localize_names(wb: Workbook, renames: dict[str, str]) -> None:
+    scopes: list[Iterable[DefinedName]] = [wb.defined_names.values()]
+    scopes += [ws.defined_names.values() for ws in wb.worksheets]
+    for names in scopes:
+        for dn in names:
+            if dn.attr_text:
+                dn.attr_text = rewrite_formula(dn.attr_text, renames)
+
+
+def localize_workbook(wb: Workbook, lang: str) -> dict[str, str]:
+    """Translate the English template `wb` into `lang` in place; returns the sheet renames
+    (English title → title). English changes nothing."""
+    t = translator(lang)
+    if t.lang == SOURCE_LANGUAGE:
+        return {}
+    renames = {ws.title: t(ws.title) for ws in wb.worksheets if t(ws.title) != ws.title}
+    texts = _Texts(t)
+    for ws in wb.worksheets:
+        _localize_cells(ws, texts, renames)
+        _localize_rules(ws, renames)
+        localize_charts(ws, texts, renames)
+    _localize_names(wb, renames)
+    for ws in wb.worksheets:
+        if ws.title in renames:
+            ws.title = renames[ws.title]
+    return renames
