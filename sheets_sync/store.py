@@ -24,7 +24,6 @@ Customer journeys (``kind = "paths"`` sources) live in the same database, in
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -40,52 +39,15 @@ from planning.errors import InputError
 from sheets_sync import store_deals, store_paths
 from sheets_sync.facts import BASES, FACT_COLUMNS, ReadResult, input_window
 from sheets_sync.sources.paths_common import PathsReadResult
+from sheets_sync.sources.sql import redact
 from sheets_sync.storage_errors import storage_error
+from sheets_sync.store_backend import StoreConnection, is_url, open_connection
 from sheets_sync.store_input import normalise_facts, normalise_quarantine
 from sheets_sync.store_paths import PathsLoadOutcome
+from sheets_sync.store_schema import migrate
 
 __all__ = ["LOAD_LOG_COLUMNS", "FactStore", "LoadOutcome"]
 
-_SCHEMA = (
-    """
-    CREATE TABLE IF NOT EXISTS load_log (
-        loaded_at TIMESTAMP NOT NULL,
-        source VARCHAR NOT NULL,
-        file_hash VARCHAR,
-        rows BIGINT NOT NULL,
-        date_from DATE,
-        date_to DATE
-    )
-    """,
-    # Columns added for issue 4 (files created before it get them here, NULL for old loads).
-    "ALTER TABLE load_log ADD COLUMN IF NOT EXISTS file VARCHAR",
-    "ALTER TABLE load_log ADD COLUMN IF NOT EXISTS quarantined BIGINT",
-    "ALTER TABLE load_log ADD COLUMN IF NOT EXISTS duplicates BIGINT",
-    "ALTER TABLE load_log ADD COLUMN IF NOT EXISTS latest TIMESTAMP",
-    """
-    CREATE TABLE IF NOT EXISTS source_facts (
-        date DATE NOT NULL,
-        source VARCHAR NOT NULL,
-        utm_source VARCHAR NOT NULL,
-        utm_medium VARCHAR NOT NULL,
-        utm_campaign VARCHAR NOT NULL,
-        metric VARCHAR NOT NULL,
-        basis VARCHAR NOT NULL,
-        value DOUBLE NOT NULL
-    )
-    """,
-    """
-    CREATE TABLE IF NOT EXISTS quarantine (
-        source VARCHAR NOT NULL,
-        file VARCHAR NOT NULL,
-        line BIGINT,
-        "column" VARCHAR,
-        value VARCHAR,
-        reason VARCHAR NOT NULL,
-        loaded_at TIMESTAMP NOT NULL
-    )
-    """,
-)
 _LOG_COLUMNS = ["loaded_at", "source", "file_hash", "rows", "date_from", "date_to"]
 LOAD_LOG_COLUMNS: tuple[str, ...] = (
     *_LOG_COLUMNS,
@@ -99,14 +61,13 @@ these. ``file`` is the input's path (or a SQL source's redacted url), ``quaranti
 ``duplicates`` the rows the reader set aside, ``latest`` the newest data point it saw."""
 
 _FACT_KEYS = [c for c in FACT_COLUMNS if c != "value"]
-_LOAD_MEMORY = "512MB"
-"""DuckDB's working memory while a load inserts a frame (benchmarks/bench_sync_memory.py)."""
 _INSERT_FACTS = f"""
-    INSERT INTO source_facts
-    SELECT {", ".join(_FACT_KEYS)}, SUM(value) FROM incoming_source_facts GROUP BY ALL
+    INSERT INTO source_facts ({", ".join(FACT_COLUMNS)})
+    SELECT {", ".join(_FACT_KEYS)}, SUM(value) FROM incoming_source_facts
+    GROUP BY {", ".join(_FACT_KEYS)}
 """
 _INSERT_QUARANTINE = """
-    INSERT INTO quarantine
+    INSERT INTO quarantine (source, file, line, "column", value, reason, loaded_at)
     SELECT source, file, line, "column", value, reason, loaded_at FROM incoming_quarantine
 """
 _INSERT_LOG = (
@@ -136,30 +97,49 @@ class LoadOutcome:
 
 
 class FactStore:
-    """Daily facts in a DuckDB database file (or ``":memory:"``).
+    """Daily facts in a DuckDB database file (or ``":memory:"``), or in a PostgreSQL database
+    (a ``postgresql://`` URL: a store the team shares; `sheets_sync.store_backend`).
 
-    Creates the tables if missing: ``source_facts`` (`FACT_COLUMNS`), ``quarantine``
-    (`QUARANTINE_COLUMNS` + ``loaded_at``) and ``load_log`` (`LOAD_LOG_COLUMNS`); a file from
-    before issue 4 gets the new tables and log columns on open (a ``facts_daily`` table an older
-    file holds is left as it is, unused). Use as a context manager, or call `close`.
+    Opening brings the schema up to date (`sheets_sync.store_schema`, recorded in
+    ``schema_version``): ``source_facts`` (`FACT_COLUMNS`), ``quarantine``
+    (`QUARANTINE_COLUMNS` + ``loaded_at``), ``load_log`` (`LOAD_LOG_COLUMNS`), ``deals`` and,
+    in DuckDB, the journeys' tables; a file from before issue 4 gets the new tables and log
+    columns (a ``facts_daily`` table an older file holds is left as it is, unused). The same
+    logic runs on both databases; a PostgreSQL store does not keep journeys yet (`load_paths`
+    and `paths` say so). Use as a context manager, or call `close`.
     """
 
     def __init__(self, path: Path | str) -> None:
-        self.path = path if str(path) == ":memory:" else Path(path)
-        self._con: duckdb.DuckDBPyConnection | None = duckdb.connect(str(path))
-        for statement in _SCHEMA:
-            self._con.execute(statement)
-        store_paths.create_paths_tables(self._con)
-        store_deals.create_deals_table(self._con)
+        self.path: Path | str
+        if is_url(path):
+            self.path = redact(str(path).strip())  # shown in messages: never the password
+        else:
+            self.path = path if str(path) == ":memory:" else Path(path)
+        self._con: StoreConnection | None = open_connection(str(path))
+        try:
+            migrate(self._con)
+        except BaseException:
+            self.close()
+            raise
 
     # ------------------------------------------------------------------ lifecycle
 
     @property
-    def con(self) -> duckdb.DuckDBPyConnection:
+    def con(self) -> StoreConnection:
         """The open connection; using a closed store is an error."""
         if self._con is None:
             raise RuntimeError(f"the fact store {str(self.path)!r} is closed")
         return self._con
+
+    def _duckdb(self, what: str) -> StoreConnection:
+        """The connection, for the parts kept in DuckDB only: an `InputError` naming `what`
+        on a PostgreSQL store."""
+        if self.con.dialect != "duckdb":
+            raise InputError(
+                f"the fact store {self.path} is a PostgreSQL database, which does not keep "
+                f"{what} yet: point `store` at a DuckDB file for them"
+            )
+        return self.con
 
     def close(self) -> None:
         """Close the database (idempotent)."""
@@ -220,7 +200,7 @@ class FactStore:
             con.execute(_INSERT_LOG, log)
             con.commit()
         except BaseException as error:
-            _rollback(con)  # the original error is the one raised, never the rollback's
+            con.rollback()  # the original error is the one raised, never the rollback's
             if isinstance(error, OSError | duckdb.IOException):
                 kept = "this load was undone (the store is as it was before it)"
                 raise storage_error("fact store", Path(str(self.path)), error, kept) from error
@@ -249,14 +229,11 @@ class FactStore:
         """Run `sql` (an INSERT reading the view `name`) over `frame`; the rows inserted."""
         if frame.empty:
             return 0
-        self.con.register(name, frame)
-        # The frame is already in memory: bound DuckDB's own working memory for the GROUP BY
-        # (it spills to its temp folder) so a 200 MB export syncs in ~1.4 GB, not ~1.8 GB.
-        self.con.execute(f"SET memory_limit = '{_LOAD_MEMORY}'")
+        self.con.register(name, frame)  # PostgreSQL: a temporary table filled by COPY
         try:
-            rows = self.con.execute(sql).fetchall()
+            with self.con.bounded_memory():
+                rows = self.con.execute(sql).fetchall()
         finally:
-            self.con.execute("RESET memory_limit")
             self.con.unregister(name)
         return int(rows[0][0]) if rows else 0
 
@@ -273,7 +250,7 @@ class FactStore:
         when the source already loaded `file_hash`, else the source's rows of the read's
         visitors (over the read's window) replaced, in one transaction
         (`sheets_sync.store_paths.load_paths`)."""
-        return store_paths.load_paths(self.con, result, file_hash)
+        return store_paths.load_paths(self._duckdb("journeys"), result, file_hash)
 
     # ------------------------------------------------------------------ reading
 
@@ -287,7 +264,7 @@ class FactStore:
         journeys at each conversion); with `start` / `end` the journeys converting in the
         window (or, never converting, last touched in it), their outcomes in it
         (`sheets_sync.store_paths.paths`)."""
-        return store_paths.paths(self.con, sources, start, end)
+        return store_paths.paths(self._duckdb("journeys"), sources, start, end)
 
     def deals(
         self,
@@ -302,7 +279,7 @@ class FactStore:
 
     def paths_log(self) -> pd.DataFrame:
         """Every journeys load, oldest first (`sheets_sync.store_paths.PATHS_LOG_COLUMNS`)."""
-        return store_paths.paths_log(self.con)
+        return store_paths.paths_log(self._duckdb("journeys"))
 
     def source_facts(
         self,
@@ -343,26 +320,27 @@ class FactStore:
         # categoricals: turning a million DuckDB strings into Python objects is the slow part.
         text = [c for c in _FACT_KEYS if c != "date"]
         cols = ", ".join(text)
+        self.con.execute("DROP TABLE IF EXISTS _picked")
         self.con.execute(
             f"""
-            CREATE OR REPLACE TEMP TABLE _picked AS
+            CREATE TEMP TABLE _picked AS
             SELECT date, {cols}, SUM(value) AS value
-            FROM source_facts WHERE {" AND ".join(where)} GROUP BY ALL
+            FROM source_facts WHERE {" AND ".join(where)} GROUP BY date, {cols}
             """,
             params,
         )
         combos = self.con.execute(
             f"SELECT {cols}, row_number() OVER (ORDER BY {cols}) - 1 AS k "
-            f"FROM (SELECT DISTINCT {cols} FROM _picked) ORDER BY k"
+            f"FROM (SELECT DISTINCT {cols} FROM _picked) AS d ORDER BY k"
         ).df()
         main = self.con.execute(
             f"""
             SELECT p.date, c.k, p.value FROM _picked p
             JOIN (SELECT {cols}, row_number() OVER (ORDER BY {cols}) - 1 AS k
-                  FROM (SELECT DISTINCT {cols} FROM _picked)) c USING ({cols})
+                  FROM (SELECT DISTINCT {cols} FROM _picked) AS d) c USING ({cols})
             ORDER BY p.date, c.k
             """
-        ).fetchnumpy()
+        ).df()
         self.con.execute("DROP TABLE IF EXISTS _picked")
         k = np.asarray(main["k"], dtype=np.int64)
         frame = pd.DataFrame(
@@ -404,11 +382,11 @@ class FactStore:
         text = ", ".join(c for c in _FACT_KEYS if c != "date")
         frame = self.con.execute(
             f"""
-            SELECT CASE WHEN before THEN MIN(date) ELSE MAX(date) END AS date, {text},
+            SELECT CASE WHEN is_before THEN MIN(date) ELSE MAX(date) END AS date, {text},
                    SUM(value) AS value
-            FROM (SELECT *, date < ? AS before FROM source_facts
-                  WHERE basis = ? AND (date < ? OR date > ?) AND ({" OR ".join(spans)}))
-            GROUP BY before, {text} ORDER BY 1, {text}
+            FROM (SELECT *, date < ? AS is_before FROM source_facts
+                  WHERE basis = ? AND (date < ? OR date > ?) AND ({" OR ".join(spans)})) AS f
+            GROUP BY is_before, {text} ORDER BY 1, {text}
             """,
             params,
         ).df()
@@ -441,7 +419,8 @@ class FactStore:
         """
         columns = list(LOAD_LOG_COLUMNS) if detail else _LOG_COLUMNS
         log = self.con.execute(
-            f"SELECT {', '.join(columns)} FROM load_log ORDER BY loaded_at, source, rowid"
+            f"SELECT {', '.join(columns)} FROM load_log "
+            f"ORDER BY loaded_at, source, {self.con.row_order}"
         ).df()
         for column in ("date_from", "date_to"):
             log[column] = _date_objects(log[column])
@@ -455,8 +434,12 @@ class FactStore:
         """
         log = self.con.execute(
             f"""
-            SELECT {", ".join(LOAD_LOG_COLUMNS)} FROM load_log
-            QUALIFY row_number() OVER (PARTITION BY source ORDER BY loaded_at DESC, rowid DESC) = 1
+            SELECT {", ".join(LOAD_LOG_COLUMNS)} FROM (
+                SELECT *, row_number() OVER (
+                    PARTITION BY source ORDER BY loaded_at DESC, {self.con.row_order} DESC
+                ) AS _newest
+                FROM load_log
+            ) AS l WHERE _newest = 1
             ORDER BY source
             """
         ).df()
@@ -466,14 +449,6 @@ class FactStore:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _rollback(con: duckdb.DuckDBPyConnection) -> None:
-    """Roll back the open transaction, if there still is one: DuckDB ends a transaction itself
-    when its commit fails (a full disk), and "cannot rollback - no transaction is active"
-    would then hide the cause."""
-    with contextlib.suppress(duckdb.TransactionException):
-        con.rollback()
 
 
 def _check_load(result: ReadResult, file_hash: str) -> str:

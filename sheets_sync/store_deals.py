@@ -1,5 +1,6 @@
-"""CRM deals in the fact store: the ``deals`` table, in the same DuckDB database as the daily
-facts, one row per deal (`sheets_sync.facts.DEAL_COLUMNS` with the file and load time).
+"""CRM deals in the fact store: the ``deals`` table (created by `sheets_sync.store_schema`), in
+the same database as the daily facts (DuckDB or PostgreSQL), one row per deal
+(`sheets_sync.facts.DEAL_COLUMNS` with the file and load time).
 
 `FactStore.load` calls `replace_deals` inside the transaction that loads the same input's facts,
 and `FactStore.deals` reads them back (`deals`). The decisions:
@@ -25,37 +26,17 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-import duckdb
 import numpy as np
 import pandas as pd
 
 from planning.errors import InputError
 from sheets_sync.facts import DEAL_COLUMNS, DEAL_STAGES, empty_deals, require_columns
+from sheets_sync.store_backend import StoreConnection
 
-__all__ = ["create_deals_table", "deals", "normalise_deals", "replace_deals"]
+__all__ = ["deals", "normalise_deals", "replace_deals"]
 
-_SCHEMA = """
-    CREATE TABLE IF NOT EXISTS deals (
-        source VARCHAR NOT NULL,
-        id VARCHAR NOT NULL,
-        utm_source VARCHAR NOT NULL,
-        utm_medium VARCHAR NOT NULL,
-        utm_campaign VARCHAR NOT NULL,
-        created DATE NOT NULL,
-        pp DATE,
-        negotiations DATE,
-        purchases DATE,
-        revenue DOUBLE NOT NULL,
-        file VARCHAR NOT NULL,
-        loaded_at TIMESTAMP NOT NULL
-    )
-"""
 _TEXT = ("source", "id", "utm_source", "utm_medium", "utm_campaign")
 _DAYS = ("created", *DEAL_STAGES)
-
-
-def create_deals_table(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(_SCHEMA)
 
 
 def normalise_deals(frame: pd.DataFrame, source: str) -> pd.DataFrame:
@@ -99,7 +80,7 @@ def normalise_deals(frame: pd.DataFrame, source: str) -> pd.DataFrame:
 
 
 def replace_deals(
-    con: duckdb.DuckDBPyConnection,
+    con: StoreConnection,
     deals_frame: pd.DataFrame,
     source: str,
     window: tuple[dt.date, dt.date] | None,
@@ -134,7 +115,7 @@ def replace_deals(
 
 
 def deals(
-    con: duckdb.DuckDBPyConnection,
+    con: StoreConnection,
     sources: Sequence[str] | None = None,
     created_from: dt.date | None = None,
     created_to: dt.date | None = None,

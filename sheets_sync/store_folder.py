@@ -20,7 +20,10 @@ def _inside(folder: Path, base: Path) -> bool:
 
 def store_folder(config: SyncConfig) -> Path:
     """The folder of `config.store`, created if it is the config's own (see the module); an
-    `InputError` naming the `store` line when it is missing elsewhere or is not a folder."""
+    `InputError` naming the `store` line when it is missing elsewhere or is not a folder. A
+    PostgreSQL store (`SyncConfig.store_url`) has no folder: the config's own is returned."""
+    if config.store_url is not None:
+        return config.base
     folder = config.store.parent
     where = f"{config.origin}: `store = {str(config.store)!r}`"
     if folder.is_dir():

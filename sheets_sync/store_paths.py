@@ -1,5 +1,7 @@
 """Customer journeys in the fact store: ``journey_touches``, ``journey_outcomes``,
-``journey_loads``, in the same DuckDB database as the daily facts.
+``journey_loads`` (created by `sheets_sync.store_schema`), in the same DuckDB database as the
+daily facts. A PostgreSQL store does not keep journeys yet: `paths` reads with DuckDB's ASOF,
+SEMI and ANTI joins (`FactStore` refuses them on PostgreSQL with a message).
 
 `FactStore.load_paths` and `FactStore.paths` (`sheets_sync.store`) are the way in; the work is
 here, on the store's connection:
@@ -24,7 +26,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import duckdb
 import numpy as np
 import pandas as pd
 
@@ -35,65 +36,17 @@ from sheets_sync.sources.paths_common import (
     TOUCH_COLUMNS,
     PathsReadResult,
 )
+from sheets_sync.store_backend import StoreConnection
 from sheets_sync.store_input import normalise_quarantine
 
 __all__ = [
     "PATHS_LOG_COLUMNS",
     "PathsLoadOutcome",
-    "create_paths_tables",
     "load_paths",
     "paths",
     "paths_log",
 ]
 
-_SCHEMA = (
-    """
-    CREATE TABLE IF NOT EXISTS journey_touches (
-        source VARCHAR NOT NULL,
-        visitor VARCHAR NOT NULL,
-        journey VARCHAR NOT NULL,
-        split BOOLEAN NOT NULL,
-        ts TIMESTAMP NOT NULL,
-        utm_source VARCHAR NOT NULL,
-        utm_medium VARCHAR NOT NULL,
-        utm_campaign VARCHAR NOT NULL,
-        channel VARCHAR NOT NULL,
-        file VARCHAR NOT NULL,
-        loaded_at TIMESTAMP NOT NULL
-    )
-    """,
-    """
-    CREATE TABLE IF NOT EXISTS journey_outcomes (
-        source VARCHAR NOT NULL,
-        visitor VARCHAR NOT NULL,
-        journey VARCHAR NOT NULL,
-        split BOOLEAN NOT NULL,
-        ts TIMESTAMP NOT NULL,
-        kind VARCHAR NOT NULL,
-        value DOUBLE NOT NULL,
-        lead_id VARCHAR NOT NULL,
-        file VARCHAR NOT NULL,
-        loaded_at TIMESTAMP NOT NULL
-    )
-    """,
-    """
-    CREATE TABLE IF NOT EXISTS journey_loads (
-        loaded_at TIMESTAMP NOT NULL,
-        source VARCHAR NOT NULL,
-        file VARCHAR NOT NULL,
-        file_hash VARCHAR NOT NULL,
-        shape VARCHAR NOT NULL,
-        touches BIGINT NOT NULL,
-        outcomes BIGINT NOT NULL,
-        journeys BIGINT NOT NULL,
-        replaced_touches BIGINT NOT NULL,
-        replaced_outcomes BIGINT NOT NULL,
-        quarantined BIGINT NOT NULL,
-        ts_from TIMESTAMP,
-        ts_to TIMESTAMP
-    )
-    """,
-)
 PATHS_LOG_COLUMNS: tuple[str, ...] = (
     "loaded_at",
     "source",
@@ -127,11 +80,6 @@ class PathsLoadOutcome:
     replaced_outcomes: int
     """Older rows of the source deleted (restated)."""
     quarantined: int
-
-
-def create_paths_tables(con: duckdb.DuckDBPyConnection) -> None:
-    for statement in _SCHEMA:
-        con.execute(statement)
 
 
 def _check(result: Any, file_hash: Any) -> str:
@@ -169,9 +117,7 @@ def _deleted(rows: list[tuple[Any, ...]]) -> int:
     return int(rows[0][0]) if rows else 0
 
 
-def load_paths(
-    con: duckdb.DuckDBPyConnection, result: PathsReadResult, file_hash: str
-) -> PathsLoadOutcome:
+def load_paths(con: StoreConnection, result: PathsReadResult, file_hash: str) -> PathsLoadOutcome:
     """Load one read (see the module notes); a bad read raises `InputError`, changing nothing."""
     source = _check(result, file_hash)
     file = ", ".join(f.path for f in result.files) or source
@@ -236,7 +182,7 @@ def _naive(value: Any) -> dt.datetime | None:
     return None if value is None or pd.isna(value) else pd.Timestamp(value).to_pydatetime()
 
 
-def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+def _insert(con: StoreConnection, table: str, frame: pd.DataFrame) -> None:
     if frame.empty:
         return
     con.register("incoming_rows", frame)
@@ -265,7 +211,7 @@ def _journey_sql(table: str, columns: str, where: str) -> str:
 
 
 def paths(
-    con: duckdb.DuckDBPyConnection,
+    con: StoreConnection,
     sources: Sequence[str] | None = None,
     start: dt.date | None = None,
     end: dt.date | None = None,
@@ -345,7 +291,7 @@ def _typed(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def paths_log(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+def paths_log(con: StoreConnection) -> pd.DataFrame:
     """Every journeys load (`PATHS_LOG_COLUMNS`), oldest first."""
     return con.execute(
         f"SELECT {', '.join(PATHS_LOG_COLUMNS)} FROM journey_loads ORDER BY loaded_at, rowid"

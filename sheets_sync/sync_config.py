@@ -4,7 +4,7 @@
 workbook = "plan-2026-11.xlsx"   # paths are relative to this file; or a Google Sheet:
                                  # its URL, or "gsheet:SPREADSHEET_ID"
 credentials = "service_account.json"   # optional: Google credentials for a Google Sheet
-store = "facts.duckdb"
+store = "facts.duckdb"           # or a team store on PostgreSQL: "postgresql://user@host/db"
 basis = "event"                  # or "cohort": CRM stages counted on the lead's created day
 fresh_hours = 6                  # optional: "no fresh data" after this many hours
 lead_mismatch = 0.05             # optional: CRM vs ad-platform leads tolerance
@@ -84,6 +84,7 @@ from sheets_sync.mapping import FIELDS, MAPPING_HEADERS, MATCHES
 from sheets_sync.sheet_ids import spreadsheet_id_of
 from sheets_sync.sources.column_map import ColumnMap, SourceOptions
 from sheets_sync.sources.crm_stages import CRM_KINDS, StageRule, source_stages, vocabulary
+from sheets_sync.store_backend import is_url
 
 __all__ = [
     "BASES",
@@ -257,6 +258,16 @@ class SyncConfig:
     credentials: Path | None = None
     digest: Mapping[str, Any] = field(default_factory=dict)
     """The ``[digest]`` table as written (checked by `addin.digest.settings`)."""
+    store_url: str | None = None
+    """``store = "postgresql://..."``: the fact store is that PostgreSQL database (the
+    password best left to ``PGPASSWORD`` or ``~/.pgpass``, which libpq reads). `store` then
+    holds the config's folder, which no store can open, so code still opening `store` fails
+    loudly instead of starting an empty DuckDB file; open `store_location`."""
+
+    @property
+    def store_location(self) -> Path | str:
+        """What `sheets_sync.store.FactStore` opens: the PostgreSQL URL, else the DuckDB file."""
+        return self.store_url if self.store_url is not None else self.store
 
     @property
     def target(self) -> str:
@@ -393,7 +404,8 @@ def parse_config(
         workbook=Path(workbook) if spreadsheet else _resolve(base_dir, workbook),
         spreadsheet=spreadsheet,
         credentials=_resolve(base_dir, credentials) if credentials else None,
-        store=_resolve(base_dir, store),
+        store=base_dir if is_url(store) else _resolve(base_dir, store),
+        store_url=store.strip() if is_url(store) else None,
         basis=basis,
         sources=tuple(sources),
         mapping=rules,

@@ -1,19 +1,24 @@
-"""The DuckDB fact store: source facts from readers (idempotent loads, window replacement,
-read back whole), quarantine, load log, migration and reopening of old files, a closed store."""
+"""The fact store: source facts from readers (idempotent loads, window replacement, read back
+whole), quarantine, load log, migration and reopening of old files, a closed store.
+
+The guarantees run on both backends (`pg_store.BACKENDS`: DuckDB and a real PostgreSQL)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import numpy as np
 import pandas as pd
+import psycopg
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pg_store import BACKENDS, store_location
 
 import sheets_sync.store as store_module
 from planning.errors import InputError
@@ -33,9 +38,10 @@ def day(n: int) -> dt.date:
     return NOV + dt.timedelta(days=n - 1)
 
 
-@pytest.fixture
-def store() -> FactStore:
-    return FactStore(":memory:")
+@pytest.fixture(params=BACKENDS)
+def store(request: pytest.FixtureRequest) -> Iterator[FactStore]:
+    with FactStore(store_location(request.param)) as opened:
+        yield opened
 
 
 def test_closed_store_says_so(tmp_path: Path) -> None:
@@ -91,10 +97,22 @@ def bad_rows(*rows: tuple[str, int, str, Any, str], source: str = "ads") -> pd.D
     return frame[list(QUARANTINE_COLUMNS)]
 
 
+PG_TYPES = {
+    "character varying": "VARCHAR",
+    "double precision": "DOUBLE",
+    "timestamp without time zone": "TIMESTAMP",
+}
+
+
 def test_source_tables_are_created(store: FactStore) -> None:
     def columns(table: str) -> list[list[str]]:
-        described = store.con.execute(f"DESCRIBE {table}").df()
-        return described[["column_name", "column_type"]].to_numpy().tolist()
+        described = store.con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_name = ? ORDER BY ordinal_position",
+            [table],
+        ).fetchall()
+        # PostgreSQL's load_log also has `seq` (insertion order: DuckDB's rowid)
+        return [[c, PG_TYPES.get(t, t).upper()] for c, t in described if c != "seq"]
 
     text = "VARCHAR"
     assert columns("source_facts") == [
@@ -305,13 +323,14 @@ def test_a_failed_source_load_changes_nothing(
     store.load(read_result(range(1, 4), leads=1, quarantine=q), "h1")
     # The log insert (the last step) fails: the delete, inserts and quarantine roll back.
     monkeypatch.setattr(store_module, "_naive", lambda _: "not a time")
-    with pytest.raises(duckdb.Error):
+    with pytest.raises((duckdb.Error, psycopg.Error)):
         store.load(read_result(range(1, 4), leads=50), "h2")
     assert leads_by_day(store) == {day(n): 1.0 for n in range(1, 4)}
     assert len(store.quarantine()) == 1 and len(store.load_log()) == 1
 
 
-def test_many_rows_load_and_read_back_whole(tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_many_rows_load_and_read_back_whole(tmp_path: Path, backend: str) -> None:
     """Bulk insert and read-back keep every row (speed is measured in benchmarks/, not here)."""
     n = 200_000
     i = np.arange(n)
@@ -330,7 +349,7 @@ def test_many_rows_load_and_read_back_whole(tmp_path: Path) -> None:
         }
     )
     info = FileInfo(path="big.csv", source="ads", kind="ad")
-    with FactStore(tmp_path / "big.duckdb") as store:
+    with FactStore(store_location(backend, tmp_path)) as store:
         outcome = store.load(ReadResult(facts, empty_quarantine(), info), "big")
         back = store.source_facts()
     assert outcome.rows == n and len(back) == n  # 50 days x 1000 campaigns x 4 metrics
@@ -363,15 +382,16 @@ def ad_exports(draw: st.DrawFn) -> tuple[ReadResult, str]:
     return ReadResult(facts, empty_quarantine(), info), f"hash-{version}"
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @settings(max_examples=40, deadline=None)
 @given(st.lists(ad_exports(), min_size=1, max_size=6))
 def test_any_sequence_of_exports_leaves_each_window_to_its_last_export(
-    loads: list[tuple[ReadResult, str]],
+    backend: str, loads: list[tuple[ReadResult, str]]
 ) -> None:
     # Reference: a dict (date, campaign) -> leads; a new file clears its window, then writes.
     expected: dict[tuple[dt.date, str], float] = {}
     seen: set[str] = set()
-    with FactStore(":memory:") as store:
+    with FactStore(store_location(backend)) as store:
         for result, file_hash in loads:
             outcome = store.load(result, file_hash)
             assert outcome.skipped == (file_hash in seen)
@@ -392,11 +412,12 @@ def test_any_sequence_of_exports_leaves_each_window_to_its_last_export(
     assert got == expected
 
 
-def test_facts_outside_a_span_come_summed_per_key_and_side(tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_facts_outside_a_span_come_summed_per_key_and_side(tmp_path: Path, backend: str) -> None:
     """Days 1-10 loaded (leads 2, spend 1000 a day); the span 4-6 and the window 2-9 leave days
     2-3 before (4 leads, dated day 2) and 7-9 after (6 leads, dated day 9); days 1 and 10 lie
     outside the window and are left out."""
-    with FactStore(tmp_path / "f.duckdb") as store:
+    with FactStore(store_location(backend, tmp_path)) as store:
         store.load(read_result(range(1, 11), leads=2), "h1")
         out = store.source_facts_outside(day(4), day(6), {"ads": [(day(2), day(9))]})
         leads = out[out["metric"] == "platform_leads"]

@@ -1,10 +1,11 @@
 """CRM deals: what the CRM reader returns per deal, and the store's ``deals`` table (loaded with
 the facts in one transaction; idempotent re-loads; restatement by id and by window; sources kept
-apart; bad frames change nothing; the created-date filter)."""
+apart; bad frames change nothing; the created-date filter), on DuckDB and PostgreSQL stores."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -13,6 +14,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pg_store import BACKENDS, store_location
 
 import sheets_sync.store_deals as store_deals_module
 from planning.errors import InputError
@@ -33,6 +35,12 @@ NOV = dt.date(2026, 11, 1)
 
 Deal = tuple[str, int, int | None, int | None, float]
 """(id, created day of November, PP day or None, purchase day or None, revenue)."""
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request: pytest.FixtureRequest) -> Iterator[FactStore]:
+    with FactStore(store_location(request.param)) as opened:
+        yield opened
 
 
 def day(n: int) -> pd.Timestamp:
@@ -131,8 +139,7 @@ def test_other_readers_return_no_deals() -> None:
 # --------------------------------------------------------------------------- the store
 
 
-def test_a_load_keeps_the_deals_and_the_same_file_again_changes_nothing() -> None:
-    store = FactStore(":memory:")
+def test_a_load_keeps_the_deals_and_the_same_file_again_changes_nothing(store: FactStore) -> None:
     read = crm_read([("1", 1, 2, None, 0.0), ("2", 2, 3, 5, 900.0), ("", 3, None, None, 0.0)])
     first = store.load(read, "hash-1")
     assert (first.deals, first.deals_replaced) == (3, 0)
@@ -147,14 +154,13 @@ def test_a_load_keeps_the_deals_and_the_same_file_again_changes_nothing() -> Non
     assert pd.isna(frame[frame["id"] == "1"].iloc[0]["purchases"])
 
 
-def test_a_newer_export_restates_by_id_and_by_window() -> None:
+def test_a_newer_export_restates_by_id_and_by_window(store: FactStore) -> None:
     """Export 1 (Nov 1-5): deals 1 (Nov 1), 2 (Nov 2), 3 (Nov 4), X (Nov 5).
     Export 2 (Nov 3-8): 2 again (now bought, 700), X again created Nov 8 (corrected in the CRM),
     4 (Nov 6). Result: 1 kept (not in export 2, created before its window); 2 replaced (its id;
     its new row is created Nov 2, which widens export 2's window to Nov 2); 3 gone (created
     inside export 2's window, no longer exported: its facts are gone too); X once, created Nov
     8 (same id); 4 new."""
-    store = FactStore(":memory:")
     one = [("1", 1, None, None, 0.0), ("2", 2, 3, None, 0.0), ("3", 4, None, None, 0.0)]
     store.load(crm_read([*one, ("X", 5, None, None, 0.0)], path="crm-1.csv"), "h1")
     two = [("2", 2, 3, 6, 700.0), ("X", 8, None, None, 0.0), ("4", 6, 7, None, 0.0)]
@@ -171,8 +177,7 @@ def test_a_newer_export_restates_by_id_and_by_window() -> None:
     assert sorted(leads["date"].dt.day.tolist()) == [1, 2, 6, 8]  # the facts agree
 
 
-def test_two_sources_keep_their_own_deals_even_with_the_same_ids() -> None:
-    store = FactStore(":memory:")
+def test_two_sources_keep_their_own_deals_even_with_the_same_ids(store: FactStore) -> None:
     store.load(crm_read([("7", 1, None, None, 0.0), ("8", 2, None, None, 0.0)], "amo"), "a")
     store.load(crm_read([("7", 1, 2, 3, 50.0)], "bitrix", path="b.csv"), "b")
     assert stored(store, "amo") == {"7": (1, 0.0), "8": (2, 0.0)}
@@ -196,6 +201,7 @@ def test_a_store_file_from_before_the_deals_gets_the_table(tmp_path: Path) -> No
     FactStore(path).close()
     con = duckdb.connect(str(path))
     con.execute("DROP TABLE deals")  # as a file made before the deals were kept
+    con.execute("DROP TABLE schema_version")  # (and before the schema steps were recorded)
     con.close()
     with FactStore(path) as store:
         assert store.deals().empty
@@ -203,14 +209,12 @@ def test_a_store_file_from_before_the_deals_gets_the_table(tmp_path: Path) -> No
         assert len(store.deals()) == 1
 
 
-def test_an_id_repeated_in_one_input_keeps_its_last_row() -> None:
-    store = FactStore(":memory:")
+def test_an_id_repeated_in_one_input_keeps_its_last_row(store: FactStore) -> None:
     store.load(crm_read([("a", 1, None, None, 0.0), ("a", 2, 3, 4, 10.0)]), "h")
     assert stored(store) == {"a": (2, 10.0)}
 
 
-def test_a_bad_deals_frame_changes_nothing() -> None:
-    store = FactStore(":memory:")
+def test_a_bad_deals_frame_changes_nothing(store: FactStore) -> None:
     store.load(crm_read([("a", 1, None, None, 0.0)]), "h0")
     bad = crm_read([("b", 2, None, None, 0.0)])
     bad.deals.loc[0, "created"] = pd.NaT
@@ -229,9 +233,8 @@ def test_a_bad_deals_frame_changes_nothing() -> None:
 
 
 def test_a_failure_while_loading_the_deals_rolls_back_the_facts_too(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, store: FactStore
 ) -> None:
-    store = FactStore(":memory:")
 
     def broken(*args: object, **kwargs: object) -> tuple[int, int]:
         raise RuntimeError("disk full")
@@ -244,8 +247,7 @@ def test_a_failure_while_loading_the_deals_rolls_back_the_facts_too(
     assert store.deals().empty
 
 
-def test_inputs_without_deals_leave_other_sources_alone() -> None:
-    store = FactStore(":memory:")
+def test_inputs_without_deals_leave_other_sources_alone(store: FactStore) -> None:
     store.load(crm_read([("a", 1, None, None, 0.0)]), "h")
     ads = crm_read([("z", 1, None, None, 0.0)], source="ads", path="ads.csv")
     ads.deals = empty_deals()
@@ -265,13 +267,16 @@ _deal = st.tuples(
 )
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @settings(max_examples=25, deadline=None)
 @given(st.lists(st.lists(_deal, min_size=1, max_size=6), min_size=1, max_size=5))
-def test_loads_in_sequence_match_the_snapshot_model(exports: list[list[Deal]]) -> None:
+def test_loads_in_sequence_match_the_snapshot_model(
+    backend: str, exports: list[list[Deal]]
+) -> None:
     """After any sequence of exports, the deals are: for each export in turn, drop the deals
     sharing its ids or created in its window (its created days' span), then add its deals (an id
     repeated inside one export: its last row)."""
-    store = FactStore(":memory:")
+    store = FactStore(store_location(backend))
     model: dict[str, tuple[int, float]] = {}
     for n, export in enumerate(exports):
         store.load(crm_read(export, path=f"crm-{n}.csv"), f"h{n}")
@@ -281,3 +286,4 @@ def test_loads_in_sequence_match_the_snapshot_model(exports: list[list[Deal]]) -
         model.update(last)
     assert stored(store) == model
     assert np.isfinite(store.deals()["revenue"]).all()
+    store.close()
