@@ -23,8 +23,10 @@ import pandas as pd
 
 from addin.actions.base import Action, ActionContext, ActionError
 from addin.actions.sync_facts.button import button_config
+from addin.actions.texts import ENGLISH, number, texts_of
 from planning.attribution import build_paths
 from planning.attribution_report import AttributionReport, attribution_report
+from sheets_sync.i18n import Translator
 from sheets_sync.mapping import Rule, map_facts
 from sheets_sync.paths_sync import load_paths_sources
 from sheets_sync.store import FactStore
@@ -190,19 +192,27 @@ def journeys(config: SyncConfig) -> tuple[pd.DataFrame, pd.DataFrame, list[list[
     return touches, outcomes, rows
 
 
-def summary(reports: Mapping[str, AttributionReport | None], sheet: bool = True) -> str:
+def summary(
+    reports: Mapping[str, AttributionReport | None], sheet: bool = True, t: Translator = ENGLISH
+) -> str:
+    """The button's sentence, in `t`'s language."""
     leads = reports.get("leads")
+    name = t(ATTRIBUTION)
     if leads is None:
-        return "Attribution: no lead conversions in the period; see the Attribution sheet."
+        return t(
+            "Attribution: no lead conversions in the period; see the {sheet} sheet.", sheet=name
+        )
     top = sorted(leads.channels, key=lambda c: -c.conversions.get(leads.chosen, 0.0))[:3]
     under = [c.channel for c in leads.channels if c.verdict == "under_credited"]
-    text = (
-        f"Attribution ({leads.chosen}): {leads.conversions:,.0f} leads; most credited "
-        + ", ".join(f"{c.channel} {c.conversions[leads.chosen]:,.0f}" for c in top)
+    text = t(
+        "Attribution ({model}): {leads} leads; most credited {top}",
+        model=leads.chosen,
+        leads=number(leads.conversions, t),
+        top=", ".join(f"{c.channel} {number(c.conversions[leads.chosen], t)}" for c in top),
     )
     if under:
-        text += f"; under-credited by last click: {', '.join(under)}"
-    return text + (". See the Attribution sheet." if sheet else ".")
+        text += t("; under-credited by last click: {channels}", channels=", ".join(under))
+    return text + (t(". See the {sheet} sheet.", sheet=name) if sheet else ".")
 
 
 def run_button(ctx: ActionContext) -> str:
@@ -222,7 +232,7 @@ def run_button(ctx: ActionContext) -> str:
     reports = attribution(ctx.workbook, touches, outcomes, save=False)
     write_sources(ctx.workbook, inputs)
     ctx.workbook.save()
-    return summary(reports)
+    return summary(reports, t=texts_of(ctx.workbook))
 
 
 ACTION = Action(

@@ -17,6 +17,7 @@ import pandas as pd
 
 from addin.actions.base import Action, ActionContext, ActionError
 from addin.actions.sync_facts.button import button_config
+from addin.actions.texts import ENGLISH, day, texts_of
 from planning.alert_rules import Rule, default_rules
 from planning.alerts import (
     AlertInputs,
@@ -27,6 +28,7 @@ from planning.alerts import (
     SourceAge,
     evaluate,
 )
+from sheets_sync.i18n import Translator
 from sheets_sync.incident_log import Incident, IncidentLog, IncidentUpdate
 from sheets_sync.store import FactStore
 from sheets_sync.sync_config import SyncConfig
@@ -171,27 +173,37 @@ def run_with_config(
         return check_alerts(wb, now, IncidentLog(store), write)
 
 
-def summary(outcome: AlertsOutcome) -> str:
+def summary(outcome: AlertsOutcome, t: Translator = ENGLISH) -> str:
+    """The button's sentence, in `t`'s language."""
     firings = outcome.evaluation.firings
+    when = day(outcome.inputs.as_of, t)
     if not firings:
-        day = f"{outcome.inputs.as_of:%Y-%m-%d}"
-        return f"Alerts: none of {len(outcome.rules)} rules fires as of {day}."
+        return t("Alerts: none of {n} rules fires as of {day}.", n=len(outcome.rules), day=when)
     worst = sorted({f.rule.severity for f in firings})
-    message = (
-        f"Alerts: {len(firings)} firing as of {outcome.inputs.as_of:%Y-%m-%d} "
-        f"({', '.join(worst)}); see the Alerts sheet."
+    message = t(
+        "Alerts: {n} firing as of {day} ({severities}); see the {sheet} sheet.",
+        n=len(firings),
+        day=when,
+        severities=", ".join(worst),
+        sheet=t(ALERTS),
     )
     if outcome.update is not None:
         u = outcome.update
-        message += f" New {len(u.opened)}, still open {len(u.continuing)}, closed {len(u.closed)}."
+        message += t(
+            " New {new}, still open {open}, closed {closed}.",
+            new=len(u.opened),
+            open=len(u.continuing),
+            closed=len(u.closed),
+        )
     else:
-        message += " No sync config beside the workbook: no incident log is kept."
+        message += t(" No sync config beside the workbook: no incident log is kept.")
     return message
 
 
 def run_button(ctx: ActionContext) -> str:
     """The Alerts button."""
-    return summary(run_with_config(ctx.workbook, _config(ctx), ctx.now))
+    outcome = run_with_config(ctx.workbook, _config(ctx), ctx.now)
+    return summary(outcome, texts_of(ctx.workbook))
 
 
 def frame_of(incidents: Sequence[Incident]) -> pd.DataFrame:

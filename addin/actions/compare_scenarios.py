@@ -29,6 +29,7 @@ from addin.actions.optimize_split import (
     read_history,
     split_request,
 )
+from addin.actions.texts import number, texts_of
 from planning.curves import ChannelFit
 from planning.errors import InputError
 from planning.scenario_plan import (
@@ -44,6 +45,7 @@ from planning.scenario_plan import (
 )
 from planning.split import SplitRequest, propose
 from sheets_sync.cells import finite_number
+from sheets_sync.i18n import Translator
 from sheets_sync.workbooks.interface import WorkbookTarget
 from workbook_templates import layout as L
 from workbook_templates.cells import sheet_value, to_number
@@ -268,27 +270,38 @@ def compare_scenarios(wb: WorkbookTarget) -> Comparison:
         [(r.name, [(o.spend, o.leads) for o in r.channels]) for r in results],
     )
     wb.save()
-    wb.notify(_message(results, winner, objective, errors))
+    wb.notify(_message(results, winner, objective, errors, texts_of(wb)))
     return Comparison(results, winner, objective, dict(errors))
 
 
 def _message(
-    results: tuple[ScenarioOutcome, ...], winner: str | None, objective: str, errors: Mapping
+    results: tuple[ScenarioOutcome, ...],
+    winner: str | None,
+    objective: str,
+    errors: Mapping,
+    t: Translator,
 ) -> str:
-    text = f"Compare Scenarios: {len(results)} scenarios compared"
+    text = t("Compare Scenarios: {n} scenarios compared", n=len(results))
     if winner is not None:
         total = next(r.total for r in results if r.name == winner)
-        text += f"; best by {objective}: {winner} ({total.leads:,.0f} {CONVERSION})"
+        text += t(
+            "; best by {objective}: {winner} ({count} {conversion})",
+            objective=objective,
+            winner=winner,
+            count=number(total.leads, t),
+            conversion=t(CONVERSION),
+        )
     if errors:
-        text += f"; {len(errors)} could not be computed (see their status)"
-    return text + f"; see sheet `{L.SCENARIOS}`."
+        text += t("; {n} could not be computed (see their status)", n=len(errors))
+    return text + t("; see sheet `{sheet}`.", sheet=t(L.SCENARIOS))
 
 
 def run_button(ctx: ActionContext) -> str:
     """The Compare Scenarios button."""
     wb = ctx.workbook
     comparison = compare_scenarios(wb)
-    return _message(comparison.results, comparison.best, comparison.objective, comparison.errors)
+    t = texts_of(wb)
+    return _message(comparison.results, comparison.best, comparison.objective, comparison.errors, t)
 
 
 ACTION = Action(

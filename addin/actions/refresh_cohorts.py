@@ -21,6 +21,7 @@ import pandas as pd
 from addin.actions.base import Action, ActionContext, ActionError
 from addin.actions.button_config import button_config
 from addin.actions.cohort_inputs import HISTORY_DAYS, CohortInputs, read_cohort_inputs
+from addin.actions.texts import ENGLISH, day, number, texts_of
 from planning.cohorts import (
     POOLED,
     LagCurve,
@@ -28,6 +29,7 @@ from planning.cohorts import (
     lag_curves,
     revenue_per_purchase,
 )
+from sheets_sync.i18n import Translator
 from sheets_sync.mapping import Rule
 from sheets_sync.store import FactStore
 from sheets_sync.sync_config import SyncConfig
@@ -174,17 +176,21 @@ def refresh_cohorts(
     return outcome
 
 
-def summary(outcome: CohortsOutcome) -> str:
+def summary(outcome: CohortsOutcome, t: Translator = ENGLISH) -> str:
+    """The button's sentence, in `t`'s language."""
     inputs = outcome.inputs
     if outcome.report.table is None:
-        return "Cohorts: no CRM deals in the fact store yet (add a CRM export and Sync Facts)."
-    text = (
-        f"Cohorts refreshed as of {outcome.as_of:%Y-%m-%d}: {len(inputs.deals):,} deals in "
-        f"{len(outcome.channels)} channels; lag curves enough for a forecast in "
-        f"{len(outcome.enough)}"
+        return t("Cohorts: no CRM deals in the fact store yet (add a CRM export and Sync Facts).")
+    text = t(
+        "Cohorts refreshed as of {day}: {deals} deals in {channels} channels; lag curves "
+        "enough for a forecast in {enough}",
+        day=day(outcome.as_of, t),
+        deals=number(len(inputs.deals), t),
+        channels=len(outcome.channels),
+        enough=len(outcome.enough),
     )
     if inputs.unmapped_deals:
-        text += f"; {inputs.unmapped_deals:,} deals matched no Mapping rule"
+        text += t("; {deals} deals matched no Mapping rule", deals=number(inputs.unmapped_deals, t))
     return text + "."
 
 
@@ -196,7 +202,7 @@ def run_button(ctx: ActionContext) -> str:
         raise ActionError(
             f"Refresh Cohorts reads the deals through the sync config: {err}"
         ) from None
-    return summary(refresh_cohorts(ctx.workbook, config))
+    return summary(refresh_cohorts(ctx.workbook, config), texts_of(ctx.workbook))
 
 
 ACTION = Action(

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from addin.actions.texts import texts_of
 from planning.funnel import Funnel
 from planning.runrate import month_end
 from sheets_sync.mapping import Rule, rules_from_records
@@ -61,12 +62,17 @@ def ensure_mapping(wb: WorkbookTarget, config: SyncConfig) -> tuple[bool, list[R
         rules = read_rules(wb)
         if not config.mapping or rules:
             return False, rules
-        what = "filled"
+        added = False
     else:
         wb.add_sheet(L.MAPPING)
-        what = "added"
+        added = True
     write_rules(wb, config.mapping)
-    wb.notify(f"Mapping sheet {what} with the config's {len(config.mapping)} rules")
+    t = texts_of(wb)
+    n, sheet = len(config.mapping), t(L.MAPPING)
+    if added:
+        wb.notify(t("{sheet} sheet added with the config's {n} rules", sheet=sheet, n=n))
+    else:
+        wb.notify(t("{sheet} sheet filled with the config's {n} rules", sheet=sheet, n=n))
     records = [dict(r) for r in config.mapping]
     return True, rules_from_records(records, first_row=L.MAPPING_HEADER_ROW + 1)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from addin.actions.base import Action, ActionContext
 from addin.actions.button_config import button_config
 from addin.actions.sync_facts.run import sync_with_store
+from addin.actions.texts import day, texts_of
 from sheets_sync.workbooks.xlsx import XlsxWorkbook
 
 __all__ = ["ACTION", "button_config", "run_button"]
@@ -19,12 +20,20 @@ def run_button(ctx: ActionContext) -> str:
     # in Excel by design
     file = ctx.path if isinstance(ctx.workbook, XlsxWorkbook) else None
     result = sync_with_store(ctx.workbook, config, file=file, now=ctx.now)
-    as_of = "no facts yet" if result.as_of is None else f"as of {result.as_of:%Y-%m-%d}"
+    t = texts_of(ctx.workbook)
+    as_of = (
+        t("no facts yet") if result.as_of is None else t("as of {day}", day=day(result.as_of, t))
+    )
     flags = result.quality.flags
-    quality = "Data Quality: OK" if not flags else f"Data Quality: {len(flags)} flags"
-    return (
-        f"Sync Facts: {result.lines_filled} of {result.lines} plan lines filled ({as_of}) from "
-        f"{len(result.loads)} files; {quality}."
+    quality = t("Data Quality: OK") if not flags else t("Data Quality: {n} flags", n=len(flags))
+    return t(
+        "Sync Facts: {filled} of {lines} plan lines filled ({as_of}) from {files} files; "
+        "{quality}.",
+        filled=result.lines_filled,
+        lines=result.lines,
+        as_of=as_of,
+        files=len(result.loads),
+        quality=quality,
     )
 
 

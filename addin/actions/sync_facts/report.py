@@ -14,6 +14,7 @@ import pandas as pd
 from addin.actions.sync_facts.book import PlanBook
 from addin.actions.sync_facts.fill import Filled
 from addin.actions.sync_facts.map import Mapped, Windows
+from addin.actions.texts import day, month, number, texts_of
 from sheets_sync.file_quarantine import QuarantinedFile
 from sheets_sync.quality import (
     QualityReport,
@@ -27,6 +28,7 @@ from sheets_sync.sync_config import SyncConfig
 from sheets_sync.workbooks.interface import WorkbookTarget
 from workbook_templates import layout as L
 from workbook_templates.fact_blocks import write_over
+from workbook_templates.quality_formats import quality_formats
 from workbook_templates.quality_sheet import quality_block
 from workbook_templates.unmapped_sheet import unmapped_block
 
@@ -119,7 +121,8 @@ def write_report(
     for sheet in (L.DATA_QUALITY, L.UNMAPPED):
         if sheet not in wb.sheet_names():
             wb.add_sheet(sheet)
-    write_over(wb, L.DATA_QUALITY, 1, quality_block(report, wb.name), width=L.DQ_WIDTH)
+    quality = quality_block(report, wb.name)
+    write_over(wb, L.DATA_QUALITY, 1, quality, L.DQ_WIDTH, formats=quality_formats(quality))
     block = [list(L.UNMAPPED_HEADERS), *unmapped_block(unplanned)]
     write_over(wb, L.UNMAPPED, L.UNMAPPED_HEADER_ROW, block)
     return Reported(report, unplanned)
@@ -129,23 +132,42 @@ def notify_sync(
     wb: WorkbookTarget, book: PlanBook, as_of: dt.date | None, filled: Filled, reported: Reported
 ) -> None:
     """Tell the user what was filled, what was left blank, what reached no line, the flags."""
-    wb.notify(
-        f"Facts synced into {wb.name} for {book.month:%Y-%m}"
-        + (f" up to {as_of:%Y-%m-%d}" if as_of else "")
-        + f": {filled.lines_filled} of {filled.lines} lines, {len(filled.metrics)} fact columns"
-    )
+    t = texts_of(wb)
+    counts = {
+        "book": wb.name,
+        "month": month(book.month, t),
+        "filled": filled.lines_filled,
+        "lines": filled.lines,
+        "columns": len(filled.metrics),
+    }
+    if as_of:
+        said = t(
+            "Facts synced into {book} for {month} up to {day}: {filled} of {lines} lines, "
+            "{columns} fact columns",
+            day=day(as_of, t),
+            **counts,
+        )
+    else:
+        said = t(
+            "Facts synced into {book} for {month}: {filled} of {lines} lines, "
+            "{columns} fact columns",
+            **counts,
+        )
+    wb.notify(said)
     missing = filled.lines_without_facts
     if missing:
-        wb.notify(
-            f"{len(missing)} plan lines have no facts: {', '.join(missing[:5])}"
-            + (" …" if len(missing) > 5 else "")
-        )
+        names = ", ".join(missing[:5]) + (" …" if len(missing) > 5 else "")
+        wb.notify(t("{n} plan lines have no facts: {names}", n=len(missing), names=names))
     unplanned = reported.unplanned
     if len(unplanned):
         spend = float(unplanned["spend"].fillna(0).sum()) if "spend" in unplanned else 0.0
         wb.notify(
-            f"{len(unplanned)} source lines reach no plan line ({spend:,.2f} spend): "
-            "see the Unmapped sheet"
+            t(
+                "{n} source lines reach no plan line ({spend} spend): see the {sheet} sheet",
+                n=len(unplanned),
+                spend=number(spend, t, 2),
+                sheet=t(L.UNMAPPED),
+            )
         )
     for flag in reported.quality.flags:
-        wb.notify(f"Data quality: {flag}")
+        wb.notify(t("Data quality: {flag}", flag=flag))
