@@ -101,9 +101,9 @@ def new_key(setup: Setup, name: str, sheet: str | None = None) -> Signer:
     return Signer(key_id, done.output.split("secret:")[1].split()[0])
 
 
-def runrate(host: Host, signer: Signer, **kwargs: float) -> httpx.Response:
+def runrate(host: Host, signer: Signer) -> httpx.Response:
     body = b'{"args": [[[10, 20, 30]], "2026-11-03"]}'
-    headers = signer.headers("POST", "/functions/RUNRATE", body, **kwargs)
+    headers = signer.headers("POST", "/functions/RUNRATE", body)
     headers["Content-Type"] = "application/json"
     return httpx.post(host.url + "/functions/RUNRATE", content=body, headers=headers, timeout=30)
 
