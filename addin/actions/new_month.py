@@ -125,12 +125,15 @@ def mapping_records(wb: WorkbookTarget) -> list[dict[str, str]]:
     ]
 
 
-def new_month(wb: WorkbookTarget, out: Path, overwrite: bool = False) -> NewMonthResult:
+def new_month(
+    wb: WorkbookTarget, out: Path, overwrite: bool = False, lang: str | None = None
+) -> NewMonthResult:
     """Write next month's planning workbook to `out`; the current workbook is not changed.
 
-    Same lines, stages, settings and Mapping rules; planned counts from bottom-up with the
-    carried-over budget and the ratios chosen by `plan_next_line`. This month's plan and fact
-    per line are kept as values on the new workbook's History sheet.
+    Same lines, stages, settings (the language too, unless `lang` names another) and Mapping
+    rules; planned counts from bottom-up with the carried-over budget and the ratios chosen by
+    `plan_next_line`. This month's plan and fact per line are kept as values on the new
+    workbook's History sheet.
     """
     settings = read_settings(wb)
     funnel = read_funnel(wb)
@@ -169,6 +172,7 @@ def new_month(wb: WorkbookTarget, out: Path, overwrite: bool = False) -> NewMont
         crm_stages=read_stage_rules(wb),  # the CRM stages block carries over too
         alert_rules=read_alert_rules(wb, funnel),  # the team's rules carry over
         history_title=f"{settings.month:%B %Y}: plan and fact per line (from {wb.name})",
+        lang=lang or settings.language,
     )
     save_atomic(build_plan_workbook(spec), out)
     wb.notify(f"New month {new:%Y-%m} written to {out} ({len(lines)} lines)")

@@ -33,6 +33,7 @@ from planning.attribution_report import AttributionReport
 from planning.funnel import DEFAULT_FUNNEL
 from planning.runrate import parse_month
 from planning.split import Proposal
+from sheets_sync.i18n import resolve_language
 from sheets_sync.samples.data import generate_sample
 from sheets_sync.samples.exports import write_sample_config, write_sample_exports
 from sheets_sync.store import FactStore
@@ -188,8 +189,10 @@ def run_demo(
     as_of: dt.date | None = None,
     seed: int = 7,
     step: Callable[[str], None] = lambda message: None,
+    lang: str | None = None,
 ) -> DemoResult:
-    """Run the demo into `out_dir` and return the paths and the summary."""
+    """Run the demo into `out_dir` and return the paths and the summary; the workbook is in
+    `lang` (None: the system's language)."""
     start = parse_month(month)
     as_of = as_of or start.replace(day=DEMO_DAY)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -205,7 +208,11 @@ def run_demo(
 
     step("Writing the planning workbook")
     spec = PlanWorkbookSpec(
-        month=start, lines=plan_lines(sample.plan), as_of=as_of, mapping=config.mapping
+        month=start,
+        lines=plan_lines(sample.plan),
+        as_of=as_of,
+        mapping=config.mapping,
+        lang=resolve_language(lang),
     )
     save_atomic(build_plan_workbook(spec), config.workbook)
 

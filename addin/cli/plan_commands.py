@@ -21,6 +21,7 @@ from addin.cli.runrate_csv import forecast_csv
 from addin.cli.scenario_commands import print_comparison
 from addin.cli.split_commands import print_split
 from planning.runrate import METHODS, parse_month
+from sheets_sync.i18n import LANGUAGES, resolve_language
 from sheets_sync.workbooks.xlsx import XlsxWorkbook, save_atomic
 from workbook_templates.plan_workbook import PlanWorkbookSpec, build_plan_workbook
 from workbook_templates.settings_sheet import read_settings
@@ -68,6 +69,15 @@ def _summary_cells(figures: Figures, m: str, kind: str) -> list[str]:
     return out
 
 
+#: `--lang` of the commands that write a new workbook (default: the system's language).
+lang_option = click.option(
+    "--lang",
+    type=click.Choice(LANGUAGES, case_sensitive=False),
+    default=None,
+    help="Workbook language, ru or en (default: the system's).",
+)
+
+
 @click.command()
 @click.option(
     "--out",
@@ -81,8 +91,11 @@ def _summary_cells(figures: Figures, m: str, kind: str) -> list[str]:
 @click.option("--as-of", callback=parse_date, help="Last complete day of facts (default: day 17).")
 @click.option("--seed", default=7, show_default=True, help="Seed of the sample generator.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@lang_option
 @user_errors
-def demo(out_dir: Path, month: str, as_of: dt.date | None, seed: int, as_json: bool) -> None:
+def demo(
+    out_dir: Path, month: str, as_of: dt.date | None, seed: int, as_json: bool, lang: str | None
+) -> None:
     """Run the whole loop on bundled sample data and print plan vs fact vs run-rate."""
     console = Console(stderr=True)
     steps = 9
@@ -100,7 +113,7 @@ def demo(out_dir: Path, month: str, as_of: dt.date | None, seed: int, as_json: b
             progress.update(task, description=message)
             progress.advance(task)
 
-        result = run_demo(out_dir, month=month, as_of=as_of, seed=seed, step=step)
+        result = run_demo(out_dir, month=month, as_of=as_of, seed=seed, step=step, lang=lang)
         progress.update(task, completed=steps, description="Done")
     if as_json:
         echo_json(result.to_dict())
@@ -144,12 +157,24 @@ def demo(out_dir: Path, month: str, as_of: dt.date | None, seed: int, as_json: b
     "--blank-rows", default=10, show_default=True, help="Empty lines to leave for typing."
 )
 @click.option("--window", default=5, show_default=True, help="Run-rate window, days.")
+@lang_option
 @user_errors
-def template(month: str, out: Path, lines_csv: Path | None, blank_rows: int, window: int) -> None:
+def template(
+    month: str,
+    out: Path,
+    lines_csv: Path | None,
+    blank_rows: int,
+    window: int,
+    lang: str | None,
+) -> None:
     """Write an empty planning workbook for MONTH."""
     lines = pd.read_csv(lines_csv) if lines_csv else pd.DataFrame(columns=["channel", "campaign"])
     spec = PlanWorkbookSpec(
-        month=parse_month(month), lines=lines, blank_rows=blank_rows, window=window
+        month=parse_month(month),
+        lines=lines,
+        blank_rows=blank_rows,
+        window=window,
+        lang=resolve_language(lang),
     )
     save_atomic(build_plan_workbook(spec), out)
     click.echo(f"Wrote {out} ({len(lines)} lines, {blank_rows} blank rows)")
@@ -182,13 +207,21 @@ def refresh_cmd(workbook: Path, as_of: dt.date | None, as_json: bool) -> None:
 )
 @click.option("--overwrite", is_flag=True, help="Replace --out if it exists.")
 @click.option("--json", "as_json", is_flag=True, help="Print what was planned from facts as JSON.")
+@click.option(
+    "--lang",
+    type=click.Choice(LANGUAGES, case_sensitive=False),
+    default=None,
+    help="Language of the new workbook, ru or en (default: WORKBOOK's).",
+)
 @user_errors
-def new_month_cmd(workbook: Path, out: Path | None, overwrite: bool, as_json: bool) -> None:
+def new_month_cmd(
+    workbook: Path, out: Path | None, overwrite: bool, as_json: bool, lang: str | None
+) -> None:
     """Write next month's plan from WORKBOOK: same lines, CPC/CRs learned from facts."""
     book = XlsxWorkbook(workbook)
     month = read_settings(book).month
     target = out or default_next_path(workbook, month, next_month(month))
-    result = new_month(book, target, overwrite=overwrite)
+    result = new_month(book, target, overwrite=overwrite, lang=lang)
     if as_json:
         echo_json(
             {
