@@ -36,6 +36,7 @@ from planning.errors import InputError
 from planning.funnel import DEFAULT_FUNNEL, Funnel
 from sheets_sync.cells import is_blank
 from sheets_sync.workbooks.interface import WorkbookError, WorkbookTarget, column_letter
+from sheets_sync.workbooks.roles import canonical_label
 from workbook_templates import input_checks as checks
 from workbook_templates.fact_blocks import padded
 from workbook_templates.styles import (
@@ -196,6 +197,12 @@ def _text(value: Any) -> str:
     return "" if is_blank(value) else str(value).strip()
 
 
+def _code(value: Any) -> str:
+    """A drop-down cell's code: a catalog word read back in English ("канал" -> "channel"),
+    since a Russian workbook may show the codes the catalog translates."""
+    return canonical_label(_text(value))
+
+
 def _whole(value: Any, default: int, where: str, column: str) -> int:
     if is_blank(value):
         return default
@@ -221,21 +228,21 @@ def _threshold(value: Any, where: str) -> float:
 
 
 def _rule(record: dict[str, Any], row: int, funnel: Funnel) -> Rule:
-    on = _text(record.get("on")).lower()
+    on = _code(record.get("on")).lower()
     if on not in ("", "yes", "no", "да", "нет", "true", "false", "1", "0"):
         raise InputError("must be yes or no", line=f"{ALERTS}!L{row}", column="on", value=on)
     send_to = tuple(p.strip() for p in _text(record.get("send to")).split(",") if p.strip())
     try:
         rule = Rule(
             name=_text(record.get("rule")),
-            metric=_text(record.get("metric")),
-            over=_text(record.get("over")).lower() or "day",
+            metric=_code(record.get("metric")),
+            over=_code(record.get("over")).lower() or "day",
             window=_whole(record.get("window"), 1, f"{ALERTS}!D{row}", "window"),
-            level=_text(record.get("level")).lower() or "channel",
-            condition=_text(record.get("condition")) or ">",
+            level=_code(record.get("level")).lower() or "channel",
+            condition=_code(record.get("condition")) or ">",
             threshold=_threshold(record.get("threshold"), f"{ALERTS}!G{row}"),
             days=_whole(record.get("days"), 1, f"{ALERTS}!H{row}", "days"),
-            severity=_text(record.get("severity")).lower() or "warning",
+            severity=_code(record.get("severity")).lower() or "warning",
             owner=_text(record.get("owner")),
             send_to=send_to,
             enabled=on not in ("no", "нет", "false", "0"),
@@ -259,7 +266,7 @@ def read_rules(wb: WorkbookTarget, funnel: Funnel = DEFAULT_FUNNEL) -> list[Rule
         return None
     width = len(RULE_HEADERS)
     header = wb.read_cells(ALERTS, RULES_HEADER_ROW, 1, 1, width, formulas=False)[0]
-    found = [_text(h).lower() for h in header]
+    found = [_code(h).lower() for h in header]
     if found != list(RULE_HEADERS):
         shown = " | ".join(h or "(blank)" for h in found)
         raise InputError(

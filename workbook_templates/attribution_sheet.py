@@ -30,6 +30,7 @@ from planning.attribution_report import AttributionReport, ChannelCredit
 from planning.errors import InputError
 from sheets_sync.cells import is_blank
 from sheets_sync.workbooks.interface import WorkbookTarget
+from sheets_sync.workbooks.roles import canonical_label
 from workbook_templates import input_checks as checks
 from workbook_templates.cells import to_date, to_number
 from workbook_templates.fact_blocks import padded
@@ -189,13 +190,13 @@ def read_attribution_settings(wb: WorkbookTarget) -> AttributionSettings:
     if ATTRIBUTION not in wb.sheet_names():
         return AttributionSettings()
     cells = wb.read_cells(ATTRIBUTION, SETTINGS_ROW + 1, 1, len(SETTINGS), 2, formulas=False)
-    found = {str(k).strip().lower(): v for k, v in cells if not is_blank(k)}
+    found = {canonical_label(str(k)).lower(): v for k, v in cells if not is_blank(k)}
     row = {key: SETTINGS_ROW + 1 + i for i, (key, _, _) in enumerate(SETTINGS)}
 
     def where(key: str) -> str:
         return f"{ATTRIBUTION}!B{row[key]}"
 
-    model = str(found.get("model") or "markov").strip().lower().replace(" ", "_")
+    model = canonical_label(str(found.get("model") or "markov")).lower().replace(" ", "_")
     if model not in MODELS:
         raise InputError(
             f"must be one of: {', '.join(MODELS)}",

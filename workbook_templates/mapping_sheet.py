@@ -31,6 +31,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sheets_sync.mapping import Rule, rule_row, rules_from_records
 from sheets_sync.sources.crm_stages import OUTCOMES, StageRule, stage_rules_from_records
 from sheets_sync.workbooks.interface import WorkbookError, WorkbookTarget
+from sheets_sync.workbooks.roles import canonical_label
 from workbook_templates import layout as L
 from workbook_templates.styles import FILL_INPUT, FONT_NOTE, header_row
 
@@ -120,6 +121,11 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and value.strip() == "")
 
 
+def _code(value: Any) -> Any:
+    """A code cell read back in English when it shows a catalog translation."""
+    return canonical_label(value) if isinstance(value, str) else value
+
+
 def read_rules(wb: WorkbookTarget) -> list[Rule]:
     """The Mapping sheet's rules, in order.
 
@@ -129,7 +135,7 @@ def read_rules(wb: WorkbookTarget) -> list[Rule]:
     # values, not formulas: a rule cell holding a formula means its result (and a Google
     # Sheet then needs no second read)
     header = wb.read_cells(L.MAPPING, L.MAPPING_HEADER_ROW, 1, 1, width, formulas=False)[0]
-    found = [str(h).strip().lower() if not _blank(h) else "" for h in header]
+    found = [canonical_label(str(h)).lower() if not _blank(h) else "" for h in header]
     if found != list(L.MAPPING_HEADERS):
         raise WorkbookError(
             f"sheet `{L.MAPPING}` row {L.MAPPING_HEADER_ROW} must read "
@@ -165,7 +171,7 @@ def read_stage_rules(wb: WorkbookTarget) -> tuple[StageRule, ...]:
         return ()
     width = len(STAGE_HEADERS)
     header = wb.read_cells(L.MAPPING, L.MAPPING_HEADER_ROW, STAGES_COL, 1, width, formulas=False)
-    found = tuple(str(h).strip().lower() if not _blank(h) else "" for h in header[0])
+    found = tuple(canonical_label(str(h)).lower() if not _blank(h) else "" for h in header[0])
     if found != STAGE_HEADERS:
         return ()
     rows: list[list[Any]] = []
@@ -176,7 +182,11 @@ def read_stage_rules(wb: WorkbookTarget) -> tuple[StageRule, ...]:
             break
         rows.extend(chunk)
         row += READ_CHUNK
-    records = [dict(zip(_STAGE_KEYS, line, strict=True)) for line in rows]
+    # the stage is the CRM's own name (data); what it counts as is a code a Russian
+    # workbook may show translated ("ПП"), read back as its id
+    records = [
+        dict(zip(_STAGE_KEYS, [line[0], _code(line[1]), *line[2:]], strict=True)) for line in rows
+    ]
     column = get_column_letter(STAGES_COL + 1)
     rules = stage_rules_from_records(
         records, L.MAPPING_HEADER_ROW + 1, sheet=L.MAPPING, column=column

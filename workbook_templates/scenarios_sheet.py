@@ -41,6 +41,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from sheets_sync.workbooks.interface import WorkbookError, WorkbookTarget, column_letter
+from sheets_sync.workbooks.roles import canonical_label
 from workbook_templates import layout as L
 from workbook_templates.cells import sheet_value
 from workbook_templates.styles import (
@@ -476,7 +477,9 @@ def _read_settings(wb: WorkbookTarget) -> dict[str, tuple[Any, str]]:
     }
     table = wb.read_table(SCENARIOS, header_row=SETTINGS_HEADER_ROW)
     for i, (key, value) in enumerate(zip(table.values("item"), table.values("value"), strict=True)):
-        out[str(key).strip().lower()] = (value, table.cell_ref(i, "value"))
+        if isinstance(value, str):  # a code the catalog translates ("лиды") read as its id
+            value = canonical_label(value)
+        out[canonical_label(str(key)).lower()] = (value, table.cell_ref(i, "value"))
     return out
 
 
