@@ -329,23 +329,25 @@ class FactStore:
             """,
             params,
         )
-        combos = self.con.execute(
-            f"SELECT {cols}, row_number() OVER (ORDER BY {cols}) - 1 AS k "
-            f"FROM (SELECT DISTINCT {cols} FROM _picked) AS d ORDER BY k"
-        ).df()
-        main = self.con.execute(
-            f"""
-            SELECT p.date, c.k, p.value FROM _picked p
-            JOIN (SELECT {cols}, row_number() OVER (ORDER BY {cols}) - 1 AS k
-                  FROM (SELECT DISTINCT {cols} FROM _picked) AS d) c USING ({cols})
-            ORDER BY p.date, c.k
-            """
-        ).df()
-        self.con.execute("DROP TABLE IF EXISTS _picked")
-        k = np.asarray(main["k"], dtype=np.int64)
-        frame = pd.DataFrame(
-            {"date": pd.to_datetime(np.asarray(main["date"])).astype("datetime64[ns]")}
+        self.con.execute("DROP TABLE IF EXISTS _keys")
+        self.con.execute(
+            f"CREATE TEMP TABLE _keys AS SELECT {cols}, row_number() OVER (ORDER BY {cols}) - 1"
+            f" AS k FROM (SELECT DISTINCT {cols} FROM _picked) AS d"
         )
+        self.con.analyze("_keys")
+        combos = self.con.execute(f"SELECT {cols}, k FROM _keys ORDER BY k").df()
+        # dates, key numbers and values only: PostgreSQL sends them by COPY (no Python rows),
+        # sorted here (a server sort of text keys is slower than numpy's of two numbers)
+        main = self.con.numbers(
+            f"SELECT p.date, c.k, p.value FROM _picked p JOIN _keys c USING ({cols})"
+        )
+        for table in ("_picked", "_keys"):
+            self.con.execute(f"DROP TABLE IF EXISTS {table}")
+        dates = pd.to_datetime(main["date"]).to_numpy(dtype="datetime64[ns]")
+        order = np.lexsort((main["k"].to_numpy(dtype=np.int64), dates))
+        main = main.iloc[order]
+        k = np.asarray(main["k"], dtype=np.int64)
+        frame = pd.DataFrame({"date": dates[order]})
         for c in text:
             uniq, codes = np.unique(
                 combos[c].astype(str).to_numpy(dtype=object), return_inverse=True

@@ -56,6 +56,8 @@ PG_LOCK_KEY = 0x46554E4E454C  # "FUNNEL": the advisory lock every write transact
 """The key of the PostgreSQL advisory lock that serialises the store's write transactions."""
 _DUCK_LOAD_MEMORY = "512MB"
 """DuckDB's working memory while a load inserts a frame (benchmarks/bench_sync_memory.py)."""
+_PG_WORK_MEM = "256MB"
+"""PostgreSQL's per-sort / per-hash memory for the store's session (see `PgConnection`)."""
 _URL_PREFIXES = ("postgresql://", "postgres://")
 _NULL = "\\N"
 """The COPY null marker (a text cell holding exactly this goes by ``write_row`` instead)."""
@@ -95,6 +97,10 @@ class StoreConnection(Protocol):
     def unregister(self, name: str) -> None: ...
 
     def bounded_memory(self) -> contextlib.AbstractContextManager[None]: ...
+
+    def analyze(self, table: str) -> None: ...
+
+    def numbers(self, sql: str) -> pd.DataFrame: ...
 
     def close(self) -> None: ...
 
@@ -140,6 +146,13 @@ class DuckConnection:
         finally:
             self.raw.execute("RESET memory_limit")
 
+    def analyze(self, table: str) -> None:
+        """Nothing: DuckDB keeps a table's statistics as it writes it."""
+
+    def numbers(self, sql: str) -> pd.DataFrame:
+        """A query of dates and numbers as a frame (DuckDB hands over its arrays)."""
+        return self.raw.execute(sql).df()
+
     def close(self) -> None:
         self.raw.close()
 
@@ -168,6 +181,9 @@ class PgConnection:
 
     def __init__(self, url: str) -> None:
         self.raw = psycopg.connect(url, autocommit=True, connect_timeout=10)
+        # A load's GROUP BY and a read's sorts work on a whole export: the default 4 MB would
+        # spill them to disk (this session only; the server's other clients keep theirs).
+        self.raw.execute(f"SET work_mem = '{_PG_WORK_MEM}'")
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> PgResult:
         with self.raw.cursor() as cursor:
@@ -199,6 +215,7 @@ class PgConnection:
         self.raw.execute(f"DROP TABLE IF EXISTS pg_temp.{name}")
         self.raw.execute(f"CREATE TEMP TABLE {name} ({columns})")
         copy_frame(self.raw, name, frame)
+        self.analyze(name)
 
     def unregister(self, name: str) -> None:
         self.raw.execute(f"DROP TABLE IF EXISTS pg_temp.{name}")
@@ -206,6 +223,22 @@ class PgConnection:
     @contextlib.contextmanager
     def bounded_memory(self) -> Iterator[None]:
         yield
+
+    def analyze(self, table: str) -> None:
+        """Statistics for a temporary table (else the planner guesses, and joins it badly)."""
+        self.raw.execute(f"ANALYZE {table}")
+
+    def numbers(self, sql: str) -> pd.DataFrame:
+        """A query of dates and numbers (no texts: CSV cannot tell NULL from empty here) as a
+        frame, sent by ``COPY ... TO STDOUT`` and parsed by pandas' C reader: a million rows
+        without a million Python tuples."""
+        buffer = io.BytesIO()
+        out = f"COPY ({sql}) TO STDOUT (FORMAT csv, HEADER)"
+        with self.raw.cursor() as cursor, cursor.copy(out) as copy:
+            for block in copy:
+                buffer.write(block)
+        buffer.seek(0)
+        return pd.read_csv(buffer)
 
     def close(self) -> None:
         self.raw.close()
