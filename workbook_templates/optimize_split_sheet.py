@@ -40,6 +40,7 @@ from planning.split import (
 )
 from planning.split_counts import COUNTS_MODES, DEFAULT_COUNTS
 from sheets_sync.workbooks.interface import Table, WorkbookTarget, column_letter
+from sheets_sync.workbooks.roles import canonical_label
 from workbook_templates import layout as L
 from workbook_templates.cells import quotient, to_number
 from workbook_templates.curves_sheet import response_chart, write_curves_template
@@ -344,7 +345,7 @@ def read_split_sheet(wb: WorkbookTarget, fresh: bool = False) -> SplitSheet:
     if fresh:
         return SplitSheet(fresh=True, headers=list(L.SPLIT_HEADERS), first_col=1)
     info = wb.read_table(L.SPLIT, header_row=L.SPLIT_INFO_HEADER_ROW)
-    keys = [str(k).strip().lower() for k in info.values("item")]
+    keys = [canonical_label(str(k)).lower() for k in info.values("item")]  # either language
     values = info.values("value")
     table = wb.read_table(L.SPLIT, header_row=L.SPLIT_HEADER_ROW, stop_labels=(L.TOTAL_LABEL,))
     for h in L.SPLIT_HEADERS:
