@@ -11,6 +11,7 @@ from pathlib import Path
 from addin.actions.base import ActionContext, ActionError
 from sheets_sync.sync_config import SyncConfig, load_config
 from sheets_sync.workbooks.interface import WorkbookTarget
+from sheets_sync.workbooks.roles import canonical_label
 from workbook_templates import layout as L
 
 __all__ = ["button_config", "known_config"]
@@ -24,7 +25,7 @@ def config_beside(wb: WorkbookTarget, book: Path) -> Path:
         table = wb.read_table(L.SETTINGS, header_row=L.SETTINGS_HEADER_ROW)
         if table.has("setting") and table.has("value"):
             for key, value in zip(table.values("setting"), table.values("value"), strict=True):
-                if str(key).strip().lower() == "sync config" and value not in (None, ""):
+                if canonical_label(str(key)).lower() == "sync config" and value not in (None, ""):
                     configured = Path(str(value).strip())
     path = book.parent / (configured or "sync.toml")
     if not path.is_file():
