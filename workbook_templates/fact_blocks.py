@@ -8,6 +8,7 @@ shorter or narrower table clears what the last sync left.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sheets_sync.facts import MONEY
@@ -38,12 +39,18 @@ def write_over(
     header_row: int,
     block: list[list[Any]],
     width: int | None = None,
+    formats: Sequence[Sequence[str | None]] | None = None,
 ) -> None:
     """Write `block` from column A of `header_row`, clearing the old table's rows and its
-    header's columns (`width`: that many columns instead)."""
+    header's columns (`width`: that many columns instead). `formats`: per cell of `block` a
+    number format (None: the cell's or its column's), applied where the adapter can
+    (``write_number_formats``: the .xlsx file; elsewhere the cells keep their formats)."""
     old_rows, old_cols = table_extent(wb, sheet, header_row)
     cols = old_cols if width is None else width
     wb.write_block(sheet, header_row, 1, padded(block, old_rows, cols))
+    apply = getattr(wb, "write_number_formats", None)
+    if formats is not None and apply is not None:
+        apply(sheet, header_row, 1, formats)
 
 
 def fact_cell(metric: str, value: float) -> float:

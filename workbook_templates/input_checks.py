@@ -48,3 +48,15 @@ def decimal(sqref: str, low: float, high: float, title: str, error: str) -> Data
 
 def date(sqref: str, title: str, error: str = "a date") -> DataValidation:
     return _check(sqref, title, error, type="date", operator="greaterThan", formula1="1")
+
+
+def at_least(sqref: str, low: float, title: str, error: str) -> DataValidation:
+    """A number not below `low` (a blank stays allowed)."""
+    return _check(
+        sqref, title, error, type="decimal", operator="greaterThanOrEqual", formula1=f"{low:G}"
+    )
+
+
+def rule(sqref: str, formula: str, title: str, error: str) -> DataValidation:
+    """A custom check: `formula` (over the range's first cell) must be TRUE."""
+    return _check(sqref, title, error, type="custom", formula1=formula)

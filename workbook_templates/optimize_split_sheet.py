@@ -112,6 +112,8 @@ INFO_FORMATS: dict[str, str] = {
     "expected value": FMT_MONEY,
     "marginal return": FMT_RETURN,
 }
+HELP_LAST_COL = L.SPLIT_HEADERS.index(L.SPLIT_DELTA_PCT)
+"""The info block's help is merged from column C up to here; the chart starts after it."""
 FORMATTED_ROWS = 40  # channel rows pre-formatted below the header (more are written plain)
 
 #: Columns summed on the Total row; Δ% there is recomputed from the sums.
@@ -184,7 +186,11 @@ def _write_info_block(ws: Worksheet, month_label: str) -> None:
         value = ws.cell(row=r, column=2, value=INFO_DEFAULTS.get(key))
         value.fill = FILL_INPUT if key in INFO_DEFAULTS else FILL_OUTPUT
         value.number_format = INFO_FORMATS.get(key, "General")
-        ws.cell(row=r, column=3, value=help_text).font = FONT_NOTE
+        help_cell = ws.cell(row=r, column=3, value=help_text)
+        help_cell.font = FONT_NOTE
+        help_cell.alignment = Alignment(wrap_text=True, vertical="top")
+        # the help spans the columns up to the chart's, wrapped: the chart covers no text
+        ws.merge_cells(start_row=r, start_column=3, end_row=r, end_column=HELP_LAST_COL)
 
 
 def _write_table_headers(ws: Worksheet) -> None:
@@ -257,13 +263,13 @@ def write_optimize_split_template(
         ws.column_dimensions[get_column_letter(col)].width = 12
     ws.column_dimensions[split_letter(L.SPLIT_FLAGS)].width = 48
     ws.row_dimensions[L.SPLIT_HEADER_ROW].height = 30
-    ws.freeze_panes = ws.cell(row=L.SPLIT_FIRST_ROW, column=2)
+    ws.freeze_panes = "B1"  # the channel names only: the table stays reachable on a laptop
 
     slots = len(channels) if channels else L.MIN_CURVE_SLOTS
     curves = write_curves_template(wb, slots)
     chart = response_chart(curves, slots)
-    # beside the info block, above the table (which grows downwards, never into it)
-    ws.add_chart(chart, f"{split_letter(L.SPLIT_DELTA_PCT)}{L.SPLIT_INFO_HEADER_ROW}")
+    # beside the info block's help (merged up to HELP_LAST_COL), above the table
+    ws.add_chart(chart, f"{get_column_letter(HELP_LAST_COL + 1)}{L.SPLIT_INFO_HEADER_ROW}")
 
 
 # --- Reading and writing at run time -------------------------------------------------------

@@ -30,6 +30,7 @@ from workbook_templates.cohorts_sheet import write_cohorts_template
 from workbook_templates.daily_history_sheet import write_daily_history_template
 from workbook_templates.daily_sheet import write_daily_template
 from workbook_templates.executive_sheet import write_executive_template
+from workbook_templates.finishing import dress_workbook, fit_widths
 from workbook_templates.glossary_sheet import write_glossary_template
 from workbook_templates.history_sheet import write_history_template
 from workbook_templates.localize import add_role_names, localize_workbook
@@ -139,7 +140,9 @@ def build_plan_workbook(spec: PlanWorkbookSpec) -> Workbook:
     undo = wb[L.SPLIT_UNDO]
     wb.move_sheet(undo, offset=len(wb.sheetnames) - 1 - wb.sheetnames.index(L.SPLIT_UNDO))
     wb.active = 0
+    dress_workbook(wb, funnel.metrics)  # formats, colours, checks, protection (English headers)
     roles = {ws.title: ws.title for ws in wb.worksheets}
     renames = localize_workbook(wb, spec.lang)
     add_role_names(wb, {role: renames.get(title, title) for role, title in roles.items()})
+    fit_widths(wb)  # last: the widths fit the texts as translated
     return wb

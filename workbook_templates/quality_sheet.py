@@ -68,7 +68,9 @@ def write_quality_template(wb: Workbook) -> None:
     dq["B1"].font = FONT_NOTE
     dq.column_dimensions["A"].width = 24
     for col in range(2, L.DQ_WIDTH + 1):
-        dq.column_dimensions[get_column_letter(col)].width = 13
+        dq.column_dimensions[get_column_letter(col)].width = 15  # 99,999,999.99
+    for letter in "CD":  # the sync's time and the sources' latest data: date and time
+        dq.column_dimensions[letter].width = 17
 
 
 def _file_name(path: Any) -> Any:

@@ -168,6 +168,17 @@ class XlsxWorkbook:
                 cell.value = value  # openpyxl gives a date a format of its own: replaced here
                 cell.number_format = formats.for_value(col + j, value, before)
 
+    def write_number_formats(
+        self, sheet: str, row: int, col: int, formats: Sequence[Sequence[str | None]]
+    ) -> None:
+        """Give the cells from (`row`, `col`) the number formats of `formats` (None: the cell
+        keeps its own); for a sheet whose columns mix kinds (Data Quality's sections)."""
+        ws = self._sheet(sheet)
+        for i, line in enumerate(formats):
+            for j, fmt in enumerate(line):
+                if fmt is not None:
+                    ws.cell(row=row + i, column=col + j).number_format = fmt
+
     def save(self) -> None:
         """Replace the file atomically (temp file + rename) with the workbook as written."""
         if self._shown is not None:
