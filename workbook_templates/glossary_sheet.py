@@ -4,9 +4,8 @@ For the user: one row per term (the column kinds p, f, rr, %f, %rr, pace; the ra
 CPL, CPC, ROAS, ROMI; the run-rate window and method; Total; then every stage of the funnel),
 its explanation in Russian and in English. Both languages are shown whatever the workbook's
 language, so a team can share one vocabulary: the English texts are the catalog's msgids and
-the Russian column is their ``ru`` translation (``workbook.po``). The ``term`` and ``English``
-columns are code columns for the translating post-pass (`localize.CODE_HEADERS`), so they stay
-as written.
+the Russian column is their ``ru`` translation (``workbook.po``). The translating post-pass
+leaves the table's cells as written (`localize.LABEL_HEADERS` has none of its headers).
 
 Written by the template only (`write_glossary_template`, the last visible sheet); no button
 reads or writes it.

@@ -12,9 +12,12 @@ what the sheet modules draw. For another language `localize_workbook` then trans
 - date formats to the language's (``dd.mm.yyyy``); number formats get the Russian locale tag
   ``[$-419]`` (a space between thousands, a decimal comma).
 
-What is *not* translated: cells under a header in `CODE_HEADERS` (channel and campaign names,
-stage keys, the Settings values, Mapping fields: data and codes a reader parses), except the
-Total label. Readers accept either language (the runtime's roles and `canonical_header`).
+What is *not* translated: the cells of a table (under a header cell, down to the first blank row)
+except in the label columns
+`LABEL_HEADERS` (setting, item, help, label ...): channel and campaign names, stage keys, the
+Settings values, alert rules, drop-down codes are data a reader parses; nor hidden columns (the
+drop-downs' lists). The Total label is translated wherever it is. Readers accept either
+language (the runtime's roles and `canonical_header`).
 
 `add_role_names` gives every sheet a ``_fp_role_<role>`` defined name (both languages), so a
 sheet the user renames is still found by what it is.
@@ -25,9 +28,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from babel.dates import format_date
 from openpyxl import Workbook
+from openpyxl.utils import column_index_from_string
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -38,7 +43,7 @@ from workbook_templates.localize_charts import localize_charts
 from workbook_templates.localize_refs import quote_sheet, rewrite_formula
 
 __all__ = [
-    "CODE_HEADERS",
+    "LABEL_HEADERS",
     "PATTERNS",
     "ROLE_PREFIX",
     "add_role_names",
@@ -46,43 +51,19 @@ __all__ = [
     "role_name",
 ]
 
-#: Columns under these headers hold data or codes, not labels: left as written.
-CODE_HEADERS = frozenset(
-    {
-        "channel",
-        "campaign",
-        "stage",
-        "cr from",
-        "value",
-        "data source",
-        "utm_source",
-        "utm_medium",
-        "utm_campaign",
-        "field",
-        "match",
-        "pattern",
-        "status",
-        "objective",
-        "method",
-        "metric",
-        "kind",
-        "rule",
-        "cell",
-        "sheet",
-        "old",
-        "new",
-        "term",
-        "Русский",
-        "English",
-    }
+#: Table columns whose cells are labels for people (translated); the cells of any other
+#: table column are data or codes a reader parses and a drop-down offers (left as written).
+LABEL_HEADERS = frozenset(
+    {"setting", "item", "help", "label", "note", "notes", "description", "scenario", "status"}
 )
-#: Labels translated even in a code column (the template's own rows).
+#: Labels translated in any column (the template's own rows).
 ALWAYS = frozenset({L.TOTAL_LABEL})
 #: Texts with a value inside: the English pattern is the msgid; ``{month}`` is a month
 #: ("November 2026"), any other field a text translated on its own.
 PATTERNS = (
     "Funnel plan — {month}",
     "Executive report — {month}",
+    "Optimize Split — {month}",
     "{label} by channel: plan vs fact vs run-rate",
     "{label}: plan vs fact vs run-rate, cumulative",
     "{label}, cumulative: fact and run-rate are set by Refresh Run-Rate",
@@ -156,36 +137,39 @@ class _Texts:
         return text
 
 
-def _is_header(ws: Worksheet, row: int, col: int) -> bool:
-    fill = ws.cell(row=row, column=col).fill
-    rgb = getattr(getattr(fill, "fgColor", None), "rgb", None)
+def _is_header(cell: Any) -> bool:
+    rgb = getattr(getattr(cell.fill, "fgColor", None), "rgb", None)
     return isinstance(rgb, str) and rgb.upper().endswith(_HEADER_RGB)
 
 
-def _code_columns(ws: Worksheet) -> dict[int, int]:
-    """Column → the first row under a code header in it."""
-    found: dict[int, int] = {}
-    for row in ws.iter_rows():
-        for c in row:
-            if (
-                isinstance(c.value, str)
-                and c.value.strip() in CODE_HEADERS
-                and c.column not in found
-                and _is_header(ws, c.row, c.column)
-            ):
-                found[c.column] = c.row + 1
-    return found
+def _hidden_columns(ws: Worksheet) -> set[int]:
+    """Columns the template hides (drop-down lists of codes)."""
+    hidden: set[int] = set()
+    for key, dim in ws.column_dimensions.items():
+        if dim.hidden:
+            first = dim.min or column_index_from_string(key)
+            hidden.update(range(first, (dim.max or first) + 1))
+    return hidden
 
 
 def _localize_cells(ws: Worksheet, texts: _Texts, renames: dict[str, str]) -> None:
-    codes = _code_columns(ws)
+    """Texts outside tables, headers, cells of `LABEL_HEADERS` columns and `ALWAYS` labels are
+    translated; formulas get their sheet references and text literals; number formats the
+    language's form."""
+    hidden = _hidden_columns(ws)
+    header_above: dict[int, str] = {}  # column -> the English text of the last header above
     for row in ws.iter_rows():
+        if all(c.value in (None, "") for c in row):
+            header_above.clear()  # a blank row ends every table above it
         for c in row:
-            value, row_i, col_i = c.value, int(c.row or 0), int(c.column or 0)
-            if isinstance(value, str):
+            value, col = c.value, int(c.column or 0)
+            if isinstance(value, str) and col not in hidden:
                 if value.startswith("="):
                     c.value = rewrite_formula(value, renames, texts)
-                elif row_i < codes.get(col_i, row_i + 1) or value in ALWAYS:
+                elif _is_header(c):
+                    header_above[col] = value.strip()
+                    c.value = texts(value)
+                elif header_above.get(col, "help") in LABEL_HEADERS or value in ALWAYS:
                     c.value = texts(value)
             fmt = c.number_format
             if fmt in _DATE_FORMATS:

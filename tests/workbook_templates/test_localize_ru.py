@@ -269,3 +269,24 @@ def test_libreoffice_computes_the_same_numbers_in_both_languages(
                     raise AssertionError(f"{b.title}!{c.coordinate} shows {other}")
     # Plan: 7 lines + Total over 62 columns, Executive, Pace (30 days), Settings...
     assert compared > 2000
+
+
+def test_table_data_and_drop_down_codes_stay_as_written(ru: Workbook, en: Workbook) -> None:
+    """Below a header, only label columns (setting, item, help, label ...) are translated: the
+    alert rules' codes, the hidden drop-down lists and the Plan's channel names stay, so every
+    value still passes its validation and its reader; a title after a blank row is translated."""
+    alerts_en, alerts_ru = en["Alerts"], ru[RU("Alerts")]
+    rules = [(r, c) for r in range(5, 12) for c in range(1, 13)]
+    assert [alerts_ru.cell(row=r, column=c).value for r, c in rules] == [
+        alerts_en.cell(row=r, column=c).value for r, c in rules
+    ]
+    hidden = [alerts_en.cell(row=r, column=40).value for r in range(1, 25)]
+    assert "leads" in hidden
+    assert [alerts_ru.cell(row=r, column=40).value for r in range(1, 25)] == hidden
+    plan_en, plan_ru = en[L.PLAN], ru[RU(L.PLAN)]
+    names = [plan_en.cell(row=r, column=1).value for r in range(L.PLAN_FIRST_ROW, 12)]
+    assert "Google Search" in names
+    assert [plan_ru.cell(row=r, column=1).value for r in range(L.PLAN_FIRST_ROW, 12)] == names
+    split = ru[RU(L.SPLIT)]
+    assert split["A1"].value == "Оптимизация бюджета — ноябрь 2026"
+    assert CYRILLIC.search(str(split.cell(row=L.SPLIT_INFO_FIRST_ROW, column=1).value))
