@@ -47,6 +47,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from numbers import Real
 from typing import Any, Literal
 
@@ -182,6 +183,8 @@ def _value(line: str, side: Side, key: str, raw: Any) -> float:
     """A cell as a float >= 0, NaN for a blank; anything else is an InputError."""
     if raw is None:
         return math.nan
+    if type(raw) is float and 0 <= raw < math.inf:  # the common case, without the checks below
+        return raw
     if isinstance(raw, bool | np.bool_ | str | bytes) or not isinstance(raw, Real):
         raise InputError("is not a number", line=line, column=f"{key} {side}", value=raw)
     x = float(raw)
@@ -214,6 +217,7 @@ class _Chain:
     notes: tuple[str, ...]
 
 
+@lru_cache(maxsize=256)
 def _nodes(funnel: Funnel, outcome: str, revenue: bool) -> tuple[str, ...]:
     path = funnel.path(funnel.stage(outcome).name)
     return ("spend", *path, "revenue") if revenue else ("spend", *path)
@@ -253,10 +257,11 @@ def _merge_text(name: str) -> str:
     return f"the factors on either side of {name} are taken as one"
 
 
-def _title(funnel: Funnel, node: str) -> str:
-    if node in ("spend", "revenue"):
-        return node.capitalize()
-    return funnel.stage(node).title
+@lru_cache(maxsize=256)
+def _layout(funnel: Funnel) -> tuple[dict[str, str], dict[str, str | None]]:
+    """The funnel's titles (with Spend and Revenue) and CR sources, looked up once per funnel."""
+    titles = {s.name: s.title for s in funnel.stages} | {"spend": "Spend", "revenue": "Revenue"}
+    return titles, {name: funnel.source_of(name) for name in funnel.names}
 
 
 @dataclass(frozen=True)
@@ -275,23 +280,24 @@ def _factors(chain: _Chain, funnel: Funnel) -> list[_Factor]:
     """The chain's factors: the first node itself, then each node over the one before it."""
     n = chain.names
     first = n[0]
-    out = [_Factor(first, _title(funnel, first), first, chain.plan[0], chain.fact[0], 1)]
+    titles, sources = _layout(funnel)
+    out = [_Factor(first, titles[first], first, chain.plan[0], chain.fact[0], 1)]
     for i in range(1, len(n)):
         a, b = n[i - 1], n[i]
         pa, pb, fa, fb = chain.plan[i - 1], chain.plan[i], chain.fact[i - 1], chain.fact[i]
         if a == "spend" and b == "revenue":  # every stage blank or zero: revenue per spend
             out.append(_Factor("roas", "ROAS", b, _div(pb, pa), _div(fb, fa), 1))
         elif a == "spend":  # shown as a cost per unit: its exponent is -1
-            key = "cpc" if b == funnel.first else f"cpa_{b}"
-            label = "CPC" if b == funnel.first else f"Cost per {_title(funnel, b)}"
+            key = "cpc" if b == funnel.stages[0].name else f"cpa_{b}"
+            label = "CPC" if key == "cpc" else f"Cost per {titles[b]}"
             out.append(_Factor(key, label, b, _div(pa, pb), _div(fa, fb), -1))
         elif b == "revenue":
-            label = f"Revenue per {_title(funnel, a)}"
+            label = f"Revenue per {titles[a]}"
             out.append(_Factor(f"revenue_per_{a}", label, b, _div(pb, pa), _div(fb, fa), 1))
         else:
-            direct = funnel.source_of(b) == a
+            direct = sources[b] == a
             key = f"cr_{b}" if direct else f"cr_{a}_{b}"
-            label = f"CR {_title(funnel, a)} → {_title(funnel, b)}"
+            label = f"CR {titles[a]} → {titles[b]}"
             out.append(_Factor(key, label, b, _div(pb, pa), _div(fb, fa), 1))
     return out
 
