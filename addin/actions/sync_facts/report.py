@@ -121,9 +121,10 @@ def write_report(
     for sheet in (L.DATA_QUALITY, L.UNMAPPED):
         if sheet not in wb.sheet_names():
             wb.add_sheet(sheet)
-    quality = quality_block(report, wb.name)
+    t = texts_of(wb)  # the sheets in the workbook's language; the report stays English
+    quality = quality_block(report, wb.name, t.lang)
     write_over(wb, L.DATA_QUALITY, 1, quality, L.DQ_WIDTH, formats=quality_formats(quality))
-    block = [list(L.UNMAPPED_HEADERS), *unmapped_block(unplanned)]
+    block = [[t(h) for h in L.UNMAPPED_HEADERS], *unmapped_block(unplanned)]
     write_over(wb, L.UNMAPPED, L.UNMAPPED_HEADER_ROW, block)
     return Reported(report, unplanned)
 
