@@ -223,7 +223,7 @@ class Verifier:
                 f"{NONCE_HEADER} must be 8 to 64 letters, digits, '_' or '-' (a fresh UUID per "
                 "request fits)",
             )
-        key = self.keys.get(key_id)
+        key = self.lookup(key_id)
         # an unknown key is checked against a throwaway key: the same work and the same answer
         signing_key = bytes.fromhex(key.signing_key) if key is not None else _DECOY_KEY
         expected = sign(signing_key, method, path, timestamp, nonce, body)
@@ -232,11 +232,28 @@ class Verifier:
             expected.encode(), signature.encode("latin-1", "replace")
         ):
             raise AuthError(401, "bad_signature", BAD_SIGNATURE, _why_refused(key))
-        if not key.active:  # only the secret's holder learns that the key was revoked
-            raise AuthError(403, "revoked_key", "this API key was revoked")
-        if not self.replay.first_use(signature, now):
-            raise AuthError(401, "replayed", "this signed request was already used")
+        self.admit(key, signature, now)
         return key.id
+
+    def lookup(self, key_id: str) -> ApiKey | None:
+        """The key whose signing key checks the signature (its revocation is `admit`'s)."""
+        return self.keys.get(key_id)
+
+    def admit(self, key: ApiKey, signature: str, now: float) -> None:
+        """After a good signature: 403 for a revoked key (only the secret's holder learns
+        that it was revoked), 401 for a signature already seen within the window."""
+        if not key.active:
+            raise revoked()
+        if not self.replay.first_use(signature, now):
+            raise replayed()
+
+
+def revoked() -> AuthError:
+    return AuthError(403, "revoked_key", "this API key was revoked")
+
+
+def replayed() -> AuthError:
+    return AuthError(401, "replayed", "this signed request was already used")
 
 
 def _why_refused(key: ApiKey | None) -> str:

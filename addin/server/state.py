@@ -55,8 +55,7 @@ class ServerState:
         backends = open_state(settings)
         if backends.budget is not None:
             use_shared_budget(backends.budget)
-        verifier = Verifier(backends.keys, backends.replay, settings.window_seconds)
-        return cls(settings, backends, verifier)
+        return cls(settings, backends, backends.verifier)
 
     @property
     def keys(self) -> KeyBackend:

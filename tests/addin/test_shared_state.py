@@ -300,3 +300,39 @@ def test_serve_refuses_to_start_without_its_database(tmp_path: Path) -> None:
     url = "postgresql://postgres@127.0.0.1:9/nowhere"  # port 9: nothing listens
     done = CliRunner().invoke(main, ["serve", "--keys-dir", str(tmp_path), "--state", url])
     assert done.exit_code != 0 and "cannot reach the shared state" in done.output
+
+
+def test_the_shared_verifier_reads_the_revocation_on_every_request(db: str) -> None:
+    """The signing key is read once per process; the revocation on every request, in the same
+    round trip as the replay check."""
+    from addin.server.shared_state.postgres_verify import PgVerifier
+    from addin.server.signing import AuthError
+
+    made = PgKeyStore(url=db).create("verify")
+    pool = PgPool(db)
+    now = time.time()
+
+    def check(signer: Signer, nonce: str) -> str:
+        headers = signer.headers("POST", "/functions/X", b"{}", now=now, nonce=nonce)
+        lowered = {k.lower(): v for k, v in headers.items()}
+        return verifier.verify("POST", "/functions/X", lowered, b"{}", now=now)
+
+    try:
+        verifier = PgVerifier(PgKeyStore(pool=pool), PgReplayCache(pool, 300), 300)
+        signer = Signer(made.id, made.secret)
+        assert check(signer, "a" * 16) == made.id
+        with pytest.raises(AuthError) as again:
+            check(signer, "a" * 16)  # the same signed request again
+        assert (again.value.status, again.value.code) == (401, "replayed")
+        PgKeyStore(url=db).revoke(made.id)  # by another process; the signing key is cached
+        with pytest.raises(AuthError) as gone:
+            check(signer, "b" * 16)
+        assert (gone.value.status, gone.value.code) == (403, "revoked_key")
+        with pytest.raises(AuthError) as wrong:
+            check(Signer(made.id, "not the secret"), "c" * 16)
+        assert (wrong.value.status, wrong.value.code) == (401, "bad_signature")
+        with pytest.raises(AuthError) as unknown:
+            check(Signer("fpk_0000000000000000", "x"), "d" * 16)
+        assert (unknown.value.status, unknown.value.reason) == (401, "unknown_key")
+    finally:
+        pool.close()

@@ -12,8 +12,9 @@ from addin.server.shared_state.local import FileSheetLocks
 from addin.server.shared_state.postgres import PgPool, PgReplayCache, is_postgres_url, migrate_url
 from addin.server.shared_state.postgres_keys import PgKeyStore
 from addin.server.shared_state.postgres_locks import PgSheetLocks, PgSheetsBudget
+from addin.server.shared_state.postgres_verify import PgVerifier
 from addin.server.shared_state.protocols import SheetLocks
-from addin.server.signing import ReplayBackend, ReplayCache
+from addin.server.signing import ReplayBackend, ReplayCache, Verifier
 from sheets_sync.google_http import SharedBudget
 
 
@@ -25,6 +26,7 @@ class StateBackends:
     keys: KeyBackend
     replay: ReplayBackend
     locks: SheetLocks
+    verifier: Verifier
     budget: SharedBudget | None = None
     pool: PgPool | None = None
 
@@ -39,17 +41,23 @@ def open_state(settings: Settings) -> StateBackends:
     url = settings.state_url
     if url is None or not is_postgres_url(url):
         folder = Path(settings.keys_dir)
+        keys = KeyStore(folder)
+        replay = ReplayCache(folder / "replay.sqlite", settings.window_seconds)
         return StateBackends(
-            KeyStore(folder),
-            ReplayCache(folder / "replay.sqlite", settings.window_seconds),
+            keys,
+            replay,
             FileSheetLocks(folder / "locks"),
+            Verifier(keys, replay, settings.window_seconds),
         )
     migrate_url(url)
     pool = PgPool(url)
+    pg_keys = PgKeyStore(pool=pool)
+    pg_replay = PgReplayCache(pool, settings.window_seconds)
     return StateBackends(
-        PgKeyStore(pool=pool),
-        PgReplayCache(pool, settings.window_seconds),
+        pg_keys,
+        pg_replay,
         PgSheetLocks(pool, settings.lock_lease_seconds),
+        PgVerifier(pg_keys, pg_replay, settings.window_seconds),
         PgSheetsBudget(pool, settings.sheets_per_minute, settings.sheets_burst),
         pool,
     )

@@ -131,3 +131,21 @@ class PgReplayCache:
                 (signature, now + 2 * self.window, now),
             ).fetchone()
         return row is not None
+
+    def first_use_of(self, signature: str, now: float, key_id: str) -> tuple[bool, bool]:
+        """`first_use` and whether `key_id` is revoked now, in one round trip (the verifier
+        of the shared state checks both after a good signature)."""
+        with self.pool.connection() as con:
+            if now - self._last_prune > PRUNE_EVERY:
+                self._last_prune = now
+                con.execute(f"DELETE FROM {SCHEMA}.replay WHERE expires < %s", (now,))
+            row = con.execute(
+                f"WITH seen AS (INSERT INTO {SCHEMA}.replay AS r (signature, expires)"
+                " VALUES (%s, %s) ON CONFLICT (signature) DO UPDATE SET expires ="
+                " EXCLUDED.expires WHERE r.expires < %s RETURNING 1)"
+                " SELECT EXISTS (SELECT 1 FROM seen),"
+                f" (SELECT revoked IS NOT NULL FROM {SCHEMA}.api_keys WHERE id = %s)",
+                (signature, now + 2 * self.window, now, key_id),
+            ).fetchone()
+        assert row is not None
+        return bool(row[0]), bool(row[1]) if row[1] is not None else True

@@ -21,6 +21,20 @@ class PgKeyStore:
         if pool is None and url is None:
             raise ValueError("give a pool or a URL")
         self.pool, self.url = pool, url
+        self._signing: dict[str, ApiKey] = {}
+
+    def signing(self, key_id: str) -> ApiKey | None:
+        """The key as first read, for its signing key (which never changes): read from the
+        database once per process. Its revocation is NOT current: `PgVerifier` reads that on
+        every request with the replay check."""
+        key = self._signing.get(key_id)
+        if key is None:
+            key = self.get(key_id)
+            if key is not None:
+                if len(self._signing) > 10_000:  # bounded: many keys, or a caller guessing ids
+                    self._signing.clear()
+                self._signing[key_id] = key
+        return key
 
     def _query(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         if self.pool is not None:
