@@ -164,9 +164,9 @@ class Bar:
 def log_mean(a: float, b: float) -> float:
     """The logarithmic mean ``L(a, b) = (a − b) / (ln a − ln b)``, ``L(a, a) = a``; a, b > 0.
 
-    Near ``a == b`` the quotient loses precision, so it is computed as ``b × (r − 1) / ln r`` with
-    ``r = a / b`` through `log1p`/`expm1`-style care: for ``|r − 1| < 1e-6`` the series
-    ``b × (1 + (r−1)/2 − (r−1)²/12)`` is used.
+    Near ``a == b`` the quotient loses precision, so it is computed as ``b × d / log1p(d)`` with
+    ``d = a / b − 1`` (a the larger, so the result is exactly symmetric), and for ``|d| < 1e-6``
+    as the series ``b × (1 + d/2 − d²/12)``.
     """
     if a == b:
         return a
@@ -304,10 +304,6 @@ def _factors(chain: _Chain, funnel: Funnel) -> list[_Factor]:
 
 def _div(num: float, den: float) -> float:
     return num / den if den != 0 else math.inf if num > 0 else math.nan
-
-
-def _shown(x: float) -> float | None:
-    return x if math.isfinite(x) else None
 
 
 def _lmdi(y_plan: float, y_fact: float, factors: Sequence[_Factor], sign: int) -> tuple[Part, ...]:

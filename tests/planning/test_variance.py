@@ -296,6 +296,10 @@ def test_bad_values_are_input_errors() -> None:
         decompose(PlanFact("x", dict(HAND.plan) | {"spend": True}, HAND.fact), TWO)
     with pytest.raises(InputError, match="unknown stage `sales`"):
         decompose(HAND, TWO, outcome="sales")
+    with pytest.raises(InputError, match="metric must be 'outcome' or 'revenue', got 'cpa'"):
+        decompose(HAND, TWO, metric="cpa")  # type: ignore[arg-type]
+    with pytest.raises(KeyError, match="no part 'mix'; the parts are: spend, cpc, cr_purchases"):
+        decompose(HAND, TWO).part("mix")
 
 
 # --------------------------------------------------------------------------- waterfall
