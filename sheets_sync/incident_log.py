@@ -1,4 +1,5 @@
-"""The incident log and the digest's delivery log, in the fact store's database.
+"""The incident log and the digest's delivery log, in the fact store's database (DuckDB or
+PostgreSQL: the SQL is what both accept; the tables are `sheets_sync.store_schema`'s step 5).
 
 ``incidents``: one row per incident (a rule broken at one place, `planning.alerts.Firing.key`),
 at most one open per key. `IncidentLog.update` opens the new ones, refreshes the ones still
@@ -24,55 +25,6 @@ from dataclasses import dataclass
 
 from planning.alerts import FailedLoad, Firing
 from sheets_sync.store import FactStore
-
-_SCHEMA = (
-    "CREATE SEQUENCE IF NOT EXISTS incident_ids START 1",
-    """
-    CREATE TABLE IF NOT EXISTS incidents (
-        id BIGINT PRIMARY KEY DEFAULT nextval('incident_ids'),
-        key VARCHAR NOT NULL,
-        rule VARCHAR NOT NULL,
-        place VARCHAR NOT NULL,
-        metric VARCHAR NOT NULL,
-        severity VARCHAR NOT NULL,
-        status VARCHAR NOT NULL,
-        since DATE,
-        opened_at TIMESTAMP NOT NULL,
-        last_seen TIMESTAMP NOT NULL,
-        closed_at TIMESTAMP,
-        value DOUBLE,
-        threshold DOUBLE,
-        excess DOUBLE,
-        notified_at TIMESTAMP,
-        notified_excess DOUBLE,
-        note VARCHAR
-    )
-    """,
-    """
-    CREATE TABLE IF NOT EXISTS sync_failures (
-        failed_at TIMESTAMP NOT NULL,
-        source VARCHAR NOT NULL,
-        message VARCHAR NOT NULL,
-        resolved_at TIMESTAMP
-    )
-    """,
-    """
-    CREATE TABLE IF NOT EXISTS deliveries (
-        day DATE NOT NULL,
-        destination VARCHAR NOT NULL,
-        part VARCHAR NOT NULL,
-        position INTEGER NOT NULL,
-        status VARCHAR NOT NULL,
-        attempts INTEGER NOT NULL,
-        error VARCHAR,
-        text VARCHAR NOT NULL,
-        chart BLOB,
-        created_at TIMESTAMP NOT NULL,
-        sent_at TIMESTAMP,
-        PRIMARY KEY (day, destination, part)
-    )
-    """,
-)
 
 WORSE_FACTOR = 1.5
 WORSE_POINTS = 0.05
@@ -144,10 +96,8 @@ class IncidentLog:
     """The incident, sync-failure and delivery tables of a `FactStore`."""
 
     def __init__(self, store: FactStore) -> None:
-        self.con = store.con
+        self.con = store.con  # the tables: `sheets_sync.store_schema` step 5, at the store's open
         self._previewing = False
-        for statement in _SCHEMA:
-            self.con.execute(statement)
 
     @contextlib.contextmanager
     def preview(self, active: bool = True) -> Iterator[None]:
@@ -269,8 +219,8 @@ class IncidentLog:
     def failed_loads(self) -> tuple[FailedLoad, ...]:
         """Unresolved sync failures, latest message per source."""
         rows = self.con.execute(
-            "SELECT source, arg_max(message, failed_at) FROM sync_failures "
-            "WHERE resolved_at IS NULL GROUP BY source ORDER BY source"
+            "SELECT DISTINCT ON (source) source, message FROM sync_failures "
+            "WHERE resolved_at IS NULL ORDER BY source, failed_at DESC"
         ).fetchall()
         return tuple(FailedLoad(str(s), str(m)) for s, m in rows)
 

@@ -143,6 +143,54 @@ _JOURNEYS = (
     )
     """,
 )
+_INCIDENTS = (
+    "CREATE SEQUENCE IF NOT EXISTS incident_ids START 1",
+    """
+    CREATE TABLE IF NOT EXISTS incidents (
+        id BIGINT PRIMARY KEY DEFAULT nextval('incident_ids'),
+        key VARCHAR NOT NULL,
+        rule VARCHAR NOT NULL,
+        place VARCHAR NOT NULL,
+        metric VARCHAR NOT NULL,
+        severity VARCHAR NOT NULL,
+        status VARCHAR NOT NULL,
+        since DATE,
+        opened_at TIMESTAMP NOT NULL,
+        last_seen TIMESTAMP NOT NULL,
+        closed_at TIMESTAMP,
+        value DOUBLE PRECISION,
+        threshold DOUBLE PRECISION,
+        excess DOUBLE PRECISION,
+        notified_at TIMESTAMP,
+        notified_excess DOUBLE PRECISION,
+        note VARCHAR
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS sync_failures (
+        failed_at TIMESTAMP NOT NULL,
+        source VARCHAR NOT NULL,
+        message VARCHAR NOT NULL,
+        resolved_at TIMESTAMP
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS deliveries (
+        day DATE NOT NULL,
+        destination VARCHAR NOT NULL,
+        part VARCHAR NOT NULL,
+        position INTEGER NOT NULL,
+        status VARCHAR NOT NULL,
+        attempts INTEGER NOT NULL,
+        error VARCHAR,
+        text VARCHAR NOT NULL,
+        chart BYTEA,
+        created_at TIMESTAMP NOT NULL,
+        sent_at TIMESTAMP,
+        PRIMARY KEY (day, destination, part)
+    )
+    """,
+)
 _PG_ORDER_AND_INDEXES = (
     # Insertion order (DuckDB's rowid) for the load log's ties on loaded_at.
     "ALTER TABLE load_log ADD COLUMN IF NOT EXISTS seq BIGINT GENERATED ALWAYS AS IDENTITY",
@@ -160,6 +208,7 @@ STEPS: tuple[SchemaStep, ...] = (
     SchemaStep(2, "CRM deals", _DEALS),
     SchemaStep(3, "customer journeys", _JOURNEYS, ("duckdb",)),
     SchemaStep(4, "load order and indexes", _PG_ORDER_AND_INDEXES, ("postgresql",)),
+    SchemaStep(5, "incidents, failed syncs, digest deliveries", _INCIDENTS),
 )
 """Every schema step, in order (see the module)."""
 

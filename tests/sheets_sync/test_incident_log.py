@@ -1,14 +1,17 @@
-"""The incident log in the fact store's DuckDB file: an incident's life (opened, continuing, not
+"""The incident log in the fact store's database: an incident's life (opened, continuing, not
 re-sent until it worsens by half again and 5 points, closed with its time, reopened as a new
 one), the failed loads the `sync` check reads, the digest's delivery log (idempotent per day,
-destination and part; failures retried) and the dry run that rolls everything back."""
+destination and part; failures retried) and the dry run that rolls everything back; on a
+DuckDB file and on PostgreSQL."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pg_store import BACKENDS, store_location
 
 from planning.alert_rules import Rule, default_rules
 from planning.alerts import FailedLoad, Firing
@@ -31,9 +34,9 @@ def firing(value: float, limit: float = 180.0, rule: Rule = CPA, where: str = "S
     return Firing(rule, where, value, limit, limit / 1.2, dt.date(2026, 11, 7), DAY, "note")
 
 
-@pytest.fixture
-def store(tmp_path: Path):  # type: ignore[no-untyped-def]
-    with FactStore(tmp_path / "f.duckdb") as s:
+@pytest.fixture(params=BACKENDS)
+def store(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[FactStore]:
+    with FactStore(store_location(request.param, tmp_path)) as s:
         yield s
 
 
@@ -159,8 +162,9 @@ def test_a_data_check_without_since_opens_on_its_day(log: IncidentLog) -> None:
     )
 
 
-def test_the_log_outlives_the_connection(tmp_path: Path) -> None:
-    path = tmp_path / "f.duckdb"
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_log_outlives_the_connection(tmp_path: Path, backend: str) -> None:
+    path = store_location(backend, tmp_path)
     with FactStore(path) as store:
         IncidentLog(store).update([firing(200.0)], T0)
     with FactStore(path) as store:
