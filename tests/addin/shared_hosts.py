@@ -73,7 +73,7 @@ def start_host(
     wait: bool = True,
 ) -> Host:
     """`funnelplan serve --port PORT [--state STATE]` with its keys folder in `folder`, its log
-    in `folder/serve-PORT.log`; waits until ``/health`` answers (20 s at most)."""
+    in `folder/serve-PORT.log`; waits until ``/health`` answers (120 s at most: a busy machine)."""
     folder.mkdir(parents=True, exist_ok=True)
     log = folder / f"serve-{port}.log"
     args = [sys.executable, "-m", "addin.cli", "serve", "--port", str(port)]
@@ -90,7 +90,7 @@ def start_host(
     return host
 
 
-def wait_healthy(host: Host, seconds: float = 30.0) -> None:
+def wait_healthy(host: Host, seconds: float = 120.0) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if host.process.poll() is not None:
