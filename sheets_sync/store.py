@@ -103,10 +103,9 @@ class FactStore:
     Opening brings the schema up to date (`sheets_sync.store_schema`, recorded in
     ``schema_version``): ``source_facts`` (`FACT_COLUMNS`), ``quarantine``
     (`QUARANTINE_COLUMNS` + ``loaded_at``), ``load_log`` (`LOAD_LOG_COLUMNS`), ``deals`` and,
-    in DuckDB, the journeys' tables; a file from before issue 4 gets the new tables and log
-    columns (a ``facts_daily`` table an older file holds is left as it is, unused). The same
-    logic runs on both databases; a PostgreSQL store does not keep journeys yet (`load_paths`
-    and `paths` say so). Use as a context manager, or call `close`.
+    the journeys' and the incident log's tables; a file from before issue 4 gets the new tables
+    and log columns (a ``facts_daily`` table an older file holds is left as it is, unused). The
+    same logic runs on both databases. Use as a context manager, or call `close`.
     """
 
     def __init__(self, path: Path | str) -> None:
@@ -130,16 +129,6 @@ class FactStore:
         if self._con is None:
             raise RuntimeError(f"the fact store {str(self.path)!r} is closed")
         return self._con
-
-    def _duckdb(self, what: str) -> StoreConnection:
-        """The connection, for the parts kept in DuckDB only: an `InputError` naming `what`
-        on a PostgreSQL store."""
-        if self.con.dialect != "duckdb":
-            raise InputError(
-                f"the fact store {self.path} is a PostgreSQL database, which does not keep "
-                f"{what} yet: point `store` at a DuckDB file for them"
-            )
-        return self.con
 
     def close(self) -> None:
         """Close the database (idempotent)."""
@@ -250,7 +239,7 @@ class FactStore:
         when the source already loaded `file_hash`, else the source's rows of the read's
         visitors (over the read's window) replaced, in one transaction
         (`sheets_sync.store_paths.load_paths`)."""
-        return store_paths.load_paths(self._duckdb("journeys"), result, file_hash)
+        return store_paths.load_paths(self.con, result, file_hash)
 
     # ------------------------------------------------------------------ reading
 
@@ -264,7 +253,7 @@ class FactStore:
         journeys at each conversion); with `start` / `end` the journeys converting in the
         window (or, never converting, last touched in it), their outcomes in it
         (`sheets_sync.store_paths.paths`)."""
-        return store_paths.paths(self._duckdb("journeys"), sources, start, end)
+        return store_paths.paths(self.con, sources, start, end)
 
     def deals(
         self,
@@ -279,7 +268,7 @@ class FactStore:
 
     def paths_log(self) -> pd.DataFrame:
         """Every journeys load, oldest first (`sheets_sync.store_paths.PATHS_LOG_COLUMNS`)."""
-        return store_paths.paths_log(self._duckdb("journeys"))
+        return store_paths.paths_log(self.con)
 
     def source_facts(
         self,

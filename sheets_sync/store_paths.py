@@ -1,7 +1,6 @@
 """Customer journeys in the fact store: ``journey_touches``, ``journey_outcomes``,
-``journey_loads`` (created by `sheets_sync.store_schema`), in the same DuckDB database as the
-daily facts. A PostgreSQL store does not keep journeys yet: `paths` reads with DuckDB's ASOF,
-SEMI and ANTI joins (`FactStore` refuses them on PostgreSQL with a message).
+``journey_loads`` (created by `sheets_sync.store_schema`), in the same database as the daily
+facts (DuckDB or PostgreSQL; the one dialect difference is in `_journey_sql`).
 
 `FactStore.load_paths` and `FactStore.paths` (`sheets_sync.store`) are the way in; the work is
 here, on the store's connection:
@@ -196,17 +195,30 @@ def _insert(con: StoreConnection, table: str, frame: pd.DataFrame) -> None:
 # --------------------------------------------------------------------------- reading
 
 
-def _journey_sql(table: str, columns: str, where: str) -> str:
+def _journey_sql(con: StoreConnection, table: str, columns: str, where: str) -> str:
     """`table`'s rows with their journey: as stored, or for a visits source's rows cut from the
-    visitor's timeline (1 + the visitor's distinct conversion times before the row)."""
+    visitor's timeline (1 + the visitor's distinct conversion times before the row).
+
+    The visitor's last conversion before the row: DuckDB's ASOF join; PostgreSQL, which has
+    none, a LATERAL look-up of the newest earlier one (the one dialect difference here)."""
+    rows = f"(SELECT *, {con.row_order} AS _row FROM {table} WHERE {where}) r"
+    if con.dialect == "duckdb":
+        conversion = (
+            f"{rows} ASOF LEFT JOIN _conv c "
+            "ON r.source = c.source AND r.visitor = c.visitor AND r.ts > c.ts"
+        )
+    else:
+        conversion = (
+            f"{rows} LEFT JOIN LATERAL (SELECT n FROM _conv c WHERE c.source = r.source "
+            "AND c.visitor = r.visitor AND c.ts < r.ts ORDER BY c.ts DESC LIMIT 1) c ON TRUE"
+        )
     return f"""
         SELECT r.source,
                CASE WHEN NOT r.split THEN r.journey
                     WHEN c.n IS NULL THEN r.visitor
                     ELSE r.visitor || '#' || CAST(c.n + 1 AS VARCHAR) END AS journey,
                {columns}, r._row
-        FROM (SELECT *, rowid AS _row FROM {table} WHERE {where}) r
-        ASOF LEFT JOIN _conv c ON r.source = c.source AND r.visitor = c.visitor AND r.ts > c.ts
+        FROM {conversion}
     """
 
 
@@ -235,33 +247,38 @@ def paths(
     touch_cols = "r.visitor, r.ts, r.utm_source, r.utm_medium, r.utm_campaign, r.channel"
     outcome_cols = "r.visitor, r.ts, r.kind, r.value, r.lead_id"
     params = list(wanted or [])
+    for name in ("_conv", "_t", "_o"):
+        con.execute(f"DROP TABLE IF EXISTS {name}")
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE _conv AS
+        CREATE TEMP TABLE _conv AS
         SELECT source, visitor, ts,
                row_number() OVER (PARTITION BY source, visitor ORDER BY ts) AS n
-        FROM (SELECT DISTINCT source, visitor, ts FROM journey_outcomes WHERE split AND {where})
+        FROM (SELECT DISTINCT source, visitor, ts FROM journey_outcomes
+              WHERE split AND {where}) AS d
         """,
         params,
     )
+    con.analyze("_conv")
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _t AS {_journey_sql('journey_touches', touch_cols, where)}",
+        f"CREATE TEMP TABLE _t AS {_journey_sql(con, 'journey_touches', touch_cols, where)}",
         params,
     )
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE _o AS "
-        + _journey_sql("journey_outcomes", outcome_cols, where),
+        "CREATE TEMP TABLE _o AS " + _journey_sql(con, "journey_outcomes", outcome_cols, where),
         params,
     )
+    same = "x.source = j.source AND x.journey = j.journey"
     chosen = f"""
         SELECT DISTINCT source, journey FROM _o WHERE {inside}
         UNION
-        SELECT t.source, t.journey FROM _t t ANTI JOIN _o o USING (source, journey)
-        GROUP BY t.source, t.journey HAVING {_between("max(t.ts)", lo, hi)}
+        SELECT j.source, j.journey FROM _t j
+        WHERE NOT EXISTS (SELECT 1 FROM _o x WHERE {same})
+        GROUP BY j.source, j.journey HAVING {_between("max(j.ts)", lo, hi)}
     """
     touches = con.execute(
-        f"SELECT t.* FROM _t t SEMI JOIN ({chosen}) j USING (source, journey) "
-        "ORDER BY source, journey, ts, _row"
+        f"SELECT t.* FROM _t t WHERE EXISTS (SELECT 1 FROM ({chosen}) AS x "
+        "WHERE x.source = t.source AND x.journey = t.journey) ORDER BY source, journey, ts, _row"
     ).df()
     outcomes = con.execute(
         f"SELECT * FROM _o WHERE {inside} ORDER BY source, journey, ts, kind, _row"
@@ -294,7 +311,8 @@ def _typed(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
 def paths_log(con: StoreConnection) -> pd.DataFrame:
     """Every journeys load (`PATHS_LOG_COLUMNS`), oldest first."""
     return con.execute(
-        f"SELECT {', '.join(PATHS_LOG_COLUMNS)} FROM journey_loads ORDER BY loaded_at, rowid"
+        f"SELECT {', '.join(PATHS_LOG_COLUMNS)} FROM journey_loads "
+        f"ORDER BY loaded_at, {con.row_order}"
     ).df()
 
 

@@ -8,8 +8,8 @@ once create it once. The decisions:
 
 * the steps are SQL both dialects accept (``VARCHAR``, ``DOUBLE PRECISION``, ``CREATE TABLE IF
   NOT EXISTS``, ``ADD COLUMN IF NOT EXISTS``); a step only one dialect needs says so
-  (``dialects``): the PostgreSQL tables' ``seq`` column (DuckDB orders by its ``rowid``), the
-  journeys' tables (DuckDB only: their reads use DuckDB's ASOF / SEMI / ANTI joins);
+  (``dialects``): the PostgreSQL tables' ``seq`` column (DuckDB orders by its ``rowid``) and
+  indexes;
 * every step is idempotent (IF NOT EXISTS), so a DuckDB file from before this table (the
   schema then ran as loose statements at each open, issue 4's columns included) takes the steps
   as a no-op plus what it lacks, and is recorded as up to date;
@@ -203,12 +203,20 @@ _PG_ORDER_AND_INDEXES = (
     "CREATE INDEX IF NOT EXISTS load_log_source_hash ON load_log (source, file_hash)",
 )
 
+_PG_JOURNEY_ORDER = (
+    "ALTER TABLE journey_touches ADD COLUMN IF NOT EXISTS seq BIGINT GENERATED ALWAYS AS IDENTITY",
+    "ALTER TABLE journey_outcomes ADD COLUMN IF NOT EXISTS seq BIGINT GENERATED ALWAYS AS IDENTITY",
+    "ALTER TABLE journey_loads ADD COLUMN IF NOT EXISTS seq BIGINT GENERATED ALWAYS AS IDENTITY",
+    "CREATE INDEX IF NOT EXISTS journey_touches_visitor ON journey_touches (source, visitor)",
+)
+
 STEPS: tuple[SchemaStep, ...] = (
     SchemaStep(1, "source facts, quarantine, load log", _FACTS),
     SchemaStep(2, "CRM deals", _DEALS),
-    SchemaStep(3, "customer journeys", _JOURNEYS, ("duckdb",)),
+    SchemaStep(3, "customer journeys", _JOURNEYS),
     SchemaStep(4, "load order and indexes", _PG_ORDER_AND_INDEXES, ("postgresql",)),
     SchemaStep(5, "incidents, failed syncs, digest deliveries", _INCIDENTS),
+    SchemaStep(6, "journeys' load order", _PG_JOURNEY_ORDER, ("postgresql",)),
 )
 """Every schema step, in order (see the module)."""
 

@@ -1,6 +1,6 @@
 """Journeys in the fact store: loads are idempotent, a newer export restates what it holds (also
 when its window slides past a conversion), `paths` gives back what was read, and
-`load_paths_sources` reads and loads a config's `paths` sources."""
+`load_paths_sources` reads and loads a config's `paths` sources; on DuckDB and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+from pg_store import BACKENDS, store_location
 
 from planning.errors import InputError
 from sheets_sync.paths_sync import load_paths_sources
@@ -70,9 +71,10 @@ def counts(store: FactStore) -> tuple[int, int]:
     return len(t), len(o)
 
 
-def test_round_trip_and_idempotent_load() -> None:
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_round_trip_and_idempotent_load(backend: str) -> None:
     read = read_paths_export(DATA / "metrica_visits_ru.csv", SourceOptions("web"), now=NOW)
-    with FactStore(":memory:") as store:
+    with FactStore(store_location(backend)) as store:
         first = store.load_paths(read, "h1")
         assert (first.skipped, first.touches, first.outcomes, first.journeys) == (
             False,
@@ -94,25 +96,27 @@ def test_round_trip_and_idempotent_load() -> None:
         assert quarantine["line"].tolist() == [12, 13, 14]
 
 
-def test_crm_history_round_trip() -> None:
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_crm_history_round_trip(backend: str) -> None:
     read = read_paths_export(DATA / "crm_history_ru.xlsx", SourceOptions("crm_j"), now=NOW)
-    with FactStore(":memory:") as store:
+    with FactStore(store_location(backend)) as store:
         store.load_paths(read, "h")
         touches, outcomes = store.paths()
     pd.testing.assert_frame_equal(touches.drop(columns="source"), read.touches)
     pd.testing.assert_frame_equal(outcomes.drop(columns="source"), read.outcomes)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("order", ["older first", "newer first"])
 def test_sliding_exports_restate_visitors_without_double_counting(
-    tmp_path: Path, order: str
+    tmp_path: Path, order: str, backend: str
 ) -> None:
     october = visits(tmp_path, "oct.csv", OCTOBER)
     sliding = visits(tmp_path, "nov.csv", SLIDING)
     # each file alone numbers v1's journeys from its own first visit
     assert sliding.touches["journey"].tolist()[:2] == ["v1", "v1"]
     loads = [(october, "a"), (sliding, "b")]
-    with FactStore(":memory:") as store:
+    with FactStore(store_location(backend)) as store:
         for read, digest in loads if order == "older first" else loads[::-1]:
             store.load_paths(read, digest)
         touches, outcomes = store.paths()
@@ -126,7 +130,8 @@ def test_sliding_exports_restate_visitors_without_double_counting(
         assert log["replaced_touches"].tolist() == [0, 1]  # the 25.10 visit, restated once
 
 
-def test_newer_crm_export_restates_whole_deals(tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_newer_crm_export_restates_whole_deals(tmp_path: Path, backend: str) -> None:
     head = "ID сделки;Дата создания;Статус;Бюджет;Путь клиента\n"
     old = tmp_path / "crm_1.csv"
     old.write_text(
@@ -139,7 +144,7 @@ def test_newer_crm_export_restates_whole_deals(tmp_path: Path) -> None:
         head + "D1;05.11.2026 12:00;Успешно;90000;yandex / cpc > vk / cpc > (direct) / (none)\n",
         encoding="utf-8",
     )
-    with FactStore(":memory:") as store:
+    with FactStore(store_location(backend)) as store:
         for i, path in enumerate((old, new)):
             store.load_paths(read_paths_export(path, SourceOptions("crm_j"), now=NOW), f"h{i}")
         touches, outcomes = store.paths()
@@ -148,8 +153,11 @@ def test_newer_crm_export_restates_whole_deals(tmp_path: Path) -> None:
     assert d1["kind"].tolist() == ["lead", "purchase"] and d1["value"].tolist() == [0.0, 90000.0]
 
 
-def test_paths_window_selects_converting_journeys_with_their_whole_path(tmp_path: Path) -> None:
-    with FactStore(":memory:") as store:
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_paths_window_selects_converting_journeys_with_their_whole_path(
+    tmp_path: Path, backend: str
+) -> None:
+    with FactStore(store_location(backend)) as store:
         store.load_paths(visits(tmp_path, "oct.csv", OCTOBER), "a")
         store.load_paths(visits(tmp_path, "nov.csv", SLIDING), "b")
         touches, outcomes = store.paths(start=dt.date(2026, 11, 1), end=dt.date(2026, 11, 30))
@@ -162,9 +170,10 @@ def test_paths_window_selects_converting_journeys_with_their_whole_path(tmp_path
             store.paths(start="2026-11-01")  # type: ignore[arg-type]
 
 
-def test_a_bad_read_changes_nothing(tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_bad_read_changes_nothing(tmp_path: Path, backend: str) -> None:
     read = visits(tmp_path, "oct.csv", OCTOBER)
-    with FactStore(":memory:") as store:
+    with FactStore(store_location(backend)) as store:
         store.load_paths(read, "a")
         before = store.paths()
         broken = dataclasses.replace(read, touches=read.touches.drop(columns="channel"))

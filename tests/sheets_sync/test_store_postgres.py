@@ -23,9 +23,7 @@ import psycopg
 import pytest
 from pg_store import new_database
 
-from planning.errors import InputError
 from sheets_sync.facts import FACT_COLUMNS, FileInfo, ReadResult, empty_quarantine
-from sheets_sync.sources.paths_common import PathsReadResult
 from sheets_sync.store import FactStore
 from sheets_sync.store_folder import store_folder
 from sheets_sync.store_schema import STEPS, applied
@@ -83,20 +81,12 @@ def test_the_schema_steps_are_recorded_and_run_once() -> None:
     url = new_database()
     with FactStore(url) as store:
         assert applied(store.con) == [s.version for s in STEPS if "postgresql" in s.dialects]
-        assert applied(store.con) == [1, 2, 4, 5]  # the journeys' step is DuckDB's only
+        assert applied(store.con) == [1, 2, 3, 4, 5, 6]
     with FactStore(url) as store:  # opening again applies nothing new
         rows = store.con.execute("SELECT count(*) FROM schema_version").fetchall()
-        assert rows == [(4,)]
+        assert rows == [(6,)]
     with FactStore(":memory:") as duck:
-        assert applied(duck.con) == [1, 2, 3, 5]
-
-
-def test_journeys_are_refused_on_postgresql_with_a_message() -> None:
-    with FactStore(new_database()) as store:
-        with pytest.raises(InputError, match="PostgreSQL database, which does not keep journeys"):
-            store.paths()
-        with pytest.raises(InputError, match="does not keep journeys"):
-            store.load_paths(PathsReadResult.__new__(PathsReadResult), "h")
+        assert applied(duck.con) == [1, 2, 3, 5]  # 4 and 6: PostgreSQL's order and indexes
 
 
 def test_the_password_never_shows_in_the_store_name() -> None:
