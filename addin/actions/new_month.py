@@ -17,8 +17,10 @@ import pandas as pd
 
 from addin.actions.base import Action, ActionContext, ActionError
 from addin.actions.optimize_split import carry_over
+from addin.actions.texts import month, month_name, texts_of
 from planning.errors import InputError
 from planning.funnel import Funnel, bottom_up
+from sheets_sync.i18n import translator
 from sheets_sync.workbooks.interface import WorkbookTarget
 from sheets_sync.workbooks.xlsx import save_atomic
 from workbook_templates import layout as L
@@ -136,6 +138,8 @@ def new_month(
     workbook's History sheet.
     """
     settings = read_settings(wb)
+    new_lang = lang or settings.language
+    new_t = translator(new_lang)  # the History title is written in the new workbook's language
     funnel = read_funnel(wb)
     _, plan = read_plan(wb, funnel)
     new = next_month(settings.month)
@@ -171,11 +175,23 @@ def new_month(
         mapping=mapping,
         crm_stages=read_stage_rules(wb),  # the CRM stages block carries over too
         alert_rules=read_alert_rules(wb, funnel),  # the team's rules carry over
-        history_title=f"{settings.month:%B %Y}: plan and fact per line (from {wb.name})",
-        lang=lang or settings.language,
+        history_title=new_t(
+            "{month}: plan and fact per line (from {book})",
+            month=month_name(settings.month, new_t).capitalize(),  # "Ноябрь 2026"
+            book=wb.name,
+        ),
+        lang=new_lang,
     )
     save_atomic(build_plan_workbook(spec), out)
-    wb.notify(f"New month {new:%Y-%m} written to {out} ({len(lines)} lines)")
+    t = texts_of(wb)
+    wb.notify(
+        t(
+            "New month {month} written to {path} ({lines} lines)",
+            month=month(new, t),
+            path=out,
+            lines=len(lines),
+        )
+    )
     return NewMonthResult(path=out, month=new, lines=len(lines), basis=pd.DataFrame(basis_rows))
 
 
@@ -201,7 +217,13 @@ def run_button(ctx: ActionContext) -> str:
             "rename or delete it, then click New Month again."
         )
     result = new_month(wb, target)
-    return f"New Month: {result.month:%B %Y} written to {result.path.name} ({result.lines} lines)."
+    t = texts_of(wb)
+    return t(
+        "New Month: {month} written to {file} ({lines} lines).",
+        month=month_name(result.month, t),
+        file=result.path.name,
+        lines=result.lines,
+    )
 
 
 ACTION = Action(

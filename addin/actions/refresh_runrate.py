@@ -31,9 +31,12 @@ from addin.actions.runrate_cohort import (
     basis_from_store,
     cohort_rates,
 )
+from addin.actions.texts import ENGLISH, texts_of
+from addin.actions.texts import day as day_text
 from planning.errors import InputError
 from planning.funnel import Funnel
 from planning.runrate import forecast_frame
+from sheets_sync.i18n import Translator
 from sheets_sync.store import FactStore
 from sheets_sync.sync_config import SyncConfig
 from sheets_sync.workbooks.interface import Table, WorkbookTarget
@@ -123,7 +126,7 @@ def refresh(
             wb.write_block(L.PLAN, table.first_row, table.column(header), [[v] for v in columns[m]])
     wb.write_block(L.SETTINGS, settings.as_of_row, settings.as_of_col, [[as_of]])
     if rates.origin and COHORTS in wb.sheet_names():
-        write_runrate_notes(wb, _notes(rates))
+        write_runrate_notes(wb, _notes(rates, texts_of(wb)))
     pace = read_pace(wb) if settings.chart_metric in metrics else None
     if pace is not None:
         m = settings.chart_metric
@@ -132,11 +135,14 @@ def refresh(
     if save:
         wb.save()
     done = len(plan) - len(missing)
-    wb.notify(f"Run-rate refreshed as of {as_of:%Y-%m-%d}: {done} lines forecast")
+    t = texts_of(wb)
+    when = day_text(as_of, t)
+    wb.notify(t("Run-rate refreshed as of {day}: {n} lines forecast", day=when, n=done))
     if missing:
-        wb.notify(f"{len(missing)} plan lines have no facts: {', '.join(missing[:5])}")
+        names = ", ".join(missing[:5])
+        wb.notify(t("{n} plan lines have no facts: {names}", n=len(missing), names=names))
     if rates.origin:
-        wb.notify(cohort_sentence(rates))
+        wb.notify(cohort_sentence(rates, t))
     return RefreshResult(
         as_of=as_of, lines_forecast=done, lines_without_facts=missing, forecast=fc, cohort=rates
     )
@@ -222,24 +228,29 @@ def _total(fc: pd.DataFrame, rates: CohortRates, plan: pd.DataFrame, metric: str
     return total
 
 
-def _lines(n: int) -> str:
-    return f"{n} line" if n == 1 else f"{n} lines"
+def _lines(n: int, t: Translator = ENGLISH) -> str:
+    return t.plural("{n} line", "{n} lines", n)
 
 
-def _notes(rates: CohortRates) -> list[str]:
-    head = (
-        f"As refreshed: {_lines(rates.lines)} on the cohort forecast (curves from {rates.origin})"
+def _notes(rates: CohortRates, t: Translator = ENGLISH) -> list[str]:
+    head = t(
+        "As refreshed: {lines} on the cohort forecast (curves from {origin})",
+        lines=_lines(rates.lines, t),
+        origin=t(rates.origin),
     )
     return [head, *rates.notes]
 
 
-def cohort_sentence(rates: CohortRates) -> str:
-    """What the lower stages' run-rate did, in a sentence: the lines on the cohort forecast,
-    then those that kept the usual run-rate for some stage, each with its stages."""
-    text = (
-        f"Lower stages: {_lines(rates.lines)} on the cohort forecast (curves from {rates.origin})"
+def cohort_sentence(rates: CohortRates, t: Translator = ENGLISH) -> str:
+    """What the lower stages' run-rate did, in a sentence (in `t`'s language): the lines on the
+    cohort forecast, then those that kept the usual run-rate for some stage, each with its
+    stages."""
+    text = t(
+        "Lower stages: {lines} on the cohort forecast (curves from {origin})",
+        lines=_lines(rates.lines, t),
+        origin=t(rates.origin),
     )
-    general = [f.reason for f in rates.fallbacks if not f.line]
+    general = [t(f.reason) for f in rates.fallbacks if not f.line]
     stages: dict[str, list[str]] = {}
     for f in rates.fallbacks:
         if f.line:
@@ -249,7 +260,12 @@ def cohort_sentence(rates: CohortRates) -> str:
     if stages:
         named = [f"{line} ({', '.join(s)})" for line, s in stages.items()]
         shown = ", ".join(named[:3]) + (" …" if len(named) > 3 else "")
-        text += f"; {_lines(len(named))} kept the usual run-rate: {shown}; see the Cohorts sheet"
+        text += t(
+            "; {lines} kept the usual run-rate: {shown}; see the {sheet} sheet",
+            lines=_lines(len(named), t),
+            shown=shown,
+            sheet=t(COHORTS),
+        )
     return text + "."
 
 
@@ -283,14 +299,19 @@ def run_button(ctx: ActionContext) -> str:
     """The Refresh Run-Rate button: the curves from the fact store when the workbook's sync
     config is known, else from the Cohorts sheet."""
     result = refresh(ctx.workbook, config=known_config(ctx))
-    message = (
-        f"Run-rate refreshed as of {result.as_of:%Y-%m-%d}: {result.lines_forecast} lines forecast."
+    t = texts_of(ctx.workbook)
+    message = t(
+        "Run-rate refreshed as of {day}: {n} lines forecast.",
+        day=day_text(result.as_of, t),
+        n=result.lines_forecast,
     )
     missing = result.lines_without_facts
     if missing:
-        message += f" {len(missing)} plan lines have no facts: {', '.join(missing[:5])}."
+        names = ", ".join(missing[:5])
+        message += " " + t("{n} plan lines have no facts: {names}", n=len(missing), names=names)
+        message += "."
     if result.cohort.origin:
-        message += " " + cohort_sentence(result.cohort)
+        message += " " + cohort_sentence(result.cohort, t)
     return message
 
 
