@@ -124,7 +124,8 @@ def canonical_header(text: str, stages: Iterable[str]) -> str:
     not spend, revenue or one of them is not a Plan header. ``"CPA лиды факт"`` → ``"cpa leads
     f"``, ``"лиды план"`` → ``"leads p"``, ``"Leads P"`` → ``"leads p"``; a whole translated
     header comes back through the catalog (``"канал"`` → ``"channel"``); anything else is
-    returned stripped and unchanged (a user's own column).
+    returned stripped and unchanged (a user's own column, or ``"ROMI"``: a text that is its own
+    word's translation).
     """
     names = tuple(stages)
     clean = text.strip()
@@ -140,6 +141,7 @@ def canonical_header(text: str, stages: Iterable[str]) -> str:
                 return f"{metric} {kind}"
     for lang in LANGUAGES:
         found = translator(lang).reverse(clean)
-        if found is not None:
+        # a Latin translation of the same word ("CR" of "cr") is already its own header
+        if found is not None and found.casefold() != clean.casefold():
             return found
     return clean

@@ -40,6 +40,8 @@ def test_case_and_spaces_ignored_and_unknown_text_kept() -> None:
     assert canonical_header("Leads P", names) == "leads p"
     assert canonical_header("Итого", names) == "Total"
     assert canonical_header(" notes ", names) == "notes"
+    # a Latin word that is the translation of itself stays as written
+    assert [canonical_header(h, names) for h in ("CR", "ROMI", "CPA")] == ["CR", "ROMI", "CPA"]
     # "ghosts p" is not a Plan header when no stage is called "ghosts"
     assert canonical_header("ghosts p", names) == "ghosts p"
 
