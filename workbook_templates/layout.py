@@ -116,7 +116,7 @@ SPLIT_BUDGET = "budget"
 SPLIT_STEP = "step"
 SPLIT_MAX_CHANGE = "max change"
 SPLIT_COUNTS = "counts"
-SPLIT_LEADS_AFTER = "planned leads after Apply"
+SPLIT_LEADS_AFTER = "planned leads after apply"
 SPLIT_INFO_INPUTS: tuple[tuple[str, str], ...] = (
     (
         SPLIT_OBJECTIVE,

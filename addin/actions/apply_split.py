@@ -1,4 +1,5 @@
-"""Apply Split: copy the Optimize Split proposal into the Plan's `spend p` cells.
+"""Apply Split: copy the Optimize Split proposal into the Plan's `spend p` cells and keep each
+changed line's planned counts consistent with its new spend (`planning.split_counts`).
 
 What it replaced is kept on the hidden Split Undo sheet, for Undo Split.
 """
@@ -6,18 +7,30 @@ What it replaced is kept on the hidden Split Undo sheet, for Undo Split.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
+import pandas as pd
 
 from addin.actions.base import Action, ActionContext
 from planning.errors import InputError
-from sheets_sync.workbooks.interface import WorkbookTarget
+from planning.funnel import Funnel
+from planning.split_counts import (
+    ChannelTarget,
+    PlanLines,
+    SplitCounts,
+    distribute,
+    split_counts,
+)
+from sheets_sync.workbooks.interface import Table, WorkbookTarget
 from workbook_templates import layout as L
-from workbook_templates.cells import to_number
-from workbook_templates.optimize_split_sheet import read_split_sheet
+from workbook_templates.cells import line_name, sheet_value, to_number
+from workbook_templates.optimize_split_sheet import (
+    SplitSheet,
+    info_counts,
+    read_split_sheet,
+    write_info,
+)
 from workbook_templates.plan_sheet import read_plan
 from workbook_templates.settings_sheet import read_funnel
 from workbook_templates.split_undo_sheet import (
@@ -27,32 +40,22 @@ from workbook_templates.split_undo_sheet import (
     write_undo,
 )
 
+CONVERSION = "leads"
+"""The count the curves predict (Optimize Split's conversions) and the sheet promises."""
+
+__all__ = ["ACTION", "ApplyResult", "apply_split", "distribute", "plan_numbers", "same_value"]
+
 
 @dataclass
 class ApplyResult:
-    """What Apply Split wrote: the cells (with what they held) and per channel the Plan's
-    `spend p` before and after."""
+    """What Apply Split wrote: the cells (with what they held), per channel the Plan's
+    `spend p` before and after, the Plan's total `leads p` afterwards and the lines whose
+    counts could not be set (named, with why)."""
 
     cells: list[UndoRecord]
     channels: dict[str, tuple[float, float]]
-
-
-def distribute(total: float, weights: Sequence[float]) -> list[float]:
-    """Split `total` over lines in proportion to `weights` (equally if they sum to 0), in whole
-    units when `total` is whole, else in cents; the parts sum to `total` exactly (largest
-    remainders get the units left over, ties to the first line)."""
-    whole = float(total).is_integer()
-    unit = 1.0 if whole else 0.01
-    units = round(total / unit)
-    w = np.array([max(float(x), 0.0) if math.isfinite(x) else 0.0 for x in weights])
-    if w.sum() <= 0:
-        w = np.ones(len(w))
-    raw = units * w / w.sum()
-    base = np.floor(raw + 1e-9).astype(np.int64)
-    rest = int(units - base.sum())
-    order = np.argsort(-(raw - base), kind="stable")
-    base[order[:rest]] += 1
-    return [float(b) if whole else round(b * unit, 2) for b in base]
+    leads_after: float = math.nan
+    kept: list[str] = field(default_factory=list)
 
 
 def same_value(a: Any, b: Any) -> bool:
@@ -61,25 +64,35 @@ def same_value(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-def apply_split(wb: WorkbookTarget) -> ApplyResult:
-    """Copy the Optimize Split sheet's `proposed` column into the Plan's `spend p` cells.
+def plan_numbers(plan: pd.DataFrame, funnel: Funnel) -> PlanLines:
+    """The Plan's lines as `split_counts` takes them: channel, spend p and every count p below
+    spend (the funnel's metrics in order; a column the Plan lacks is blank)."""
+    blank = [math.nan] * len(plan)
+    counts: dict[str, list[float]] = {}
+    for m in funnel.metrics:
+        header = L.abs_header(m, "p")
+        if m != "spend":
+            counts[m] = [float(x) for x in plan[header]] if header in plan else blank
+    return PlanLines(
+        channels=[str(c).strip() if c is not None else "" for c in plan["channel"]],
+        spend=[float(x) for x in plan[L.abs_header("spend", "p")]],
+        counts=counts,
+        conversion=CONVERSION,
+    )
 
-    A channel's proposal is split over its lines in proportion to their current `spend p`
-    (equally if all are 0 or blank); a channel whose proposal equals its current total is left
-    as it is. Only changed `spend p` cells are written; what they held is recorded on the
-    hidden Split Undo sheet (replacing the previous record) for `undo_split`.
-    """
-    if L.SPLIT not in wb.sheet_names():
-        raise InputError(f"no sheet `{L.SPLIT}`: run Optimize Split first")
-    sheet = read_split_sheet(wb)
-    funnel = read_funnel(wb)
-    table, plan = read_plan(wb, funnel)
-    header = L.abs_header("spend", "p")
-    col = table.column(header)
-    raw = [r[0] for r in wb.read_cells(L.PLAN, table.first_row, col, len(plan), 1)]
-    names = [str(c).strip() if c is not None else "" for c in plan["channel"]]
-    records: list[UndoRecord] = []
-    changes: dict[str, tuple[float, float]] = {}
+
+def _is_number(raw: Any) -> bool:
+    return isinstance(raw, int | float) and not isinstance(raw, bool)
+
+
+def _number(raw: Any) -> float:
+    return float(raw) if _is_number(raw) else math.nan
+
+
+def split_targets(sheet: SplitSheet, channels: set[str]) -> list[ChannelTarget]:
+    """Each channel's checked `proposed` spend and its `expected conversions` (NaN when not
+    a number) from the Optimize Split sheet."""
+    targets = []
     for channel in sheet.rows:
         where = sheet.ref(channel, L.SPLIT_PROPOSED)
         value = sheet.rows[channel].get(L.SPLIT_PROPOSED)
@@ -92,40 +105,113 @@ def apply_split(wb: WorkbookTarget) -> ApplyResult:
             raise InputError(
                 "must not be negative", line=where, column=L.SPLIT_PROPOSED, value=value
             )
-        lines = [i for i, n in enumerate(names) if n == channel]
-        if not lines:
+        if channel not in channels:
             raise InputError(
                 f"is not a channel of sheet `{L.PLAN}`; run Optimize Split again",
                 line=where,
                 column=L.SPLIT_CHANNEL,
                 value=channel,
             )
-        now = [float(plan[header].iloc[i]) for i in lines]
-        total = float(np.nansum(now))
-        if math.isclose(total, proposed, rel_tol=0, abs_tol=0.005):
-            continue
-        parts = distribute(proposed, [0.0 if math.isnan(x) else x for x in now])
-        for i, new in zip(lines, parts, strict=True):
-            old = raw[i]
+        expected = _number(sheet.rows[channel].get(L.SPLIT_EXPECTED))
+        targets.append(ChannelTarget(channel, proposed, expected))
+    return targets
+
+
+def _records(wb: WorkbookTarget, table: Table, n_lines: int, done: SplitCounts) -> list[UndoRecord]:
+    """The Plan cells to write (spend p and the counts that change), each with what it holds;
+    a cell that already holds its new value (a blank for 0 included) is left alone."""
+    cols = {"spend": table.column(L.abs_header("spend", "p"))}
+    for change in done.changes:
+        for m in change.counts:
+            cols.setdefault(m, table.column(L.abs_header(m, "p")))
+    raw = {
+        m: [r[0] for r in wb.read_cells(L.PLAN, table.first_row, c, n_lines, 1)]
+        for m, c in cols.items()
+    }
+    out: list[UndoRecord] = []
+    for change in done.changes:
+        row = table.first_row + change.index
+        for m, new in [("spend", change.spend), *change.counts.items()]:
+            old = raw[m][change.index]
             new_cell: Any = int(new) if float(new).is_integer() else new
-            if (old is None and new == 0) or (not isinstance(old, str) and same_value(old, new)):
-                continue
-            row = table.first_row + i
-            records.append(UndoRecord(a1(L.PLAN, row, col), L.PLAN, row, col, old, new_cell))
-        changes[channel] = (total, proposed)
+            if (old is None and new == 0) or (_is_number(old) and old == new):
+                continue  # exactly what it holds (a blank for 0): the Plan's sums stay exact
+            out.append(UndoRecord(a1(L.PLAN, row, cols[m]), L.PLAN, row, cols[m], old, new_cell))
+    return out
+
+
+def _moved(lines: PlanLines, targets: list[ChannelTarget]) -> dict[str, tuple[float, float]]:
+    """Per channel whose proposal differs from its current total: (current, proposed)."""
+    out = {}
+    for t in targets:
+        now = sum(
+            0.0 if math.isnan(s) else s
+            for s, c in zip(lines.spend, lines.channels, strict=True)
+            if c == t.channel
+        )
+        if not math.isclose(now, t.proposed, rel_tol=0, abs_tol=0.005):
+            out[t.channel] = (now, t.proposed)
+    return out
+
+
+def _keep_promise(wb: WorkbookTarget, sheet: SplitSheet, leads_after: float) -> None:
+    """Rewrite `planned leads after Apply` when the Plan or the `counts` item changed since
+    Optimize Split wrote it, so the sheet says what the Plan now shows."""
+    if L.SPLIT_LEADS_AFTER not in sheet.info:
+        return
+    promised = sheet.info[L.SPLIT_LEADS_AFTER]
+    if isinstance(promised, int | float) and same_value(promised, leads_after):
+        return
+    write_info(wb, sheet, {L.SPLIT_LEADS_AFTER: sheet_value(leads_after)})
+    wb.notify(
+        f"the Plan or the `{L.SPLIT_COUNTS}` item changed since Optimize Split: "
+        f"{L.SPLIT_LEADS_AFTER} is now {leads_after:,.1f}"
+    )
+
+
+def apply_split(wb: WorkbookTarget) -> ApplyResult:
+    """Copy the Optimize Split sheet's `proposed` column into the Plan's `spend p` cells and
+    set each changed line's planned counts as the sheet's `counts` item says: `keep ratios`
+    (default: rescaled with its spend, so its planned CPA and CRs stay) or `curves` (leads =
+    the curves' expected conversions, the CRs below kept). See `planning.split_counts`.
+
+    A channel's proposal is split over its lines in proportion to their current `spend p`
+    (equally if all are 0 or blank). Only changed cells are written; what they held is
+    recorded on the hidden Split Undo sheet (replacing the previous record) for `undo_split`.
+    A line whose counts could not be set (its spend p was blank or 0) keeps them and is named.
+    """
+    if L.SPLIT not in wb.sheet_names():
+        raise InputError(f"no sheet `{L.SPLIT}`: run Optimize Split first")
+    sheet = read_split_sheet(wb)
+    funnel = read_funnel(wb)
+    table, plan = read_plan(wb, funnel)
+    lines = plan_numbers(plan, funnel)
+    targets = split_targets(sheet, set(lines.channels))
+    mode = info_counts(sheet)
+    done = split_counts(lines, targets, mode)
+    changes = _moved(lines, targets)
+    kept = [
+        f"{line_name(plan['channel'].iloc[i], plan['campaign'].iloc[i])}: {why}"
+        for i, why in done.kept
+    ]
+    leads_after = done.totals.get(CONVERSION, math.nan)
+    records = _records(wb, table, len(plan), done)
     if not records:
         wb.notify("Apply Split: the Plan already holds the proposal; nothing changed")
-        return ApplyResult([], changes)
+        return ApplyResult([], changes, leads_after, kept)
     old_rows = undo_rows_to_replace(wb)
     for r in records:
         wb.write_block(r.sheet, r.row, r.col, [[r.new]])
     write_undo(wb, records, old_rows)
+    _keep_promise(wb, sheet, leads_after)
     wb.save()
     wb.notify(
-        f"Apply Split: {len(records)} `{header}` cells of {len(changes)} channels changed; "
-        "Undo Split restores them"
+        f"Apply Split: {len(records)} Plan cells of {len(changes)} channels changed (spend p "
+        f"and the counts: {mode}); planned leads {leads_after:,.1f}; Undo Split restores them"
     )
-    return ApplyResult(records, changes)
+    if kept:
+        wb.notify("counts left as they were: " + "; ".join(kept))
+    return ApplyResult(records, changes, leads_after, kept)
 
 
 def run_button(ctx: ActionContext) -> str:
@@ -133,9 +219,10 @@ def run_button(ctx: ActionContext) -> str:
     result = apply_split(ctx.workbook)
     if not result.cells:
         return "Apply Split: the Plan already holds the proposal; nothing changed."
+    kept = f" Counts left as they were: {'; '.join(result.kept)}." if result.kept else ""
     return (
-        f"Apply Split: {len(result.cells)} budget cells of {len(result.channels)} channels "
-        "changed; Undo restores them."
+        f"Apply Split: {len(result.cells)} budget and count cells of {len(result.channels)} "
+        f"channels changed; planned leads now {result.leads_after:,.0f}; Undo restores them." + kept
     )
 
 

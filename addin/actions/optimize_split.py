@@ -28,9 +28,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from addin.actions.apply_split import CONVERSION, plan_numbers
 from addin.actions.base import Action, ActionContext
 from planning.curves import ChannelFit, FitOptions, fit_history
 from planning.errors import InputError
+from planning.funnel import Funnel
 from planning.split import (
     DEFAULT_CHANGE,
     DEFAULT_OBJECTIVE,
@@ -42,10 +44,11 @@ from planning.split import (
     plan_cpa_fit,
     propose,
 )
+from planning.split_counts import ChannelTarget, split_counts
 from sheets_sync.workbooks.interface import WorkbookTarget
 from workbook_templates import layout as L
 from workbook_templates.attribution_sheet import read_factors
-from workbook_templates.cells import cell
+from workbook_templates.cells import cell, sheet_value
 from workbook_templates.curves_sheet import curve_slots, write_curves
 from workbook_templates.daily_history_sheet import read_daily_history
 from workbook_templates.daily_sheet import read_daily
@@ -53,6 +56,7 @@ from workbook_templates.optimize_split_sheet import (
     SplitSheet,
     channel_inputs,
     ensure_sheets,
+    info_counts,
     info_inputs,
     info_max_change,
     read_split_sheet,
@@ -61,10 +65,6 @@ from workbook_templates.optimize_split_sheet import (
 )
 from workbook_templates.plan_sheet import read_plan
 from workbook_templates.settings_sheet import read_funnel, read_settings
-
-CONVERSION = "leads"
-"""The Plan and Daily metric a conversion is (objective `leads`; `value` weighs it)."""
-
 
 # --- reading the workbook ------------------------------------------------------------------
 
@@ -279,13 +279,15 @@ def optimize_split(
     Optimize Split sheet (outputs and info block) and the Curves sheet.
     """
     settings = read_settings(wb)
-    _, plan_frame = read_plan(wb, read_funnel(wb))
+    funnel = read_funnel(wb)
+    _, plan_frame = read_plan(wb, funnel)
     plan = plan_channels(plan_frame)
     if not plan.names:
         raise InputError(f"sheet `{L.PLAN}` has no lines with a channel: nothing to split")
     days = calendar.monthrange(settings.month.year, settings.month.month)[1]
     added = ensure_sheets(wb)
     sheet = read_split_sheet(wb, fresh=L.SPLIT in added)
+    counts_mode = info_counts(sheet)
     given = SplitArguments(objective, budget, step, max_change)
     request = split_request(sheet, plan, days, given)
     history, note = read_history(wb, settings.month)
@@ -297,14 +299,35 @@ def optimize_split(
         if cp.channel in kept:
             cp.flags = [kept[cp.channel]]
     _write_proposal(wb, sheet, proposal, len(added) > 0)
+    leads_after = promised_leads(plan_frame, funnel, proposal, counts_mode)
+    write_info(wb, sheet, {L.SPLIT_LEADS_AFTER: sheet_value(leads_after)})
     wb.save()
     wb.notify(
         _summary(proposal) + f"; see sheet `{L.SPLIT}`. Nothing in the Plan changed: "
-        "Apply Split copies it."
+        f"Apply Split copies it and sets the counts ({counts_mode}): the Plan will plan "
+        f"{leads_after:,.0f} {CONVERSION}."
     )
     if L.CURVES in added:
         wb.notify(f"sheet `{L.CURVES}` was added without a chart (a new template draws one)")
     return proposal
+
+
+def promised_leads(plan: pd.DataFrame, funnel: Funnel, proposal: Proposal, mode: str) -> float:
+    """The Plan's total `leads p` once Apply Split writes `proposal` with counts by `mode`:
+    computed as Apply will (`planning.split_counts` over the amounts as the sheet holds them,
+    rounded by `cell`), so the sheet's promise is what the Plan then shows."""
+    targets = []
+    for cp in proposal.channels:
+        expected = cell(cp.expected)
+        targets.append(
+            ChannelTarget(
+                cp.channel,
+                float(cell(cp.proposed)),
+                float(expected) if isinstance(expected, int | float) else math.nan,
+            )
+        )
+    done = split_counts(plan_numbers(plan, funnel), targets, mode)
+    return done.totals.get(CONVERSION, math.nan)
 
 
 def _summary(proposal: Proposal) -> str:

@@ -1,4 +1,5 @@
-"""Undo Split: restore exactly the Plan cells the last Apply Split changed."""
+"""Undo Split: restore exactly the Plan cells the last Apply Split changed (`spend p` and the
+planned counts it set with it), formulas and blanks included."""
 
 from __future__ import annotations
 
@@ -8,6 +9,14 @@ from planning.errors import InputError
 from sheets_sync.workbooks.interface import WorkbookTarget
 from workbook_templates import layout as L
 from workbook_templates.split_undo_sheet import UndoRecord, read_undo, write_undo
+
+
+def _header(wb: WorkbookTarget, r: UndoRecord) -> str:
+    """The Plan header over a recorded cell (spend p or a count p), for messages."""
+    if r.sheet != L.PLAN:
+        return r.ref
+    header = wb.read_cells(L.PLAN, L.PLAN_HEADER_ROW, r.col, 1, 1)[0][0]
+    return str(header) if header not in (None, "") else r.ref
 
 
 def undo_split(wb: WorkbookTarget, force: bool = False) -> list[UndoRecord]:
@@ -23,7 +32,7 @@ def undo_split(wb: WorkbookTarget, force: bool = False) -> list[UndoRecord]:
                 f"was changed after Apply Split wrote {r.new!r}; Undo Split would overwrite "
                 "it (force it to restore anyway)",
                 line=r.ref,
-                column=L.abs_header("spend", "p"),
+                column=_header(wb, r),
                 value=now,
                 has_value=True,
             )
@@ -37,7 +46,7 @@ def undo_split(wb: WorkbookTarget, force: bool = False) -> list[UndoRecord]:
 
 def run_button(ctx: ActionContext) -> str:
     """The Undo button (of Apply Split)."""
-    return f"Undo: {len(undo_split(ctx.workbook))} budget cells restored."
+    return f"Undo: {len(undo_split(ctx.workbook))} budget and count cells restored."
 
 
 ACTION = Action(

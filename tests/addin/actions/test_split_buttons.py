@@ -118,10 +118,14 @@ def _col(header: str) -> str:
     return openpyxl.utils.get_column_letter(L.SPLIT_HEADERS.index(header) + 1)
 
 
-def _spend_p(path: Path) -> list[Any]:
+def _plan_p(path: Path, header: str) -> list[Any]:
     ws = openpyxl.load_workbook(path)[L.PLAN]
-    col = next(c.column for c in ws[L.PLAN_HEADER_ROW] if c.value == "spend p")
+    col = next(c.column for c in ws[L.PLAN_HEADER_ROW] if c.value == header)
     return [ws.cell(row=L.PLAN_FIRST_ROW + i, column=col).value for i in range(5)]
+
+
+def _spend_p(path: Path) -> list[Any]:
+    return _plan_p(path, "spend p")
 
 
 def test_optimize_worked_by_hand_and_the_plan_is_untouched(book: Path) -> None:
@@ -347,12 +351,18 @@ def test_apply_then_undo_restores_the_plan_exactly(book: Path) -> None:
     # Search 150 000 over Brand / Generic in proportion 30 000 : 60 000; Meta and VK to 0;
     # the blank Meta line stays blank (0 over a blank is no change)
     assert _spend_p(book) == [50_000, 100_000, 0, None, 0]
-    assert len(result.cells) == 4
+    # ... and the counts with them (keep ratios): Brand 300 leads x 50 000 / 30 000 = 500,
+    # revenue 600 000 x 5/3 = 1 000 000; Generic 600 -> 1 000, 1 200 000 -> 2 000 000; Meta
+    # Prospecting and VK to 0 spend, so 0 leads and revenue: 4 lines x 3 cells
+    assert _plan_p(book, "leads p") == [500, 1_000, 0, None, 0]
+    assert _plan_p(book, "revenue p") == [1_000_000, 2_000_000, 0, None, 0]
+    assert len(result.cells) == 12
+    assert result.leads_after == 1_500 == _info(book)[L.SPLIT_LEADS_AFTER]
     after = _cells(book)
     changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
     plan_changed = {ref for sheet, ref in changed if sheet == L.PLAN}
-    spend_col = _spend_col(book)
-    assert plan_changed == {f"{spend_col}{L.PLAN_FIRST_ROW + i}" for i in (0, 1, 2, 4)}
+    cols = [_spend_col(book, h) for h in ("spend p", "leads p", "revenue p")]
+    assert plan_changed == {f"{c}{L.PLAN_FIRST_ROW + i}" for i in (0, 1, 2, 4) for c in cols}
     assert {sheet for sheet, _ in changed} == {L.PLAN, L.SPLIT_UNDO}
     undo_split(XlsxWorkbook(book))
     assert _cells(book, {L.PLAN}) == plan_before
@@ -361,9 +371,9 @@ def test_apply_then_undo_restores_the_plan_exactly(book: Path) -> None:
         undo_split(XlsxWorkbook(book))
 
 
-def _spend_col(path: Path) -> str:
+def _spend_col(path: Path, header: str = "spend p") -> str:
     ws = openpyxl.load_workbook(path)[L.PLAN]
-    return next(c.column_letter for c in ws[L.PLAN_HEADER_ROW] if c.value == "spend p")
+    return next(c.column_letter for c in ws[L.PLAN_HEADER_ROW] if c.value == header)
 
 
 def _undo_rows(path: Path) -> list[Any]:
