@@ -83,7 +83,7 @@ def quality_formats(block: Sequence[Sequence[Any]]) -> list[list[str | None]]:
             lang, formats = found
             out.append([None] * len(row))
             continue
-        if i > 0 and len(row) > 1 and row[0] is not None and row[1] is None:
+        if i > 0 and row and row[0] is not None and (len(row) == 1 or row[1] is None):
             formats = ()  # a section's title: what follows is not the old section
         if i == 0:
             lang = next((x for x in LANGUAGES if row and translator(x)(TITLE) == row[0]), "en")
