@@ -139,7 +139,7 @@ def test_cpa_fact_is_compared_with_its_plan(wb: Workbook, fact: float, colour: s
 
 def test_quality_formats_per_section() -> None:
     now = dt.datetime(2026, 11, 18, 1, 0)
-    block = [
+    block: list[list[Any]] = [
         ["Data Quality", "synced", now, "month", "2026-11", "as of", dt.date(2026, 11, 17)],
         ["Sources: freshness"],
         list(SOURCE_HEADERS),
