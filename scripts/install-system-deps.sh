@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Debian packages the real-component tests use: LibreOffice Calc (headless recalculation,
-# README picture), poppler-utils (PDF → PNG) and PostgreSQL (the SQL source's warehouse test
+# README picture, the visual check), poppler-utils (PDF → PNG), DejaVu fonts (text widths) and PostgreSQL (the SQL source's warehouse test
 # starts a private cluster with initdb + pg_ctl; no system service is needed). Idempotent:
 # installs only what is missing; needs root or sudo.
 set -euo pipefail
 need=()
 command -v soffice >/dev/null 2>&1 || need+=(libreoffice-calc-nogui)
 command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
+# DejaVu Sans: what LibreOffice draws Calibri with here; the column widths are measured in it.
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 # Debian keeps the server binaries off PATH, under /usr/lib/postgresql/<version>/bin.
 if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null \
   || ! compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null; then

@@ -8,6 +8,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from conftest import require
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -22,8 +23,7 @@ def test_table_matches_the_font_file(bold: bool) -> None:
     ImageFont = pytest.importorskip("PIL.ImageFont")
     regular = FONTS / "DejaVuSans.ttf"
     face = FONTS / ("DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf")
-    if not face.exists():
-        pytest.skip("DejaVu Sans is not installed (fonts-dejavu-core)")
+    require("DejaVu Sans", face.exists(), "apt-get install fonts-dejavu-core")
     digit = ImageFont.truetype(str(regular), 1000).getlength("0")
     font = ImageFont.truetype(str(face), 1000)
     for ch in _CHARS:
