@@ -34,10 +34,12 @@ from typing import Any
 import duckdb
 import numpy as np
 import pandas as pd
+import psycopg
 
 from planning.errors import InputError
 from sheets_sync import store_deals, store_paths
 from sheets_sync.facts import BASES, FACT_COLUMNS, ReadResult, input_window
+from sheets_sync.one_line import one_line
 from sheets_sync.sources.paths_common import PathsReadResult
 from sheets_sync.sources.sql import redact
 from sheets_sync.storage_errors import storage_error
@@ -114,7 +116,13 @@ class FactStore:
             self.path = redact(str(path).strip())  # shown in messages: never the password
         else:
             self.path = path if str(path) == ":memory:" else Path(path)
-        self._con: StoreConnection | None = open_connection(str(path))
+        try:
+            self._con: StoreConnection | None = open_connection(str(path))
+        except psycopg.OperationalError as error:  # the server down, a wrong name or password
+            raise InputError(
+                f"the fact store {self.path} cannot be reached: {one_line(error)} (check "
+                "`store` in the sync config, the server, and PGPASSWORD or ~/.pgpass)"
+            ) from None
         try:
             migrate(self._con)
         except BaseException:

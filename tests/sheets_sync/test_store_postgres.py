@@ -21,8 +21,9 @@ from typing import cast
 import pandas as pd
 import psycopg
 import pytest
-from pg_store import new_database
+from pg_store import new_database, pg_cluster
 
+from planning.errors import InputError
 from sheets_sync.facts import FACT_COLUMNS, FileInfo, ReadResult, empty_quarantine
 from sheets_sync.store import FactStore
 from sheets_sync.store_folder import store_folder
@@ -93,6 +94,16 @@ def test_the_password_never_shows_in_the_store_name() -> None:
     url = new_database().replace("postgres@", "postgres:secret@")  # trust auth ignores it
     with FactStore(url) as store:
         assert "secret" not in str(store.path) and ":***@" in str(store.path)
+
+
+def test_an_unreachable_server_is_named_without_its_password() -> None:
+    cluster = pg_cluster()
+    url = f"postgresql://bi:secret@127.0.0.1:{cluster.port}/no_such_database"
+    with pytest.raises(InputError, match="cannot be reached") as caught:
+        FactStore(url)
+    message = str(caught.value)
+    assert "secret" not in message and "bi:***@127.0.0.1" in message
+    assert "no_such_database" in message and "\n" not in message
 
 
 def test_a_sync_config_names_a_postgresql_store(tmp_path: Path) -> None:
