@@ -35,8 +35,9 @@ from planning.alert_rules import (
 from planning.errors import InputError
 from planning.funnel import DEFAULT_FUNNEL, Funnel
 from sheets_sync.cells import is_blank
+from sheets_sync.i18n import translator
 from sheets_sync.workbooks.interface import WorkbookError, WorkbookTarget, column_letter
-from sheets_sync.workbooks.roles import canonical_label
+from sheets_sync.workbooks.roles import canonical_label, language_of
 from workbook_templates import input_checks as checks
 from workbook_templates.fact_blocks import padded
 from workbook_templates.styles import (
@@ -320,7 +321,8 @@ def write_incidents(wb: WorkbookTarget, rows: Sequence[Sequence[Any]]) -> None:
         old_rows = 1 + len(old.rows)
     except WorkbookError:  # no block yet: nothing to clear
         old_rows = 0
-    block = [list(INCIDENT_HEADERS), *(list(r) for r in rows)]
+    t = translator(language_of(wb))
+    block = [[t(h) for h in INCIDENT_HEADERS], *(list(r) for r in rows)]
     wb.write_block(
         ALERTS,
         RULES_HEADER_ROW,

@@ -29,8 +29,10 @@ from planning.attribution import MODELS
 from planning.attribution_report import AttributionReport, ChannelCredit
 from planning.errors import InputError
 from sheets_sync.cells import is_blank
+from sheets_sync.i18n import Translator, translator
+from sheets_sync.quality_text import localize_number
 from sheets_sync.workbooks.interface import WorkbookTarget
-from sheets_sync.workbooks.roles import canonical_label
+from sheets_sync.workbooks.roles import canonical_label, language_of
 from workbook_templates import input_checks as checks
 from workbook_templates.cells import to_date, to_number
 from workbook_templates.fact_blocks import padded
@@ -272,22 +274,29 @@ def channel_row(c: ChannelCredit) -> list[Any]:
     ]
 
 
-def _table(report: AttributionReport | None, title: str) -> list[list[Any]]:
+def _table(report: AttributionReport | None, title: str, t: Translator) -> list[list[Any]]:
     if report is None:
-        return [[f"{title}: no journeys with this conversion"]]
-    text = (
-        f"{title}: {report.conversions:,.0f} conversions, chosen model {report.chosen} "
-        f"(order {report.order}); conversion rate of the journeys {report.conversion_rate:.2%}"
+        return [[t("{title}: no journeys with this conversion", title=t(title))]]
+    text = t(
+        "{title}: {n} conversions, chosen model {model} (order {order}); conversion rate of "
+        "the journeys {rate}",
+        title=t(title),
+        n=localize_number(f"{report.conversions:,.0f}", t.lang),
+        model=t(report.chosen),
+        order=report.order,
+        rate=localize_number(f"{report.conversion_rate:.2%}", t.lang),
     )
     if report.skipped_models:
-        text += "; not computed: " + "; ".join(report.skipped_models)
-    rows = [[text], list(HEADERS)]
+        text += t("; not computed: {models}", models="; ".join(report.skipped_models))
+    rows = [[text], [t(h) for h in HEADERS]]
     rows += [channel_row(c) for c in report.channels[:CHANNEL_SLOTS]]
     return rows
 
 
-def _issues_rows(reports: Sequence[tuple[str, AttributionReport | None]]) -> list[list[Any]]:
-    rows: list[list[Any]] = [["Journeys check", *(kind for kind, _ in reports)]]
+def _issues_rows(
+    reports: Sequence[tuple[str, AttributionReport | None]], t: Translator
+) -> list[list[Any]]:
+    rows: list[list[Any]] = [[t("Journeys check"), *(t(kind) for kind, _ in reports)]]
     present = [r for _, r in reports if r is not None]
     if not present:
         return rows
@@ -308,7 +317,8 @@ SOURCES_COL = 6  # F: the inputs' block, beside the journeys check
 def write_sources(wb: WorkbookTarget, rows: Sequence[Sequence[Any]]) -> None:
     """Beside the journeys check: each journeys input read (`SOURCE_HEADERS`), so what the
     readers set aside (unreadable rows quarantined, odd journeys counted) is in view."""
-    block = [["Journeys sources"], list(SOURCE_HEADERS), *(list(r) for r in rows[:18])]
+    t = translator(language_of(wb))
+    block = [[t("Journeys sources")], [t(h) for h in SOURCE_HEADERS], *(list(r) for r in rows[:18])]
     wb.write_block(ATTRIBUTION, CHECK_ROW, SOURCES_COL, padded(block, 20, len(SOURCE_HEADERS)))
 
 
@@ -316,12 +326,13 @@ def write_report(
     wb: WorkbookTarget, leads: AttributionReport | None, purchases: AttributionReport | None
 ) -> None:
     """The two tables and the journeys check, each block cleared to its slots first."""
+    t = translator(language_of(wb))
     blank = [[None] * len(HEADERS) for _ in range(CHANNEL_SLOTS + 2)]
     for title_row, report, title in (
         (LEADS_TITLE_ROW, leads, "Leads"),
         (PURCHASES_TITLE_ROW, purchases, "Purchases"),
     ):
-        block = _table(report, title)
+        block = _table(report, title, t)
         wb.write_block(ATTRIBUTION, title_row, 1, padded(block, len(blank), len(HEADERS)))
-    issues = _issues_rows([("leads", leads), ("purchases", purchases)])
+    issues = _issues_rows([("leads", leads), ("purchases", purchases)], t)
     wb.write_block(ATTRIBUTION, CHECK_ROW, 1, padded(issues, 20, 3))

@@ -43,7 +43,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from planning.cohorts import COHORT_STAGES, POOLED, CohortTable, LagCurve
 from sheets_sync.cells import is_blank
+from sheets_sync.i18n import LANGUAGES, translator
 from sheets_sync.workbooks.interface import WorkbookTarget
+from sheets_sync.workbooks.roles import language_of
 from workbook_templates import layout as L
 from workbook_templates.fact_blocks import padded
 from workbook_templates.styles import (
@@ -370,25 +372,32 @@ def curve_columns(report: CohortsReport) -> list[list[Any]]:
     return padded(rows, len(rows), 1 + CURVE_SLOTS)
 
 
-def status_text(report: CohortsReport) -> str:
+AS_OF = "As of {date}."
+"""The status line of a filled sheet; the date stays ISO (``_as_of_of`` reads it back)."""
+
+
+def status_text(report: CohortsReport, lang: str = "en") -> str:
+    t = translator(lang)
     if report.table is None or report.table.frame.empty:
-        return report.status or NO_DEALS
-    return report.status or f"As of {report.as_of:%Y-%m-%d}."
+        return report.status or t(NO_DEALS)
+    return report.status or t(AS_OF, date=f"{report.as_of:%Y-%m-%d}")
 
 
 def write_cohorts(wb: WorkbookTarget, report: CohortsReport) -> int:
     """Stage the whole sheet from `report` (every block cleared to its slots); the sheet is
     added when missing. Returns the cohort rows written. The caller saves."""
+    t = translator(language_of(wb))
     if COHORTS not in wb.sheet_names():
         wb.add_sheet(COHORTS)
-        wb.write_block(COHORTS, 1, 1, [[COHORTS], [NOTE]])
+        wb.write_block(COHORTS, 1, 1, [[t(COHORTS)], [t(NOTE)]])
     rows = cohort_rows(report)
     gap: list[list[Any]] = [[None]] * (HEADER_ROW - STATUS_ROW - 1)
-    block: list[list[Any]] = [[status_text(report)], *gap, list(HEADERS), *rows]
+    headers = [t(h) for h in HEADERS]
+    block: list[list[Any]] = [[status_text(report, t.lang)], *gap, headers, *rows]
     size = HEADER_ROW - STATUS_ROW + 1 + ROW_SLOTS
     wb.write_block(COHORTS, STATUS_ROW, 1, padded(block, size, len(HEADERS)))
     wb.write_block(COHORTS, HEADER_ROW, CHART_COL, chart_rows(report))
-    wb.write_block(COHORTS, CURVES_ROW, 1, [[CURVES_TITLE], *curve_columns(report)])
+    wb.write_block(COHORTS, CURVES_ROW, 1, [[t(CURVES_TITLE)], *curve_columns(report)])
     return len(rows)
 
 
@@ -398,7 +407,7 @@ def write_runrate_notes(wb: WorkbookTarget, notes: Sequence[str]) -> None:
     lines = list(notes)
     if len(lines) > NOTE_SLOTS:
         lines = [*lines[: NOTE_SLOTS - 1], f"… and {len(lines) - NOTE_SLOTS + 1} more"]
-    block = [["Run-rate notes"], *([n] for n in lines)]
+    block = [[translator(language_of(wb))("Run-rate notes")], *([n] for n in lines)]
     wb.write_block(COHORTS, NOTES_ROW, CHART_COL, padded(block, NOTE_SLOTS + 1, 1))
 
 
@@ -462,9 +471,12 @@ def _as_of_of(wb: WorkbookTarget) -> dt.date | None:
     """The as-of the status line names (``As of YYYY-MM-DD``), when it does."""
     (line,) = wb.read_cells(COHORTS, STATUS_ROW, 1, 1, 1, formulas=False)
     text = str(line[0] or "")
-    if text.startswith("As of "):
-        try:
-            return dt.date.fromisoformat(text[6:16])
-        except ValueError:
-            return None
+    for lang in LANGUAGES:  # the status line in either language: its prefix, then the date
+        prefix = translator(lang)(AS_OF).split("{date}")[0]
+        if text.startswith(prefix):
+            start = len(prefix)
+            try:
+                return dt.date.fromisoformat(text[start : start + 10])
+            except ValueError:
+                return None
     return None

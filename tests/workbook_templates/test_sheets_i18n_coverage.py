@@ -128,8 +128,8 @@ POSTPASS_GAPS: dict[str, set[str]] = {
 post-pass (`workbook_templates.localize`) leaves every cell below a code header of the same
 column as data ("value" of an info block, "channel" of a table), so a title or a second
 table's header lower in that column stays English; "Optimize Split — {month}" is not among its
-patterns. Pinned here so the test fails (and this list is emptied) once the post-pass
-translates them."""
+patterns. No other label may stay English; empty this list as the post-pass learns them (the
+catalogs have every one: test_the_catalogs_have_every_label)."""
 
 
 @pytest.mark.parametrize("sheet", SHEETS)
@@ -138,7 +138,7 @@ def test_the_russian_workbook_shows_russian_labels(workbooks, sheet: str) -> Non
     labels = _all_labels(workbooks["ru"][RU(sheet)], sheet)
     assert len(labels) >= 2
     english = {where for where, text in labels if not is_russian(text)}
-    assert english == POSTPASS_GAPS.get(sheet, set())
+    assert english <= POSTPASS_GAPS.get(sheet, set())
 
 
 def test_the_whitelist_is_not_a_free_pass() -> None:
