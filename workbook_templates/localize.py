@@ -10,7 +10,7 @@ what the sheet modules draw. For another language `localize_workbook` then trans
   text literals inside formulas likewise (``IF(AsOf="","month","as of")``);
 - chart titles and axis titles;
 - date formats to the language's (``dd.mm.yyyy``); number formats get the Russian locale tag
-  ``[$-419]`` (a space between thousands, a decimal comma).
+  ``[$-419]`` (a space between thousands, a decimal comma): `sheets_sync.i18n.formats`.
 
 What is *not* translated: the cells of a table (under a header cell, down to the first blank row)
 except in the label columns
@@ -37,6 +37,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.worksheet import Worksheet
 
 from sheets_sync.i18n import SOURCE_LANGUAGE, Translator, translator
+from sheets_sync.i18n.formats import localized_format
 from sheets_sync.i18n.header_words import localized_header
 from workbook_templates import layout as L
 from workbook_templates.localize_charts import localize_charts
@@ -70,10 +71,6 @@ PATTERNS = (
     "{month}: plan and fact per line (from {file})",
 )
 ROLE_PREFIX = "_fp_role_"
-_DATE_FORMATS = {"yyyy-mm-dd": "dd.mm.yyyy", "yyyy-mm": "mm.yyyy"}
-#: Russian (LCID 0x419) on every number format: LibreOffice then groups thousands with a
-#: (non-breaking) space and writes a decimal comma, as a Russian Excel does by its locale.
-_LOCALE_TAG = "[$-419]"
 _HEADER_RGB = "1F3864"  # styles.FILL_HEADER
 _RATIO_LABEL = re.compile(r"^(CR|CPA) (.+)$")
 
@@ -172,15 +169,9 @@ def _localize_cells(ws: Worksheet, texts: _Texts, renames: dict[str, str]) -> No
                 elif header_above.get(col, "help") in LABEL_HEADERS or value in ALWAYS:
                     c.value = texts(value)
             fmt = c.number_format
-            if fmt in _DATE_FORMATS:
-                c.number_format = _DATE_FORMATS[fmt]
-            elif _is_number_format(fmt):
-                c.number_format = _LOCALE_TAG + fmt
-
-
-def _is_number_format(fmt: str) -> bool:
-    """A number format the language tag applies to (digits, not text, General or a date)."""
-    return ("0" in fmt or "#" in fmt) and not fmt.startswith("[$") and "yy" not in fmt
+            local = localized_format(fmt, texts.locale)
+            if local != fmt:
+                c.number_format = local
 
 
 def _localize_rules(ws: Worksheet, renames: dict[str, str]) -> None:

@@ -55,3 +55,18 @@ def test_user_stage_headers_round_trip(name: str) -> None:
     headers = L.plan_headers(funnel)
     back = [canonical_header(localized_header(h, RU), funnel.names) for h in headers]
     assert back == headers
+
+
+def test_formats_in_russian() -> None:
+    from sheets_sync.i18n.formats import localized_format
+
+    assert localized_format("yyyy-mm-dd", "ru") == "dd.mm.yyyy"
+    assert localized_format("yyyy-mm-dd hh:mm", "ru") == "dd.mm.yyyy hh:mm"
+    assert localized_format("yyyy-mm", "ru") == "mm.yyyy"
+    assert localized_format("#,##0", "ru") == "[$-419]#,##0"
+    assert localized_format("+0.0%;-0.0%;0.0%", "ru") == "[$-419]+0.0%;-0.0%;0.0%"
+    assert localized_format("[$-419]#,##0", "ru") == "[$-419]#,##0"  # once
+    for fmt in ("General", "@", "#,##0", "yyyy-mm-dd"):
+        assert localized_format(fmt, "en") == fmt
+    assert localized_format("General", "ru") == "General"
+    assert localized_format("@", "ru") == "@"
