@@ -11,8 +11,9 @@
    The clients are spread over the ports round-robin (no proxy in between). Prints the
    throughput, p50/p99 latency and errors of each, and the shared state's cost: 1 - its
    throughput / the local one's (target: < 20 %).
-2. Cost per operation, in this process: the replay check, the key look-up and a sheet lock
-   taken and released, local (SQLite, keys.json, a lock file) vs PostgreSQL (one pool).
+2. Cost per operation, in this process: the whole signature check of a request (key, HMAC,
+   revocation, replay: keys.json and SQLite vs one PostgreSQL round trip) and a sheet lock
+   taken and released (a lock file vs a lease row).
 
     python benchmarks/bench_shared_state.py [--clients 50] [--seconds 20] [--hosts 4]
 """
@@ -175,43 +176,44 @@ def run_setup(
 
 
 def per_operation(url: str, folder: Path, n: int = 2000) -> None:
+    """Per signed request, in this process: the whole signature check (`Verifier.verify`:
+    key, signature, revocation, replay) local vs shared, and a sheet lock taken and released."""
     from addin.server.keys import KeyStore
     from addin.server.shared_state.local import FileSheetLocks
     from addin.server.shared_state.postgres import PgPool, PgReplayCache
     from addin.server.shared_state.postgres_keys import PgKeyStore
     from addin.server.shared_state.postgres_locks import PgSheetLocks
+    from addin.server.shared_state.postgres_verify import PgVerifier
     from addin.server.shared_state.protocols import SheetLocks
-    from addin.server.signing import ReplayCache
+    from addin.server.signing import ReplayCache, Verifier
 
     pool = PgPool(url, max_size=2)
     local_keys = KeyStore(folder / "ops")
-    key_id = local_keys.create("ops").id
+    made_local = local_keys.create("ops")
     pg_keys = PgKeyStore(pool=pool)
-    pg_key_id = pg_keys.create("ops").id
-    pairs = [
-        (
-            "replay check",
-            ReplayCache(folder / "ops" / "replay.sqlite", 300).first_use,
-            PgReplayCache(pool, 300).first_use,
-            "sig",
-        ),
-        (
-            "key look-up",
-            lambda s, _t: local_keys.get(key_id),
-            lambda s, _t: pg_keys.get(pg_key_id),
-            "k",
-        ),
+    made_pg = pg_keys.create("ops")
+    verifiers = [
+        (Verifier(local_keys, ReplayCache(folder / "ops" / "replay.sqlite", 300), 300), made_local),
+        (PgVerifier(pg_keys, PgReplayCache(pool, 300), 300), made_pg),
     ]
-    print(f"Cost per operation ({n:,} each, this process, one connection at a time):")
-    for label, local, shared, prefix in pairs:
-        times = []
-        for fn in (local, shared):
-            now = time.time()
-            t0 = time.perf_counter()
-            for i in range(n):
-                fn(f"{prefix}-{id(fn)}-{i}", now)
-            times.append((time.perf_counter() - t0) / n * 1e6)
-        print(f"  {label:24s} local {times[0]:7.1f} us   postgres {times[1]:7.1f} us")
+    body = b'{"args": [[[1, 2, 3]], "2026-12-31"]}'
+    costs = []
+    for verifier, made in verifiers:
+        signer = Signer(made.id, made.secret)
+        now = time.time()
+        requests = [
+            {k.lower(): v for k, v in signer.headers("POST", "/f", body, now=now).items()}
+            for _ in range(n)
+        ]
+        t0 = time.perf_counter()
+        for headers in requests:
+            verifier.verify("POST", "/f", headers, body, now=now)
+        costs.append((time.perf_counter() - t0) / n * 1e6)
+    print(f"Cost per operation ({n:,} each, this process, one at a time):")
+    print(
+        f"  {'signature check (all)':24s} local {costs[0]:7.1f} us   postgres {costs[1]:7.1f} us"
+        "   (key, HMAC, revocation, replay; postgres: one round trip)"
+    )
     locks: list[SheetLocks] = [FileSheetLocks(folder / "ops" / "locks"), PgSheetLocks(pool, 30.0)]
     times = []
     for lock in locks:
