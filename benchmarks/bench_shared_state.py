@@ -180,13 +180,14 @@ def per_operation(url: str, folder: Path, n: int = 2000) -> None:
     key, signature, revocation, replay) local vs shared, and a sheet lock taken and released."""
     from addin.server.keys import KeyStore
     from addin.server.shared_state.local import FileSheetLocks
-    from addin.server.shared_state.postgres import PgPool, PgReplayCache
+    from addin.server.shared_state.postgres import PgPool, PgReplayCache, migrate_url
     from addin.server.shared_state.postgres_keys import PgKeyStore
     from addin.server.shared_state.postgres_locks import PgSheetLocks
     from addin.server.shared_state.postgres_verify import PgVerifier
     from addin.server.shared_state.protocols import SheetLocks
     from addin.server.signing import ReplayCache, Verifier
 
+    migrate_url(url)
     pool = PgPool(url, max_size=2)
     local_keys = KeyStore(folder / "ops")
     made_local = local_keys.create("ops")
