@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from addin.actions.base import Action, ActionContext
+from addin.actions.texts import number, texts_of
 from planning.errors import InputError
 from planning.funnel import Funnel
 from planning.split_counts import (
@@ -163,9 +164,14 @@ def _keep_promise(wb: WorkbookTarget, sheet: SplitSheet, leads_after: float) -> 
     if isinstance(promised, int | float) and same_value(promised, leads_after):
         return
     write_info(wb, sheet, {L.SPLIT_LEADS_AFTER: sheet_value(leads_after)})
+    t = texts_of(wb)
     wb.notify(
-        f"the Plan or the `{L.SPLIT_COUNTS}` item changed since Optimize Split: "
-        f"{L.SPLIT_LEADS_AFTER} is now {leads_after:,.1f}"
+        t(
+            "the Plan or the `{counts}` item changed since Optimize Split: {item} is now {leads}",
+            counts=t(L.SPLIT_COUNTS),
+            item=t(L.SPLIT_LEADS_AFTER),
+            leads=number(leads_after, t, 1),
+        )
     )
 
 
@@ -196,8 +202,9 @@ def apply_split(wb: WorkbookTarget) -> ApplyResult:
     ]
     leads_after = done.totals.get(CONVERSION, math.nan)
     records = _records(wb, table, len(plan), done)
+    t = texts_of(wb)
     if not records:
-        wb.notify("Apply Split: the Plan already holds the proposal; nothing changed")
+        wb.notify(t("Apply Split: the Plan already holds the proposal; nothing changed"))
         return ApplyResult([], changes, leads_after, kept)
     old_rows = undo_rows_to_replace(wb)
     for r in records:
@@ -206,24 +213,37 @@ def apply_split(wb: WorkbookTarget) -> ApplyResult:
     _keep_promise(wb, sheet, leads_after)
     wb.save()
     wb.notify(
-        f"Apply Split: {len(records)} Plan cells of {len(changes)} channels changed (spend p "
-        f"and the counts: {mode}); planned leads {leads_after:,.1f}; Undo Split restores them"
+        t(
+            "Apply Split: {cells} Plan cells of {channels} channels changed (spend p and the "
+            "counts: {mode}); planned leads {leads}; Undo Split restores them",
+            cells=len(records),
+            channels=len(changes),
+            mode=mode,
+            leads=number(leads_after, t, 1),
+        )
     )
     if kept:
-        wb.notify("counts left as they were: " + "; ".join(kept))
+        wb.notify(t("counts left as they were: {lines}", lines="; ".join(kept)))
     return ApplyResult(records, changes, leads_after, kept)
 
 
 def run_button(ctx: ActionContext) -> str:
     """The Apply Split button."""
     result = apply_split(ctx.workbook)
+    t = texts_of(ctx.workbook)
     if not result.cells:
-        return "Apply Split: the Plan already holds the proposal; nothing changed."
-    kept = f" Counts left as they were: {'; '.join(result.kept)}." if result.kept else ""
-    return (
-        f"Apply Split: {len(result.cells)} budget and count cells of {len(result.channels)} "
-        f"channels changed; planned leads now {result.leads_after:,.0f}; Undo restores them." + kept
+        return t("Apply Split: the Plan already holds the proposal; nothing changed.")
+    kept = ""
+    if result.kept:
+        kept = " " + t("Counts left as they were: {lines}.", lines="; ".join(result.kept))
+    said = t(
+        "Apply Split: {cells} budget and count cells of {channels} channels changed; planned "
+        "leads now {leads}; Undo restores them.",
+        cells=len(result.cells),
+        channels=len(result.channels),
+        leads=number(result.leads_after, t),
     )
+    return said + kept
 
 
 ACTION = Action(

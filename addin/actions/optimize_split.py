@@ -30,6 +30,7 @@ import pandas as pd
 
 from addin.actions.apply_split import CONVERSION, plan_numbers
 from addin.actions.base import Action, ActionContext
+from addin.actions.texts import number, signed, texts_of
 from planning.curves import ChannelFit, FitOptions, fit_history
 from planning.errors import InputError
 from planning.funnel import Funnel
@@ -45,6 +46,7 @@ from planning.split import (
     propose,
 )
 from planning.split_counts import ChannelTarget, split_counts
+from sheets_sync.i18n import Translator
 from sheets_sync.workbooks.interface import WorkbookTarget
 from workbook_templates import layout as L
 from workbook_templates.attribution_sheet import read_factors
@@ -302,13 +304,25 @@ def optimize_split(
     leads_after = promised_leads(plan_frame, funnel, proposal, counts_mode)
     write_info(wb, sheet, {L.SPLIT_LEADS_AFTER: sheet_value(leads_after)})
     wb.save()
+    t = texts_of(wb)
     wb.notify(
-        _summary(proposal) + f"; see sheet `{L.SPLIT}`. Nothing in the Plan changed: "
-        f"Apply Split copies it and sets the counts ({counts_mode}): the Plan will plan "
-        f"{leads_after:,.0f} {CONVERSION}."
+        _summary(proposal, t)
+        + t(
+            "; see sheet `{sheet}`. Nothing in the Plan changed: Apply Split copies it and sets "
+            "the counts ({mode}): the Plan will plan {leads} {conversion}.",
+            sheet=t(L.SPLIT),
+            mode=counts_mode,
+            leads=number(leads_after, t),
+            conversion=t(CONVERSION),
+        )
     )
     if L.CURVES in added:
-        wb.notify(f"sheet `{L.CURVES}` was added without a chart (a new template draws one)")
+        wb.notify(
+            t(
+                "sheet `{sheet}` was added without a chart (a new template draws one)",
+                sheet=t(L.CURVES),
+            )
+        )
     return proposal
 
 
@@ -330,11 +344,15 @@ def promised_leads(plan: pd.DataFrame, funnel: Funnel, proposal: Proposal, mode:
     return done.totals.get(CONVERSION, math.nan)
 
 
-def _summary(proposal: Proposal) -> str:
-    t = proposal.totals
-    return (
-        f"Optimize Split: {t.expected_conversions:,.0f} {CONVERSION} expected at the proposal "
-        f"vs {t.conversions_now:,.0f} at the current split ({t.uplift:+,.0f})"
+def _summary(proposal: Proposal, t: Translator) -> str:
+    totals = proposal.totals
+    return t(
+        "Optimize Split: {expected} {conversion} expected at the proposal vs {now} at the "
+        "current split ({uplift})",
+        expected=number(totals.expected_conversions, t),
+        conversion=t(CONVERSION),
+        now=number(totals.conversions_now, t),
+        uplift=signed(totals.uplift, t),
     )
 
 
@@ -384,7 +402,10 @@ def _write_proposal(wb: WorkbookTarget, sheet: SplitSheet, proposal: Proposal, a
         fit = proposal.fits.get(cp.channel)
         curves.append(None if fit is None else _grid(fit, cp, proposal.days))
     if curves and slots and len(curves) > slots:
-        wb.notify(f"the curves chart shows the first {slots} channels (the template's slots)")
+        say = texts_of(wb)
+        wb.notify(
+            say("the curves chart shows the first {n} channels (the template's slots)", n=slots)
+        )
     write_curves(wb, slots, markers, names, curves)
 
 
@@ -438,9 +459,12 @@ __all__ = [
 
 def run_button(ctx: ActionContext) -> str:
     """The Optimize Split button."""
+    proposal = optimize_split(ctx.workbook)
+    t = texts_of(ctx.workbook)
     return (
-        _summary(optimize_split(ctx.workbook)) + ". "
-        "Nothing in the Plan changed: Apply Split copies the proposal."
+        _summary(proposal, t)
+        + ". "
+        + t("Nothing in the Plan changed: Apply Split copies the proposal.")
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from addin.actions.apply_split import same_value
 from addin.actions.base import Action, ActionContext
+from addin.actions.texts import texts_of
 from planning.errors import InputError
 from sheets_sync.workbooks.interface import WorkbookTarget
 from workbook_templates import layout as L
@@ -40,13 +41,14 @@ def undo_split(wb: WorkbookTarget, force: bool = False) -> list[UndoRecord]:
         wb.write_block(r.sheet, r.row, r.col, [[r.old]])
     write_undo(wb, [], n_rows)
     wb.save()
-    wb.notify(f"Undo Split: {len(records)} cells restored")
+    wb.notify(texts_of(wb)("Undo Split: {n} cells restored", n=len(records)))
     return records
 
 
 def run_button(ctx: ActionContext) -> str:
     """The Undo button (of Apply Split)."""
-    return f"Undo: {len(undo_split(ctx.workbook))} budget and count cells restored."
+    n = len(undo_split(ctx.workbook))
+    return texts_of(ctx.workbook)("Undo: {n} budget and count cells restored.", n=n)
 
 
 ACTION = Action(
