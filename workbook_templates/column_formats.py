@@ -29,9 +29,10 @@ from workbook_templates.styles import (
     FMT_PCT,
 )
 
-PREFORMATTED_ROWS = 400
-"""Rows below a header whose existing blank cells get the column's format too (Google Sheets
-keeps a cell's format; the xlsx adapter reads the column's)."""
+PREFORMATTED_ROWS = 1000
+"""Rows below a header whose blank cells get the column's format too (a month of Daily rows
+is about 500): Google Sheets keeps an imported cell's format, the xlsx adapter reads the
+column's."""
 
 DATE_HEADERS = frozenset({"date", "from", "to", "day", "latest data", "since", "opened", "closed"})
 COUNT_1DP_HEADERS = frozenset({"conversions", "low", "high", "age, h"})
