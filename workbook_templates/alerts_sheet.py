@@ -229,7 +229,8 @@ def _threshold(value: Any, where: str) -> float:
 
 
 def _rule(record: dict[str, Any], row: int, funnel: Funnel) -> Rule:
-    on = _code(record.get("on")).lower()
+    on = _text(record.get("on")).lower()  # "нет" is taken as is: another id may share it
+    on = on if on in ("да", "нет") else _code(record.get("on")).lower()
     if on not in ("", "yes", "no", "да", "нет", "true", "false", "1", "0"):
         raise InputError("must be yes or no", line=f"{ALERTS}!L{row}", column="on", value=on)
     send_to = tuple(p.strip() for p in _text(record.get("send to")).split(",") if p.strip())

@@ -100,3 +100,14 @@ def test_readers_take_the_russian_texts(tmp_path: Path) -> None:
     assert english["scenarios"][0] == "leads"
     assert russian == english
     assert built == english
+
+
+def test_an_alert_switched_off_in_russian(tmp_path: Path) -> None:
+    """«нет» in the on column switches a rule off, though another catalog id ("none") is
+    also «нет» in Russian."""
+    wb = build_plan_workbook(_spec("ru"))
+    alerts = wb[RU("Alerts")]
+    alerts["L5"], alerts["L6"] = "нет", "да"
+    save_atomic(wb, tmp_path / "ru.xlsx")
+    rules = read_alert_rules(XlsxWorkbook(tmp_path / "ru.xlsx")) or []
+    assert [r.enabled for r in rules[:2]] == [False, True]
