@@ -84,7 +84,10 @@ def refresh(
     config: SyncConfig | None = None,
     read: AlreadyRead | None = None,
 ) -> RefreshResult:
-    """Recompute the Plan's run-rate (`rr`) columns from the Daily sheet as of a date.
+    """Recompute the Plan's run-rate (`rr`) columns from the Daily sheet as of a date, and its
+    fact (`f`) columns as of the same date when the Daily sheet has later days
+    (`facts_as_of`: a refresh as of an earlier day than the sync's; refused when a fact
+    cannot be recomputed, or when as-of is not a day of the month).
 
     `as_of` defaults to the Settings sheet's, else the latest date on the Daily sheet. The
     % of plan, pace and cost columns are formulas over `rr`, so they follow. Writes only
@@ -104,6 +107,8 @@ def refresh(
             raise InputError("no as-of date: the Daily sheet is empty and Settings has no `as of`")
         as_of = max(daily["date"])
     metrics = [m for m in funnel.metrics if m in daily.columns]
+    _check_month(as_of, settings.month)
+    facts = facts_as_of(daily, plan, funnel, as_of)
     keys = list(L.KEYS)
     fc = forecast_frame(
         daily,
@@ -124,6 +129,9 @@ def refresh(
         header = L.abs_header(m, "rr")
         if table.has(header) and len(plan):
             wb.write_block(L.PLAN, table.first_row, table.column(header), [[v] for v in columns[m]])
+    for m, values in facts.items():  # f as of the same day as rr (days after as-of dropped)
+        header = L.abs_header(m, "f")
+        wb.write_block(L.PLAN, table.first_row, table.column(header), [[v] for v in values])
     wb.write_block(L.SETTINGS, settings.as_of_row, settings.as_of_col, [[as_of]])
     if rates.origin and COHORTS in wb.sheet_names():
         write_runrate_notes(wb, _notes(rates, texts_of(wb)))
@@ -146,6 +154,61 @@ def refresh(
     return RefreshResult(
         as_of=as_of, lines_forecast=done, lines_without_facts=missing, forecast=fc, cohort=rates
     )
+
+
+def _check_month(as_of: dt.date, month: dt.date) -> None:
+    """An as-of outside the planned month is refused, naming the Settings sheet's month."""
+    next_month = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    if not month <= as_of < next_month:
+        raise InputError(
+            f"as-of {as_of:%Y-%m-%d} is not a day of the month {month:%Y-%m} (sheet "
+            f"`{L.SETTINGS}`): the run-rate and the facts are computed within the month"
+        )
+
+
+def facts_as_of(
+    daily: pd.DataFrame, plan: pd.DataFrame, funnel: Funnel, as_of: dt.date
+) -> dict[str, list[Any]]:
+    """The Plan's `f` columns as of `as_of`, when the Daily sheet has days after it (a refresh
+    as of an earlier day than the sync's): per metric, each line's Daily rows up to as-of,
+    summed, so `f` and `rr` are as of the same day. Empty (nothing to rewrite) when no Daily row
+    is after as-of. Refused, naming the sheet and the day, when a fact cannot be recomputed:
+    a metric with facts on the Plan but no column on the Daily sheet, or a line with facts but
+    no rows there. A line whose Daily rows all come after as-of gets 0."""
+    if daily.empty or max(daily["date"]) <= as_of:
+        return {}
+    day = f"{as_of:%Y-%m-%d}"
+    upto = daily[daily["date"] <= as_of]
+    lines = set(zip(daily["channel"], daily["campaign"], strict=True))
+    out: dict[str, list[Any]] = {}
+    for m in funnel.metrics:
+        header = L.abs_header(m, "f")
+        if header not in plan:
+            continue
+        has_facts = plan[header].notna() & (plan[header] != 0)
+        if m not in daily.columns:
+            if bool(has_facts.any()):
+                raise InputError(
+                    f"cannot compute `{header}` as of {day}: sheet `{L.DAILY}` has no `{m}` "
+                    f"column; sync the facts with as-of {day} instead"
+                )
+            continue
+        sums = upto.groupby(["channel", "campaign"])[m].sum()
+        column: list[Any] = []
+        for i, (ch, camp) in enumerate(zip(plan["channel"], plan["campaign"], strict=True)):
+            if (ch, camp) not in lines:
+                if bool(has_facts.iloc[i]):
+                    raise InputError(
+                        f"cannot compute `{header}` as of {day}: sheet `{L.DAILY}` has no days "
+                        f"of this line; sync the facts with as-of {day} instead",
+                        line=line_name(ch, camp),
+                    )
+                column.append(plan[header].iloc[i] if bool(has_facts.iloc[i]) else None)
+                continue
+            v = float(sums.get((ch, camp), 0.0))
+            column.append(int(v) if v.is_integer() else round(v, 4))
+        out[m] = column
+    return out
 
 
 def _rr_columns(
