@@ -13,6 +13,8 @@ reads or writes it.
 
 from __future__ import annotations
 
+import math
+
 from openpyxl import Workbook
 from openpyxl.styles import Alignment
 
@@ -21,6 +23,9 @@ from sheets_sync.i18n import translator
 from workbook_templates.styles import FONT_BOLD, FONT_TITLE, header_row
 
 GLOSSARY = "Glossary"
+_TEXT_WIDTH = 60  # characters, the explanation columns
+_CHARS_PER_LINE = _TEXT_WIDTH - 6  # what fits in a line of it (proportional font, margins)
+_LINE_HEIGHT = 15.0  # points, one line of the default 11-point font
 GLOSSARY_HEADER_ROW = 3
 GLOSSARY_HEADERS = ("term", "Русский", "English")
 TITLE = "Glossary: the workbook's words"
@@ -98,6 +103,15 @@ def write_glossary_template(wb: Workbook, funnel: Funnel) -> None:
         ws.cell(row=r, column=1).alignment = wrap
         ws.cell(row=r, column=2, value=russian).alignment = wrap
         ws.cell(row=r, column=3, value=english).alignment = wrap
-    for letter, width in zip("ABC", (18, 60, 60), strict=True):
+        # rows sized for their wrapped text (LibreOffice does not grow a row on opening)
+        lines = max(math.ceil(len(text) / _CHARS_PER_LINE) for text in (russian, english))
+        ws.row_dimensions[r].height = _LINE_HEIGHT * max(1, lines)
+    for letter, width in zip("ABC", (18, _TEXT_WIDTH, _TEXT_WIDTH), strict=True):
         ws.column_dimensions[letter].width = width
     ws.freeze_panes = f"A{GLOSSARY_HEADER_ROW + 1}"
+    ws.page_setup.orientation = "landscape"  # printed: the three columns on one page's width
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    fit = ws.sheet_properties.pageSetUpPr
+    assert fit is not None  # a new worksheet has one
+    fit.fitToPage = True
