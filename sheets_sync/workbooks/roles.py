@@ -211,7 +211,8 @@ class SheetRoles:
             role = canonical_label(name)
             if role_defined_name(role) == key:
                 return role
-        return _KNOWN_ROLE_KEYS.get(key)
+        # a role no sheet is named after any more: the known ones, else the key's words
+        return _KNOWN_ROLE_KEYS.get(key) or key[len(ROLE_PREFIX) :].replace("_", " ").title()
 
     def canonical_names(self) -> list[str]:
         """`names` as roles, so an action's ``"Cohorts" in wb.sheet_names()`` works in either
