@@ -18,6 +18,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from sheets_sync.facts import MONEY
+from sheets_sync.i18n.formats import localized_format
 from workbook_templates import layout as L
 from workbook_templates.alerts_sheet import ALERTS
 from workbook_templates.styles import (
@@ -92,15 +93,21 @@ def plan_header_format(header: str) -> str | None:
 
 
 def format_columns(
-    ws: Worksheet, header_row: int, rule: Callable[[str], str | None], first_col: int = 1
+    ws: Worksheet,
+    header_row: int,
+    rule: Callable[[str], str | None],
+    first_col: int = 1,
+    lang: str = "en",
 ) -> None:
-    """Give each column under a header of `header_row` the format `rule` names for it: the
-    column itself and its existing General cells below the header."""
+    """Give each column under a header of `header_row` the format `rule` names for it, in
+    `lang`'s form (``dd.mm.yyyy``, ``[$-419]``): the column itself and its existing General
+    cells below the header."""
     for col in range(first_col, ws.max_column + 1):
         header = ws.cell(row=header_row, column=col).value
         fmt = rule(str(header)) if isinstance(header, str) else None
         if fmt is None:
             continue
+        fmt = localized_format(fmt, lang)
         ws.column_dimensions[get_column_letter(col)].number_format = fmt
         last = max(ws.max_row, header_row + PREFORMATTED_ROWS)
         for row in range(header_row + 1, last + 1):
@@ -109,19 +116,20 @@ def format_columns(
                 cell.number_format = fmt
 
 
-def format_filled_columns(wb: Workbook) -> None:
-    """Format the columns of the sheets buttons fill (those present in `wb`)."""
+def format_filled_columns(wb: Workbook, lang: str = "en") -> None:
+    """Format the columns of the sheets buttons fill (those present in `wb`), in `lang`."""
     plain = ((L.DAILY, 1), (L.DAILY_HISTORY, 1), (L.UNMAPPED, L.UNMAPPED_HEADER_ROW))
     for sheet, row in plain:
         if sheet in wb.sheetnames:
-            format_columns(wb[sheet], row, metric_format)
+            format_columns(wb[sheet], row, metric_format, lang=lang)
     if L.HISTORY in wb.sheetnames:
-        format_columns(wb[L.HISTORY], 3, plan_header_format)
+        format_columns(wb[L.HISTORY], 3, plan_header_format, lang=lang)
     if L.CURVES in wb.sheetnames:
-        format_columns(wb[L.CURVES], L.CURVES_HEADER_ROW, metric_format)
+        format_columns(wb[L.CURVES], L.CURVES_HEADER_ROW, metric_format, lang=lang)
     if ALERTS in wb.sheetnames:
         ws = wb[ALERTS]
-        format_columns(ws, _alerts_header_row(ws), metric_format, first_col=_incidents_col(ws))
+        first = _incidents_col(ws)
+        format_columns(ws, _alerts_header_row(ws), metric_format, first_col=first, lang=lang)
 
 
 def _alerts_header_row(ws: Worksheet) -> int:

@@ -22,10 +22,10 @@ from workbook_templates.widths import fit_widths
 __all__ = ["dress_workbook", "fit_widths"]
 
 
-def dress_workbook(wb: Workbook, metrics: Sequence[str]) -> None:
-    """Formats, colours, checks and protection on `wb` (`metrics`: the funnel's, for the
-    chart-metric drop-down)."""
-    format_filled_columns(wb)
+def dress_workbook(wb: Workbook, metrics: Sequence[str], lang: str = "en") -> None:
+    """Formats (in `lang`'s form), colours, checks and protection on `wb` (`metrics`: the
+    funnel's, for the chart-metric drop-down)."""
+    format_filled_columns(wb, lang)
     colour_plan_sheets(wb)
     check_inputs(wb, list(metrics))
     protect_workbook(wb)

@@ -140,7 +140,7 @@ def build_plan_workbook(spec: PlanWorkbookSpec) -> Workbook:
     undo = wb[L.SPLIT_UNDO]
     wb.move_sheet(undo, offset=len(wb.sheetnames) - 1 - wb.sheetnames.index(L.SPLIT_UNDO))
     wb.active = 0
-    dress_workbook(wb, funnel.metrics)  # formats, colours, checks, protection (English headers)
+    dress_workbook(wb, funnel.metrics, spec.lang)  # English headers, lang formats
     roles = {ws.title: ws.title for ws in wb.worksheets}
     renames = localize_workbook(wb, spec.lang)
     add_role_names(wb, {role: renames.get(title, title) for role, title in roles.items()})

@@ -17,6 +17,7 @@ from typing import Any
 
 from sheets_sync.facts import MONEY
 from sheets_sync.i18n import LANGUAGES, translator
+from sheets_sync.i18n.formats import localized_format
 from sheets_sync.quality import RECONCILIATION_COLUMNS
 from workbook_templates.quality_sheet import (
     FILE_QUARANTINE_HEADERS,
@@ -28,7 +29,6 @@ from workbook_templates.styles import FMT_COST, FMT_COUNT, FMT_COUNT_1DP, FMT_IN
 
 DATE = "yyyy-mm-dd"
 DATETIME = "yyyy-mm-dd hh:mm"
-DATES = {"en": (DATE, DATETIME), "ru": ("dd.mm.yyyy", "dd.mm.yyyy hh:mm")}
 TITLE = "Data Quality"
 MONEY_ROW = "money"  # the reconciliation's numbers on a money metric's row
 _N = FMT_COUNT
@@ -89,26 +89,23 @@ def quality_formats(block: Sequence[Sequence[Any]]) -> list[list[str | None]]:
             lang = next((x for x in LANGUAGES if row and translator(x)(TITLE) == row[0]), "en")
             out.append(_summary_formats(row, lang))
             continue
-        datetime = DATES.get(lang, DATES["en"])[1]
         money = _is_money(row[1]) if len(row) > 1 else False
         line: list[str | None] = []
         for j in range(len(row)):
             fmt = formats[j] if j < len(formats) else None
             if fmt == MONEY_ROW:
                 fmt = FMT_COST if money else FMT_COUNT
-            elif fmt == DATETIME:
-                fmt = datetime
-            line.append(fmt if row[j] is not None and not isinstance(row[j], str) else None)
+            shown = row[j] is not None and not isinstance(row[j], str)
+            line.append(localized_format(fmt, lang) if shown and fmt is not None else None)
         out.append(line)
     return out
 
 
 def _summary_formats(row: Sequence[Any], lang: str) -> list[str | None]:
     """The summary line: synced (date and time) in C, as-of (a date) in G."""
-    date, datetime = DATES.get(lang, DATES["en"])
     line: list[str | None] = [None] * len(row)
     if len(row) > 2 and row[2] is not None:
-        line[2] = datetime
+        line[2] = localized_format(DATETIME, lang)
     if len(row) > 6 and row[6] is not None:
-        line[6] = date
+        line[6] = localized_format(DATE, lang)
     return line

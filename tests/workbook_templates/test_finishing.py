@@ -183,3 +183,37 @@ def test_fit_never_narrows_and_fits_numbers() -> None:
     fit_sheet(ws)
     assert ws.column_dimensions["A"].width == 30
     assert ws.column_dimensions["B"].width >= width_for("1,719,805.33")
+
+
+def test_formats_in_russian() -> None:
+    """A Russian block (headers from the catalog) gets the Russian forms: dd.mm.yyyy and the
+    [$-419] tag that groups thousands with a space."""
+    from sheets_sync.i18n import translator
+
+    t = translator("ru")
+    now = dt.datetime(2026, 11, 18, 1, 0)
+    block: list[list[Any]] = [
+        [t("Data Quality"), t("synced"), now],
+        [t(h) for h in SOURCE_HEADERS],
+        ["ads", "ad", 1, now, 4.08, "да", 388, 388, 0, 0, 0.002335, "spend", None],
+    ]
+    formats = quality_formats(block)
+    assert formats[0][2] == "dd.mm.yyyy hh:mm"
+    assert formats[2][3] == "dd.mm.yyyy hh:mm"
+    assert formats[2][6] == "[$-419]#,##0" and formats[2][10] == "[$-419]0.0%"
+
+
+def test_filled_columns_in_russian() -> None:
+    from workbook_templates.column_formats import format_filled_columns
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = L.DAILY
+    for col, header in enumerate(("date", "channel", "campaign", "spend", "leads"), start=1):
+        ws.cell(row=1, column=col, value=header)
+    format_filled_columns(wb, "ru")
+    assert ws.column_dimensions["A"].number_format == "dd.mm.yyyy"
+    assert ws.column_dimensions["D"].number_format == "[$-419]#,##0"
+    assert ws["E2"].number_format == "[$-419]#,##0"  # pre-formatted for a written count
+    assert ws.column_dimensions["B"].number_format == "General"  # text
