@@ -387,7 +387,7 @@ def _write_proposal(wb: WorkbookTarget, sheet: SplitSheet, proposal: Proposal, a
             "uplift %": cell(t.uplift_pct, 4),
             "value now": cell(t.value_now),
             "expected value": cell(t.value),
-            "solver": f"{s.method}, {s.iterations} iterations",
+            "solver": texts_of(wb)("{method}, {n} iterations", method=s.method, n=s.iterations),
             "marginal return": cell(s.multiplier * 1000, 6),  # per 1,000 spent (readable)
             "status": proposal.status(),
             "history": proposal.history,

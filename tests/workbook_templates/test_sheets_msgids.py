@@ -27,6 +27,7 @@ MODULES = (
     "workbook_templates.attribution_sheet",
     "workbook_templates.cohorts_sheet",
     "addin.actions.sync_facts.report",
+    "addin.actions.optimize_split",
 )
 
 CONSTANTS = {
