@@ -25,6 +25,7 @@ from addin.actions import (
     optimize_split,
     refresh_cohorts,
     refresh_runrate,
+    review_month,
     sync_facts,
     undo_split,
 )
@@ -60,6 +61,7 @@ _BUTTONS = (
     apply_split,
     undo_split,
     compare_scenarios,
+    review_month,
     new_month,
 )
 

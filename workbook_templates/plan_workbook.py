@@ -4,7 +4,7 @@ One module per sheet, each holding the sheet's layout, its template and how butt
 write it: `plan_sheet`, `executive_sheet`, `pace_sheet`, `optimize_split_sheet`, `curves_sheet`,
 `scenarios_sheet`, `split_undo_sheet`, `daily_sheet`, `daily_history_sheet`, `mapping_sheet`,
 `quality_sheet`, `unmapped_sheet`, `settings_sheet`, `history_sheet`, `alerts_sheet`,
-`attribution_sheet`, `cohorts_sheet`. Shared vocabulary (sheet
+`attribution_sheet`, `cohorts_sheet`, `review_sheet`. Shared vocabulary (sheet
 names, header texts and rows) is in `layout`, the look in `styles`, cell values in `cells`.
 """
 
@@ -39,6 +39,7 @@ from workbook_templates.optimize_split_sheet import write_optimize_split_templat
 from workbook_templates.pace_sheet import write_pace_template
 from workbook_templates.plan_sheet import write_plan_template
 from workbook_templates.quality_sheet import write_quality_template
+from workbook_templates.review_sheet import write_review_template
 from workbook_templates.scenarios_sheet import plan_channels, write_scenarios_template
 from workbook_templates.settings_sheet import write_settings_template
 from workbook_templates.split_undo_sheet import write_split_undo_template
@@ -98,10 +99,9 @@ class PlanWorkbookSpec:
 
 def build_plan_workbook(spec: PlanWorkbookSpec) -> Workbook:
     """The planning workbook for `spec`: Executive, Plan, Optimize Split, Curves, Scenarios,
-    Daily, Daily History, Mapping, Data Quality, Alerts, Attribution, Cohorts, Unmapped, Settings,
-    Pace
-    (and History), Glossary, and the hidden Split Undo last; in `spec.lang`, every sheet with
-    its ``_fp_role_<role>`` defined name."""
+    Review, Daily, Daily History, Mapping, Data Quality, Alerts, Attribution, Cohorts, Unmapped,
+    Settings, Pace (and History), Glossary, and the hidden Split Undo last; in `spec.lang`,
+    every sheet with its ``_fp_role_<role>`` defined name."""
     wb = Workbook()
     default = wb.active
     if default is not None:
@@ -110,6 +110,7 @@ def build_plan_workbook(spec: PlanWorkbookSpec) -> Workbook:
     plan = write_plan_template(wb, spec.month, funnel, spec.lines, spec.blank_rows)
     write_optimize_split_template(wb, spec.month.strftime("%B %Y"), spec.lines, spec.split_inputs)
     write_scenarios_template(wb, plan_channels(spec.lines))
+    write_review_template(wb, funnel)
     write_split_undo_template(wb)
     write_daily_template(wb, funnel, spec.daily)
     write_daily_history_template(wb, spec.daily_history)

@@ -1,7 +1,9 @@
 """New Month: next month's planning workbook, planned from what this month learned.
 
 Same lines, stages, settings and Mapping rules; budgets carried over; CPC and CRs from this
-month's facts where the denominators are large enough, else from this month's plan.
+month's facts where the denominators are large enough, else from this month's plan. When the
+Review sheet has a Brief (Review Month), each channel's lines are then set to its budget and
+KPIs (`brief_targets`) instead of copying this month.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from addin.actions.base import Action, ActionContext, ActionError
+from addin.actions.brief_targets import apply_brief_targets
 from addin.actions.optimize_split import carry_over
 from addin.actions.texts import month, month_name, texts_of
 from planning.errors import InputError
@@ -43,6 +46,7 @@ class NewMonthResult:
     month: dt.date
     lines: int
     basis: pd.DataFrame  # per line and ratio: "fact", "plan" or "none"
+    brief: str | None = None  # where the Brief the lines were set to was (None: no Brief)
 
 
 def next_month(month: dt.date) -> dt.date:
@@ -153,6 +157,8 @@ def new_month(
         line.update({L.abs_header(m, "p"): v for m, v in counts.items()})
         lines.append(line)
         basis_rows.append({"channel": row["channel"], "campaign": row["campaign"], **basis})
+    # the Review sheet's Brief, when there is one, sets the lines' budgets and KPIs
+    brief = apply_brief_targets(wb, lines, funnel)
     # Optimize Split's history and inputs roll over to the new month.
     split_history, split_inputs = carry_over(wb)
     mapping = mapping_records(wb)
@@ -192,7 +198,9 @@ def new_month(
             lines=len(lines),
         )
     )
-    return NewMonthResult(path=out, month=new, lines=len(lines), basis=pd.DataFrame(basis_rows))
+    return NewMonthResult(
+        path=out, month=new, lines=len(lines), basis=pd.DataFrame(basis_rows), brief=brief
+    )
 
 
 def run_button(ctx: ActionContext) -> str:

@@ -13,6 +13,7 @@ from addin.cli import (
     alert_commands,
     attribution_commands,
     plan_commands,
+    review_commands,
     scenario_commands,
     split_commands,
     sync_commands,
@@ -65,6 +66,7 @@ for command in (
     alert_commands.digest_cmd,
     alert_commands.morning_cmd,
     attribution_commands.attribution_cmd,
+    review_commands.review_cmd,
     functions_cmd,
     addin_group,  # the Excel ribbon add-in and the UDF module: `addin build|install`
     run_action_cmd,  # a ribbon button, started by xlwings' RunFrozenPython

@@ -61,6 +61,7 @@ BUTTONS = [
     ("apply_split", "Apply Split"),
     ("undo_split", "Undo"),
     ("compare_scenarios", "Compare Scenarios"),
+    ("review_month", "Review Month"),
     ("new_month", "New Month"),
 ]
 
@@ -234,6 +235,7 @@ def test_every_action_runs_on_the_demo_workbook(book: Path) -> None:
     assert "leads expected at the proposal" in messages["optimize_split"]
     assert messages["apply_split"].startswith("Apply Split: ")
     assert messages["undo_split"].startswith("Undo: ")
+    assert messages["review_month"].startswith("Review Month: ")
     assert messages["new_month"] == (
         "New Month: December 2026 written to plan-2026-12.xlsx (28 lines)."
     )

@@ -53,6 +53,7 @@ def test_sheet_order_and_the_hidden_undo_sheet(book: Path) -> None:
         L.SPLIT,
         L.CURVES,
         L.SCENARIOS,
+        "Review",
         L.DAILY,
         L.DAILY_HISTORY,
         L.MAPPING,
