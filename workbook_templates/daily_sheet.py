@@ -20,7 +20,10 @@ from openpyxl import Workbook
 
 from planning.errors import InputError
 from planning.funnel import Funnel
+from sheets_sync.i18n import translator
+from sheets_sync.i18n.header_words import localized_header
 from sheets_sync.workbooks.interface import WorkbookTarget
+from sheets_sync.workbooks.roles import language_of
 from workbook_templates import layout as L
 from workbook_templates.cells import sheet_value, to_date, to_number
 from workbook_templates.fact_blocks import fact_cell, write_over
@@ -121,5 +124,7 @@ def write_daily(
     frame = daily_frame(filled, plan, metrics)
     headers = ["date", *L.KEYS, *metrics]
     rows = [list(r) for r in zip(*(frame[h].tolist() for h in headers), strict=True)]
-    write_over(wb, L.DAILY, 1, [headers, *rows])
+    t = translator(language_of(wb))  # the headers in the workbook's language, as the template
+    shown = [localized_header(h, t) for h in headers]
+    write_over(wb, L.DAILY, 1, [shown, *rows])
     return frame
