@@ -13,7 +13,8 @@ The decisions, all in `ReviewRules` (the Review sheet's input cells):
   (``actual − plan``, in points), it can be negative. Spend's % is shown, it is not judged.
 - **Achieved** when that % is at least `achieved_from` (1.0 = 100 %); ROMI when ``actual >=
   plan``. A channel is *achieved* when both its outcome and its CPA are, *missed* when both are
-  not, else *mixed*; *no plan* when its outcome has no plan.
+  not, else *mixed*; *no plan* when its outcome has no plan (blank or 0), *no fact* when it has
+  one but no actual.
 - **Top performers**: channels whose outcome is achieved, the highest outcome % first (ties: the
   better CPA %); **underperformers**: those missed on the outcome, the lowest % first; at most
   `top` of each.
@@ -162,7 +163,8 @@ def _kpi(key: str, plan: float, actual: float, achieved_from: float) -> Kpi:
 def _status(kpis: Mapping[str, Kpi]) -> str:
     outcome, cpa = kpis["outcome"].achieved, kpis["cpa"].achieved
     if outcome is None:
-        return "no plan"
+        planned = kpis["outcome"].plan
+        return "no fact" if math.isfinite(planned) and planned > 0 else "no plan"
     if cpa is None or outcome == cpa:
         return "achieved" if outcome else "missed"
     return "mixed"

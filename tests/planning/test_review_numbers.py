@@ -113,6 +113,13 @@ def test_brief_takes_plan_ratios_when_nothing_was_bought_yet() -> None:
     assert c.basis == "plan budget, plan ratios"
 
 
+def test_status_without_a_fact_or_a_plan() -> None:
+    no_fact = PlanFact("D", A_PLAN, {})
+    no_plan = PlanFact("E", {**A_PLAN, "purchases": 0}, A_FACT)
+    reviews = review_channels([no_fact, no_plan], THREE)
+    assert [r.status for r in reviews[:2]] == ["no fact", "no plan"]
+
+
 def test_apply_brief_by_hand() -> None:
     """A's two lines (600/400 spend, leads 30/20, purchases 3/2) to a brief of 1500, 66 leads,
     10 purchases: spends 900/600; traffic and leads x 66/50 = 1.32, purchases and revenue
