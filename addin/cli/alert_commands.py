@@ -9,11 +9,13 @@ from pathlib import Path
 import click
 
 from addin.actions.check_alerts import frame_of, run_with_config, summary
+from addin.actions.texts import texts_of
 from addin.cli.common import echo_json, parse_datetime, user_errors
 from addin.digest.markup import plain_text
 from addin.digest.run import DigestRun, morning_sync, run_digest
 from addin.digest.texts import LANGS
 from sheets_sync.sync_config import load_config
+from sheets_sync.workbooks.interface import WorkbookTarget
 from sheets_sync.workbooks.of_config import open_config_workbook
 from sheets_sync.workbooks.xlsx import XlsxWorkbook
 
@@ -35,9 +37,11 @@ def alerts_cmd(target: Path, now: dt.datetime | None, as_json: bool) -> None:
     now = now or dt.datetime.now().replace(microsecond=0)
     if target.suffix.lower() == ".toml":
         config = load_config(target)
-        outcome = run_with_config(open_config_workbook(config), config, now)
+        wb: WorkbookTarget = open_config_workbook(config)
+        outcome = run_with_config(wb, config, now)
     else:
-        outcome = run_with_config(XlsxWorkbook(target), None, now)
+        wb = XlsxWorkbook(target)
+        outcome = run_with_config(wb, None, now)
     if as_json:
         echo_json(
             {
@@ -60,7 +64,7 @@ def alerts_cmd(target: Path, now: dt.datetime | None, as_json: bool) -> None:
             }
         )
         return
-    click.echo(summary(outcome))
+    click.echo(summary(outcome, texts_of(wb)))  # in the workbook's language
     for f in outcome.evaluation.firings:
         since = f" since {f.since:%Y-%m-%d}" if f.since else ""
         click.echo(
