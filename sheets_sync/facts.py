@@ -44,6 +44,7 @@ __all__ = [
     "BASES",
     "DEAL_COLUMNS",
     "DEAL_STAGES",
+    "DIMENSIONS",
     "FACT_COLUMNS",
     "METRICS",
     "MONEY",
@@ -67,6 +68,13 @@ FACT_COLUMNS: tuple[str, ...] = (
     "basis",
     "value",
 )
+DIMENSIONS: tuple[str, ...] = ("city", "product", "segment", "creative")
+"""Optional breakdown columns a fact frame may carry after `FACT_COLUMNS` (issue 15): the
+city and product (a CRM's fields), the segment (an ad export's ad group / ad set, a lead's
+``utm_term``) and the creative (an ad export's ad, a lead's ``utm_content``); ``""`` where the
+input has none. A reader that has none leaves the columns out; the store keeps them blank then
+(`sheets_sync.store`), and every reading that does not ask for them sums them away, so the Plan's
+facts are the same with or without them."""
 QUARANTINE_COLUMNS: tuple[str, ...] = ("source", "file", "line", "column", "value", "reason")
 
 METRICS: tuple[str, ...] = (

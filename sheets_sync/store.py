@@ -38,7 +38,7 @@ import psycopg
 
 from planning.errors import InputError
 from sheets_sync import store_deals, store_paths
-from sheets_sync.facts import BASES, FACT_COLUMNS, ReadResult, input_window
+from sheets_sync.facts import BASES, DIMENSIONS, FACT_COLUMNS, ReadResult, input_window
 from sheets_sync.one_line import one_line
 from sheets_sync.sources.paths_common import PathsReadResult
 from sheets_sync.sources.sql import redact
@@ -63,10 +63,11 @@ these. ``file`` is the input's path (or a SQL source's redacted url), ``quaranti
 ``duplicates`` the rows the reader set aside, ``latest`` the newest data point it saw."""
 
 _FACT_KEYS = [c for c in FACT_COLUMNS if c != "value"]
+_STORED_KEYS = [*_FACT_KEYS, *DIMENSIONS]
 _INSERT_FACTS = f"""
-    INSERT INTO source_facts ({", ".join(FACT_COLUMNS)})
-    SELECT {", ".join(_FACT_KEYS)}, SUM(value) FROM incoming_source_facts
-    GROUP BY {", ".join(_FACT_KEYS)}
+    INSERT INTO source_facts ({", ".join(_STORED_KEYS)}, value)
+    SELECT {", ".join(_STORED_KEYS)}, SUM(value) FROM incoming_source_facts
+    GROUP BY {", ".join(_STORED_KEYS)}
 """
 _INSERT_QUARANTINE = """
     INSERT INTO quarantine (source, file, line, "column", value, reason, loaded_at)
@@ -285,12 +286,15 @@ class FactStore:
         basis: str | None = "event",
         sources: Sequence[str] | None = None,
         metrics: Sequence[str] | None = None,
+        dimensions: bool = False,
     ) -> pd.DataFrame:
         """The loaded source facts (`FACT_COLUMNS`), summed per date, source, UTM keys, metric.
 
         Rows from `start` to `end` inclusive (either may be None) of `basis` (``"event"``,
         ``"cohort"``, or None for both, kept apart by the ``basis`` column), of the `sources`
         and `metrics` named (None = all). ``date`` is ``datetime64[ns]``; sorted by the keys.
+        With `dimensions` the rows are also kept apart by the `DIMENSIONS` (city, product,
+        segment, creative; ``""`` = none), which follow ``value``; without, they are summed away.
         """
         where: list[str] = ["TRUE"]
         params: list[Any] = []
@@ -315,7 +319,7 @@ class FactStore:
                 params.extend(wanted)
         # Text keys travel once per distinct combination (a small table) and come back as
         # categoricals: turning a million DuckDB strings into Python objects is the slow part.
-        text = [c for c in _FACT_KEYS if c != "date"]
+        text = [c for c in (_STORED_KEYS if dimensions else _FACT_KEYS) if c != "date"]
         cols = ", ".join(text)
         self.con.execute("DROP TABLE IF EXISTS _picked")
         self.con.execute(
@@ -351,7 +355,7 @@ class FactStore:
             )
             frame[c] = pd.Categorical.from_codes(codes[k], categories=pd.Index(uniq))
         frame["value"] = np.asarray(main["value"], dtype=np.float64)
-        return frame[list(FACT_COLUMNS)]
+        return frame[[*FACT_COLUMNS, *DIMENSIONS] if dimensions else list(FACT_COLUMNS)]
 
     def source_facts_outside(
         self,

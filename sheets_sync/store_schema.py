@@ -210,6 +210,13 @@ _PG_JOURNEY_ORDER = (
     "CREATE INDEX IF NOT EXISTS journey_touches_visitor ON journey_touches (source, visitor)",
 )
 
+_DIMENSIONS = tuple(
+    # Issue 15: the facts' optional breakdown (`sheets_sync.facts.DIMENSIONS`); "" = none,
+    # which is what every fact loaded before this step gets.
+    f"ALTER TABLE source_facts ADD COLUMN IF NOT EXISTS {name} VARCHAR DEFAULT ''"
+    for name in ("city", "product", "segment", "creative")
+)
+
 STEPS: tuple[SchemaStep, ...] = (
     SchemaStep(1, "source facts, quarantine, load log", _FACTS),
     SchemaStep(2, "CRM deals", _DEALS),
@@ -217,6 +224,7 @@ STEPS: tuple[SchemaStep, ...] = (
     SchemaStep(4, "load order and indexes", _PG_ORDER_AND_INDEXES, ("postgresql",)),
     SchemaStep(5, "incidents, failed syncs, digest deliveries", _INCIDENTS),
     SchemaStep(6, "journeys' load order", _PG_JOURNEY_ORDER, ("postgresql",)),
+    SchemaStep(7, "facts' dimensions: city, product, segment, creative", _DIMENSIONS),
 )
 """Every schema step, in order (see the module)."""
 

@@ -19,6 +19,7 @@ import pandas as pd
 from planning.errors import InputError
 from sheets_sync.cells import cell_text
 from sheets_sync.facts import (
+    DIMENSIONS,
     FACT_COLUMNS,
     QUARANTINE_COLUMNS,
     FileInfo,
@@ -174,6 +175,16 @@ def _category(value: Any, n: int) -> pd.Categorical:
     return pd.Categorical.from_codes(codes, pd.Index(np.asarray(uniques, dtype=object)))
 
 
+def _blank_missing(value: Any) -> Any:
+    """A dimension's values with missing cells as ``""`` (a Categorical's too)."""
+    if isinstance(value, pd.Categorical):
+        value = np.asarray(value.astype(object), dtype=object)
+    if np.isscalar(value) or value is None:
+        return value
+    array = np.asarray(value, dtype=object)
+    return np.where(pd.isna(array), "", array)
+
+
 def long_facts(
     dates: npt.NDArray[np.datetime64],
     source: str,
@@ -184,6 +195,8 @@ def long_facts(
     aggregate: bool,
 ) -> pd.DataFrame:
     """`FACT_COLUMNS` rows, one per (row, metric); summed per key when ``aggregate``.
+    The `DIMENSIONS` that ``keys`` holds come after them (a missing cell is ``""``, never
+    dropped by the sum).
 
     The text columns are pandas Categoricals of str (cheap for millions of rows; compare,
     group and ``.astype(str)`` them as usual).
@@ -204,11 +217,17 @@ def long_facts(
     )
     data["basis"] = _category(basis, total)
     data["value"] = np.concatenate([np.asarray(metrics[m], dtype=np.float64) for m in names])
-    frame = pd.DataFrame(data, columns=list(FACT_COLUMNS))
+    dims = [d for d in DIMENSIONS if d in keys]  # the breakdown the input has (issue 15)
+    for name in dims:
+        one = _category(_blank_missing(keys[name]), n)
+        data[name] = pd.Categorical.from_codes(np.tile(one.codes, k), one.categories)
+    columns = [*FACT_COLUMNS, *dims]
+    frame = pd.DataFrame(data, columns=columns)
     if aggregate:
         group = ["date", "source", "utm_source", "utm_medium", "utm_campaign", "metric", "basis"]
+        group += dims
         summed = frame.groupby(group, sort=True, observed=True, as_index=False)["value"].sum()
-        frame = pd.DataFrame(summed)[list(FACT_COLUMNS)]
+        frame = pd.DataFrame(summed)[columns]
     return frame
 
 

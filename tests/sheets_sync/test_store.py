@@ -23,6 +23,7 @@ from pg_store import BACKENDS, store_location
 import sheets_sync.store as store_module
 from planning.errors import InputError
 from sheets_sync.facts import (
+    DIMENSIONS,
     FACT_COLUMNS,
     QUARANTINE_COLUMNS,
     FileInfo,
@@ -119,6 +120,7 @@ def test_source_tables_are_created(store: FactStore) -> None:
         ["date", "DATE"],
         *[[c, text] for c in FACT_COLUMNS[1:-1]],
         ["value", "DOUBLE"],
+        *[[c, text] for c in DIMENSIONS],  # schema step 7 (issue 15)
     ]
     assert columns("quarantine") == [
         ["source", text],
