@@ -56,6 +56,7 @@ from sheets_sync.sources.column_map import ColumnMap, SourceOptions
 from sheets_sync.sources.fact_frames import (
     concat_quarantine,
     date_window,
+    dimension_keys,
     field_columns,
     flag_dates,
     last_duplicates,
@@ -94,6 +95,8 @@ _GROUP = (
     "Ad group name",
 )
 
+_AD = ("Ad", "Ad name", "Объявление", "Название объявления", "Ad ID", "ID объявления")
+
 BUILTIN_MAPS: dict[str, ColumnMap] = {
     "google_ads": ColumnMap(
         "google_ads",
@@ -106,6 +109,7 @@ BUILTIN_MAPS: dict[str, ColumnMap] = {
             "conversions": ("Conversions", "Конверсии"),
             "currency": ("Currency code", "Currency", "Код валюты", "Валюта"),
             "group": _GROUP,
+            "ad": _AD,
         },
         utm_source="google",
         required=("date", "campaign", "spend"),
@@ -120,6 +124,7 @@ BUILTIN_MAPS: dict[str, ColumnMap] = {
             "clicks": ("Клики", "Clicks"),
             "conversions": ("Конверсии", "Conversions"),
             "group": _GROUP,
+            "ad": _AD,
         },
         utm_source="yandex",
         required=("date", "campaign", "spend"),
@@ -139,6 +144,7 @@ BUILTIN_MAPS: dict[str, ColumnMap] = {
             "conversions": ("Results", "Результаты"),
             "currency": ("Currency", "Валюта"),
             "group": _GROUP,
+            "ad": _AD,
         },
         utm_source="facebook",
         required=("date", "campaign", "spend"),
@@ -153,6 +159,7 @@ BUILTIN_MAPS: dict[str, ColumnMap] = {
             "clicks": ("Клики", "Clicks"),
             "conversions": ("Результаты", "Results"),
             "group": _GROUP,
+            "ad": _AD,
         },
         utm_source="vk",
         required=("date", "campaign", "spend"),
@@ -239,10 +246,11 @@ def _read(grid: Grid, cmap: ColumnMap, options: SourceOptions) -> ReadResult:
 
     day_codes = pd.factorize(dates.values)[0].astype(np.int64)
     key = day_codes * np.int64(len(campaign.categories) + 1) + (campaign.codes + 1)
-    aggregate = "group" in columns
-    if aggregate:
-        group = stripped_codes(frame[columns["group"]])
-        key = key * np.int64(len(group.categories) + 1) + (group.codes + 1)
+    aggregate = "group" in columns or "ad" in columns
+    for fieldname in ("group", "ad"):  # a row per ad group or ad: summed, not duplicates
+        if fieldname in columns:
+            group = stripped_codes(frame[columns[fieldname]])
+            key = key * np.int64(len(group.categories) + 1) + (group.codes + 1)
     duplicate = last_duplicates(key, bad)  # rows kept have a date and campaign: key >= 0
     keep = ~bad & ~duplicate
     if duplicate.any():
@@ -326,6 +334,7 @@ def _facts(
         "utm_source": utm_source,
         "utm_medium": utm_medium,
         "utm_campaign": campaign[keep],
+        **{d: v[keep] for d, v in dimension_keys(frame, columns, n).items()},
     }
     metrics = {m: v[keep] for m, v in raw.items()}
     day_values = dates.values[keep]

@@ -28,10 +28,16 @@ import pandas as pd
 
 from sheets_sync.facts import ReadResult
 from sheets_sync.sources.cell_values import parse_durations, parse_flags
-from sheets_sync.sources.column_map import UTM_ALIASES, ColumnMap, SourceOptions
+from sheets_sync.sources.column_map import (
+    DIMENSION_ALIASES,
+    UTM_ALIASES,
+    ColumnMap,
+    SourceOptions,
+)
 from sheets_sync.sources.fact_frames import (
     concat_quarantine,
     date_window,
+    dimension_keys,
     field_columns,
     flag_dates,
     last_duplicates,
@@ -60,6 +66,7 @@ CALLS_MAP = ColumnMap(
             "Дата",
         ),
         **UTM_ALIASES,
+        **DIMENSION_ALIASES,
         "duration": ("Duration", "Длительность", "Длительность разговора", "Talk time"),
         "target": ("Target", "Целевой", "Целевой звонок", "Is target"),
     },
@@ -132,6 +139,7 @@ def read_calls_export(
         key: text_column(frame, columns.get(key), n)
         for key in ("utm_source", "utm_medium", "utm_campaign")
     }
+    keys.update(dimension_keys(frame, columns, n))  # city, product, utm_term, utm_content
     facts = long_facts(
         dates.values[keep],
         source,

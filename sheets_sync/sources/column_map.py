@@ -21,7 +21,14 @@ from sheets_sync.facts import MONEY
 if TYPE_CHECKING:
     from sheets_sync.sources.crm_stages import StageVocabulary
 
-__all__ = ["UTM_ALIASES", "ColumnMap", "SourceOptions", "normalise_header"]
+__all__ = [
+    "DIMENSION_ALIASES",
+    "DIMENSION_OF",
+    "UTM_ALIASES",
+    "ColumnMap",
+    "SourceOptions",
+    "normalise_header",
+]
 
 
 def normalise_header(text: object) -> str:
@@ -41,6 +48,25 @@ UTM_ALIASES: dict[str, tuple[str, ...]] = {
     "utm_campaign": ("utm_campaign", "Кампания", "Campaign"),
 }
 """The UTM columns of row-per-event exports (call tracking, CRM), English and Russian."""
+
+DIMENSION_ALIASES: dict[str, tuple[str, ...]] = {
+    "city": ("City", "Город", "Регион", "Region"),
+    "product": ("Product", "Продукт", "Товар", "Услуга", "Направление"),
+    "utm_term": ("utm_term", "UTM Term", "Ключевая фраза", "Keyword"),
+    "utm_content": ("utm_content", "UTM Content", "Объявление", "Ad"),
+}
+"""The breakdown columns of row-per-event exports (CRM, call tracking; issue 15)."""
+DIMENSION_OF: dict[str, str] = {
+    "city": "city",
+    "product": "product",
+    "utm_term": "segment",
+    "utm_content": "creative",
+    "group": "segment",
+    "ad": "creative",
+}
+"""A reader's field -> the fact dimension it fills (`sheets_sync.facts.DIMENSIONS`): a lead's
+``utm_term`` (the keyword or ad group the team tags) is its segment and ``utm_content`` its
+creative, as an ad export's ad group and ad are."""
 
 
 @dataclass(frozen=True)

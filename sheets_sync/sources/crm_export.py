@@ -47,13 +47,26 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from sheets_sync.facts import DEAL_COLUMNS, DEAL_STAGES, FileInfo, ReadResult, empty_facts
+from sheets_sync.facts import (
+    DEAL_COLUMNS,
+    DEAL_STAGES,
+    DIMENSIONS,
+    FileInfo,
+    ReadResult,
+    empty_facts,
+)
 from sheets_sync.sources.cell_values import parse_dates, parse_numbers
-from sheets_sync.sources.column_map import UTM_ALIASES, ColumnMap, SourceOptions
+from sheets_sync.sources.column_map import (
+    DIMENSION_ALIASES,
+    UTM_ALIASES,
+    ColumnMap,
+    SourceOptions,
+)
 from sheets_sync.sources.crm_stages import StageVocabulary, normalise_stage, vocabulary
 from sheets_sync.sources.fact_frames import (
     concat_quarantine,
     date_window,
+    dimension_keys,
     expected_suffix,
     field_columns,
     flag_dates,
@@ -97,6 +110,7 @@ CRM_MAP = ColumnMap(
         "closed_date": ("Closed date", "Close date", "Дата закрытия"),
         "amount": ("Amount", "Revenue", "Сумма", "Бюджет", "Выручка"),
         "status": ("Status", "Статус"),
+        **DIMENSION_ALIASES,
     },
     required=("id", "created"),
 )
@@ -358,6 +372,7 @@ def _facts(
         k: text_column(frame, rows.columns.get(k), len(frame))
         for k in ("utm_source", "utm_medium", "utm_campaign")
     }
+    keys.update(dimension_keys(frame, rows.columns, len(frame)))  # city, product, utm_term ...
     pieces: list[pd.DataFrame] = []
     for name, values in metrics.items():
         stage = STAGES.index(name) + 1 if name in STAGES else 4
@@ -417,4 +432,7 @@ def _concat(pieces: list[pd.DataFrame]) -> pd.DataFrame:
     out = pd.concat(pieces, ignore_index=True)
     for column in ("source", "utm_source", "utm_medium", "utm_campaign", "metric", "basis"):
         out[column] = out[column].astype(str).astype("category")
+    for column in DIMENSIONS:
+        if column in out.columns:
+            out[column] = out[column].astype(str).astype("category")
     return out

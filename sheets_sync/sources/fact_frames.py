@@ -27,12 +27,13 @@ from sheets_sync.facts import (
     empty_quarantine,
 )
 from sheets_sync.sources.cell_values import DateParse, parse_dates
-from sheets_sync.sources.column_map import ColumnMap
+from sheets_sync.sources.column_map import DIMENSION_OF, ColumnMap
 from sheets_sync.sources.textfile import Bools, Floats, Grid, Ints, _objects
 
 __all__ = [
     "concat_quarantine",
     "date_window",
+    "dimension_keys",
     "expected_suffix",
     "field_columns",
     "flag_dates",
@@ -71,6 +72,19 @@ def text_column(
     cells = stripped_codes(frame[column])
     labels = np.append(np.asarray(cells.categories, dtype=object), default)
     return np.asarray(labels[np.asarray(cells.codes)], dtype=object)  # code -1 -> ""
+
+
+def dimension_keys(
+    frame: pd.DataFrame, columns: Mapping[str, str], n: int
+) -> dict[str, npt.NDArray[np.object_]]:
+    """The fact dimensions the resolved ``columns`` hold (`DIMENSION_OF`: ad group -> segment,
+    ``utm_content`` -> creative ...), each a trimmed text column (``""`` for a blank cell); a
+    dimension with no column is left out, so the reader's facts carry only what it has."""
+    out: dict[str, npt.NDArray[np.object_]] = {}
+    for fieldname, dimension in DIMENSION_OF.items():
+        if fieldname in columns and dimension not in out:
+            out[dimension] = text_column(frame, columns[fieldname], n)
+    return out
 
 
 def field_columns(grid: Grid, cmap: ColumnMap) -> dict[str, str]:

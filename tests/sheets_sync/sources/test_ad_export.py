@@ -177,7 +177,16 @@ def test_configured_map_with_ad_groups_sums_per_day_and_campaign(tmp_path: Path)
     result = read_ad_export(path, SourceOptions("dsp", column_map=cmap))
     assert result.info.duplicates == 1  # g2 repeated: the last row kept
     facts = result.facts
-    assert len(facts) == 2  # one spend and one traffic row for 01.11 / Prog | A
+    # one spend and one traffic row for 01.11 / Prog | A per ad group (the facts' segment,
+    # issue 15): g1 100 + 10, g2 55 + 6 (the last of its two rows)
+    assert len(facts) == 4
+    by_group = facts.groupby(["segment", "metric"], observed=True)["value"].sum().to_dict()
+    assert by_group == {
+        ("g1", "spend"): 100.0,
+        ("g1", "traffic"): 10.0,
+        ("g2", "spend"): 55.0,
+        ("g2", "traffic"): 6.0,
+    }
     assert _sum(facts, "spend") == pytest.approx(155.0)
     assert _sum(facts, "traffic") == 16
     assert set(facts["utm_source"].astype(str)) == {"programmatic"}
