@@ -20,6 +20,7 @@ from planning.funnel import Funnel
 from planning.review import ChannelReview, Surprise, leads_stage
 from planning.variance import Decomposition, waterfall
 from sheets_sync.i18n import Translator
+from sheets_sync.i18n.formats import localized_format
 from sheets_sync.i18n.header_words import localized_header
 from workbook_templates.cells import cell
 from workbook_templates.review_sheet import BRIEF_HEADERS, BRIEF_TITLE
@@ -33,7 +34,6 @@ from workbook_templates.styles import (
 
 Rows = list[list[Any]]
 Formats = list[list[str | None]]
-_LOCALE_TAG = "[$-419]"  # as `workbook_templates.localize` tags the template's formats
 
 
 @dataclass(frozen=True)
@@ -51,9 +51,7 @@ class Recommendation:
 
 def fmt(fmt_text: str | None, t: Translator) -> str | None:
     """A number format in the workbook's language (Russian: the locale tag)."""
-    if fmt_text is None or t.lang == "en":
-        return fmt_text
-    return _LOCALE_TAG + fmt_text
+    return None if fmt_text is None else localized_format(fmt_text, t.lang)
 
 
 def _cells(
