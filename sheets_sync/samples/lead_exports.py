@@ -176,6 +176,33 @@ def _split_revenue(
     return amounts
 
 
+CITIES = ("Москва", "Санкт-Петербург", "Казань")
+PRODUCTS = ("Старт", "Бизнес", "Премиум")
+SEGMENTS = ("brand", "generic", "retarget")
+CREATIVES = ("banner-a", "banner-b", "video")
+
+
+def _breakdown(owner: Ints) -> dict[str, npt.NDArray[np.object_]]:
+    """The CRM's city, product, utm_term (segment) and utm_content (creative) per lead (issue
+    15's Drill sheet), drawn from a random stream of their own (the demo's other numbers stay
+    as they were); about one lead in ten has none of them (forms without the fields)."""
+    rng = np.random.default_rng([len(owner), 15])
+    n = len(owner)
+    columns: dict[str, npt.NDArray[np.object_]] = {}
+    for name, values, weights in (
+        ("City", CITIES, (0.6, 0.25, 0.15)),
+        ("Product", PRODUCTS, (0.5, 0.35, 0.15)),
+        ("utm_term", SEGMENTS, (0.4, 0.45, 0.15)),
+        ("utm_content", CREATIVES, (0.45, 0.35, 0.2)),
+    ):
+        picked = np.array(values, dtype=object)[rng.choice(len(values), n, p=weights)]
+        columns[name] = picked
+    blank = rng.random(n) < 0.1
+    for picked in columns.values():
+        picked[blank] = ""
+    return columns
+
+
 def write_crm(grid: LineGrid, first: dt.date, path: Path, rng: np.random.Generator) -> None:
     specs = {spec.name: spec for spec in CHANNELS}
     parts: list[Ints] = []
@@ -225,6 +252,7 @@ def write_crm(grid: LineGrid, first: dt.date, path: Path, rng: np.random.Generat
             "Purchase date": _day_strings(first, stages[:, 3], seconds[:, 3], fmt),
             "Amount": ["" if np.isnan(a) else f"{a:.2f}" for a in amount],
             "Status": status,
+            **_breakdown(owner),
         }
     )
     # A stale copy of a deal before its current row (the reader keeps the last), and a lead
