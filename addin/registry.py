@@ -21,6 +21,7 @@ from addin.actions import (
     attribution,
     check_alerts,
     compare_scenarios,
+    drill,
     new_month,
     optimize_split,
     refresh_cohorts,
@@ -61,6 +62,7 @@ _BUTTONS = (
     apply_split,
     undo_split,
     compare_scenarios,
+    drill,
     review_month,
     new_month,
 )

@@ -61,6 +61,7 @@ BUTTONS = [
     ("apply_split", "Apply Split"),
     ("undo_split", "Undo"),
     ("compare_scenarios", "Compare Scenarios"),
+    ("drill", "Drill"),
     ("review_month", "Review Month"),
     ("new_month", "New Month"),
 ]
