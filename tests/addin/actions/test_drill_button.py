@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import shutil
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -37,7 +38,7 @@ def _copy(demo: Path, tmp_path: Path) -> Path:
     return tmp_path / "demo" / demo.name
 
 
-def _press(book: Path, level: str, filters: dict[str, str] | None = None) -> list[list[object]]:
+def _press(book: Path, level: str, filters: dict[str, str] | None = None) -> list[list[Any]]:
     """Set the level and filters (the sheet exists after a first press), press Drill, and
     return the table under the header (header first)."""
     wb = openpyxl.load_workbook(book)
@@ -48,7 +49,7 @@ def _press(book: Path, level: str, filters: dict[str, str] | None = None) -> lis
     wb.save(book)
     dispatch("drill", ActionContext.of_file(book))
     ws = openpyxl.load_workbook(book)[DRILL]
-    table = []
+    table: list[list[Any]] = []
     for line in ws.iter_rows(min_row=HEADER_ROW, values_only=True):
         if line[0] is None:
             break
@@ -110,3 +111,26 @@ def test_filter_by_city(demo: Path, tmp_path: Path) -> None:
     # the channels' leads from Moscow add up to Moscow's leads; no plan under a city filter
     assert total[leads] == pytest.approx(moscow)
     assert total[header.index("leads p")] is None
+
+
+def test_russian_workbook(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> None:
+    """A Russian demo: the sheet is «Детализация», a level typed in Russian is read, the
+    headers and the rows' labels are Russian, and the total still equals the Plan's facts."""
+    ru = translator("ru")
+    demo = run_demo(tmp_path_factory.mktemp("drill_ru") / "ru", lang="ru").workbook
+    book = _copy(demo, tmp_path)
+    dispatch("drill", ActionContext.of_file(book))
+    wb = openpyxl.load_workbook(book)
+    assert "Детализация" in wb.sheetnames
+    wb["Детализация"]["B1"] = "город"
+    wb.save(book)
+    message = dispatch("drill", ActionContext.of_file(book))
+    assert message.startswith("Детализация: уровень «город»")
+    ws = openpyxl.load_workbook(book)["Детализация"]
+    rows = [list(r) for r in ws.iter_rows(min_row=HEADER_ROW, values_only=True) if r[0]]
+    header, labels = rows[0], [r[0] for r in rows]
+    assert header[0] == "город" and "лиды факт" in header
+    assert ru(NO_VALUE) in labels and ru(NOT_IN_PLAN) == labels[-1]
+    want, cents = _plan_facts(book)
+    total = rows[labels.index(ru("Total"))]
+    assert total[header.index("лиды факт")] == pytest.approx(want["leads"], abs=cents)
