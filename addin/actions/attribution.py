@@ -171,7 +171,7 @@ def journeys(config: SyncConfig) -> tuple[pd.DataFrame, pd.DataFrame, list[list[
     """The config's `paths` sources loaded into its store, every journey stored, and a row
     per input read (source, file, touches, journeys, converting, quarantined, notes)."""
     store_folder(config)
-    with FactStore(config.store) as store:
+    with FactStore(config.store_location) as store:
         loads = load_paths_sources(config, store)
         touches, outcomes = store.paths()
     rows = []

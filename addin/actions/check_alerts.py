@@ -169,7 +169,7 @@ def run_with_config(
     """`check_alerts` with the incident log of `config`'s fact store (none without a config)."""
     if config is None:
         return check_alerts(wb, now, None, write)
-    with FactStore(config.store) as store:
+    with FactStore(config.store_location) as store:
         return check_alerts(wb, now, IncidentLog(store), write)
 
 

@@ -162,13 +162,13 @@ def refresh_cohorts(
     wb: WorkbookTarget, config: SyncConfig, as_of: dt.date | None = None, save: bool = True
 ) -> CohortsOutcome:
     """The Cohorts sheet from `config`'s fact store (see the module docstring)."""
-    if not config.store.exists():
+    if config.store_url is None and not config.store.exists():
         raise ActionError(
             f"Refresh Cohorts reads the CRM deals from the fact store {config.store}, which "
             "does not exist yet: press Sync Facts first."
         )
     _, plan = read_plan(wb, read_funnel(wb))
-    with FactStore(config.store) as store:
+    with FactStore(config.store_location) as store:
         day = as_of or _as_of(wb, store, config)
         outcome = update_cohorts(wb, store, config, read_rules(wb), plan, day)
     if save:

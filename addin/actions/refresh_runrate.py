@@ -268,10 +268,10 @@ def store_basis(
 ) -> CohortBasis | None:
     """The fact store's deals as the cohort basis; None when the store does not exist yet or
     cannot be opened now (a sync holding it): the Cohorts sheet's curves are used instead."""
-    if not config.store.exists():
+    if config.store_url is None and not config.store.exists():
         return None
     try:
-        with FactStore(config.store) as store:
+        with FactStore(config.store_location) as store:
             inputs = read_cohort_inputs(store, config, read_rules(wb), plan, as_of)
     except duckdb.Error:
         return None

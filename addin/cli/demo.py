@@ -174,7 +174,7 @@ def write_history(book: Path, config: SyncConfig, before: dt.date) -> int:
     with the workbook's Mapping rules, onto the Daily History sheet; rows written."""
     wb = XlsxWorkbook(book)
     rules = read_rules(wb)
-    with FactStore(config.store) as store:
+    with FactStore(config.store_location) as store:
         history = channel_history(store, config, rules, end=before - dt.timedelta(days=1))
     if history.empty:
         return 0

@@ -81,10 +81,10 @@ def morning_sync(config: SyncConfig, now: dt.datetime | None = None) -> SyncResu
     except Exception as error:  # any failure becomes an alert, with its message
         message = " ".join(str(error).split())[:300] or type(error).__name__
         store_folder(config)
-        with FactStore(config.store) as store:
+        with FactStore(config.store_location) as store:
             IncidentLog(store).record_sync_failure("sync", message, now)
         return None
-    with FactStore(config.store) as store:
+    with FactStore(config.store_location) as store:
         IncidentLog(store).resolve_sync_failures(now)
     return result
 
@@ -161,7 +161,7 @@ def run_digest(
     currency = settings.currency or read_settings(wb).currency or "RUB"
     store_folder(config)
     sent: list[Sent] = []
-    with FactStore(config.store) as store:
+    with FactStore(config.store_location) as store:
         log = IncidentLog(store)
         with log.preview(active=not send):
             outcome = check_alerts(wb, now, log, write=send)

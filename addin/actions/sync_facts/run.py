@@ -109,7 +109,7 @@ def sync_with_store(
     plan_inputs(config)  # a missing source file stops the sync before anything changes
     store_folder(config)  # so does a store in a missing folder outside the config's own
     target = wb() if callable(wb) else wb
-    with FactStore(config.store) as store:
+    with FactStore(config.store_location) as store:
         return sync(target, config, store, now=now, as_of=as_of, progress=progress)
 
 
