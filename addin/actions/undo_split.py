@@ -54,7 +54,7 @@ def run_button(ctx: ActionContext) -> str:
 ACTION = Action(
     "undo_split",
     "Undo",
-    "Restore the budget cells the last Apply Split changed.",
+    "Restore the budget and count cells the last Apply Split changed.",
     run_button,
     group="Budget Split",
     icon="Undo",
