@@ -249,7 +249,8 @@ def run_button(ctx: ActionContext) -> str:
 ACTION = Action(
     "apply_split",
     "Apply Split",
-    "Copy the proposed split into the Plan's budget cells and rescale each line's planned counts (Undo restores both).",
+    "Copy the proposed split into the Plan's budget cells and rescale each line's planned "
+    "counts (Undo restores both).",
     run_button,
     group="Budget Split",
     icon="AcceptInvitation",
