@@ -9,6 +9,8 @@ command -v soffice >/dev/null 2>&1 || need+=(libreoffice-calc-nogui)
 command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
 # DejaVu Sans: what LibreOffice draws Calibri with here; the column widths are measured in it.
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
+# Pango: what WeasyPrint (pip) lays the client report's PDF out with (funnelplan report).
+ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0' || need+=(libpango-1.0-0 libpangoft2-1.0-0)
 # Debian keeps the server binaries off PATH, under /usr/lib/postgresql/<version>/bin.
 if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null \
   || ! compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null; then

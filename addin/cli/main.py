@@ -13,6 +13,7 @@ from addin.cli import (
     alert_commands,
     attribution_commands,
     plan_commands,
+    report_commands,
     review_commands,
     scenario_commands,
     split_commands,
@@ -67,6 +68,7 @@ for command in (
     alert_commands.morning_cmd,
     attribution_commands.attribution_cmd,
     review_commands.review_cmd,
+    report_commands.report_cmd,
     functions_cmd,
     addin_group,  # the Excel ribbon add-in and the UDF module: `addin build|install`
     run_action_cmd,  # a ribbon button, started by xlwings' RunFrozenPython
