@@ -92,7 +92,7 @@ def _empty() -> pd.DataFrame:
 def refresh_drill(wb: WorkbookTarget, config: SyncConfig, save: bool = True) -> Drill:
     """Read the Drill sheet's level and filters (the sheet added when missing), fill it from
     `config`'s store, save; the drill written."""
-    if not config.store.exists():
+    if config.store_url is None and not config.store.exists():
         raise ActionError(
             f"Drill reads the facts from the fact store {config.store}, which does not exist "
             "yet: press Sync Facts first."
@@ -106,7 +106,7 @@ def refresh_drill(wb: WorkbookTarget, config: SyncConfig, save: bool = True) -> 
         old = used_rows(wb, DRILL)
     inputs = read_drill_inputs(wb, DRILL, t)
     _, plan = read_plan(wb, read_funnel(wb))
-    with FactStore(config.store) as store:
+    with FactStore(config.store_location) as store:
         facts, as_of = drill_facts(store, config, wb, plan)
     result = drill(facts, plan, inputs.level, inputs.filters)
     status = _status(result, as_of, t)
