@@ -14,6 +14,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+from matplotlib.ticker import FuncFormatter
 
 from addin.report.content import ChannelRow, WaterfallBar
 
@@ -23,7 +24,11 @@ UP_COLOUR = "#2e9e5b"
 DOWN_COLOUR = "#d04a3c"
 END_COLOUR = "#7a7a7a"
 SIZE = (10.5, 3.6)  # inches: the width of an A4 landscape page's text block
+WATERFALL_SIZE = (10.5, 2.7)  # lower: the review table and the performers share its page
 DPI = 150
+
+
+_THOUSANDS = FuncFormatter(lambda v, _: f"{v:,.0f}".replace(",", "\u202f"))
 
 
 def _png(fig: plt.Figure) -> bytes:
@@ -55,6 +60,7 @@ def channels_chart(
         ax.set_title(rows[0].label if rows else key)
         ax.set_xticks(list(x), names, rotation=30, ha="right", fontsize=8)
         ax.tick_params(axis="y", labelsize=8)
+        ax.yaxis.set_major_formatter(_THOUSANDS)  # 1 500 000, not 1.5 with a "1e6" offset
         ax.spines[["top", "right"]].set_visible(False)
     axes[0].legend(fontsize=8, frameon=False)
     fig.tight_layout()
@@ -63,7 +69,7 @@ def channels_chart(
 
 def waterfall_chart(bars: Sequence[WaterfallBar], title: str) -> bytes:
     """The total waterfall: plan, one step per part, actual."""
-    fig, ax = plt.subplots(figsize=SIZE)
+    fig, ax = plt.subplots(figsize=WATERFALL_SIZE)
     for i, b in enumerate(bars):
         if b.kind == "step":
             low, height = min(b.before, b.after), abs(b.after - b.before)

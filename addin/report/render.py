@@ -16,7 +16,7 @@ from pathlib import Path
 import jinja2
 from babel.dates import format_date
 
-from addin.actions.texts import number
+from addin.actions.texts import number, signed
 from addin.report.charts import channels_chart, waterfall_chart
 from addin.report.content import KpiRow, ReportContent
 from addin.report.template import PAGE
@@ -52,7 +52,7 @@ def render_html(c: ReportContent, t: Translator) -> str:
 
     def pct(k: KpiRow) -> str:
         if k.key == "romi":  # a difference in points
-            return "—" if not math.isfinite(k.pct) else f"{number(k.pct * 100, t):+} " + t("p.p.")
+            return "—" if not math.isfinite(k.pct) else signed(k.pct * 100, t) + " " + t("p.p.")
         return share(k.pct)
 
     def mark(achieved: bool | None) -> str:

@@ -22,7 +22,9 @@ section:last-child { page-break-after: auto; }
 .title-page .note { font-size: 11pt; color: #666; }
 h2 { color: #26394d; font-size: 16pt; margin: 0 0 4mm 0; }
 table { border-collapse: collapse; width: 100%; margin-bottom: 4mm; }
-th, td { border-bottom: 1px solid #ccc; padding: 1.5mm 2mm; text-align: right; }
+th, td { border-bottom: 1px solid #ccc; padding: 1.2mm 2mm; text-align: right; }
+.review td, .review th { font-size: 8.5pt; padding: 0.8mm 1.5mm; }
+.cols p { margin: 1mm 0; font-size: 9pt; }
 th:first-child, td:first-child { text-align: left; }
 th { background: #eef2f8; }
 .good { color: #2e7d4f; font-weight: bold; }
@@ -55,7 +57,7 @@ img { width: 100%; }
   {% if waterfall_png %}
   <img src="data:image/png;base64,{{ waterfall_png }}" alt="waterfall">
   {% endif %}
-  <table>
+  <table class="review">
     <tr><th>{{ t("channel") }}</th><th>{{ t("status") }}</th>
       {% for k in c.total %}<th>{{ k.label }}, {{ t("% of plan") }}</th>{% endfor %}</tr>
     {% for ch in c.channels %}

@@ -162,3 +162,22 @@ def test_html_stands_alone_and_a_wrong_suffix_is_refused(tmp_path: Path) -> None
     assert "Ноябрь 2026" in page
     run = CliRunner().invoke(main, ["report", str(book), "--out", str(tmp_path / "r.docx")])
     assert run.exit_code != 0 and ".pdf or .html" in run.output
+
+
+def test_romi_is_shown_in_points(tmp_path: Path) -> None:
+    """Revenue added. Search: ROMI plan (500000 − 100000)/100000 = 400 %, fact (600000 − 90000)/
+    90000 = 566.67 %: +167 points. Total: revenue 700000 both, spend 150000 both: 366.67 % both,
+    +0 points. In Russian: «п. п.» and the minus of Meta: (200000 − 50000)/50000 = 300 % vs
+    (100000 − 60000)/60000 = 66.67 %: −233 points."""
+    lines = LINES.assign(**{"revenue p": [500_000.0, 200_000.0], "revenue f": [600_000.0, 1e5]})
+    spec = PlanWorkbookSpec(
+        month=dt.date(2026, 11, 1), lines=lines, as_of=dt.date(2026, 11, 30), lang="ru"
+    )
+    book = save_atomic(build_plan_workbook(spec), tmp_path / "plan.xlsx")
+    c = report_content(XlsxWorkbook(book), translator("ru"), "Acme")
+    by = {ch.channel: {k.key: k for k in ch.kpis} for ch in c.channels}
+    assert by["Search"]["romi"].pct == pytest.approx(510_000 / 90_000 - 4.0)
+    html = tmp_path / "r.html"
+    _report(book, html)
+    page = html.read_text(encoding="utf-8")
+    assert "+167 п. п." in page and "-233 п. п." in page and "+0 п. п." in page
