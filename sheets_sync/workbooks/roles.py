@@ -29,6 +29,7 @@ called "Total" stays "Total"; only a row *label* an action asks for matches eith
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -283,7 +284,20 @@ class _Readable(Protocol):
 
 def language_of(wb: _Readable) -> str:
     """The workbook's language: the Settings sheet's ``language`` item (its key in either
-    language, the value a code or a language's name); ``"en"`` without one."""
+    language, the value a code or a language's name); ``"en"`` without one.
+
+    Read once per adapter object (kept on it as ``_fp_language``): a button asks again after
+    its save, and on a Google Sheet a second read would be one more request."""
+    known = getattr(wb, "_fp_language", None)
+    if isinstance(known, str):
+        return known
+    found = _read_language(wb)
+    with contextlib.suppress(AttributeError):
+        wb._fp_language = found  # type: ignore[attr-defined]
+    return found
+
+
+def _read_language(wb: _Readable) -> str:
     if SETTINGS_ROLE not in wb.sheet_names():
         return SOURCE_LANGUAGE
     rows = wb.read_cells(SETTINGS_ROLE, 1, 1, SETTINGS_ROWS_SCANNED, 2, formulas=False)
