@@ -7,8 +7,6 @@ from pathlib import Path
 import click
 
 from addin.cli.common import user_errors
-from addin.report.content import report_content
-from addin.report.render import write_report
 from sheets_sync.i18n import LANGUAGES, translator
 from sheets_sync.workbooks.roles import language_of
 from sheets_sync.workbooks.xlsx import XlsxWorkbook
@@ -38,6 +36,9 @@ def report_cmd(workbook: Path, out: Path, lang: str | None, client: str | None) 
     not changed."""
     if out.suffix.lower() not in (".pdf", ".html"):
         raise click.BadParameter("must end in .pdf or .html", param_hint="--out")
+    from addin.report.content import report_content  # matplotlib, jinja2: not for --help
+    from addin.report.render import write_report
+
     wb = XlsxWorkbook(workbook)
     t = translator(lang or language_of(wb))
     content = report_content(wb, t, client or workbook.stem)
