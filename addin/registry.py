@@ -58,11 +58,11 @@ _BUTTONS = (
     refresh_cohorts,
     check_alerts,
     attribution,
+    drill,
     optimize_split,
     apply_split,
     undo_split,
     compare_scenarios,
-    drill,
     review_month,
     new_month,
 )

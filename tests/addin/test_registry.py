@@ -57,11 +57,11 @@ BUTTONS = [
     ("refresh_cohorts", "Refresh Cohorts"),
     ("check_alerts", "Alerts"),
     ("attribution", "Attribution"),
+    ("drill", "Drill"),
     ("optimize_split", "Optimize Split"),
     ("apply_split", "Apply Split"),
     ("undo_split", "Undo"),
     ("compare_scenarios", "Compare Scenarios"),
-    ("drill", "Drill"),
     ("review_month", "Review Month"),
     ("new_month", "New Month"),
 ]
