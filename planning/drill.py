@@ -117,9 +117,7 @@ def _filtered(frame: pd.DataFrame, filters: Mapping[str, str]) -> pd.DataFrame:
 def _sums(frame: pd.DataFrame, by: str, metrics: Sequence[str]) -> dict[str, dict[str, float]]:
     """key -> metric -> sum of ``frame``'s values (metrics absent from the frame left out)."""
     chosen = frame[frame["metric"].isin(metrics)]
-    grouped: dict[Any, float] = (
-        chosen.groupby([by, "metric"], sort=False)["value"].sum().to_dict()
-    )
+    grouped: dict[Any, float] = chosen.groupby([by, "metric"], sort=False)["value"].sum().to_dict()
     out: dict[str, dict[str, float]] = {}
     for (key, metric), value in grouped.items():
         out.setdefault(str(key), {})[str(metric)] = float(value)
@@ -150,9 +148,7 @@ def _runrates(
             continue
         per_line = whole[whole["metric"] == metric].groupby("line")["value"].sum().to_dict()
         mine = kept[kept["metric"] == metric]
-        per_key: dict[Any, float] = (
-            mine.groupby(["line", level])["value"].sum().to_dict()
-        )
+        per_key: dict[Any, float] = mine.groupby(["line", level])["value"].sum().to_dict()
         runrate = {line: float(v) for line, v in lines[column].items() if not pd.isna(v)}
         for (line, key), value in per_key.items():
             line_fact = float(per_line.get(line, 0.0))
