@@ -125,16 +125,27 @@ def sample_width(number_format: str | None, bold: bool = False) -> float:
         return 0.0
 
 
-def _value_width(cell: Cell) -> float:
+def _value_width(cell: Cell, samples: dict[tuple[int, int], float] | None = None) -> float:
     """What `cell` needs: its value as shown, or for a formula or an empty formatted cell (one
-    a button fills) the widest value its format is likely to show."""
+    a button fills) the widest value its format is likely to show.
+
+    `samples` caches the latter per (font, number format) style ids: a template pre-formats a
+    thousand blank rows per filled column, and measuring each again made a build seconds
+    slower."""
     value = cell.value
-    bold = bool(cell.font is not None and cell.font.b)
-    size = float(cell.font.sz) if cell.font is not None and cell.font.sz else 11.0
     if value is None or (isinstance(value, str) and value.startswith("=")):
-        return sample_width(cell.number_format, bold)
+        style = getattr(cell, "_style", None)
+        key = (int(style.fontId), int(style.numFmtId)) if style is not None else (-1, -1)
+        known = samples.get(key) if samples is not None else None
+        if known is None:
+            known = sample_width(cell.number_format, bool(cell.font is not None and cell.font.b))
+            if samples is not None:
+                samples[key] = known
+        return known
     if isinstance(value, str | bool):
         return 0.0
+    bold = bool(cell.font is not None and cell.font.b)
+    size = float(cell.font.sz) if cell.font is not None and cell.font.sz else 11.0
     try:
         return width_for(shown_text(value, cell.number_format), bold, size)
     except UnknownFormat:
@@ -156,18 +167,19 @@ def fit_sheet(ws: Worksheet) -> None:
     need: dict[int, float] = {}
     headers: list[Cell] = []
     long_texts: list[Cell] = []
+    samples: dict[tuple[int, int], float] = {}
     for row in ws.iter_rows():
         for cell in row:
             if not isinstance(cell, Cell) or (cell.row, cell.column) in merged:
                 continue
             col = cell.column
-            if is_header(cell) and isinstance(cell.value, str):
+            if isinstance(cell.value, str) and is_header(cell):
                 headers.append(cell)
                 need[col] = max(need.get(col, 0.0), header_width(cell.value))
             elif isinstance(cell.value, str) and not cell.value.startswith("="):
                 long_texts.append(cell)
             else:
-                need[col] = max(need.get(col, 0.0), _value_width(cell))
+                need[col] = max(need.get(col, 0.0), _value_width(cell, samples))
     for dim in list(ws.column_dimensions.values()):  # a column a button fills, formatted
         for col in range(dim.min or 0, (dim.max or 0) + 1):
             if col > 0:
