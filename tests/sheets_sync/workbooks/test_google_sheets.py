@@ -19,6 +19,7 @@ from sheets_double.seeding import seed_from_xlsx
 
 from addin.actions.refresh_runrate import refresh
 from addin.cli.demo import run_demo
+from sheets_sync.facts import METRICS
 from sheets_sync.google_http import RateLimiter, SheetsApiError
 from sheets_sync.workbooks.google_sheets import GoogleSheetsWorkbook
 from sheets_sync.workbooks.interface import WorkbookError
@@ -327,6 +328,9 @@ def test_refresh_run_rate_on_a_google_sheet(double: SheetsDouble, demo_book: Pat
     owned: set[tuple[str, tuple[int, int]]] = {(L.SETTINGS, as_of_cell)}
     rr_cols = [plan.column(h) for h in plan.headers if h.endswith(" rr")]
     assert rr_cols
+    # as of the 12th on a book synced to the 17th: f is recomputed from the Daily rows up to
+    # the 12th too (f and rr as of the same day), so the f columns are the refresh's as well
+    rr_cols += [plan.column(f"{m} f") for m in METRICS if plan.has(f"{m} f")]
     for c in rr_cols:
         owned |= {(L.PLAN, (plan.first_row + i, c)) for i in range(len(plan.rows))}
     for c in (pace.column("fact"), pace.column("fact") + 1):
