@@ -153,7 +153,14 @@ def test_action_returns_the_changed_workbook(client: SignedClient, demo_book: Pa
         c.column_letter for c in ws[L.PLAN_HEADER_ROW] if c.value == L.abs_header("spend", "p")
     )
     assert changed, "Apply Split changed nothing"
-    assert {k.rstrip("0123456789") for k in changed} == {spend}
+    # spend p, and every count p rescaled with it (Apply keeps each line's CPA and CRs)
+    plan_p = {
+        c.column_letter
+        for c in ws[L.PLAN_HEADER_ROW]
+        if isinstance(c.value, str) and c.value.endswith(" p") and c.value.count(" ") == 1
+    }
+    columns = {k.rstrip("0123456789") for k in changed}
+    assert spend in columns and columns <= plan_p
     assert demo_book.read_bytes() == original  # the server worked on a copy
 
 
