@@ -17,7 +17,7 @@ from openpyxl.styles.numbers import FORMAT_GENERAL
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from sheets_sync.facts import MONEY
+from sheets_sync.facts import METRICS, MONEY
 from sheets_sync.i18n.formats import localized_format
 from workbook_templates import layout as L
 from workbook_templates.alerts_sheet import ALERTS
@@ -59,24 +59,14 @@ def metric_format(header: str) -> str | None:
     return None
 
 
-_COUNT_NAMES = frozenset(
-    {
-        "impressions",
-        "traffic",
-        "platform_leads",
-        "leads",
-        "calls",
-        "calls_all",
-        "pp",
-        "negotiations",
-        "purchases",
-        "files",
-        "rows read",
-        "rows ok",
-        "quarantined",
-        "duplicates",
-    }
-)
+#: Whole counts: every fact metric that is not money, and Data Quality's row counts.
+_COUNT_NAMES = frozenset(m for m in METRICS if m not in MONEY) | {
+    "files",
+    "rows read",
+    "rows ok",
+    "quarantined",
+    "duplicates",
+}
 
 
 def plan_header_format(header: str) -> str | None:
