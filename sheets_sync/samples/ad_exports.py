@@ -3,12 +3,14 @@ agency's report, each in its platform's own format (see `sheets_sync.samples.exp
 
 `ad_rows` turns the daily facts into one row per day and campaign with delivery (impressions
 and platform conversions drawn around the simulated clicks and leads); the `write_*` functions
-write one export each, with its deliberate mess.
+write one export each, with its deliberate mess. Google Ads and Yandex Direct break each row
+down by ad group (`sheets_sync.samples.ad_groups`, by the campaign's `shares`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -17,11 +19,13 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
+from sheets_sync.samples.ad_groups import by_ad_group
 from sheets_sync.samples.campaigns import CHANNEL_INFO, SAMPLE_CAMPAIGNS, insert_rows, to_csv
 
 __all__ = [
     "META_RATE",
     "TEST_CAMPAIGN",
+    "TEST_GROUP",
     "YANDEX_VAT",
     "ad_rows",
     "write_agency",
@@ -36,6 +40,8 @@ META_RATE = 92.5
 """RUB per USD: the Meta Ads export is in USD; the config's ``rate`` turns it back."""
 TEST_CAMPAIGN = "GS_Test_Experiment"
 """A Google Ads campaign no mapping rule matches (small spend, a few days)."""
+TEST_GROUP = "Ad group 1"
+"""The test campaign's one ad group (Google's default name for a new campaign's first)."""
 _MONTHS_EN = (
     "January", "February", "March", "April", "May", "June",
     "July", "August", "September", "October", "November", "December",
@@ -81,13 +87,20 @@ def _long_date(day: dt.date) -> str:
 
 
 def write_google(
-    ads: pd.DataFrame, path: Path, first: dt.date, last: dt.date, rng: np.random.Generator
+    ads: pd.DataFrame,
+    path: Path,
+    first: dt.date,
+    last: dt.date,
+    rng: np.random.Generator,
+    shares: Mapping[str, npt.NDArray[np.float64]],
 ) -> None:
-    ads = _with_test_campaign(ads, last, rng)
+    """The Google Ads report: one row per day, campaign and ad group (`shares`)."""
+    ads = _with_test_campaign(by_ad_group(ads, shares), last, rng)
     table = pd.DataFrame(
         {
             "Day": ads["date"].dt.strftime("%Y-%m-%d"),
             "Campaign": ads["name"],
+            "Ad group": ads["group"],
             "Currency code": "RUB",
             "Cost": [f"{v:.2f}" for v in ads["spend"]],
             "Impr.": ads["impressions"].astype(str),
@@ -100,6 +113,7 @@ def write_google(
             {
                 "Day": "Total: Account",
                 "Campaign": "",
+                "Ad group": "",
                 "Currency code": "RUB",
                 "Cost": f"{ads['spend'].sum():.2f}",
                 "Impr.": str(ads["impressions"].sum()),
@@ -122,6 +136,7 @@ def _with_test_campaign(ads: pd.DataFrame, last: dt.date, rng: np.random.Generat
             "date": days,
             "source": "google_ads",
             "name": TEST_CAMPAIGN,
+            "group": TEST_GROUP,
             "spend": np.round(clicks * rng.uniform(35.0, 60.0, len(days)), 2),
             "impressions": clicks * rng.integers(15, 30, len(days)),
             "clicks": clicks,
@@ -133,36 +148,48 @@ def _with_test_campaign(ads: pd.DataFrame, last: dt.date, rng: np.random.Generat
 
 
 def write_yandex(
-    ads: pd.DataFrame, path: Path, first: dt.date, last: dt.date, rng: np.random.Generator
+    ads: pd.DataFrame,
+    path: Path,
+    first: dt.date,
+    last: dt.date,
+    rng: np.random.Generator,
+    shares: Mapping[str, npt.NDArray[np.float64]],
 ) -> None:
-    spend = np.round(ads["spend"].to_numpy() * (1 + YANDEX_VAT), 2)
+    """The Direct report: one row per day, campaign and ad group (`shares`), the spend with VAT
+    (added to each day's campaign row, then split, so the groups add up to it to the kopeck)."""
+    vat = ads.assign(spend=np.round(ads["spend"].to_numpy() * (1 + YANDEX_VAT), 2))
+    groups = by_ad_group(vat, shares)
     table = pd.DataFrame(
         {
-            "Дата": ads["date"].dt.strftime("%d.%m.%Y"),
-            "Кампания": ads["name"],
-            "Показы": _ru_number(ads["impressions"], 0),
-            "Клики": _ru_number(ads["clicks"], 0),
-            "Расход (руб.)": _ru_number(spend, 2),
-            "Конверсии": _ru_number(ads["conversions"], 0),
+            "Дата": groups["date"].dt.strftime("%d.%m.%Y"),
+            "Кампания": groups["name"],
+            "Группа": groups["group"],
+            "Показы": _ru_number(groups["impressions"], 0),
+            "Клики": _ru_number(groups["clicks"], 0),
+            "Расход (руб.)": _ru_number(groups["spend"], 2),
+            "Конверсии": _ru_number(groups["conversions"], 0),
         }
     )
     total = pd.DataFrame(
         {
             "Дата": ["Итого"],
             "Кампания": [""],
-            "Показы": _ru_number([ads["impressions"].sum()], 0),
-            "Клики": _ru_number([ads["clicks"].sum()], 0),
-            "Расход (руб.)": _ru_number([spend.sum()], 2),
-            "Конверсии": _ru_number([ads["conversions"].sum()], 0),
+            "Группа": [""],
+            "Показы": _ru_number([groups["impressions"].sum()], 0),
+            "Клики": _ru_number([groups["clicks"].sum()], 0),
+            "Расход (руб.)": _ru_number([vat["spend"].sum()], 2),
+            "Конверсии": _ru_number([groups["conversions"].sum()], 0),
         }
     )
-    # A row exported twice, and a row with an impossible date (quarantined).
-    at = int(rng.integers(len(table) // 3, 2 * len(table) // 3))
+    # A row exported twice, and a row with an impossible date (quarantined): the first ad
+    # group of the day and campaign drawn as before the breakdown (the same draw).
+    row = int(rng.integers(len(vat) // 3, 2 * len(vat) // 3))
+    at = int(np.searchsorted(groups["row"].to_numpy(), row))
     bad = table.iloc[[at]].assign(**{"Дата": f"32.{last:%m.%Y}"})
     table = pd.concat([insert_rows(table, at, table.iloc[[at]]), bad, total])
     head = (
         f'"Статистика по дням: {first:%d.%m.%Y} - {last:%d.%m.%Y}"\r\n'
-        "Логин: romashka-direct;;;;;\r\n"
+        "Логин: romashka-direct;;;;;;\r\n"
     )
     text = head + to_csv(table, ";")
     path.write_text(text, encoding="cp1251", newline="")

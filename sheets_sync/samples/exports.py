@@ -6,11 +6,13 @@ history through `as_of`) into the files the team would download, in their usual 
 ================  ==========================================================================
 source            file
 ================  ==========================================================================
-``google_ads``    Google Search: Google Ads campaign report, CSV, English, UTF-8, ``,``, two
-                  report lines above the header, ISO days, a ``Total: Account`` row
+``google_ads``    Google Search: Google Ads ad group report, CSV, English, UTF-8, ``,``, two
+                  report lines above the header, ISO days, one row per day, campaign and
+                  ``Ad group``, a ``Total: Account`` row
 ``yandex_direct`` Yandex Direct + Yandex RSYa: one Direct report, CSV, Russian, cp1251, ``;``,
-                  ``dd.mm.yyyy``, decimal commas, NBSP thousands, report lines, ``Итого`` row;
-                  spend includes 20 % VAT
+                  ``dd.mm.yyyy``, decimal commas, NBSP thousands, report lines, one row per
+                  day, campaign and ``Группа`` (ad group), ``Итого`` row; spend includes
+                  20 % VAT
 ``meta_ads``      Meta Ads: XLSX, English, the account billed in USD (``rate`` RUB per USD;
                   the cells keep full precision, shown with 2 decimals)
 ``vk_ads``        VK Ads: CSV, Russian, UTF-8 with BOM, ``,``
@@ -25,6 +27,14 @@ source            file
 ``crm_journeys``  journeys: the CRM's deals of the month with each deal's touches in one cell
                   ("Путь клиента"), stage, status, budget; XLSX
 ================  ==========================================================================
+
+The ad groups (issue 15's Drill by segment) are named as the CRM tags its leads' ``utm_term``
+(`lead_exports.SEGMENTS`: brand, generic, retarget), so a segment has both spend and leads; each
+day's campaign row is split by the campaign's fixed shares (`sheets_sync.samples.ad_groups`,
+drawn from a random stream of their own, so every other number of the demo is as it was
+without the breakdown): spend in whole kopecks (with VAT for Direct), clicks, impressions and
+conversions in whole units, the rounding remainder on the last group. The other ad exports
+stay one row per day and campaign (their spend is in the Drill's "(no value)" segment row).
 
 The writers are `sheets_sync.samples.ad_exports` (the five ad exports),
 `sheets_sync.samples.lead_exports` (call tracking and CRM) and `sheets_sync.samples.journeys`
@@ -44,8 +54,9 @@ before it); events whose leads were created before the history get leads dated b
 Ad exports leave out days without delivery (no spend, no clicks), as the platforms do.
 
 Deliberate mess, at most one quarantined row per file: the Google Ads report holds a small
-unmapped test campaign (`ad_exports.TEST_CAMPAIGN`); the Yandex report a repeated row and a row
-with an impossible date; VK an unreadable spend; the agency a negative spend (a refund line);
+unmapped test campaign (`ad_exports.TEST_CAMPAIGN`, one ad group `ad_exports.TEST_GROUP`); the
+Yandex report a repeated row (the same day, campaign and ad group again) and a row with an
+impossible date; VK an unreadable spend; the agency a negative spend (a refund line);
 call tracking a repeated call; the CRM a stale copy of a lead before its current row (the reader
 keeps the last) and a lead with an impossible creation date.
 """
@@ -60,7 +71,8 @@ from typing import Any
 
 import numpy as np
 
-from sheets_sync.samples import ad_exports, journeys, lead_exports
+from sheets_sync.samples import ad_exports, ad_groups, journeys, lead_exports
+from sheets_sync.samples.campaigns import SAMPLE_CAMPAIGNS
 from sheets_sync.samples.data import SampleMonth
 
 __all__ = [
@@ -134,10 +146,10 @@ def write_sample_exports(sample: SampleMonth, folder: Path, seed: int = 7) -> di
 
     ads = ad_exports.ad_rows(daily, rng)
     source = ads["source"]
-    ad_exports.write_google(ads[source == "google_ads"], paths["google_ads"], first, last, rng)
-    ad_exports.write_yandex(
-        ads[source == "yandex_direct"], paths["yandex_direct"], first, last, rng
-    )
+    shares = ad_groups.ad_group_shares([c.export_name for c in SAMPLE_CAMPAIGNS], seed)
+    google, yandex = ads[source == "google_ads"], ads[source == "yandex_direct"]
+    ad_exports.write_google(google, paths["google_ads"], first, last, rng, shares)
+    ad_exports.write_yandex(yandex, paths["yandex_direct"], first, last, rng, shares)
     ad_exports.write_meta(ads[source == "meta_ads"], paths["meta_ads"])
     ad_exports.write_vk(ads[source == "vk_ads"], paths["vk_ads"], rng)
     ad_exports.write_agency(ads[source == "agency"], paths["agency"], rng)
