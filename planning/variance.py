@@ -57,8 +57,10 @@ from planning.errors import InputError
 from planning.funnel import DEFAULT_FUNNEL, Funnel
 
 __all__ = [
+    "NOTES",
     "Bar",
     "Decomposition",
+    "Note",
     "Part",
     "PlanFact",
     "decompose",
@@ -72,6 +74,70 @@ Metric = Literal["outcome", "revenue"]
 
 
 # --------------------------------------------------------------------------- data
+
+#: Every note's English sentence by its code. The placeholders are filled from `Note.params`:
+#: ``name``/``outcome`` a metric (``spend``, a stage's name, ``revenue``), ``where`` one of
+#: `WHERE`. These sentences are also the msgids the workbook and the report translate.
+NOTES = {
+    "blank_merged": "{name} is blank {where}: the factors on either side of {name} are taken "
+    "as one",
+    "blank_spend": "{name} is blank {where}: the line is explained from its first counted stage "
+    "on (no spend or CPC part)",
+    "zero_merged": "{name} is 0 {where} while {outcome} is not: the factors on either side of "
+    "{name} are taken as one",
+    "zero_spend": "{name} is 0 {where} while {outcome} is not: the line is explained from its "
+    "first counted stage on (no spend or CPC part)",
+    "outcome_blank": "{name} is blank {where}: no gap to decompose",
+    "no_gap": "{name} is 0 in plan and fact: no gap",
+    "stops": "{name} is 0 {where}: the funnel stops there, so the whole gap is not comparable "
+    "(LMDI gives it all to the zero factor and cannot split it further)",
+    "cpa_blank": "{name} is blank {where}: no CPA to decompose",
+    "cpa_zero": "{name} is 0 {where}: the CPA is undefined there, no gap to decompose",
+    "cpa_spend_zero": "{name} is 0 {where}: the CPA gap is not comparable",
+}
+#: The sides a note can name, as the sentence says them (also msgids).
+WHERE = ("in plan", "in fact", "in plan and fact")
+
+
+@dataclass(frozen=True)
+class Note:
+    """One decision taken on blanks and zeros, as data: a `code` of `NOTES` and its `params`
+    (names as codes: ``where`` one of `WHERE`, metrics by their names), so a sheet or a report
+    says it in its language. In a total, `channel` is the channel the note is about and
+    `left_out` says the channel was left out of the total for it. `text`: the English sentence
+    (the CLI, ``--json``, logs)."""
+
+    code: str
+    params: tuple[tuple[str, str], ...]
+    channel: str = ""
+    left_out: bool = False
+
+    @property
+    def sentence(self) -> str:
+        """The note's own sentence, without the channel."""
+        return NOTES[self.code].format(**dict(self.params))
+
+    @property
+    def text(self) -> str:
+        if not self.channel:
+            return self.sentence
+        if self.left_out:
+            return f"{self.channel} left out: {self.sentence}"
+        return f"{self.channel}: {self.sentence}"
+
+    def about(self, channel: str, left_out: bool = False) -> Note:
+        """This note as one of a total's, about `channel`."""
+        return Note(self.code, self.params, channel, left_out)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _note(code: str, name: str, sides: Sequence[str] = (), **more: str) -> Note:
+    params = {"name": name, **more}
+    if sides:
+        params["where"] = "in " + " and ".join(sides)
+    return Note(code, tuple(params.items()))
 
 
 @dataclass(frozen=True)
@@ -116,7 +182,7 @@ class Decomposition:
     ``sum(p.effect for p in parts) + not_comparable == gap`` to float precision. `metric` is the
     outcome stage, ``revenue`` or ``cpa_<outcome>``. `zero_at`: the first chain node that is 0 on
     one side only, when that made the gap not comparable. `notes`: every decision taken on blanks
-    and zeros, in words.
+    and zeros (`Note`: a code and its parameters; ``note.text`` in English words).
     """
 
     label: str
@@ -127,7 +193,7 @@ class Decomposition:
     parts: tuple[Part, ...]
     not_comparable: float
     zero_at: str | None = None
-    notes: tuple[str, ...] = ()
+    notes: tuple[Note, ...] = ()
 
     @property
     def explained(self) -> float:
@@ -214,7 +280,7 @@ class _Chain:
     names: tuple[str, ...]
     plan: tuple[float, ...]
     fact: tuple[float, ...]
-    notes: tuple[str, ...]
+    notes: tuple[Note, ...]
 
 
 @lru_cache(maxsize=256)
@@ -229,17 +295,16 @@ def _chain(line: PlanFact, funnel: Funnel, outcome: str, revenue: bool) -> _Chai
     last = names[-1]
     both_positive = plan[last] > 0 and fact[last] > 0
     kept: list[str] = []
-    notes: list[str] = []
+    notes: list[Note] = []
     for name in names[:-1]:
         p, f = plan[name], fact[name]
         blank = [s for s, v in (("plan", p), ("fact", f)) if math.isnan(v)]
         zero = [s for s, v in (("plan", p), ("fact", f)) if v == 0]
+        merged = "spend" if name == "spend" else "merged"
         if blank:
-            notes.append(f"{name} is blank in {' and '.join(blank)}: {_merge_text(name)}")
+            notes.append(_note(f"blank_{merged}", name, blank))
         elif zero and both_positive:
-            notes.append(
-                f"{name} is 0 in {' and '.join(zero)} while {last} is not: {_merge_text(name)}"
-            )
+            notes.append(_note(f"zero_{merged}", name, zero, outcome=last))
         else:
             kept.append(name)
     kept.append(last)
@@ -249,12 +314,6 @@ def _chain(line: PlanFact, funnel: Funnel, outcome: str, revenue: bool) -> _Chai
         tuple(fact[n] for n in kept),
         tuple(notes),
     )
-
-
-def _merge_text(name: str) -> str:
-    if name == "spend":
-        return "the line is explained from its first counted stage on (no spend or CPC part)"
-    return f"the factors on either side of {name} are taken as one"
 
 
 @lru_cache(maxsize=256)
@@ -385,7 +444,7 @@ def decompose_cpa(
     gap = cpa_f - cpa_p
     if cpa_p == 0 or cpa_f == 0:
         side = "plan" if cpa_p == 0 else "fact"
-        note = f"spend is 0 in {side}: the CPA gap is not comparable"
+        note = _note("cpa_spend_zero", "spend", (side,))
         return Decomposition(line.label, name, cpa_p, cpa_f, gap, (), gap, "spend", (note,))
     # spend is positive on both sides here, so the chain keeps it as its first node
     chain = _chain(line, funnel, stage, False)
@@ -398,26 +457,27 @@ def _or_nan(x: float) -> float:
     return x if math.isfinite(x) else math.nan
 
 
-def _cpa_undefined(plan: dict[str, float], fact: dict[str, float], stage: str) -> str | None:
+def _cpa_undefined(plan: dict[str, float], fact: dict[str, float], stage: str) -> Note | None:
+    side: Side
     for side, values in (("plan", plan), ("fact", fact)):
         if math.isnan(values["spend"]):
-            return f"spend is blank in {side}: no CPA to decompose"
+            return _note("cpa_blank", "spend", (side,))
         if math.isnan(values[stage]):
-            return f"{stage} is blank in {side}: no CPA to decompose"
+            return _note("cpa_blank", stage, (side,))
         if values[stage] == 0:
-            return f"{stage} is 0 in {side}: the CPA is undefined there, no gap to decompose"
+            return _note("cpa_zero", stage, (side,))
     return None
 
 
-def _blank_outcome(name: str, y_plan: float, y_fact: float) -> str | None:
+def _blank_outcome(name: str, y_plan: float, y_fact: float) -> Note | None:
     blank = [s for s, v in (("plan", y_plan), ("fact", y_fact)) if math.isnan(v)]
     if not blank:
         return None
-    return f"{name} is blank in {' and '.join(blank)}: no gap to decompose"
+    return _note("outcome_blank", name, blank)
 
 
 def _undefined(
-    label: str, name: str, y_plan: float, y_fact: float, notes: tuple[str, ...]
+    label: str, name: str, y_plan: float, y_fact: float, notes: tuple[Note, ...]
 ) -> Decomposition:
     return Decomposition(label, name, y_plan, y_fact, math.nan, (), math.nan, None, notes)
 
@@ -427,13 +487,10 @@ def _not_comparable(
 ) -> Decomposition:
     gap = y_fact - y_plan
     if y_plan == 0 and y_fact == 0:
-        note = f"{name} is 0 in plan and fact: no gap"
+        note = _note("no_gap", name)
         return Decomposition(label, name, 0.0, 0.0, 0.0, (), 0.0, None, (*chain.notes, note))
     where, side = _first_zero(chain)
-    note = (
-        f"{where} is 0 in {side}: the funnel stops there, so the whole gap is not comparable "
-        "(LMDI gives it all to the zero factor and cannot split it further)"
-    )
+    note = _note("stops", where, (side,))
     return Decomposition(label, name, y_plan, y_fact, gap, (), gap, where, (*chain.notes, note))
 
 

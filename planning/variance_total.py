@@ -76,7 +76,7 @@ def decompose_total(
         raise InputError("a total needs at least one line")
     channel = [decompose(line, funnel, metric=metric, outcome=outcome) for line in lines]
     kept = [d for d in channel if math.isfinite(d.gap)]
-    notes = [f"{d.label} left out: {d.notes[-1]}" for d in channel if not math.isfinite(d.gap)]
+    notes = [d.notes[-1].about(d.label, True) for d in channel if not math.isfinite(d.gap)]
     name = channel[0].metric
     if not kept:
         return Decomposition(
@@ -95,7 +95,7 @@ def decompose_total(
                 _add(sums, labels, "mix", "Mix across channels", "spend", p.effect - budget)
             else:
                 _add(sums, labels, p.key, p.label, p.node, p.effect)
-        notes += [f"{d.label}: {n}" for n in d.notes]
+        notes += [n.about(d.label) for n in d.notes]
     order = {n: i for i, n in enumerate(_nodes(funnel, _outcome(funnel, outcome), True))}
     keys = sorted(sums, key=lambda k: (order.get(labels[k][1], len(order)), k != "spend"))
     parts = tuple(Part(k, labels[k][0], labels[k][1], None, None, math.fsum(sums[k])) for k in keys)

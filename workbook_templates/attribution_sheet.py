@@ -18,6 +18,7 @@ import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
+from functools import lru_cache
 from typing import Any
 
 from openpyxl import Workbook
@@ -29,7 +30,7 @@ from planning.attribution import MODELS
 from planning.attribution_report import AttributionReport, ChannelCredit
 from planning.errors import InputError
 from sheets_sync.cells import is_blank
-from sheets_sync.i18n import Translator, translator
+from sheets_sync.i18n import LANGUAGES, Translator, translator
 from sheets_sync.quality_text import localize_number
 from sheets_sync.workbooks.interface import WorkbookTarget
 from sheets_sync.workbooks.roles import canonical_label, language_of
@@ -86,6 +87,36 @@ VERDICTS = {
     "no_journeys": "spend but no journeys: check its UTMs and the Mapping sheet",
     "no_touch": "conversions with no touch inside the lookback",
 }
+
+
+def verdict_text(code: str, t: Translator) -> str:
+    """A verdict code (`planning.attribution_report`) as the sheet shows it, in `t`'s language;
+    a code with no text (an empty cell, a newer code) as written. The code stays the data
+    (``--json``, the planning layer); only the sheet, the Review and the report show the text."""
+    text = VERDICTS.get(code)
+    return t(text) if text else code
+
+
+@lru_cache(maxsize=1)
+def _codes_by_text() -> dict[str, str]:
+    out = {code: code for code in VERDICTS}
+    for lang in LANGUAGES:
+        t = translator(lang)
+        out |= {_fold(t(text)): code for code, text in VERDICTS.items()}
+    return out
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.split()).casefold().replace("ё", "е")
+
+
+def verdict_code(text: object) -> str:
+    """Back from a verdict cell: the code of a verdict shown in either language (or the code
+    itself, or the text's spaces and case changed); an unknown text as written, stripped."""
+    shown = "" if is_blank(text) else str(text).strip()
+    return _codes_by_text().get(_fold(shown), shown)
+
+
 NOTE = (
     "Press Attribution to fill it from the journeys (sources of kind `paths` in sync.toml). "
     "true CPA = spend / the chosen model's conversions; removal effect = share of conversions "
@@ -257,7 +288,7 @@ def _number(v: float) -> float | None:
     return None if v is None or not math.isfinite(v) else round(float(v), 4)
 
 
-def channel_row(c: ChannelCredit) -> list[Any]:
+def channel_row(c: ChannelCredit, t: Translator) -> list[Any]:
     return [
         c.channel,
         _number(c.spend),
@@ -268,7 +299,7 @@ def channel_row(c: ChannelCredit) -> list[Any]:
         _number(c.assisted),
         _number(c.assist_ratio),
         _number(c.removal_effect),
-        VERDICTS.get(c.verdict, c.verdict),
+        verdict_text(c.verdict, t),
         _number(c.proposed_spend),
         _number(c.factor),
     ]
@@ -289,7 +320,7 @@ def _table(report: AttributionReport | None, title: str, t: Translator) -> list[
     if report.skipped_models:
         text += t("; not computed: {models}", models="; ".join(report.skipped_models))
     rows = [[text], [t(h) for h in HEADERS]]
-    rows += [channel_row(c) for c in report.channels[:CHANNEL_SLOTS]]
+    rows += [channel_row(c, t) for c in report.channels[:CHANNEL_SLOTS]]
     return rows
 
 

@@ -53,6 +53,7 @@ from workbook_templates.attribution_sheet import (
     CHANNEL_SLOTS,
     HEADERS,
     LEADS_TITLE_ROW,
+    verdict_code,
 )
 from workbook_templates.daily_history_sheet import read_daily_history
 from workbook_templates.optimize_split_sheet import read_split_sheet
@@ -192,7 +193,8 @@ def _number(v: Any) -> float:
 
 
 def attribution_verdicts(wb: WorkbookTarget) -> dict[str, tuple[str, float]]:
-    """Per channel the Attribution sheet's (leads) verdict and proposed spend; {} without one."""
+    """Per channel the Attribution sheet's (leads) verdict code and proposed spend; {} without
+    one. The sheet shows the verdict in its language; the code is read back from either."""
     if ATTRIBUTION not in wb.sheet_names():
         return {}
     cells = wb.read_cells(
@@ -203,7 +205,7 @@ def attribution_verdicts(wb: WorkbookTarget) -> dict[str, tuple[str, float]]:
     for line in cells:
         if is_blank(line[0]):
             break
-        out[str(line[0]).strip()] = (str(line[verdict] or ""), _number(line[spend]))
+        out[str(line[0]).strip()] = (verdict_code(line[verdict]), _number(line[spend]))
     return out
 
 

@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from addin.actions.texts import signed
+from addin.actions.variance_texts import notes_text
 from planning.brief import BriefLine
 from planning.funnel import Funnel
 from planning.review import ChannelReview, Surprise, leads_stage
@@ -22,6 +24,7 @@ from planning.variance import Decomposition, waterfall
 from sheets_sync.i18n import Translator
 from sheets_sync.i18n.formats import localized_format
 from sheets_sync.i18n.header_words import localized_header
+from workbook_templates.attribution_sheet import verdict_text
 from workbook_templates.cells import cell
 from workbook_templates.review_sheet import BRIEF_HEADERS, BRIEF_TITLE
 from workbook_templates.styles import (
@@ -38,7 +41,8 @@ Formats = list[list[str | None]]
 
 @dataclass(frozen=True)
 class Recommendation:
-    """One channel's line for Month+1: the split's proposal and the attribution's word."""
+    """One channel's line for Month+1: the split's proposal and the attribution's verdict code
+    (`planning.attribution_report`; shown through `verdict_text`)."""
 
     channel: str
     current: float
@@ -147,7 +151,7 @@ def main_driver(decomposition: Decomposition | None, t: Translator, worst: bool)
     p = parts[0]
     if (p.effect < 0) != worst or p.effect == 0:
         return ""
-    return f"{bar_label(p.label, t)} ({p.effect:+,.1f})"
+    return f"{bar_label(p.label, t)} ({signed(p.effect, t, 1)})"
 
 
 def performers_block(
@@ -236,7 +240,7 @@ def recommendations_block(
     for r in recs:
         change = r.proposed / r.current - 1 if r.current > 0 else math.nan
         values = [r.channel, _n(r.current), _n(r.proposed), _n(change), _n(r.expected)]
-        values += [advice(r, t), r.verdict, _n(r.attributed_spend)]
+        values += [advice(r, t), verdict_text(r.verdict, t), _n(r.attributed_spend)]
         number_formats = [None, FMT_MONEY, FMT_MONEY, FMT_SIGNED_PCT, FMT_COUNT, None, None]
         lines.append(_cells(values, [*number_formats, FMT_MONEY], t))
     rows, formats = _block(t("Recommendations for next month"), headers, lines)
@@ -291,7 +295,7 @@ def variance_rows(channel: str, metric: str, d: Decomposition, t: Translator) ->
     """One decomposition's waterfall as variance-table rows (`review_sheet.VAR_HEADERS`):
     per bar its key ``channel|metric|#``, the effect (plan and fact for the end bars) and the
     chart's four series; a decomposition with no waterfall gets one row with its note."""
-    note = "; ".join(d.notes)
+    note = notes_text(d.notes, t)
     bars = waterfall(d, not_comparable_label="Not comparable")
     if not bars:
         empty: list[Any] = [None] * 5

@@ -22,6 +22,7 @@ from planning.review import KPIS, ChannelReview, performers
 from planning.variance import waterfall
 from sheets_sync.i18n import Translator
 from sheets_sync.workbooks.interface import WorkbookTarget
+from workbook_templates.attribution_sheet import verdict_text
 from workbook_templates.review_sheet import read_rules
 from workbook_templates.settings_sheet import read_funnel, read_settings
 
@@ -121,7 +122,9 @@ def _advice(wb: WorkbookTarget, reviews: Sequence[ChannelReview], t: Translator)
             continue
         verdict = verdicts.get(r.channel, ("", math.nan))[0]
         rec = Recommendation(r.channel, s.current, s.proposed, s.expected, flags[r.channel])
-        rows.append(AdviceRow(r.channel, s.current, s.proposed, advice(rec, t), t(verdict)))
+        rows.append(
+            AdviceRow(r.channel, s.current, s.proposed, advice(rec, t), verdict_text(verdict, t))
+        )
     return rows
 
 

@@ -29,6 +29,11 @@ B = PlanFact(
 NODES = ("spend", *DEFAULT_FUNNEL.names, "revenue")
 
 
+def _texts(d: Decomposition) -> tuple[str, ...]:
+    """The notes as their English sentences."""
+    return tuple(n.text for n in d.notes)
+
+
 def total(d: Decomposition) -> float:
     return math.fsum([p.effect for p in d.parts] + [d.not_comparable])
 
@@ -86,8 +91,8 @@ def test_total_leaves_out_a_blank_line_and_keeps_not_comparable() -> None:
     stopped = PlanFact("Stopped", A.plan, {"spend": 0, "leads": 0, "purchases": 0})
     d = decompose_total([A, blank, stopped], TWO)
     assert (d.plan, d.fact, d.gap, d.not_comparable) == (4.0, 3.0, -1.0, -2.0)
-    assert d.notes[0] == "No CRM left out: purchases is blank in fact: no gap to decompose"
-    assert d.notes[1].startswith("Stopped: spend is 0 in fact: the funnel stops there")
+    assert _texts(d)[0] == "No CRM left out: purchases is blank in fact: no gap to decompose"
+    assert _texts(d)[1].startswith("Stopped: spend is 0 in fact: the funnel stops there")
     assert total(d) == pytest.approx(-1.0, abs=1e-12)
     only_blank = decompose_total([blank], TWO)
     assert math.isnan(only_blank.gap) and only_blank.parts == ()
