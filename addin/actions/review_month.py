@@ -16,22 +16,26 @@ import calendar
 import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
 from addin.actions.base import Action, ActionContext, ActionError
+from addin.actions.button_config import known_config
+from addin.actions.review_dims import DimReviews, dimension_reviews
 from addin.actions.review_rows import (
     Recommendation,
     achieved_block,
     brief_block,
+    dimension_block,
+    dimension_note_block,
     performers_block,
     recommendations_block,
     surprises_block,
     variance_rows,
 )
-from addin.actions.texts import texts_of
+from addin.actions.texts import day, texts_of
 from planning.brief import BriefLine, SplitChannel, brief_lines
 from planning.funnel import Funnel
 from planning.review import (
@@ -46,6 +50,7 @@ from planning.variance import Decomposition, PlanFact, decompose, decompose_cpa
 from planning.variance_total import decompose_total, decompose_total_cpa, total_line
 from sheets_sync.cells import is_blank
 from sheets_sync.i18n import Translator
+from sheets_sync.sync_config import SyncConfig
 from sheets_sync.workbooks.interface import WorkbookTarget
 from workbook_templates import layout as L
 from workbook_templates.attribution_sheet import (
@@ -245,8 +250,12 @@ def _variance_table(
     return rows
 
 
-def review_month(wb: WorkbookTarget, save: bool = True) -> ReviewResult:
-    """Review the month into the Review sheet (module docstring); returns what it found."""
+def review_month(
+    wb: WorkbookTarget, save: bool = True, config: SyncConfig | None = None
+) -> ReviewResult:
+    """Review the month into the Review sheet (module docstring); returns what it found.
+    `config`: the sync config whose fact store gives the results by city and product (None:
+    those blocks say there is no store)."""
     if REVIEW not in wb.sheet_names():
         raise ActionError(
             f"This workbook has no `{REVIEW}` sheet: a workbook made by this version has one "
@@ -267,12 +276,49 @@ def review_month(wb: WorkbookTarget, save: bool = True) -> ReviewResult:
     brief = brief_lines(reviews, split, TOTAL)
     rows, formats = _blocks(wb, t, funnel, kind, rules, reviews, decomps, split, flags, source)
     rows_b, formats_b = brief_block(brief, funnel, t, t(BRIEF_RULE, outcome=t(funnel.names[-1])))
-    write_blocks(wb, rows + rows_b, formats + formats_b)
+    dims = dimension_reviews(wb, config, plan, funnel, rules)
+    rows_d, formats_d = _dimension_blocks(dims, funnel, t)
+    write_blocks(wb, rows + rows_b + rows_d, formats + formats_b + formats_d)
     write_variance(wb, _variance_table(decomps, t))
     write_channels(wb, [t(TOTAL), *(r.channel for r in reviews if r.channel != TOTAL)])
     if save:
         wb.save()
-    return ReviewResult(reviews, decomps, brief, kind, source)
+    return ReviewResult(reviews, decomps, brief, kind, source, dims)
+
+
+DIMS_NOTE = (
+    "Facts to {as_of}: there is no plan by city or product. Against last month's facts "
+    "{first} – {last}."
+)
+DIMS_NOTE_NO_LAST = (
+    "Facts to {as_of}: there is no plan by city or product, and the fact store has no facts "
+    "of last month to compare with."
+)
+
+
+def _dimension_blocks(
+    dims: DimReviews, funnel: Funnel, t: Translator
+) -> tuple[list[list[Any]], list[list[str | None]]]:
+    """The blocks by city and by product below the Brief (after a blank row)."""
+    rows: list[list[Any]] = [[]]
+    formats: list[list[str | None]] = [[]]
+    if not dims.reviews:
+        for level in ("city", "product"):
+            r, f = dimension_note_block(level, t(dims.note), t)
+            rows += r
+            formats += f
+        return rows, formats
+    as_of = "-" if dims.as_of is None else day(dims.as_of, t)
+    if dims.last_window is None:
+        note = t(DIMS_NOTE_NO_LAST, as_of=as_of)
+    else:
+        first, last = dims.last_window
+        note = t(DIMS_NOTE, as_of=as_of, first=day(first, t), last=day(last, t))
+    for review in dims.reviews:
+        r, f = dimension_block(review, funnel, t, note)
+        rows += r
+        formats += f
+    return rows, formats
 
 
 def _blocks(
@@ -324,6 +370,8 @@ class ReviewResult:
     brief: list[BriefLine]
     kind: str
     source: str
+    dims: DimReviews = field(default_factory=lambda: DimReviews(()))
+    """The results by city and by product (`addin.actions.review_dims`)."""
 
     def review(self, channel: str) -> ChannelReview:
         return next(r for r in self.reviews if r.channel == channel)
@@ -332,7 +380,7 @@ class ReviewResult:
 def run_button(ctx: ActionContext) -> str:
     """The Review Month button."""
     wb = ctx.workbook
-    result = review_month(wb)
+    result = review_month(wb, config=known_config(ctx))
     t = texts_of(wb)
     channels = [r for r in result.reviews if r.channel != TOTAL]
     achieved = sum(1 for r in channels if r.status == "achieved")

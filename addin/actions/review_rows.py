@@ -20,6 +20,7 @@ from addin.actions.variance_texts import notes_text
 from planning.brief import BriefLine
 from planning.funnel import Funnel
 from planning.review import ChannelReview, Surprise, leads_stage
+from planning.review_dims import OTHER, DimReview, DimRow
 from planning.variance import Decomposition, waterfall
 from sheets_sync.i18n import Translator
 from sheets_sync.i18n.formats import localized_format
@@ -199,6 +200,73 @@ def surprises_block(
     if not lines:
         lines.append(([t("none")], [None]))
     return _block(t("Surprises"), headers, lines)
+
+
+# --------------------------------------------------------------------------- by city, by product
+
+DIM_TITLES = {"city": "Results by city", "product": "Results by product"}
+#: A row's status against last month (`planning.review_dims`) as the block says it.
+DIM_STATUS = {
+    "achieved": "not worse",
+    "missed": "worse",
+    "mixed": "mixed",
+    "no last month": "no last month",
+    "too few": "too few to judge",
+}
+_DIM_COLUMNS = (
+    ("spend", FMT_MONEY),
+    ("leads", FMT_COUNT),
+    ("lead_share", FMT_PCT),
+    ("outcome", FMT_COUNT),
+    ("revenue", FMT_MONEY),
+    ("revenue_share", FMT_PCT),
+    ("cpl", FMT_COST),
+    ("cpa", FMT_COST),
+    ("romi", FMT_PCT),
+)
+
+
+def dim_headers(level: str, funnel: Funnel, t: Translator) -> list[str]:
+    """The block's headers: the level, the KPIs with the shares, the changes, the status."""
+    lead, out = t(leads_stage(funnel)), t(funnel.names[-1])
+    heads = [t(level), t("spend"), lead, t("{metric}, share", metric=lead), out, t("revenue")]
+    heads += [t("{metric}, share", metric=t("revenue")), "CPL", "CPA", "ROMI"]
+    heads += [t("{metric} vs last month", metric=m) for m in (lead, out, t("revenue"))]
+    return [*heads, t("vs last month")]
+
+
+def dim_label(row: DimRow, t: Translator) -> str:
+    """A row's first cell: its value, "(no value)" or "other (n)"."""
+    if row.key == OTHER:
+        return t("other ({n})", n=row.values)
+    return row.key or t("(no value)")
+
+
+def _dim_line(label: str, row: DimRow, t: Translator) -> tuple[list[Any], list[str | None]]:
+    numbers = {**row.kpis, "lead_share": row.lead_share, "revenue_share": row.revenue_share}
+    values: list[Any] = [label, *(_n(numbers[key]) for key, _ in _DIM_COLUMNS)]
+    values += [_n(row.change[key]) for key in ("leads", "outcome", "revenue")]
+    values.append(t(DIM_STATUS[row.status]))
+    formats = [None, *(number for _, number in _DIM_COLUMNS), *[FMT_SIGNED_PCT] * 3, None]
+    return _cells(values, formats, t)
+
+
+def dimension_block(
+    review: DimReview, funnel: Funnel, t: Translator, note: str
+) -> tuple[Rows, Formats]:
+    """Results by city or product (`planning.review_dims`): `note` under the title (what the
+    facts are and the window compared), one row per value, the Total (the Plan's facts)."""
+    lines = [_dim_line(dim_label(r, t), r, t) for r in review.rows]
+    lines.append(_dim_line(t("Total"), review.total, t))
+    rows, formats = _block(t(DIM_TITLES[review.level]), dim_headers(review.level, funnel, t), lines)
+    rows.insert(1, [note])
+    formats.insert(1, [None])
+    return rows, formats
+
+
+def dimension_note_block(level: str, note: str, t: Translator) -> tuple[Rows, Formats]:
+    """The block's title and why it has no rows."""
+    return [[t(DIM_TITLES[level])], [note], []], [[None], [None], []]
 
 
 # --------------------------------------------------------------------------- recommendations

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from addin.actions.base import ActionContext
+from addin.actions.button_config import known_config
 from addin.cli.common import user_errors
 from sheets_sync.i18n import LANGUAGES, translator
 from sheets_sync.workbooks.roles import language_of
@@ -41,6 +43,7 @@ def report_cmd(workbook: Path, out: Path, lang: str | None, client: str | None) 
 
     wb = XlsxWorkbook(workbook)
     t = translator(lang or language_of(wb))
-    content = report_content(wb, t, client or workbook.stem)
+    config = known_config(ActionContext.of_file(workbook))  # the results by city and product
+    content = report_content(wb, t, client or workbook.stem, config)
     write_report(content, t, out)
     click.echo(str(out))

@@ -8,13 +8,28 @@ from pathlib import Path
 import click
 
 from addin.actions.base import ActionContext
+from addin.actions.button_config import known_config
 from addin.actions.review_month import TOTAL, ReviewResult, review_month, run_button
 from addin.cli.common import echo_json, user_errors
+from planning.review_dims import OTHER, DimRow
 from sheets_sync.workbooks.xlsx import XlsxWorkbook
 
 
 def _number(v: float) -> float | None:
     return round(v, 4) if math.isfinite(v) else None
+
+
+def _dim_row(r: DimRow) -> dict[str, object]:
+    """A row by city or product: its value ("" for none; `other` when it sums the rest)."""
+    return {
+        "key": "" if r.key == OTHER else r.key,
+        "other": r.key == OTHER,
+        **{k: _number(v) for k, v in r.kpis.items()},
+        "lead_share": _number(r.lead_share),
+        "revenue_share": _number(r.revenue_share),
+        **{f"{k} vs last month": _number(v) for k, v in r.change.items()},
+        "status": r.status,
+    }
 
 
 def review_dict(result: ReviewResult) -> dict[str, object]:
@@ -47,6 +62,10 @@ def review_dict(result: ReviewResult) -> dict[str, object]:
             for b in result.brief
             if b.channel != TOTAL
         ],
+        "by_dimension": {
+            d.level: {"rows": [_dim_row(r) for r in d.rows], "total": _dim_row(d.total)}
+            for d in result.dims.reviews
+        },
     }
 
 
@@ -58,6 +77,7 @@ def review_cmd(workbook: Path, as_json: bool) -> None:
     """Review the month in WORKBOOK: the Review sheet (achieved vs missed, the variance
     explained, performers, surprises, recommendations) and the Brief New Month plans to."""
     if as_json:
-        echo_json(review_dict(review_month(XlsxWorkbook(workbook))))
+        config = known_config(ActionContext.of_file(workbook))
+        echo_json(review_dict(review_month(XlsxWorkbook(workbook), config=config)))
         return
     click.echo(run_button(ActionContext.of_file(workbook)))

@@ -5,8 +5,12 @@ The numbers are the Review Month button's (`addin.actions.review_month.review_mo
 so the report and the Review sheet never disagree: the KPIs (spend, leads, CPL, the outcome, CPA,
 revenue, ROMI) per channel and in total, ratios recomputed from the summed absolutes; the total
 waterfall of the outcome (`planning.variance.waterfall`); top and under performers by the sheet's
-rule. Recommendations come from the Optimize Split sheet's proposal only when the sheet has one
-(a proposal computed in memory is not shown to a client); the report then says to run it.
+rule; the results by city and by product (`planning.review_dims`: no plan there, so facts to
+as-of against last month's same days) when the sync config's fact store is given, compact: the
+counts, their shares, the change and the status against last month (spend and its ratios are
+left to the workbook: the demo's facts have no spend by city). Recommendations come from the
+Optimize Split sheet's proposal only when the sheet has one (a proposal computed in memory is not
+shown to a client); the report then says to run it.
 """
 
 from __future__ import annotations
@@ -16,11 +20,31 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from addin.actions.review_month import TOTAL, attribution_verdicts, review_month, split_proposal
-from addin.actions.review_rows import Recommendation, advice, bar_label, kpi_label, main_driver
+from addin.actions.review_dims import DimReviews
+from addin.actions.review_month import (
+    DIMS_NOTE,
+    DIMS_NOTE_NO_LAST,
+    TOTAL,
+    attribution_verdicts,
+    review_month,
+    split_proposal,
+)
+from addin.actions.review_rows import (
+    DIM_STATUS,
+    DIM_TITLES,
+    Recommendation,
+    advice,
+    bar_label,
+    dim_label,
+    kpi_label,
+    main_driver,
+)
+from addin.actions.texts import day
 from planning.review import KPIS, ChannelReview, performers
+from planning.review_dims import DimRow
 from planning.variance import waterfall
 from sheets_sync.i18n import Translator
+from sheets_sync.sync_config import SyncConfig
 from sheets_sync.workbooks.interface import WorkbookTarget
 from workbook_templates.attribution_sheet import verdict_text
 from workbook_templates.review_sheet import read_rules
@@ -84,6 +108,34 @@ class AdviceRow:
 
 
 @dataclass(frozen=True)
+class DimLine:
+    """A city's or product's line: its label, leads, outcome, revenue, the shares of the
+    month's leads and revenue, the change of leads and the outcome vs last month, the status
+    in words and whether it is good (None: neither, as "mixed" or "too few to judge")."""
+
+    label: str
+    leads: float
+    lead_share: float
+    outcome: float
+    revenue: float
+    revenue_share: float
+    leads_change: float
+    outcome_change: float
+    status: str
+    achieved: bool | None
+
+
+@dataclass(frozen=True)
+class DimTable:
+    """The results by city or by product: title, the level's name, lines, the total."""
+
+    title: str
+    level: str
+    lines: tuple[DimLine, ...]
+    total: DimLine
+
+
+@dataclass(frozen=True)
 class ReportContent:
     """Everything the report shows, in the report's language."""
 
@@ -99,6 +151,8 @@ class ReportContent:
     top: tuple[Performer, ...]
     under: tuple[Performer, ...]
     advice: tuple[AdviceRow, ...]
+    dims: tuple[DimTable, ...] = ()
+    dims_note: str = ""
 
 
 def _kpis(review: ChannelReview, labels: dict[str, str]) -> tuple[KpiRow, ...]:
@@ -128,11 +182,53 @@ def _advice(wb: WorkbookTarget, reviews: Sequence[ChannelReview], t: Translator)
     return rows
 
 
-def report_content(wb: WorkbookTarget, t: Translator, client: str) -> ReportContent:
-    """The report's content from `wb` in `t`'s language (module docstring)."""
+def _dim_line(label: str, r: DimRow, t: Translator) -> DimLine:
+    k = r.kpis
+    return DimLine(
+        label,
+        k["leads"],
+        r.lead_share,
+        k["outcome"],
+        k["revenue"],
+        r.revenue_share,
+        r.change["leads"],
+        r.change["outcome"],
+        t(DIM_STATUS[r.status]),
+        {"achieved": True, "missed": False}.get(r.status),
+    )
+
+
+def _dims(dims: DimReviews, t: Translator) -> tuple[tuple[DimTable, ...], str]:
+    """The tables by city and product and the line saying what they compare ((), "": none)."""
+    if not dims.reviews:
+        return (), ""
+    as_of = "-" if dims.as_of is None else day(dims.as_of, t)
+    if dims.last_window is None:
+        note = t(DIMS_NOTE_NO_LAST, as_of=as_of)
+    else:
+        first, last = dims.last_window
+        note = t(DIMS_NOTE, as_of=as_of, first=day(first, t), last=day(last, t))
+    tables = tuple(
+        DimTable(
+            t(DIM_TITLES[d.level]),
+            t(d.level),
+            tuple(_dim_line(dim_label(r, t), r, t) for r in d.rows),
+            _dim_line(t("Total"), d.total, t),
+        )
+        for d in dims.reviews
+    )
+    return tables, note
+
+
+def report_content(
+    wb: WorkbookTarget, t: Translator, client: str, config: SyncConfig | None = None
+) -> ReportContent:
+    """The report's content from `wb` in `t`'s language (module docstring); `config`: the sync
+    config whose fact store gives the results by city and product (None: not shown)."""
     settings = read_settings(wb)
     funnel = read_funnel(wb)
-    result = review_month(wb, save=False)
+    result = review_month(wb, save=False, config=config)
+    dims, dims_note = _dims(result.dims, t)
     labels = {key: kpi_label(key, funnel, t) for key in KPIS}
     total = result.review(TOTAL)
     outcome = funnel.names[-1]
@@ -169,4 +265,6 @@ def report_content(wb: WorkbookTarget, t: Translator, client: str) -> ReportCont
             for r in under
         ),
         advice=tuple(_advice(wb, result.reviews, t)),
+        dims=dims,
+        dims_note=dims_note,
     )

@@ -44,6 +44,8 @@ def render_html(c: ReportContent, t: Translator) -> str:
             return "—"
         if key == "romi":
             return number(v * 100, t) + " %"
+        if key == "count":  # a fact's count: whole unless it is not
+            return number(v, t, 0 if float(v).is_integer() else 1)
         digits = 0 if key in ("spend", "leads", "revenue", "cpl", "cpa") and abs(v) >= 100 else 1
         return number(v, t, digits)
 
@@ -54,6 +56,9 @@ def render_html(c: ReportContent, t: Translator) -> str:
         if k.key == "romi":  # a difference in points
             return "—" if not math.isfinite(k.pct) else signed(k.pct * 100, t) + " " + t("p.p.")
         return share(k.pct)
+
+    def change(v: float) -> str:
+        return "—" if not math.isfinite(v) else signed(v * 100, t) + " %"
 
     def mark(achieved: bool | None) -> str:
         return "" if achieved is None else ("good" if achieved else "bad")
@@ -82,6 +87,7 @@ def render_html(c: ReportContent, t: Translator) -> str:
         num=num,
         pct=pct,
         share=share,
+        change=change,
         mark=mark,
     )
 

@@ -2,7 +2,9 @@
 
 Page 1: the title (client, month, what is compared). Page 2: the Executive numbers (plan,
 actual, % of plan) and plan vs actual by channel. Page 3: the total waterfall and the review
-(status per channel, top and under performers). Page 4: the recommendations. Kept in a Python
+(status per channel, top and under performers). Then, when the report was given the fact store,
+a page of the results by city and by product against last month (compact: counts, shares,
+changes, status). Last: the recommendations. Kept in a Python
 string, not a package data file, so the frozen build and an editable install find it alike.
 """
 
@@ -32,6 +34,11 @@ th { background: #eef2f8; }
 img { width: 100%; }
 .cols { display: flex; gap: 8mm; }
 .cols > div { flex: 1; }
+h3 { color: #26394d; font-size: 12pt; margin: 3mm 0 1.5mm 0; }
+p.note { color: #666; font-size: 9pt; margin: 0 0 2mm 0; }
+tr.total td { font-weight: bold; border-top: 1px solid #888; }
+table.dims { table-layout: fixed; }
+table.dims th:first-child { width: 17%; }
 </style>
 </head>
 <body>
@@ -76,6 +83,32 @@ img { width: 100%; }
       {% else %}<p>—</p>{% endfor %}</div>
   </div>
 </section>
+{% if c.dims %}
+<section>
+  <h2>{{ t("Results by city and product") }}</h2>
+  <p class="note">{{ c.dims_note }}</p>
+  {% for d in c.dims %}
+  <h3>{{ d.title }}</h3>
+  <table class="review dims">
+    <tr><th>{{ d.level }}</th><th>{{ t("leads") }}</th>
+      <th>{{ t("{metric}, share", metric=t("leads")) }}</th>
+      <th>{{ c.outcome }}</th><th>{{ t("revenue") }}</th>
+      <th>{{ t("{metric}, share", metric=t("revenue")) }}</th>
+      <th>{{ t("{metric} vs last month", metric=t("leads")) }}</th>
+      <th>{{ t("{metric} vs last month", metric=c.outcome) }}</th>
+      <th>{{ t("vs last month") }}</th></tr>
+    {% for r in d.lines + (d.total,) %}
+    <tr{% if loop.last %} class="total"{% endif %}><td>{{ r.label }}</td>
+      <td>{{ num(r.leads, "count") }}</td><td>{{ share(r.lead_share) }}</td>
+      <td>{{ num(r.outcome, "count") }}</td><td>{{ num(r.revenue, "revenue") }}</td>
+      <td>{{ share(r.revenue_share) }}</td><td>{{ change(r.leads_change) }}</td>
+      <td>{{ change(r.outcome_change) }}</td>
+      <td class="{{ mark(r.achieved) }}">{{ r.status }}</td></tr>
+    {% endfor %}
+  </table>
+  {% endfor %}
+</section>
+{% endif %}
 <section>
   <h2>{{ t("Recommendations for next month") }}</h2>
   {% if c.advice %}
