@@ -52,7 +52,7 @@ from sheets_sync.sources.ad_periods import (
 )
 from sheets_sync.sources.ad_totals import split_summary, total_flags, totals_row
 from sheets_sync.sources.cell_values import DateParse, parse_numbers
-from sheets_sync.sources.column_map import ColumnMap, SourceOptions
+from sheets_sync.sources.column_map import AD_ALIASES, GROUP_ALIASES, ColumnMap, SourceOptions
 from sheets_sync.sources.fact_frames import (
     concat_quarantine,
     date_window,
@@ -86,16 +86,8 @@ AD_METRICS: dict[str, str] = {
 }
 """Ad-export field -> fact metric."""
 
-_GROUP = (
-    "Ad group",
-    "Группа объявлений",
-    "Группа",
-    "Ad set name",
-    "Название группы объявлений",
-    "Ad group name",
-)
-
-_AD = ("Ad", "Ad name", "Объявление", "Название объявления", "Ad ID", "ID объявления")
+_GROUP = GROUP_ALIASES
+_AD = AD_ALIASES
 
 BUILTIN_MAPS: dict[str, ColumnMap] = {
     "google_ads": ColumnMap(

@@ -22,8 +22,11 @@ if TYPE_CHECKING:
     from sheets_sync.sources.crm_stages import StageVocabulary
 
 __all__ = [
+    "AD_ALIASES",
     "DIMENSION_ALIASES",
+    "DIMENSION_MAP",
     "DIMENSION_OF",
+    "GROUP_ALIASES",
     "UTM_ALIASES",
     "ColumnMap",
     "SourceOptions",
@@ -56,6 +59,24 @@ DIMENSION_ALIASES: dict[str, tuple[str, ...]] = {
     "utm_content": ("utm_content", "UTM Content", "Объявление", "Ad"),
 }
 """The breakdown columns of row-per-event exports (CRM, call tracking; issue 15)."""
+GROUP_ALIASES: tuple[str, ...] = (
+    "Ad group",
+    "Группа объявлений",
+    "Группа",
+    "Ad set name",
+    "Название группы объявлений",
+    "Ad group name",
+)
+"""An ad export's ad group / ad set column (the ``group`` field: the fact's segment)."""
+AD_ALIASES: tuple[str, ...] = (
+    "Ad",
+    "Ad name",
+    "Объявление",
+    "Название объявления",
+    "Ad ID",
+    "ID объявления",
+)
+"""An ad export's ad column (the ``ad`` field: the fact's creative)."""
 DIMENSION_OF: dict[str, str] = {
     "city": "city",
     "product": "product",
@@ -67,6 +88,16 @@ DIMENSION_OF: dict[str, str] = {
 """A reader's field -> the fact dimension it fills (`sheets_sync.facts.DIMENSIONS`): a lead's
 ``utm_term`` (the keyword or ad group the team tags) is its segment and ``utm_content`` its
 creative, as an ad export's ad group and ad are."""
+
+
+def _dimension_map() -> ColumnMap:
+    columns = {**DIMENSION_ALIASES, "group": (*GROUP_ALIASES, "ad_group"), "ad": AD_ALIASES}
+    named: set[str] = set()
+    for fieldname, dimension in DIMENSION_OF.items():
+        if dimension not in named:  # the dimension's own name first, in its first field: wins
+            columns[fieldname] = (dimension, *columns[fieldname])
+            named.add(dimension)
+    return ColumnMap("dimensions", columns, required=())
 
 
 @dataclass(frozen=True)
@@ -171,6 +202,13 @@ class ColumnMap:
 
 
 _FIELD_SYNONYMS = {"traffic": "clicks", "platform_leads": "conversions", "day": "date"}
+
+DIMENSION_MAP: ColumnMap = _dimension_map()
+"""Every breakdown field (`DIMENSION_OF`) under every header a file may give it, plus the fact
+dimension's own name (``city``, ``product``, ``segment``, ``creative``) and ``ad_group``: what a
+source with freely named columns (a SQL query) is matched against. A column named as the
+dimension fills it; otherwise, in `DIMENSION_OF` order, the first field found does
+(``utm_term`` before an ad group for the segment, as in a file)."""
 
 
 def _match_alias(

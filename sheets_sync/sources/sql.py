@@ -19,6 +19,14 @@ URLs: ``duckdb:///relative/path.duckdb`` (relative to `base`, default the workin
 
 Rows the aggregation gives that are not facts (no date, a metric or basis not known, no value)
 go to the quarantine with their 1-based position in the aggregated result as the line.
+
+Dimensions (issue 15): a query may also return breakdown columns, found as a file's are
+(`column_map.DIMENSION_MAP`: ``city`` / ``Город`` / ``Region``, ``product`` / ``Продукт``,
+``segment`` / ``ad_group`` / ``Ad group`` / ``utm_term``, ``creative`` / ``Ad`` /
+``utm_content`` …; a column named as the dimension wins, then `column_map.DIMENSION_OF` order)
+and mapped to the facts' `facts.DIMENSIONS` by `fact_frames.dimension_keys`, as a file's. The
+database groups by them too (trimmed, NULL as ``""``), so the facts keep them apart; a query
+without them gives facts without them, as before.
 """
 
 from __future__ import annotations
@@ -40,6 +48,7 @@ from planning.errors import InputError
 from sheets_sync.cells import is_missing
 from sheets_sync.facts import (
     BASES,
+    DIMENSIONS,
     FACT_COLUMNS,
     METRICS,
     MONEY,
@@ -47,8 +56,8 @@ from sheets_sync.facts import (
     FileInfo,
     ReadResult,
 )
-from sheets_sync.sources.column_map import SourceOptions
-from sheets_sync.sources.fact_frames import date_window
+from sheets_sync.sources.column_map import DIMENSION_MAP, DIMENSION_OF, SourceOptions
+from sheets_sync.sources.fact_frames import date_window, dimension_keys
 
 __all__ = ["QUERY_COLUMNS", "SqlError", "read_sql", "redact"]
 
@@ -111,9 +120,10 @@ def read_sql(
     with _connect(url, base) as db:
         columns = db.columns(body)
         names = _column_names(columns, name)
-        frame = db.fetch(_wrapped(body, names, bounds[0], bounds[1]))
+        dims = _dimension_columns(columns, names)
+        frame = db.fetch(_wrapped(body, names, bounds[0], bounds[1], dims))
 
-    facts, quarantine = _facts(frame, name, info.path)
+    facts, quarantine = _facts(frame, name, info.path, list(dims))
     for metric in MONEY:
         rows = (facts["metric"] == metric).to_numpy()
         facts.loc[rows, "value"] = facts.loc[rows, "value"] * options.money_factor(metric)
@@ -305,12 +315,34 @@ def _column_names(columns: Sequence[str], source: str) -> dict[str, str]:
     return {c: by_lower[c] for c in (*QUERY_COLUMNS, "basis") if c in by_lower}
 
 
+def _dimension_columns(columns: Sequence[str], names: dict[str, str]) -> dict[str, str]:
+    """The breakdown field -> the query's column, one field per fact dimension (the one
+    `fact_frames.dimension_keys` would take), among the columns not already a needed one."""
+    taken = {c.lower() for c in names.values()}
+    free = [str(c) for c in columns if str(c).lower() not in taken]
+    found = DIMENSION_MAP.resolve(free)
+    out: dict[str, str] = {}
+    filled: set[str] = set()
+    for fieldname, dimension in DIMENSION_OF.items():
+        if fieldname in found and dimension not in filled:
+            out[fieldname] = found[fieldname]
+            filled.add(dimension)
+    return out
+
+
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _wrapped(query: str, names: dict[str, str], start: dt.date | None, end: dt.date | None) -> str:
-    """The query filtered and grouped, in SQL both DuckDB and PostgreSQL run."""
+def _wrapped(
+    query: str,
+    names: dict[str, str],
+    start: dt.date | None,
+    end: dt.date | None,
+    dims: dict[str, str] | None = None,
+) -> str:
+    """The query filtered and grouped (also by the breakdown columns `dims`, each as its
+    field's name), in SQL both DuckDB and PostgreSQL run."""
 
     def col(name: str) -> str:
         return f"q.{_quote(names[name])}"
@@ -318,6 +350,11 @@ def _wrapped(query: str, names: dict[str, str], start: dt.date | None, end: dt.d
     day = f"CAST({col('date')} AS DATE)"
     texts = [f"COALESCE(CAST({col(c)} AS VARCHAR), '')" for c in QUERY_COLUMNS[1:4]]
     basis = f"CAST({col('basis')} AS VARCHAR)" if "basis" in names else "'event'"
+    breakdown = "".join(
+        f"TRIM(COALESCE(CAST(q.{_quote(column)} AS VARCHAR), '')) AS {_quote(fieldname)},\n"
+        for fieldname, column in (dims or {}).items()
+    )
+    groups = ", ".join(str(i) for i in range(1, 7 + len(dims or {})))
     where = ["TRUE"]
     if start is not None:
         where.append(f"{day} >= DATE '{start.isoformat()}'")
@@ -330,11 +367,11 @@ def _wrapped(query: str, names: dict[str, str], start: dt.date | None, end: dt.d
                {texts[2]} AS utm_campaign,
                CAST({col("metric")} AS VARCHAR) AS metric,
                {basis} AS basis,
-               SUM(CAST({col("value")} AS DOUBLE PRECISION)) AS value
+               {breakdown}SUM(CAST({col("value")} AS DOUBLE PRECISION)) AS value
         FROM ({query}) AS q
         WHERE {" AND ".join(where)}
-        GROUP BY 1, 2, 3, 4, 5, 6
-        ORDER BY 1, 2, 3, 4, 5, 6
+        GROUP BY {groups}
+        ORDER BY {groups}
     """
 
 
@@ -343,11 +380,15 @@ def _shown(value: Any) -> str | None:
     return None if is_missing(value) else str(value)
 
 
-def _facts(frame: pd.DataFrame, source: str, path: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The aggregated rows as facts; the rows that are not facts as quarantine."""
+def _facts(
+    frame: pd.DataFrame, source: str, path: str, fields: Sequence[str] = ()
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The aggregated rows as facts, with the dimensions of the breakdown `fields` (columns of
+    `frame`); the rows that are not facts as quarantine."""
     n = len(frame)
     if n == 0:
-        frame = pd.DataFrame({c: pd.Series(dtype=object) for c in FACT_COLUMNS if c != "source"})
+        empty = (*(c for c in FACT_COLUMNS if c != "source"), *fields)
+        frame = pd.DataFrame({c: pd.Series(dtype=object) for c in empty})
     dates = pd.to_datetime(frame["date"], errors="coerce")
     values = pd.to_numeric(frame["value"], errors="coerce").astype(np.float64)
     metric = frame["metric"].astype(object).where(frame["metric"].notna(), None)
@@ -381,6 +422,11 @@ def _facts(frame: pd.DataFrame, source: str, path: str) -> tuple[pd.DataFrame, p
             "value": values[ok],
         }
     ).reset_index(drop=True)[list(FACT_COLUMNS)]
+    kept = frame[ok].reset_index(drop=True)
+    dims = dimension_keys(kept, {f: f for f in fields}, len(kept))
+    for dimension in DIMENSIONS:  # in the facts' order
+        if dimension in dims:
+            facts[dimension] = dims[dimension]
     lines = np.flatnonzero(bad_rows) + 1
     quarantine = pd.DataFrame(
         {
