@@ -1,5 +1,5 @@
 """Number formats for the columns buttons fill at run time (Daily, Daily History, Unmapped,
-History, Curves, the Alerts incidents, Data Quality), set on the template's columns.
+History, Curves, the Alerts incidents, Drill, Data Quality), set on the template's columns.
 
 Decision: a button writes plain values; the xlsx adapter gives a written cell without a
 format its column's (`sheets_sync.workbooks.cell_formats`), and Excel, LibreOffice and Google
@@ -21,6 +21,8 @@ from sheets_sync.facts import METRICS, MONEY
 from sheets_sync.i18n.formats import localized_format
 from workbook_templates import layout as L
 from workbook_templates.alerts_sheet import ALERTS
+from workbook_templates.drill_sheet import DRILL, drill_format
+from workbook_templates.drill_sheet import HEADER_ROW as DRILL_HEADER_ROW
 from workbook_templates.styles import (
     FMT_COST,
     FMT_COUNT,
@@ -116,6 +118,8 @@ def format_filled_columns(wb: Workbook, lang: str = "en") -> None:
         format_columns(wb[L.HISTORY], 3, plan_header_format, lang=lang)
     if L.CURVES in wb.sheetnames:
         format_columns(wb[L.CURVES], L.CURVES_HEADER_ROW, metric_format, lang=lang)
+    if DRILL in wb.sheetnames:
+        format_columns(wb[DRILL], DRILL_HEADER_ROW, drill_format, lang=lang)
     if ALERTS in wb.sheetnames:
         ws = wb[ALERTS]
         first = _incidents_col(ws)

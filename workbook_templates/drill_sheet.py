@@ -8,11 +8,16 @@ below it, outside the total, the facts no plan line took ("not in the Plan"). Co
 the level's value, per metric of `planning.drill.DRILL_METRICS` its ``p`` / ``f`` / ``rr``,
 then CPL, CPA and CR (plan and fact), ratios of the row's sums.
 
-Written by the Drill button (`addin.actions.drill`: the inputs when the sheet is new, the
-status and the table, the old rows cleared) and by `write_drill_template` (a new workbook's
-empty sheet with its inputs). Read by the Drill button (`read_drill_inputs`). Texts are
-English msgids translated with the workbook's translator (review.po); the level and filter
-names are read back in either language.
+Written by `write_drill_template` (every new workbook: `funnelplan template`, the demo, New
+Month; the inputs, the level a drop-down of the six names, a note in the status line, the
+header, the columns' number formats (`drill_format`, set by `column_formats`)) and by the Drill
+button (`addin.actions.drill`: the status and the table, the old rows cleared; on a workbook
+made before the template had the sheet, the sheet and its inputs on the first press). Read by
+the Drill button (`read_drill_inputs`). Texts are English msgids translated with the
+workbook's translator (review.po), in a new workbook by the post-pass (`localize`, which also
+translates the level drop-down's names: `localize.WORDED_OPTIONS`); the level and filter names
+are read back in either language. Not protected, like every sheet a button rewrites; the input
+cells are unlocked anyway (a user protecting the sheet can still choose).
 """
 
 from __future__ import annotations
@@ -22,20 +27,32 @@ from dataclasses import dataclass
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.styles import Protection
 
 from planning.drill import DRILL_METRICS, LEVELS, RATIOS, Drill, DrillRow
 from planning.errors import InputError
 from sheets_sync.i18n import Translator
 from sheets_sync.i18n.header_words import localized_header
 from sheets_sync.workbooks.interface import WorkbookTarget
+from sheets_sync.workbooks.roles import canonical_label
+from workbook_templates import input_checks as checks
 from workbook_templates import layout as L
-from workbook_templates.styles import header_row
+from workbook_templates.styles import (
+    FILL_INPUT,
+    FMT_COST,
+    FMT_COUNT,
+    FMT_CR,
+    FMT_MONEY,
+    FONT_BOLD,
+    FONT_NOTE,
+    header_row,
+)
 
 __all__ = [
     "DRILL",
     "HEADER_ROW",
     "DrillInputs",
+    "drill_format",
     "drill_headers",
     "drill_rows",
     "read_drill_inputs",
@@ -55,6 +72,9 @@ values; more are cut with a note)."""
 NO_VALUE = "(no value)"
 NOT_IN_PLAN = "not in the Plan (unmapped)"
 KINDS = ("p", "f", "rr")
+NOTE = "Choose a level and filters above, then press Drill."
+"""The status line of a new sheet (the button writes its own over it)."""
+LEVEL_ERROR = "choose a level from the list"
 
 
 @dataclass(frozen=True)
@@ -66,28 +86,50 @@ class DrillInputs:
 
 
 def input_block(t: Translator, level: str = "channel") -> list[list[Any]]:
-    """The inputs' cells A1:B7 (the labels translated, the level as its English code)."""
-    return [[t("level"), level], *[[t(name), None] for name in LEVELS]]
+    """The inputs' cells A1:B7: the labels and the level in the workbook's language (read back
+    in either)."""
+    return [[t("level"), t(level)], *[[t(name), None] for name in LEVELS]]
 
 
 def write_drill_template(wb: Workbook, t: Translator) -> None:
-    """Add the Drill sheet with its inputs (the level a drop-down of `LEVELS`)."""
+    """Add the Drill sheet: its inputs (yellow, unlocked; the level a drop-down of `LEVELS` as
+    `t` words them), the note in the status line, the header by channel.
+
+    A new workbook's template passes English (`t` the identity) and the post-pass translates
+    it; a sheet written straight in another language passes that language's translator."""
     ws = wb.create_sheet(t(DRILL))
     for r, row in enumerate(input_block(t), start=1):
         for c, value in enumerate(row, start=1):
             ws.cell(r, c, value)
-    check = DataValidation(type="list", formula1=f'"{",".join(LEVELS)}"', allow_blank=False)
-    ws.add_data_validation(check)
-    check.add(f"B{LEVEL_ROW}")
+        ws.cell(r, 2).fill = FILL_INPUT
+        ws.cell(r, 2).protection = Protection(locked=False)
+    ws.cell(LEVEL_ROW, 1).font = FONT_BOLD
+    ws.add_data_validation(
+        checks.choice(f"B{LEVEL_ROW}", [t(name) for name in LEVELS], t("level"), t(LEVEL_ERROR))
+    )
+    ws.cell(STATUS_ROW, 1, t(NOTE)).font = FONT_NOTE
     header_row(ws, HEADER_ROW, drill_headers("channel", t))
     ws.column_dimensions["A"].width = 28
     ws.freeze_panes = f"B{HEADER_ROW + 1}"
 
 
+def drill_format(header: str) -> str | None:
+    """The number format of the table's column `header` (English): money for spend and
+    revenue, whole counts, cost per lead or purchase with kopecks, CR in percent; None for the
+    level's column."""
+    name, _, kind = header.strip().rpartition(" ")
+    if name in DRILL_METRICS and kind in KINDS:
+        return FMT_MONEY if name in ("spend", "revenue") else FMT_COUNT
+    if name in RATIOS and kind in ("p", "f"):
+        return FMT_CR if name == "CR" else FMT_COST
+    return None
+
+
 def _code(text: Any, t: Translator) -> str:
-    """A level name typed in either language, as its English code (`LEVELS`)."""
+    """A level name typed in either language, as its English code (`LEVELS`): a Russian name
+    in an English workbook too (`canonical_label` knows every language's)."""
     raw = "" if text is None else str(text).strip()
-    for candidate in (raw, t.reverse(raw), raw.casefold(), t.reverse(raw.casefold())):
+    for candidate in (raw, t.reverse(raw), raw.casefold(), canonical_label(raw).casefold()):
         if candidate in LEVELS:
             return candidate
     return raw

@@ -9,6 +9,8 @@ what the sheet modules draw. For another language `localize_workbook` then trans
   ratio label (``"CPA PP"``) or one of `PATTERNS` (texts with a month or a label inside);
   text literals inside formulas likewise (``IF(AsOf="","month","as of")``);
 - chart titles and axis titles;
+- the options of a drop-down of words (`WORDED_OPTIONS`: the Drill sheet's levels) and its
+  message;
 - date formats to the language's (``dd.mm.yyyy``); number formats get the Russian locale tag
   ``[$-419]`` (a space between thousands, a decimal comma): `sheets_sync.i18n.formats`.
 
@@ -36,6 +38,7 @@ from openpyxl.utils import column_index_from_string
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.worksheet import Worksheet
 
+from planning.drill import LEVELS
 from sheets_sync.i18n import SOURCE_LANGUAGE, Translator, translator
 from sheets_sync.i18n.formats import localized_format
 from sheets_sync.i18n.header_words import localized_header
@@ -47,6 +50,7 @@ __all__ = [
     "LABEL_HEADERS",
     "PATTERNS",
     "ROLE_PREFIX",
+    "WORDED_OPTIONS",
     "add_role_names",
     "localize_workbook",
     "role_name",
@@ -57,6 +61,10 @@ __all__ = [
 LABEL_HEADERS = frozenset(
     {"setting", "item", "help", "label", "note", "notes", "description", "scenario", "status"}
 )
+#: Drop-down options that are words for people, not codes: the Drill sheet's levels, whose
+#: reader takes either language. An inline list made only of these is translated (and its
+#: error message); every other list holds codes a reader parses and stays as written.
+WORDED_OPTIONS = frozenset(LEVELS)
 #: Labels translated in any column (the template's own rows).
 ALWAYS = frozenset({L.TOTAL_LABEL})
 #: Texts with a value inside: the English pattern is the msgid; ``{month}`` is a month
@@ -174,9 +182,29 @@ def _localize_cells(ws: Worksheet, texts: _Texts, renames: dict[str, str]) -> No
                 c.number_format = local
 
 
-def _localize_rules(ws: Worksheet, renames: dict[str, str]) -> None:
-    """Sheet references in data validations and conditional formats."""
+def _worded_list(formula: str, texts: _Texts) -> str | None:
+    """An inline drop-down list (``"a,b,c"``) of `WORDED_OPTIONS` only, its options
+    translated; None for any other list (codes stay as written)."""
+    if not (formula.startswith('"') and formula.endswith('"')):
+        return None
+    options = formula[1:-1].split(",")
+    if not all(option in WORDED_OPTIONS for option in options):
+        return None
+    return '"' + ",".join(texts(option) for option in options) + '"'
+
+
+def _localize_rules(ws: Worksheet, renames: dict[str, str], texts: _Texts) -> None:
+    """Sheet references in data validations and conditional formats; a drop-down of
+    `WORDED_OPTIONS` in the language, with its title and message."""
     for dv in ws.data_validations.dataValidation:
+        worded = _worded_list(dv.formula1, texts) if isinstance(dv.formula1, str) else None
+        if worded is not None:
+            dv.formula1 = worded
+            for attr in ("errorTitle", "error", "promptTitle", "prompt"):
+                value = getattr(dv, attr)
+                if isinstance(value, str):
+                    setattr(dv, attr, texts(value))
+            continue
         for attr in ("formula1", "formula2"):
             value = getattr(dv, attr)
             if isinstance(value, str):
@@ -206,7 +234,7 @@ def localize_workbook(wb: Workbook, lang: str) -> dict[str, str]:
     texts = _Texts(t)
     for ws in wb.worksheets:
         _localize_cells(ws, texts, renames)
-        _localize_rules(ws, renames)
+        _localize_rules(ws, renames, texts)
         localize_charts(ws, texts, renames)
     _localize_names(wb, renames)
     for ws in wb.worksheets:

@@ -4,7 +4,7 @@ One module per sheet, each holding the sheet's layout, its template and how butt
 write it: `plan_sheet`, `executive_sheet`, `pace_sheet`, `optimize_split_sheet`, `curves_sheet`,
 `scenarios_sheet`, `split_undo_sheet`, `daily_sheet`, `daily_history_sheet`, `mapping_sheet`,
 `quality_sheet`, `unmapped_sheet`, `settings_sheet`, `history_sheet`, `alerts_sheet`,
-`attribution_sheet`, `cohorts_sheet`, `review_sheet`. Shared vocabulary (sheet
+`attribution_sheet`, `cohorts_sheet`, `review_sheet`, `drill_sheet`. Shared vocabulary (sheet
 names, header texts and rows) is in `layout`, the look in `styles`, cell values in `cells`.
 """
 
@@ -21,7 +21,7 @@ from openpyxl import Workbook
 from planning.alert_rules import Rule
 from planning.funnel import DEFAULT_FUNNEL, Funnel
 from planning.runrate import METHODS
-from sheets_sync.i18n import resolve_language
+from sheets_sync.i18n import resolve_language, translator
 from sheets_sync.sources.crm_stages import StageRule
 from workbook_templates import layout as L
 from workbook_templates.alerts_sheet import write_alerts_template
@@ -29,6 +29,7 @@ from workbook_templates.attribution_sheet import write_attribution_template
 from workbook_templates.cohorts_sheet import write_cohorts_template
 from workbook_templates.daily_history_sheet import write_daily_history_template
 from workbook_templates.daily_sheet import write_daily_template
+from workbook_templates.drill_sheet import write_drill_template
 from workbook_templates.executive_sheet import write_executive_template
 from workbook_templates.finishing import dress_workbook, fit_widths
 from workbook_templates.glossary_sheet import write_glossary_template
@@ -99,9 +100,9 @@ class PlanWorkbookSpec:
 
 def build_plan_workbook(spec: PlanWorkbookSpec) -> Workbook:
     """The planning workbook for `spec`: Executive, Plan, Optimize Split, Curves, Scenarios,
-    Review, Daily, Daily History, Mapping, Data Quality, Alerts, Attribution, Cohorts, Unmapped,
-    Settings, Pace (and History), Glossary, and the hidden Split Undo last; in `spec.lang`,
-    every sheet with its ``_fp_role_<role>`` defined name."""
+    Review, Drill, Daily, Daily History, Mapping, Data Quality, Alerts, Attribution, Cohorts,
+    Unmapped, Settings, Pace (and History), Glossary, and the hidden Split Undo last; in
+    `spec.lang`, every sheet with its ``_fp_role_<role>`` defined name."""
     wb = Workbook()
     default = wb.active
     if default is not None:
@@ -111,6 +112,7 @@ def build_plan_workbook(spec: PlanWorkbookSpec) -> Workbook:
     write_optimize_split_template(wb, spec.month.strftime("%B %Y"), spec.lines, spec.split_inputs)
     write_scenarios_template(wb, plan_channels(spec.lines))
     write_review_template(wb, funnel)
+    write_drill_template(wb, translator("en"))  # English, like every template: see below
     write_split_undo_template(wb)
     write_daily_template(wb, funnel, spec.daily)
     write_daily_history_template(wb, spec.daily_history)

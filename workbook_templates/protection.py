@@ -5,8 +5,9 @@ password.
 Decisions:
 - Protected: Plan, Executive, Settings, Pace (the sheets whose formulas carry the plan).
   The sheets a button rewrites whole (Daily, Data Quality, Unmapped, Curves, Optimize Split,
-  Scenarios, Attribution, Cohorts, Alerts, Split Undo, Daily History, History, Mapping) stay
-  unprotected: their content is values a button or the user writes.
+  Scenarios, Attribution, Cohorts, Alerts, Review, Drill, Split Undo, Daily History, History,
+  Mapping) stay unprotected: their content is values a button or the user writes (the Drill
+  sheet's inputs are unlocked by its template all the same).
 - No password: Review → Unprotect Sheet (Excel), Tools → Protect Sheet (LibreOffice) or
   Data → Protected sheets (Google Sheets) unlocks a sheet with one click. The point is to
   stop an accident, not a user.

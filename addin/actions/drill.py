@@ -6,8 +6,10 @@ the plan month up to the Settings sheet's as-of, each source on its basis
 (`sync_facts.map.source_basis`), mapped with the Mapping rules and matched to the Plan's lines
 the same way (`map_facts`, `match_lines`). A fact on a plan line carries the line's channel and
 campaign (as the Plan spells them); the rest is "not in the Plan". The numbers are
-`planning.drill`; the sheet is `workbook_templates.drill_sheet` (added with its inputs when the
-workbook has none: press again after choosing a level and filters).
+`planning.drill`; the sheet is `workbook_templates.drill_sheet`: every new workbook has it (the
+template); a workbook made before gets it with its inputs on the first press (by channel; press
+again after choosing a level and filters). The sheet is found by its role, so a Russian or
+renamed sheet is the one written.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import pandas as pd
 from addin.actions.base import Action, ActionContext, ActionError
 from addin.actions.button_config import button_config
 from addin.actions.sync_facts.map import by_basis, source_basis
-from addin.actions.texts import texts_of
+from addin.actions.texts import day, texts_of
 from planning.drill import LEVELS, Drill, drill
 from planning.runrate import month_end
 from sheets_sync.facts import DIMENSIONS
@@ -121,7 +123,7 @@ def _status(result: Drill, as_of: dt.date | None, t: Translator) -> str:
     return t(
         "By {level}, as of {as_of}; filters: {filters}",
         level=t(result.level),
-        as_of="-" if as_of is None else f"{as_of:%Y-%m-%d}",
+        as_of="-" if as_of is None else day(as_of, t),
         filters=filters or t("none"),
     )
 

@@ -5,7 +5,8 @@ and the bundled sync config (``sync.toml``, with the Mapping rules) → a planni
 with the plan → Sync Facts (exports → DuckDB fact store → mapped onto plan lines → the Plan's
 `f` columns, the Daily, Data Quality and Unmapped sheets, then Refresh Run-Rate) → the days
 before the month, channel by channel, from the store onto the Daily History sheet → Optimize
-Split (the proposal sheet and the response curves) → a plan/fact/run-rate summary read back from
+Split (the proposal sheet and the response curves) → Compare Scenarios, Alerts, Attribution →
+Drill by channel (so the Drill sheet shows numbers) → a plan/fact/run-rate summary read back from
 the workbook (a `DemoResult`; ``--json`` prints its `to_dict`: the summary, with the proposed
 split under ``"split"`` and the sync under ``"sync"``).
 
@@ -25,6 +26,7 @@ import pandas as pd
 from addin.actions.attribution import attribution, journeys
 from addin.actions.check_alerts import AlertsOutcome, run_with_config
 from addin.actions.compare_scenarios import Comparison, compare_scenarios
+from addin.actions.drill import refresh_drill
 from addin.actions.optimize_split import optimize_split
 from addin.actions.summary import PlanSummary, plan_summary
 from addin.actions.sync_facts import SyncResult, channel_history, run_sync
@@ -236,6 +238,9 @@ def run_demo(
     attributed = attribution(book, touches, outcomes, save=False)
     write_sources(book, inputs)
     book.save()
+
+    step("Drilling down by channel")
+    refresh_drill(XlsxWorkbook(config.workbook), config)  # the template's level: channel
 
     step("Summarising plan vs fact vs run-rate")
     summary = plan_summary(XlsxWorkbook(config.workbook))

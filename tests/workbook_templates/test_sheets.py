@@ -54,6 +54,7 @@ def test_sheet_order_and_the_hidden_undo_sheet(book: Path) -> None:
         L.CURVES,
         L.SCENARIOS,
         "Review",
+        "Drill",
         L.DAILY,
         L.DAILY_HISTORY,
         L.MAPPING,
