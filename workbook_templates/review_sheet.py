@@ -9,8 +9,13 @@ surprises; the recommendations for Month+1 (Optimize Split's proposal, the attri
 verdict); the **Brief** (budget and KPIs per channel) that New Month plans the next month to.
 
 The waterfall is an ordinary stacked column chart: an invisible ``base`` series lifts the
-``decrease``/``increase`` bars to where the running total stands, ``plan / fact`` are whole
-bars. Its data are formulas (`chart_formulas`) that look up the chosen channel and metric in
+``worse than plan`` (red) / ``better than plan`` (green) bars to where the running total stands,
+``plan / fact`` are whole bars. A step goes to one of the two by whether it moved the metric the
+good way, not by its sign: up is better for purchases and revenue, worse for CPA. The chart's
+colours cannot follow the metric chosen in the drop-down (a chart's series colours are fixed;
+invert-if-negative would colour by sign only, which is wrong for CPA), so the button writes each
+step to the right series for its own metric (`review_rows.variance_rows`) and the colours stay
+fixed. Its data are formulas (`chart_formulas`) that look up the chosen channel and metric in
 the variance table the button writes at the right (`VAR_COL`), so choosing another channel in
 the drop-down redraws the chart without the button. A running total below 0 (possible in the
 middle of the bars, never at plan or fact) is drawn from 0.
@@ -79,7 +84,9 @@ METRIC_CELL = f"$B${_ROW['waterfall metric']}"
 
 MAX_BARS = 16  # the chart's slots: plan, up to 14 parts, fact
 CHART_COL = 27  # AA: the chart's data (formulas)
-CHART_HEADERS = ("#", "bar", "base", "decrease", "increase", "plan / fact")
+CHART_HEADERS = ("#", "bar", "base", "worse than plan", "better than plan", "plan / fact")
+#: The chart's series colours: the two step series and the plan / fact bars.
+WORSE_COLOUR, BETTER_COLOUR, END_COLOUR = "C00000", "70AD47", "4472C4"
 CHANNELS_COL = CHART_COL + len(CHART_HEADERS)  # the waterfall channel drop-down's list
 CHANNEL_SLOTS = 60
 VAR_COL = CHANNELS_COL + 1  # the variance table the button writes
@@ -91,8 +98,8 @@ VAR_HEADERS = (
     "bar",
     "effect",
     "base",
-    "decrease",
-    "increase",
+    "worse than plan",
+    "better than plan",
     "plan / fact",
     "note",
 )
@@ -186,7 +193,8 @@ def _chart(ws: Any) -> BarChart:
     base = chart.series[0]
     base.graphicalProperties.noFill = True
     base.graphicalProperties.line.noFill = True
-    for series, colour in zip(chart.series[1:], ("C00000", "70AD47", "4472C4"), strict=True):
+    colours = (WORSE_COLOUR, BETTER_COLOUR, END_COLOUR)
+    for series, colour in zip(chart.series[1:], colours, strict=True):
         series.graphicalProperties.solidFill = colour
         series.graphicalProperties.line.solidFill = colour
     chart.legend.position = "b"

@@ -359,11 +359,19 @@ def bar_label(label: str, t: Translator) -> str:
     return t(label)
 
 
+def lower_is_better(metric: str) -> bool:
+    """Whether a decomposed metric is a cost (``cpa_<stage>``: an increase is bad)."""
+    return metric.casefold().startswith("cpa")
+
+
 def variance_rows(channel: str, metric: str, d: Decomposition, t: Translator) -> list[list[Any]]:
     """One decomposition's waterfall as variance-table rows (`review_sheet.VAR_HEADERS`):
     per bar its key ``channel|metric|#``, the effect (plan and fact for the end bars) and the
-    chart's four series; a decomposition with no waterfall gets one row with its note."""
+    chart's four series: base, worse than plan, better than plan, plan / fact (a step is worse
+    when it lowers purchases or revenue, or raises the CPA: `lower_is_better`); a decomposition
+    with no waterfall gets one row with its note."""
     note = notes_text(d.notes, t)
+    lower = lower_is_better(d.metric)
     bars = waterfall(d, not_comparable_label="Not comparable")
     if not bars:
         empty: list[Any] = [None] * 5
@@ -372,7 +380,8 @@ def variance_rows(channel: str, metric: str, d: Decomposition, t: Translator) ->
     for i, b in enumerate(bars, start=1):
         if b.kind == "step":
             low = max(min(b.before, b.after), 0.0)
-            series = [low, max(-b.value, 0.0), max(b.value, 0.0), 0.0]
+            good = -b.value if lower else b.value
+            series = [low, max(-good, 0.0), max(good, 0.0), 0.0]
         else:
             series = [0.0, 0.0, 0.0, b.value]
         rows.append(

@@ -65,7 +65,7 @@ def render_html(c: ReportContent, t: Translator) -> str:
 
     actual = t("run-rate") if c.basis == "rr" else t("fact")
     waterfall = (
-        waterfall_chart(c.bars, t("{metric}: plan → {actual}", metric=c.outcome, actual=actual))
+        waterfall_chart(c.bars, t("{metric}: plan → {actual}", metric=c.outcome, actual=actual), t)
         if c.bars
         else b""
     )

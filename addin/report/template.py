@@ -62,7 +62,8 @@ table.dims th:first-child { width: 17%; }
 <section>
   <h2>{{ t("What moved {metric} from plan", metric=c.outcome) }}</h2>
   {% if waterfall_png %}
-  <img src="data:image/png;base64,{{ waterfall_png }}" alt="waterfall">
+  <img src="data:image/png;base64,{{ waterfall_png }}"
+    alt="{{ t('What moved {metric} from plan', metric=c.outcome) }}">
   {% endif %}
   <table class="review">
     <tr><th>{{ t("channel") }}</th><th>{{ t("status") }}</th>

@@ -103,7 +103,8 @@ def test_the_button_reviews_the_demo_in_english(reviewed: dict[str, Path]) -> No
 
 def test_the_waterfalls_bars_go_from_plan_to_fact(reviewed: dict[str, Path]) -> None:
     """Per channel and metric: plan + every step's effect = fact (to the sheet's 4 decimals),
-    and each step's bar spans its running total (base + its height)."""
+    each step's bar spans its running total (base + its height), in the worse-than-plan series
+    when it lowers purchases or revenue or raises the CPA, else in the better one."""
     groups: dict[tuple[object, object], list[dict[str, object]]] = defaultdict(list)
     for row in _variance(reviewed["en"]):
         groups[(row["channel"], row["metric"])].append(row)
@@ -120,9 +121,13 @@ def test_the_waterfalls_bars_go_from_plan_to_fact(reviewed: dict[str, Path]) -> 
             effect = float(step["effect"])  # type: ignore[arg-type]
             low = min(level, level + effect)
             assert step["base"] == pytest.approx(max(low, 0), abs=1e-3)
-            assert float(step["decrease"]) + float(step["increase"]) == pytest.approx(  # type: ignore[arg-type]
+            worse, better = float(step["worse than plan"]), float(step["better than plan"])  # type: ignore[arg-type]
+            assert worse + better == pytest.approx(abs(effect), abs=1e-3)
+            # a rising CPA is worse than plan (red), rising purchases or revenue better (green)
+            up_is_worse = key[1] == "CPA"
+            assert (worse if (effect > 0) == up_is_worse else better) == pytest.approx(
                 abs(effect), abs=1e-3
-            )
+            ), (key, step["bar"])
             level += effect
         tolerance = 1e-4 * (len(steps) + 1) + 1e-9 * abs(level)
         assert level == pytest.approx(float(fact["effect"]), abs=tolerance), key  # type: ignore[arg-type]
