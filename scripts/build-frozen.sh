@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Freeze the `funnelplan` command with PyInstaller (build/funnelplan.spec) into dist/funnelplan/,
-# then smoke-test the frozen binary: `funnelplan --version` and `funnelplan demo` must succeed.
+# then smoke-test the frozen binary: `funnelplan --version`, `funnelplan demo` and `funnelplan
+# report` on the demo's workbook (a PDF and an HTML page) must succeed.
 # Exits non-zero if the build or either check fails. Run from anywhere; works in the repo root.
 # Needs the project installed in this Python (`pip install -e .`; .ci/run does it first).
 set -euo pipefail
@@ -66,6 +67,39 @@ for f in "$demo_dir"/*.xlsx "$demo_dir"/sync.toml; do
     exit 1
   fi
 done
+
+if ! compgen -G "dist/funnelplan/_internal/*pango-1.0*" >/dev/null; then
+  echo "build-frozen: warning: no Pango in the folder; the report will need the system's" >&2
+fi
+
+# The client report from the demo's workbook, both forms: WeasyPrint (and Pango through it),
+# matplotlib and Jinja2 must have made it into the folder. A PDF starts with %PDF; both files
+# carry the charts (PNG, base64 in the HTML), so anything under 10 KB is a broken report.
+book="$(compgen -G "$demo_dir/*.xlsx" | head -n 1)"
+mkdir -p "$demo_dir/report"
+for kind in pdf html; do
+  out="$demo_dir/report/report.$kind"
+  echo "build-frozen: $exe report $book --out $out"
+  start=$SECONDS
+  if ! "$exe" report "$book" --out "$out"; then
+    echo "build-frozen: '$exe report --out $out' failed" >&2
+    exit 1
+  fi
+  size="$(wc -c <"$out" 2>/dev/null || echo 0)"
+  echo "build-frozen: report.$kind: $size bytes in $((SECONDS - start)) s"
+  if [ "$size" -le 10240 ]; then
+    echo "build-frozen: report.$kind is only $size bytes" >&2
+    exit 1
+  fi
+done
+if [ "$(head -c 4 "$demo_dir/report/report.pdf")" != "%PDF" ]; then
+  echo "build-frozen: report.pdf does not start with %PDF" >&2
+  exit 1
+fi
+if ! grep -q "data:image/png;base64," "$demo_dir/report/report.html"; then
+  echo "build-frozen: report.html has no chart" >&2
+  exit 1
+fi
 
 # The Excel add-in's sources travel in the folder (build/excel/): once the `addin` commands
 # exist, the frozen binary must be able to write the .xlam too.
