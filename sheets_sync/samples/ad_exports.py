@@ -3,8 +3,9 @@ agency's report, each in its platform's own format (see `sheets_sync.samples.exp
 
 `ad_rows` turns the daily facts into one row per day and campaign with delivery (impressions
 and platform conversions drawn around the simulated clicks and leads); the `write_*` functions
-write one export each, with its deliberate mess. Google Ads and Yandex Direct break each row
-down by ad group (`sheets_sync.samples.ad_groups`, by the campaign's `shares`).
+write one export each, with its deliberate mess. Google Ads, Yandex Direct, Meta Ads and VK Ads
+break each row down by ad group (ad set; `sheets_sync.samples.ad_groups`, by the campaign's
+`shares`); the agency's report stays one row per day and placement.
 """
 
 from __future__ import annotations
@@ -195,13 +196,19 @@ def write_yandex(
     path.write_text(text, encoding="cp1251", newline="")
 
 
-def write_meta(ads: pd.DataFrame, path: Path) -> None:
+def write_meta(
+    ads: pd.DataFrame, path: Path, shares: Mapping[str, npt.NDArray[np.float64]]
+) -> None:
+    """The Meta Ads report in USD: one row per day, campaign and ad set (`shares`), the RUB
+    spend split in kopecks before the conversion."""
+    ads = by_ad_group(ads, shares)
     book = Workbook(write_only=True)
     sheet = book.create_sheet("Raw Data Report")
     sheet.append(
         [
             "Day",
             "Campaign name",
+            "Ad set name",
             "Amount spent (USD)",
             "Impressions",
             "Link clicks",
@@ -211,9 +218,10 @@ def write_meta(ads: pd.DataFrame, path: Path) -> None:
     )
     usd = ads["spend"].to_numpy() / META_RATE  # full precision: x rate gives the kopecks back
     days = [d.to_pydatetime() for d in ads["date"]]
-    for day, name, spent, impressions, clicks, results in zip(
+    for day, name, group, spent, impressions, clicks, results in zip(
         days,
         ads["name"],
+        ads["group"],
         usd.tolist(),
         ads["impressions"].tolist(),
         ads["clicks"].tolist(),
@@ -229,6 +237,7 @@ def write_meta(ads: pd.DataFrame, path: Path) -> None:
             [
                 day_cell,
                 name,
+                group,
                 spent_cell,
                 impressions,
                 clicks or None,
@@ -239,19 +248,29 @@ def write_meta(ads: pd.DataFrame, path: Path) -> None:
     book.save(path)
 
 
-def write_vk(ads: pd.DataFrame, path: Path, rng: np.random.Generator) -> None:
+def write_vk(
+    ads: pd.DataFrame,
+    path: Path,
+    rng: np.random.Generator,
+    shares: Mapping[str, npt.NDArray[np.float64]],
+) -> None:
+    """The VK Ads report: one row per day, campaign and ad group (`shares`)."""
+    groups = by_ad_group(ads, shares)
     table = pd.DataFrame(
         {
-            "Дата": ads["date"].dt.strftime("%Y-%m-%d"),
-            "Кампания": ads["name"],
-            "Показы": ads["impressions"].astype(str),
-            "Клики": ads["clicks"].astype(str),
-            "Потрачено": [f"{v:.2f}" for v in ads["spend"]],
-            "Результаты": ads["conversions"].astype(str),
+            "Дата": groups["date"].dt.strftime("%Y-%m-%d"),
+            "Кампания": groups["name"],
+            "Группа объявлений": groups["group"],
+            "Показы": groups["impressions"].astype(str),
+            "Клики": groups["clicks"].astype(str),
+            "Потрачено": [f"{v:.2f}" for v in groups["spend"]],
+            "Результаты": groups["conversions"].astype(str),
         }
     )
-    # A row whose spend cannot be read (quarantined): a copy of a campaign's row.
-    at = int(rng.integers(0, len(table)))
+    # A row whose spend cannot be read (quarantined): a copy of an ad group's row, drawn as
+    # before the breakdown (the same draw, the first group of that day and campaign).
+    row = int(rng.integers(0, len(ads)))
+    at = int(np.searchsorted(groups["row"].to_numpy(), row))
     extra = table.iloc[[at]].assign(
         **{"Кампания": f"{table['Кампания'].iloc[at]}_copy", "Потрачено": "1O5.20"}
     )

@@ -1,7 +1,7 @@
 """The sample's ad groups: an ad export's day-and-campaign rows broken down by ad group.
 
-Google Ads and Yandex Direct write one row per day, campaign and ad group (issue 15's Drill by
-segment); the groups are named as the CRM tags its leads' ``utm_term``
+Google Ads, Yandex Direct, Meta Ads (ad sets) and VK Ads write one row per day, campaign and ad
+group (issue 15's Drill by segment); the groups are named as the CRM tags its leads' ``utm_term``
 (`sheets_sync.samples.lead_exports.SEGMENTS`: brand, generic, retarget), so the segment rows of
 the Drill sheet have spend from the ad exports and leads from the CRM.
 

@@ -14,8 +14,10 @@ source            file
                   day, campaign and ``Группа`` (ad group), ``Итого`` row; spend includes
                   20 % VAT
 ``meta_ads``      Meta Ads: XLSX, English, the account billed in USD (``rate`` RUB per USD;
-                  the cells keep full precision, shown with 2 decimals)
-``vk_ads``        VK Ads: CSV, Russian, UTF-8 with BOM, ``,``
+                  the cells keep full precision, shown with 2 decimals), one row per day,
+                  campaign and ``Ad set name``
+``vk_ads``        VK Ads: CSV, Russian, UTF-8 with BOM, ``,``, one row per day, campaign and
+                  ``Группа объявлений`` (ad group)
 ``agency``        Programmatic + Telegram Ads: the media agency's tab-separated report in its
                   own columns (a configured column map), ``dd/mm/yyyy``, decimal commas
 ``calls``         call tracking: one row per call, Russian headers, ``;``, target flag Да/Нет
@@ -33,8 +35,9 @@ The ad groups (issue 15's Drill by segment) are named as the CRM tags its leads'
 day's campaign row is split by the campaign's fixed shares (`sheets_sync.samples.ad_groups`,
 drawn from a random stream of their own, so every other number of the demo is as it was
 without the breakdown): spend in whole kopecks (with VAT for Direct), clicks, impressions and
-conversions in whole units, the rounding remainder on the last group. The other ad exports
-stay one row per day and campaign (their spend is in the Drill's "(no value)" segment row).
+conversions in whole units, the rounding remainder on the last group. The agency's report
+(Programmatic and Telegram Ads) stays one row per day and placement (its spend is in the
+Drill's "(no value)" segment row).
 
 The writers are `sheets_sync.samples.ad_exports` (the five ad exports),
 `sheets_sync.samples.lead_exports` (call tracking and CRM) and `sheets_sync.samples.journeys`
@@ -56,9 +59,9 @@ Ad exports leave out days without delivery (no spend, no clicks), as the platfor
 Deliberate mess, at most one quarantined row per file: the Google Ads report holds a small
 unmapped test campaign (`ad_exports.TEST_CAMPAIGN`, one ad group `ad_exports.TEST_GROUP`); the
 Yandex report a repeated row (the same day, campaign and ad group again) and a row with an
-impossible date; VK an unreadable spend; the agency a negative spend (a refund line);
-call tracking a repeated call; the CRM a stale copy of a lead before its current row (the reader
-keeps the last) and a lead with an impossible creation date.
+impossible date; VK an unreadable spend (a copy of an ad group's row); the agency a negative
+spend (a refund line); call tracking a repeated call; the CRM a stale copy of a lead before its
+current row (the reader keeps the last) and a lead with an impossible creation date.
 """
 
 from __future__ import annotations
@@ -150,8 +153,8 @@ def write_sample_exports(sample: SampleMonth, folder: Path, seed: int = 7) -> di
     google, yandex = ads[source == "google_ads"], ads[source == "yandex_direct"]
     ad_exports.write_google(google, paths["google_ads"], first, last, rng, shares)
     ad_exports.write_yandex(yandex, paths["yandex_direct"], first, last, rng, shares)
-    ad_exports.write_meta(ads[source == "meta_ads"], paths["meta_ads"])
-    ad_exports.write_vk(ads[source == "vk_ads"], paths["vk_ads"], rng)
+    ad_exports.write_meta(ads[source == "meta_ads"], paths["meta_ads"], shares)
+    ad_exports.write_vk(ads[source == "vk_ads"], paths["vk_ads"], rng, shares)
     ad_exports.write_agency(ads[source == "agency"], paths["agency"], rng)
     grid = lead_exports.line_grid(daily)
     lead_exports.write_calls(grid, first, paths["calls"], rng)

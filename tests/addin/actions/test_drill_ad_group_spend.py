@@ -1,7 +1,8 @@
-"""Drill by segment on the demo (issue 15): Google Ads and Yandex Direct report their spend by
-ad group, named as the CRM's utm_term segments, so after the demo's sync the brand / generic /
-retarget rows of those channels have spend and a CPL next to their leads, and the segment rows'
-spend adds up to the Plan's fact spend."""
+"""Drill by segment on the demo (issue 15): Google Ads, Yandex Direct, Meta Ads and VK Ads report
+their spend by ad group, named as the CRM's utm_term segments, so after the demo's sync the
+brand / generic / retarget rows of those channels have spend and a CPL next to their leads, and
+the segment rows' spend adds up to the Plan's fact spend (the agency's channels' in "(no
+value)")."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from workbook_templates.settings_sheet import read_funnel
 
 pytestmark = pytest.mark.slow
 EN = translator("en")
-BROKEN_DOWN = ("Google Search", "Yandex Direct", "Yandex RSYa")
+BROKEN_DOWN = ("Google Search", "Yandex Direct", "Yandex RSYa", "Meta Ads", "VK Ads")
 
 
 @pytest.fixture(scope="module")

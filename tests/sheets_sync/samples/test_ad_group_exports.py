@@ -1,7 +1,7 @@
-"""The sample's ad-group breakdown (issue 15): Google Ads and Yandex Direct write one row per
-day, campaign and ad group, the groups named as the CRM's utm_term segments; the parts add up
-exactly to the day's campaign row, read back they carry the segment, and the other exports do
-not change with the shares."""
+"""The sample's ad-group breakdown (issue 15): Google Ads, Yandex Direct, Meta Ads and VK Ads
+write one row per day, campaign and ad group, the groups named as the CRM's utm_term segments;
+the parts add up exactly to the day's campaign row, read back they carry the segment, and the
+other exports do not change with the shares."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from sheets_sync.samples.lead_exports import SEGMENTS
 from sheets_sync.sources.ad_export import read_ad_export
 from sheets_sync.sync_config import load_config
 
-BROKEN_DOWN = ("google_ads", "yandex_direct")
+BROKEN_DOWN = ("google_ads", "yandex_direct", "meta_ads", "vk_ads")
 KEYS = ["date", "utm_campaign", "metric"]
 
 
@@ -168,6 +168,12 @@ def test_exports_carry_the_segment(demo: dict[str, Any]) -> None:
     assert set(test["segment"].astype(str)) == {TEST_GROUP}
 
 
+def test_vk_unreadable_spend_is_still_there(demo: dict[str, Any]) -> None:
+    result = demo["results"]["vk_ads"]
+    assert result.quarantine["value"].tolist() == ["1O5.20"]
+    assert result.info.duplicates == 0
+
+
 def test_yandex_mess_is_still_there(demo: dict[str, Any]) -> None:
     result = demo["results"]["yandex_direct"]
     assert result.info.duplicates == 1  # the repeated row repeats its ad group too
@@ -189,11 +195,11 @@ def test_mapped_segments_add_up_to_the_channels(sample: SampleMonth, demo: dict[
     vat = np.where(daily["channel"].str.startswith("Yandex"), 1.0 + YANDEX_VAT, 1.0)
     written = np.round(daily["spend"].to_numpy() * vat, 2) / vat
     want = pd.Series(written).groupby(daily["channel"].to_numpy()).sum()
-    for channel in ("Google Search", "Yandex Direct", "Yandex RSYa"):
+    for channel in ("Google Search", "Yandex Direct", "Yandex RSYa", "Meta Ads", "VK Ads"):
         parts = by_segment[channel]
         assert set(parts.index) == set(SEGMENTS)
         assert (parts > 0).all()
-        assert parts.sum() == pytest.approx(want[channel], abs=1e-6)
+        assert parts.sum() == pytest.approx(want[channel], abs=1e-4)  # Meta: via USD
 
 
 def test_other_exports_do_not_change_with_the_shares(
