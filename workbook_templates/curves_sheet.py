@@ -24,11 +24,14 @@ from openpyxl.chart.shapes import GraphicalProperties
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.worksheet import Worksheet
 
+from sheets_sync.i18n import Translator, translator
 from sheets_sync.workbooks.interface import WorkbookError, WorkbookTarget
+from sheets_sync.workbooks.roles import language_of
 from workbook_templates import layout as L
 from workbook_templates.cells import cell
 from workbook_templates.styles import FMT_MONEY, FONT_BOLD, header_cell
 
+ENGLISH = translator("en")
 #: Marker colours: the current split grey, the proposal red.
 MARKER_COLOURS = ("7F7F7F", "C00000")
 MARKER_SYMBOLS = ("circle", "diamond")
@@ -98,19 +101,23 @@ def curve_slots(wb: WorkbookTarget) -> int:
     return max(len(headers) // len(L.CURVE_QUANTITIES) - len(L.CURVE_MARKER_SLOTS), 0)
 
 
-def _titles(n_slots: int, channels: Sequence[str]) -> tuple[list[Any], list[Any]]:
-    """Rows 1 and 2: each slot's title (marker name, channel or blank) and the quantities."""
+def _titles(
+    n_slots: int, channels: Sequence[str], t: Translator = ENGLISH
+) -> tuple[list[Any], list[Any]]:
+    """Rows 1 and 2: each slot's title (marker name, channel or blank) and the quantities; the
+    marker names and the quantities in `t`'s language (as the template's post-pass wrote
+    them), a channel as written."""
     width = len(L.CURVE_QUANTITIES)
     titles: list[Any] = []
     headers: list[Any] = []
     for slot in range(n_slots):
         if slot < len(L.CURVE_MARKER_SLOTS):
-            title: str | None = L.CURVE_MARKER_SLOTS[slot]
+            title: str | None = t(L.CURVE_MARKER_SLOTS[slot])
         else:
             j = slot - len(L.CURVE_MARKER_SLOTS)
             title = channels[j] if j < len(channels) else None
         titles += [title] * width
-        headers += list(L.CURVE_QUANTITIES)
+        headers += [t(q) for q in L.CURVE_QUANTITIES]
     return titles, headers
 
 
@@ -127,7 +134,8 @@ def write_curves(
     n_slots = len(L.CURVE_MARKER_SLOTS) + max(slots, len(channels))
     width = len(L.CURVE_QUANTITIES)
     height = max(L.CURVE_POINTS, len(channels), slots)
-    wb.write_block(L.CURVES, L.CURVES_TITLE_ROW, 1, list(_titles(n_slots, channels)))
+    t = translator(language_of(wb))
+    wb.write_block(L.CURVES, L.CURVES_TITLE_ROW, 1, list(_titles(n_slots, channels, t)))
     block: list[list[Any]] = [[None] * (n_slots * width) for _ in range(height)]
     columns: list[Sequence[Sequence[Any]] | None] = [*markers, *curves]
     for slot, data in enumerate(columns):

@@ -19,7 +19,9 @@ from typing import Any
 from openpyxl import Workbook
 
 from planning.errors import InputError
+from sheets_sync.i18n import translator
 from sheets_sync.workbooks.interface import WorkbookTarget, column_letter
+from sheets_sync.workbooks.roles import language_of
 from workbook_templates import layout as L
 from workbook_templates.cells import to_number
 from workbook_templates.styles import header_row
@@ -86,7 +88,8 @@ def undo_rows_to_replace(wb: WorkbookTarget) -> int:
     sheet had to be added, hidden, with its headers; a replaced record is said)."""
     if L.SPLIT_UNDO not in wb.sheet_names():
         wb.add_sheet(L.SPLIT_UNDO, hidden=True)
-        wb.write_block(L.SPLIT_UNDO, 1, 1, [list(L.UNDO_HEADERS)])
+        t = translator(language_of(wb))  # as the template's post-pass writes them
+        wb.write_block(L.SPLIT_UNDO, 1, 1, [[t(h) for h in L.UNDO_HEADERS]])
         return 0
     previous, old_rows = read_undo(wb)
     if previous:

@@ -239,11 +239,14 @@ def _result_rows(results: tuple[ScenarioOutcome, ...], winner: str | None) -> li
 
 
 def _statuses(
-    inputs: ScenarioInputs, base: ScenarioBase, errors: Mapping[int, str]
+    inputs: ScenarioInputs, base: ScenarioBase, errors: Mapping[int, str], t: Translator
 ) -> dict[int, str]:
+    """Each row's status in the workbook's language: computed (the fixed rows say which
+    channels were left out, the reasons as planning wrote them), or the row's error."""
     left_out = "; ".join(f"{c}: {why}" for c, why in base.left_out.items())
-    fixed = "computed" + (f" (left out: {left_out})" if left_out else "")
-    statuses = {row.row: errors.get(row.row, "computed") for row in inputs.rows}
+    done = t("computed")
+    fixed = t("computed (left out: {left_out})", left_out=left_out) if left_out else done
+    statuses = {row.row: errors.get(row.row, done) for row in inputs.rows}
     statuses.update({r: fixed for r in inputs.fixed_rows})
     return statuses
 
@@ -264,7 +267,7 @@ def compare_scenarios(wb: WorkbookTarget) -> Comparison:
     write_scenario_results(
         wb,
         inputs,
-        _statuses(inputs, base, errors),
+        _statuses(inputs, base, errors, texts_of(wb)),
         _result_rows(results, winner),
         [(r.name, r.total.leads, finite_number(r.total.romi)) for r in results],
         [(r.name, [(o.spend, o.leads) for o in r.channels]) for r in results],

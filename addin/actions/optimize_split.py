@@ -356,6 +356,19 @@ def _summary(proposal: Proposal, t: Translator) -> str:
     )
 
 
+def status_text(proposal: Proposal, t: Translator) -> str:
+    """The info block's status line in the workbook's language (English: exactly
+    ``Proposal.status()``): solved or not, how exactly, the rounding step. The whole
+    ``ok: exact`` is one msgid (a lone "exact" would be the Mapping's match code)."""
+    r = proposal.result
+    methods = {"bisection": "exact", "grid-dp": "exact on a budget grid"}
+    outcome = ("ok: " if r.success else "failed: ") + methods.get(r.method, r.method)
+    text = t(outcome) if r.method in methods else outcome
+    if proposal.step:
+        text = t("{status}, steps of {step}", status=text, step=number(proposal.step, t))
+    return text
+
+
 def _write_proposal(wb: WorkbookTarget, sheet: SplitSheet, proposal: Proposal, added: bool) -> None:
     outputs: dict[str, dict[str, Any]] = {}
     for cp in proposal.channels:
@@ -389,7 +402,7 @@ def _write_proposal(wb: WorkbookTarget, sheet: SplitSheet, proposal: Proposal, a
             "expected value": cell(t.value),
             "solver": texts_of(wb)("{method}, {n} iterations", method=s.method, n=s.iterations),
             "marginal return": cell(s.multiplier * 1000, 6),  # per 1,000 spent (readable)
-            "status": proposal.status(),
+            "status": status_text(proposal, texts_of(wb)),
             "history": proposal.history,
         },
     )
