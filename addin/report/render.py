@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import math
+import os
 from pathlib import Path
 
 import jinja2
@@ -93,15 +94,25 @@ def render_html(c: ReportContent, t: Translator) -> str:
 
 
 def write_report(c: ReportContent, t: Translator, out: Path) -> Path:
-    """`out` as ``.html`` (the page) or ``.pdf`` (printed by WeasyPrint); other suffixes raise."""
-    html = render_html(c, t)
-    suffix = out.suffix.lower()
-    if suffix == ".html":
-        out.write_text(html, encoding="utf-8")
-    elif suffix == ".pdf":
-        import weasyprint  # slow to import: only for a PDF
+    """`out` as ``.html`` (the page) or ``.pdf`` (printed by WeasyPrint); other suffixes raise.
 
-        weasyprint.HTML(string=html).write_pdf(out)
-    else:
+    The folder is created when missing. The file is written beside `out` under a temporary name
+    and moved over it once complete, so a crash never leaves half a report (nor spoils an old
+    one) at `out`."""
+    suffix = out.suffix.lower()
+    if suffix not in (".html", ".pdf"):
         raise ValueError(f"--out must end in .pdf or .html, not {out.suffix!r}")
+    html = render_html(c, t)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    part = out.with_name(f".{out.name}.part")
+    try:
+        if suffix == ".html":
+            part.write_text(html, encoding="utf-8")
+        else:
+            import weasyprint  # slow to import: only for a PDF
+
+            weasyprint.HTML(string=html).write_pdf(part)
+        os.replace(part, out)
+    finally:
+        part.unlink(missing_ok=True)
     return out

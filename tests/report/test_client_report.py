@@ -181,3 +181,23 @@ def test_romi_is_shown_in_points(tmp_path: Path) -> None:
     _report(book, html)
     page = html.read_text(encoding="utf-8")
     assert "+167 п. п." in page and "-233 п. п." in page and "+0 п. п." in page
+
+
+def test_the_folder_is_made_and_a_failed_render_keeps_the_old_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    book = _book(tmp_path, "en")
+    out = tmp_path / "meeting" / "december" / "report.html"
+    _report(book, out)  # the folders did not exist
+    before = out.read_bytes()
+
+    import addin.report.render as render
+
+    def broken(*_args: object) -> None:
+        raise OSError("disk full")  # the new file written, failing when moved over the old one
+
+    monkeypatch.setattr(render.os, "replace", broken)
+    run = CliRunner().invoke(main, ["report", str(book), "--out", str(out)])
+    assert run.exit_code != 0
+    assert out.read_bytes() == before  # the old report is untouched
+    assert sorted(p.name for p in out.parent.iterdir()) == ["report.html"]  # no .part left
