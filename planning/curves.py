@@ -65,6 +65,7 @@ from planning.curve_average import Averaged, akaike_weights
 from planning.curve_fitting import account_curve, aicc, batched_lm, bootstrap_average, point_fit
 from planning.errors import InputError
 from planning.response import Curve, CurveStack, Linear, curve_from_params
+from planning.split_flags import flag
 
 __all__ = ["FIT_FORMS", "ChannelFit", "FitOptions", "fit_channel", "fit_history", "given_curves"]
 
@@ -263,13 +264,10 @@ def fit_channel(
     spent = s[s > 0]
     cv = float(np.std(spent) / np.mean(spent))
     if len(spent) < options.min_days:
-        why = f"only {len(spent)} days with spend (fewer than {options.min_days})"
+        why = flag("few_days", days=f"{len(spent)}", min_days=f"{options.min_days}")
         return _fallback(channel, s, c, options, why)
     if cv < options.min_spend_cv:
-        why = (
-            f"daily spend varies too little to fit a curve (coefficient of variation {cv:.2f} "
-            f"< {options.min_spend_cv:g})"
-        )
+        why = flag("flat_spend", cv=f"{cv:.2f}", min_cv=f"{options.min_spend_cv:g}")
         return _fallback(channel, s, c, options, why)
     return _fit(channel, s, c, we, options)
 
@@ -362,9 +360,9 @@ def given_curves(table: pd.DataFrame) -> dict[str, ChannelFit]:
             curve = curve_from_params(str(form).strip().lower(), values, max_spend=cap)
         except InputError as err:
             raise InputError(str(err), line=name) from None
-        flags = [f"given {curve.form} curve: no uncertainty band"]
+        flags = [flag("given", form=curve.form)]
         if math.isfinite(cap):
-            flags.append(f"flat beyond {_amount(cap)}/day")
+            flags.append(flag("flat_beyond", cap=_amount(cap)))
         fits[name] = ChannelFit(name, curve, "given", tuple(flags), (), 0, math.nan)
     return fits
 
@@ -431,9 +429,8 @@ def _amount(x: float) -> str:
 
 
 def _cap_flag(cap: float, options: FitOptions, observed: float) -> str:
-    return (
-        f"extrapolation capped at {_amount(cap)}/day ({options.extrapolation:g} x the highest "
-        f"observed daily spend, {_amount(observed)})"
+    return flag(
+        "cap", cap=_amount(cap), times=f"{options.extrapolation:g}", observed=_amount(observed)
     )
 
 
@@ -465,7 +462,7 @@ def _fit(
         fits[form] = (theta, rss)
     best = min(criterion, key=criterion.__getitem__)
     if not math.isfinite(criterion[best]):
-        return _fallback(channel, s, c, options, "no curve could be fitted to the history")
+        return _fallback(channel, s, c, options, flag("no_fit"))
     observed = float(np.max(s))
     cap = options.extrapolation * observed
     weekend = we is not None
@@ -495,7 +492,8 @@ def _fit(
         criterion["weekend_factor"] = float(np.dot(weights, factors))
     curve = Averaged(tuple(scaled(f, fits[f][0]) for f in forms), tuple(weights.tolist()), cap)
     shares = sorted(zip(weights, forms, strict=True), reverse=True)
-    flags.insert(0, "curve: " + ", ".join(f"{w:.0%} {f}" for w, f in shares if w >= 0.005))
+    parts = [flag("share", share=f"{w:.0%}", form=f) for w, f in shares if w >= 0.005]
+    flags.insert(0, flag("curve", shares=", ".join(parts)))
     band = ()
     if options.n_bootstrap:
         starts = {f: fits[f][0] for f in forms}
@@ -522,8 +520,7 @@ def _fallback(channel: str, s: Floats, c: Floats, options: FitOptions, why: str)
         ok = (conv_b > 0) & (spend_b > 0)
         band = [Linear(cpa_b, cap / cpa_b, cap) for cpa_b in spend_b[ok] / conv_b[ok]]
     flags = (
-        f"low confidence: {why}; constant CPA {_amount(cpa)} up to {curve.capacity:,.3g} "
-        "conversions/day",
+        flag("low_constant", why=why, cpa=_amount(cpa), capacity=f"{curve.capacity:,.3g}"),
         _cap_flag(cap, options, observed),
     )
     return ChannelFit(channel, curve, "low", flags, tuple(band), len(s), observed, {}, options.band)

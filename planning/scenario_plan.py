@@ -35,6 +35,7 @@ import numpy as np
 from planning.curves import ChannelFit
 from planning.errors import InputError
 from planning.scenarios import Scenario, evaluate, move
+from planning.split_flags import flag
 
 __all__ = [
     "OBJECTIVES",
@@ -323,7 +324,7 @@ def _extrapolated(fit: ChannelFit, spend: float, days: int) -> tuple[str, ...]:
     observed = fit.max_observed_spend
     per_day = spend / days
     if math.isfinite(observed) and observed > 0 and per_day > observed * 1.0001:
-        return (f"extrapolated: x{per_day / observed:.2f} the highest daily spend seen",)
+        return (flag("extrapolated_scenario", times=f"{per_day / observed:.2f}"),)
     return ()
 
 

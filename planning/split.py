@@ -23,6 +23,7 @@ from planning.errors import InputError, PlanningError
 from planning.optimize import ChannelBounds, InfeasibleError, SplitResult, maximize
 from planning.response import Curve, Linear
 from planning.scenarios import Scenario, evaluate
+from planning.split_flags import flag
 
 PLAN_CPA_BAND = 1.5
 """A channel with no history gets the Plan's CPA, its band CPA x/÷ this factor."""
@@ -295,28 +296,29 @@ def _flags(
     """What the user should know about a channel's line, most important first."""
     # The fit's extrapolation-cap note is said here only when the proposal reaches past what
     # was observed, in the period's amounts (the fit speaks per day).
-    flags = [f for f in fit.flags if "extrapolation capped" not in f]
+    flags = [
+        f for f in fit.flags if getattr(f, "code", "") != "cap" and "extrapolation capped" not in f
+    ]
     per_day = cp.proposed / days
     observed = fit.max_observed_spend
     if math.isfinite(observed) and observed > 0 and per_day > observed * (1 + 1e-9):
         flags.append(
-            f"extrapolated: x{per_day / observed:.2f} the highest daily spend seen "
-            f"({observed:,.0f} a day)"
+            flag("extrapolated", times=f"{per_day / observed:.2f}", observed=f"{observed:,.0f}")
         )
     tol = max(0.5 * (step or 0.0), 1e-6 * max(cp.proposed, 1.0))
     if spec.locked:
-        flags.append("locked")
+        flags.append(flag("locked"))
     else:
         if spec.min > 0 and abs(cp.proposed - spec.min) <= tol:
-            flags.append("at min")
+            flags.append(flag("at_min"))
         if math.isfinite(spec.max) and abs(cp.proposed - spec.max) <= tol:
-            flags.append("at max")
+            flags.append(flag("at_max"))
     capped = spec.cpa_cap is not None and cp.expected > 0
     if capped and cp.proposed / cp.expected >= (spec.cpa_cap or 0.0) * (1 - 1e-3):
-        flags.append(f"at CPA cap {spec.cpa_cap:g}")
+        flags.append(flag("cpa_cap", cap=f"{spec.cpa_cap:g}"))
     if math.isinf(cp.marginal_cpa) and cp.proposed > 0:
         flat = fit.curve.saturation * days
-        flags.append(f"saturated: no more conversions beyond {flat:,.0f}")
+        flags.append(flag("saturated", flat=f"{flat:,.0f}"))
     return flags
 
 
@@ -409,7 +411,7 @@ def _kept_line(channel: str, spend: float) -> ChannelProposal:
         marginal_cpa=math.nan,
         confidence="none",
         form="",
-        flags=["no history and no plan CPA: kept at its current spend"],
+        flags=[flag("kept")],
     )
 
 
@@ -460,9 +462,7 @@ def propose(request: SplitRequest, fits: Mapping[str, ChannelFit], history: str 
         )
         cp.flags = _flags(fits[c], specs[c], cp, days, step)
         if c in defaulted:
-            cp.flags.append(
-                f"default limits ±{request.max_change:.0%} of current (set min/max to change)"
-            )
+            cp.flags.append(flag("default_limits", pct=f"{request.max_change:.0%}"))
         lines.append(cp)
     return Proposal(
         objective=request.objective,
@@ -488,8 +488,5 @@ def plan_cpa_fit(channel: str, spend: float, leads: float, days: int) -> Channel
     cpa = spend / leads
     capacity = FitOptions().extrapolation * leads / days
     band = (Linear(cpa * PLAN_CPA_BAND, capacity), Linear(cpa / PLAN_CPA_BAND, capacity))
-    flag = (
-        f"low confidence: no history; the Plan's CPA {cpa:,.0f} up to {capacity:,.3g} "
-        "conversions/day"
-    )
-    return ChannelFit(channel, Linear(cpa, capacity), "low", (flag,), band, 0, 0.0, {}, (0.0, 1.0))
+    note = flag("low_plan_cpa", cpa=f"{cpa:,.0f}", capacity=f"{capacity:,.3g}")
+    return ChannelFit(channel, Linear(cpa, capacity), "low", (note,), band, 0, 0.0, {}, (0.0, 1.0))

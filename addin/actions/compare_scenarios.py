@@ -29,6 +29,7 @@ from addin.actions.optimize_split import (
     read_history,
     split_request,
 )
+from addin.actions.split_flag_texts import flag_text, flags_text
 from addin.actions.texts import number, texts_of
 from planning.curves import ChannelFit
 from planning.errors import InputError
@@ -212,7 +213,9 @@ def _objective(inputs: ScenarioInputs) -> tuple[str, float | None]:
     return objective, None if math.isnan(floor) else floor
 
 
-def _result_rows(results: tuple[ScenarioOutcome, ...], winner: str | None) -> list[list[Any]]:
+def _result_rows(
+    results: tuple[ScenarioOutcome, ...], winner: str | None, t: Translator
+) -> list[list[Any]]:
     rows: list[list[Any]] = []
     for r in results:
         for o in (*r.channels, r.total):
@@ -233,7 +236,7 @@ def _result_rows(results: tuple[ScenarioOutcome, ...], winner: str | None) -> li
                 o.delta_leads,
                 o.delta_romi,
             )
-            flags = "; ".join(o.flags) or None
+            flags = flags_text(o.flags, t) or None
             rows.append([r.name, o.channel, *(sheet_value(v, 2) for v in numbers), mark, flags])
     return rows
 
@@ -242,8 +245,8 @@ def _statuses(
     inputs: ScenarioInputs, base: ScenarioBase, errors: Mapping[int, str], t: Translator
 ) -> dict[int, str]:
     """Each row's status in the workbook's language: computed (the fixed rows say which
-    channels were left out, the reasons as planning wrote them), or the row's error."""
-    left_out = "; ".join(f"{c}: {why}" for c, why in base.left_out.items())
+    channels were left out and why, in the workbook's language), or the row's error."""
+    left_out = "; ".join(f"{c}: {flag_text(why, t)}" for c, why in base.left_out.items())
     done = t("computed")
     fixed = t("computed (left out: {left_out})", left_out=left_out) if left_out else done
     statuses = {row.row: errors.get(row.row, done) for row in inputs.rows}
@@ -268,7 +271,7 @@ def compare_scenarios(wb: WorkbookTarget) -> Comparison:
         wb,
         inputs,
         _statuses(inputs, base, errors, texts_of(wb)),
-        _result_rows(results, winner),
+        _result_rows(results, winner, texts_of(wb)),
         [(r.name, r.total.leads, finite_number(r.total.romi)) for r in results],
         [(r.name, [(o.spend, o.leads) for o in r.channels]) for r in results],
     )

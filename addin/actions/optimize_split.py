@@ -30,7 +30,8 @@ import pandas as pd
 
 from addin.actions.apply_split import CONVERSION, plan_numbers
 from addin.actions.base import Action, ActionContext
-from addin.actions.texts import number, signed, texts_of
+from addin.actions.split_flag_texts import flags_text, history_text
+from addin.actions.texts import ENGLISH, number, signed, texts_of
 from planning.curves import ChannelFit, FitOptions, fit_history
 from planning.errors import InputError
 from planning.funnel import Funnel
@@ -46,6 +47,7 @@ from planning.split import (
     propose,
 )
 from planning.split_counts import ChannelTarget, split_counts
+from planning.split_flags import flag
 from sheets_sync.i18n import Translator
 from sheets_sync.workbooks.interface import WorkbookTarget
 from workbook_templates import layout as L
@@ -97,12 +99,14 @@ def plan_channels(plan: pd.DataFrame) -> PlanChannels:
     return PlanChannels(names, sums["spend"], sums[CONVERSION], sums["revenue"])
 
 
-def read_history(wb: WorkbookTarget, month: Any) -> tuple[pd.DataFrame, str]:
+def read_history(
+    wb: WorkbookTarget, month: Any, t: Translator = ENGLISH
+) -> tuple[pd.DataFrame, str]:
     """Daily history per channel: the Daily sheet (the month so far) and the Daily History
     sheet (days before the month; rows dated in the month are left to the Daily sheet).
 
     Returns a frame ``date, channel, spend, conversions`` (conversions = leads) and a note
-    for the user (days and dates).
+    for the user (days and dates) in `t`'s language (English by default, as the CLI says it).
     """
     funnel = read_funnel(wb)
     if CONVERSION not in funnel.metrics:
@@ -117,23 +121,23 @@ def read_history(wb: WorkbookTarget, month: Any) -> tuple[pd.DataFrame, str]:
     if before is not None:
         frames.append(before)
     if not frames:
-        return pd.DataFrame(columns=["date", "channel", "spend", "conversions"]), "no history"
+        return pd.DataFrame(columns=["date", "channel", "spend", "conversions"]), t("no history")
     history = pd.concat(frames, ignore_index=True)
     if history.empty:
-        return pd.DataFrame(columns=["date", "channel", "spend", "conversions"]), "no history"
+        return pd.DataFrame(columns=["date", "channel", "spend", "conversions"]), t("no history")
     named = history["channel"].map(lambda c: c is not None and str(c).strip() != "").astype(bool)
     history = history[named]
     history = history.assign(channel=history["channel"].map(lambda c: str(c).strip()))
     history = history.rename(columns={CONVERSION: "conversions"}).reset_index(drop=True)
     if history.empty:
-        return history, "no history"
+        return history, t("no history")
     first, last = min(history["date"]), max(history["date"])
     days = history["date"].nunique()
-    return history, f"{days} days, {first:%Y-%m-%d} to {last:%Y-%m-%d}"
+    return history, history_text(int(days), first, last, t)
 
 
 def attributed_history(
-    wb: WorkbookTarget, history: pd.DataFrame, note: str
+    wb: WorkbookTarget, history: pd.DataFrame, note: str, t: Translator = ENGLISH
 ) -> tuple[pd.DataFrame, str]:
     """The history's conversions times each channel's attribution factor (the chosen model's
     leads ÷ last click's, from the Attribution sheet): the curves then count the leads a
@@ -148,9 +152,9 @@ def attributed_history(
     missing = [c for c in channels if c not in factors]
     weight = history["channel"].map(lambda c: factors.get(str(c), 1.0)).astype(float)
     out = history.assign(conversions=history["conversions"].astype(float) * weight)
-    note += "; leads re-weighted by attribution"
+    note += t("; leads re-weighted by attribution")
     if missing:
-        note += f" (no factor, as last click: {', '.join(missing)})"
+        note += t(" (no factor, as last click: {channels})", channels=", ".join(missing))
     return out, note
 
 
@@ -178,11 +182,11 @@ def fit_channels(
                     raise InputError(
                         f"{err}; or lock the channel on sheet `{L.SPLIT}` to keep its spend"
                     ) from err
-                kept[channel] = f"locked; no curve: {err.reason}"
+                kept[channel] = flag("locked_no_curve", reason=f"{err.reason}")
             continue
         fit = plan_cpa_fit(channel, plan.spend[channel], plan.leads[channel], days)
         if fit is None:
-            kept[channel] = "no history and no plan CPA: kept at its current spend"
+            kept[channel] = flag("kept")
         else:
             fits[channel] = fit
     return fits, kept
@@ -292,9 +296,9 @@ def optimize_split(
     counts_mode = info_counts(sheet)
     given = SplitArguments(objective, budget, step, max_change)
     request = split_request(sheet, plan, days, given)
-    history, note = read_history(wb, settings.month)
+    history, note = read_history(wb, settings.month, texts_of(wb))
     if request.objective == "attributed":
-        history, note = attributed_history(wb, history, note)
+        history, note = attributed_history(wb, history, note, texts_of(wb))
     fits, kept = fit_channels(history, plan, request.inputs, days, options)
     proposal = propose(request, fits, history=note)
     for cp in proposal.channels:
@@ -370,6 +374,7 @@ def status_text(proposal: Proposal, t: Translator) -> str:
 
 
 def _write_proposal(wb: WorkbookTarget, sheet: SplitSheet, proposal: Proposal, added: bool) -> None:
+    say = texts_of(wb)
     outputs: dict[str, dict[str, Any]] = {}
     for cp in proposal.channels:
         outputs[cp.channel] = {
@@ -381,7 +386,7 @@ def _write_proposal(wb: WorkbookTarget, sheet: SplitSheet, proposal: Proposal, a
             L.SPLIT_HIGH: cell(cp.high),
             L.SPLIT_MARGINAL_CPA: cell(cp.marginal_cpa),
             L.SPLIT_CONFIDENCE: cp.confidence,
-            L.SPLIT_FLAGS: "; ".join(cp.flags) or None,
+            L.SPLIT_FLAGS: flags_text(cp.flags, say) or None,
         }
     names = [cp.channel for cp in proposal.channels]
     write_split_table(wb, sheet, names, outputs)

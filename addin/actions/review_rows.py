@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from addin.actions.split_flag_texts import has_flag
 from addin.actions.texts import signed
 from addin.actions.variance_texts import notes_text
 from planning.brief import BriefLine
@@ -273,7 +274,8 @@ def dimension_note_block(level: str, note: str, t: Translator) -> tuple[Rows, Fo
 
 
 def advice(r: Recommendation, t: Translator) -> str:
-    """raise / cut / keep the budget, by the proposal's change (±5 % is keep)."""
+    """raise / cut / keep the budget, by the proposal's change (±5 % is keep); the flags
+    ``at max`` / ``at min`` read in either language (`has_flag`)."""
     if not (math.isfinite(r.current) and math.isfinite(r.proposed)):
         return t("no proposal: run Optimize Split")
     if r.current <= 0:
@@ -281,12 +283,12 @@ def advice(r: Recommendation, t: Translator) -> str:
     change = r.proposed / r.current - 1
     if change >= 0.05:
         text = t("raise the budget")
-        if "at max" in r.flags:
+        if has_flag(r.flags, "at_max"):
             text += t("; at its max: room to grow, raise the max to test more")
         return text
     if change <= -0.05:
         text = t("cut the budget")
-        if "at min" in r.flags:
+        if has_flag(r.flags, "at_min"):
             text += t("; at its min: consider cutting the channel")
         return text
     return t("keep the budget")

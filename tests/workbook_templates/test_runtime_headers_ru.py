@@ -16,6 +16,7 @@ import pytest
 from addin.actions.compare_scenarios import _statuses
 from addin.actions.optimize_split import status_text
 from planning.split import Proposal
+from planning.split_flags import flag
 from sheets_sync.i18n import translator
 from sheets_sync.workbooks.xlsx import XlsxWorkbook, save_atomic
 from workbook_templates import layout as L
@@ -88,17 +89,19 @@ def test_the_scenarios_statuses_are_in_the_workbooks_language() -> None:
     """Rows 10, 11 fixed (a channel left out there), 12 computed, 13 an error (kept as given)."""
     inputs = SimpleNamespace(rows=[SimpleNamespace(row=12), SimpleNamespace(row=13)])
     inputs.fixed_rows = [10, 11]
-    base = SimpleNamespace(left_out={"TG": "no history"})
+    base = SimpleNamespace(left_out={"TG": flag("kept")})
     errors = {13: "error: Scenarios!E13 ..."}
     ru = _statuses(inputs, base, errors, translator("ru"))  # type: ignore[arg-type]
+    why = "нет истории и CPA в плане: расход оставлен текущим"  # the reason translated too
     assert ru == {
-        10: "рассчитан (не учтены: TG: no history)",
-        11: "рассчитан (не учтены: TG: no history)",
+        10: f"рассчитан (не учтены: TG: {why})",
+        11: f"рассчитан (не учтены: TG: {why})",
         12: "рассчитан",
         13: "error: Scenarios!E13 ...",
     }
     en = _statuses(inputs, base, errors, translator("en"))  # type: ignore[arg-type]
-    assert en[10] == "computed (left out: TG: no history)" and en[12] == "computed"
+    why = "no history and no plan CPA: kept at its current spend"
+    assert en[10] == f"computed (left out: TG: {why})" and en[12] == "computed"
 
 
 @pytest.mark.parametrize("method", ["bisection", "grid-dp", "slsqp"])
