@@ -296,6 +296,16 @@ DIMS_NOTE_NO_LAST = (
 )
 
 
+def dims_note(dims: DimReviews, t: Translator) -> str:
+    """The line under the tables by city and product: as of when, against which days of last
+    month (the Review sheet and the client report say it alike)."""
+    as_of = "-" if dims.as_of is None else day(dims.as_of, t)
+    if dims.last_window is None:
+        return t(DIMS_NOTE_NO_LAST, as_of=as_of)
+    first, last = dims.last_window
+    return t(DIMS_NOTE, as_of=as_of, first=day(first, t), last=day(last, t))
+
+
 def _dimension_blocks(
     dims: DimReviews, funnel: Funnel, t: Translator
 ) -> tuple[list[list[Any]], list[list[str | None]]]:
@@ -308,12 +318,7 @@ def _dimension_blocks(
             rows += r
             formats += f
         return rows, formats
-    as_of = "-" if dims.as_of is None else day(dims.as_of, t)
-    if dims.last_window is None:
-        note = t(DIMS_NOTE_NO_LAST, as_of=as_of)
-    else:
-        first, last = dims.last_window
-        note = t(DIMS_NOTE, as_of=as_of, first=day(first, t), last=day(last, t))
+    note = dims_note(dims, t)
     for review in dims.reviews:
         r, f = dimension_block(review, funnel, t, note)
         rows += r

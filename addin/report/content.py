@@ -22,10 +22,9 @@ from dataclasses import dataclass
 
 from addin.actions.review_dims import DimReviews
 from addin.actions.review_month import (
-    DIMS_NOTE,
-    DIMS_NOTE_NO_LAST,
     TOTAL,
     attribution_verdicts,
+    dims_note,
     review_month,
     split_proposal,
 )
@@ -39,7 +38,6 @@ from addin.actions.review_rows import (
     kpi_label,
     main_driver,
 )
-from addin.actions.texts import day
 from planning.review import KPIS, ChannelReview, performers
 from planning.review_dims import DimRow
 from planning.variance import waterfall
@@ -202,12 +200,7 @@ def _dims(dims: DimReviews, t: Translator) -> tuple[tuple[DimTable, ...], str]:
     """The tables by city and product and the line saying what they compare ((), "": none)."""
     if not dims.reviews:
         return (), ""
-    as_of = "-" if dims.as_of is None else day(dims.as_of, t)
-    if dims.last_window is None:
-        note = t(DIMS_NOTE_NO_LAST, as_of=as_of)
-    else:
-        first, last = dims.last_window
-        note = t(DIMS_NOTE, as_of=as_of, first=day(first, t), last=day(last, t))
+    note = dims_note(dims, t)
     tables = tuple(
         DimTable(
             t(DIM_TITLES[d.level]),
