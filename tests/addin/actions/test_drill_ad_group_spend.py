@@ -13,6 +13,7 @@ from typing import Any
 
 import openpyxl
 import pytest
+from drill_table import drill_table
 
 from addin.cli.demo import run_demo
 from addin.registry import ActionContext, dispatch
@@ -20,7 +21,7 @@ from planning.drill import LEVELS
 from sheets_sync.i18n import translator
 from sheets_sync.samples.lead_exports import SEGMENTS
 from sheets_sync.workbooks.xlsx import XlsxWorkbook
-from workbook_templates.drill_sheet import DRILL, HEADER_ROW, NO_VALUE
+from workbook_templates.drill_sheet import DRILL, NO_VALUE
 from workbook_templates.plan_sheet import read_plan
 from workbook_templates.settings_sheet import read_funnel
 
@@ -48,12 +49,7 @@ def _press(book: Path, level: str, filters: dict[str, str] | None = None) -> dic
         ws.cell(row, 2).value = (filters or {}).get(name)  # None clears a filter
     wb.save(book)
     dispatch("drill", ActionContext.of_file(book))
-    ws = openpyxl.load_workbook(book)[DRILL]
-    table: list[list[Any]] = []
-    for line in ws.iter_rows(min_row=HEADER_ROW, values_only=True):
-        if line[0] is None:
-            break
-        table.append(list(line))
+    table = drill_table(book)
     header = table[0]
     rows = {str(r[0]): dict(zip(header, r, strict=True)) for r in table[1:]}
     return {"header": header, "rows": rows}

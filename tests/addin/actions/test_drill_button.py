@@ -12,6 +12,7 @@ from typing import Any
 
 import openpyxl
 import pytest
+from drill_table import drill_table
 
 from addin.cli.demo import run_demo
 from addin.registry import ActionContext, dispatch
@@ -48,12 +49,7 @@ def _press(book: Path, level: str, filters: dict[str, str] | None = None) -> lis
         ws.cell(row, 2, (filters or {}).get(name))
     wb.save(book)
     dispatch("drill", ActionContext.of_file(book))
-    ws = openpyxl.load_workbook(book)[DRILL]
-    table: list[list[Any]] = []
-    for line in ws.iter_rows(min_row=HEADER_ROW, values_only=True):
-        if line[0] is None:
-            break
-        table.append(list(line))
+    table = drill_table(book)
     return table
 
 

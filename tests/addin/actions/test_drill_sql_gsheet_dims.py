@@ -13,6 +13,7 @@ import duckdb
 import openpyxl
 import pandas as pd
 import pytest
+from drill_table import drill_table
 from sheets_double import SheetsDouble
 
 from addin.actions.sync_facts.run import run_sync
@@ -22,7 +23,7 @@ from sheets_sync.i18n import translator
 from sheets_sync.store import FactStore
 from sheets_sync.sync_config import load_config
 from sheets_sync.workbooks.xlsx import save_atomic
-from workbook_templates.drill_sheet import DRILL, HEADER_ROW, NO_VALUE, NOT_IN_PLAN
+from workbook_templates.drill_sheet import DRILL, NO_VALUE, NOT_IN_PLAN
 from workbook_templates.plan_workbook import PlanWorkbookSpec, build_plan_workbook
 
 EN = translator("en")
@@ -57,12 +58,7 @@ def _press(book: Path, level: str) -> dict[str, dict[str, Any]]:
         wb[DRILL].cell(row, 2).value = None
     wb.save(book)
     dispatch("drill", ActionContext.of_file(book))
-    ws = openpyxl.load_workbook(book)[DRILL]
-    table: list[list[Any]] = []
-    for line in ws.iter_rows(min_row=HEADER_ROW, values_only=True):
-        if line[0] is None:
-            break
-        table.append(list(line))
+    table = drill_table(book)
     header = [str(h) for h in table[0]]
     assert header[0] == level
     return {str(r[0]): dict(zip(header, r, strict=True)) for r in table[1:]}
