@@ -64,9 +64,14 @@ these. ``file`` is the input's path (or a SQL source's redacted url), ``quaranti
 
 _FACT_KEYS = [c for c in FACT_COLUMNS if c != "value"]
 _STORED_KEYS = [*_FACT_KEYS, *DIMENSIONS]
+# Floats summed in a fixed order: a parallel GROUP BY adds a key's rows in whatever order its
+# threads meet them, and a total that sits on half a kopeck would round either way from run to
+# run (the same export, the same workbook, a different number). Sorted by value, the same rows
+# always give the same bits, on DuckDB and PostgreSQL alike.
+_SUM_VALUE = "SUM(value ORDER BY value)"
 _INSERT_FACTS = f"""
     INSERT INTO source_facts ({", ".join(_STORED_KEYS)}, value)
-    SELECT {", ".join(_STORED_KEYS)}, SUM(value) FROM incoming_source_facts
+    SELECT {", ".join(_STORED_KEYS)}, {_SUM_VALUE} FROM incoming_source_facts
     GROUP BY {", ".join(_STORED_KEYS)}
 """
 _INSERT_QUARANTINE = """
@@ -325,7 +330,7 @@ class FactStore:
         self.con.execute(
             f"""
             CREATE TEMP TABLE _picked AS
-            SELECT date, {cols}, SUM(value) AS value
+            SELECT date, {cols}, {_SUM_VALUE} AS value
             FROM source_facts WHERE {" AND ".join(where)} GROUP BY date, {cols}
             """,
             params,
@@ -386,7 +391,7 @@ class FactStore:
         frame = self.con.execute(
             f"""
             SELECT CASE WHEN is_before THEN MIN(date) ELSE MAX(date) END AS date, {text},
-                   SUM(value) AS value
+                   {_SUM_VALUE} AS value
             FROM (SELECT *, date < ? AS is_before FROM source_facts
                   WHERE basis = ? AND (date < ? OR date > ?) AND ({" OR ".join(spans)})) AS f
             GROUP BY is_before, {text} ORDER BY 1, {text}
