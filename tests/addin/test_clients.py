@@ -379,7 +379,7 @@ def test_apps_script_identical_calls_in_one_second(
 
 @pytest.fixture(scope="module")
 def demo_workbook(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from addin.cli.demo import run_demo
+    from demo_cache import run_demo
 
     return run_demo(tmp_path_factory.mktemp("demo")).workbook
 

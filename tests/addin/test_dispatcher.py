@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from demo_cache import run_demo
 
-from addin.cli.demo import run_demo
 from addin.excel.dispatcher import Outcome, run_on
 from addin.registry import ACTIONS, ActionContext
 from sheets_sync.workbooks.interface import WorkbookError

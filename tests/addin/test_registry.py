@@ -16,9 +16,9 @@ from typing import Any
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from demo_cache import run_demo
 
 import addin.registry as registry
-from addin.cli.demo import run_demo
 from addin.cli.main import main
 from addin.registry import (
     ACTIONS,

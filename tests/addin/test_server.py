@@ -14,9 +14,9 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from demo_cache import run_demo
 from live_server import SignedClient, Signer, live_server, new_signer
 
-from addin.cli.demo import run_demo
 from addin.registry import FUNCTIONS
 from addin.server.keys import KeyStore
 from addin.server.settings import Settings

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from demo_cache import run_demo
 from live_server import SignedClient, Signer, free_port, live_server, new_signer
 
-from addin.cli.demo import run_demo
 from addin.server.keys import KeyStore
 from addin.server.settings import Settings
 from addin.server.signing import SIGNATURE_HEADER

@@ -17,13 +17,13 @@ import httpx
 import psycopg
 import pytest
 from click.testing import CliRunner
+from demo_cache import run_demo
 from live_server import Signer, free_port
 from pg import PrivateCluster
 from shared_hosts import Host, fresh_database, private_postgres, start_host, wait_healthy
 from sheets_double import Fault, SheetsDouble
 from sheets_double.seeding import seed_from_xlsx
 
-from addin.cli.demo import run_demo
 from addin.cli.main import main
 from addin.server.shared_state.migrate import SCHEMA
 

@@ -19,12 +19,12 @@ import httpx
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from demo_cache import run_demo
 from live_server import SignedClient, live_server, new_signer
 from sheets_double import SheetsDouble, changed_cells
 from sheets_double.seeding import seed_from_xlsx, sheet_sync_config
 from sheets_double.server import Cell
 
-from addin.cli.demo import run_demo
 from addin.cli.main import main
 from addin.server.keys import KeyStore
 from addin.server.routes.sheet_actions import sheet_lock

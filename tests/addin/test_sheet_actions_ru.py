@@ -14,11 +14,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from demo_cache import run_demo
 from live_server import SignedClient, live_server, new_signer
 from sheets_double import SheetsDouble, changed_cells
 from sheets_double.seeding import seed_from_xlsx, sheet_sync_config
 
-from addin.cli.demo import run_demo
 from addin.server.settings import Settings
 from sheets_sync.i18n import translator
 from sheets_sync.i18n.header_words import localized_header

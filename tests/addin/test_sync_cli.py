@@ -20,8 +20,8 @@ import openpyxl
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from demo_cache import run_demo
 
-from addin.cli.demo import run_demo
 from addin.cli.main import main
 from sheets_sync.workbooks.xlsx import save_atomic
 from workbook_templates import layout as L

@@ -8,10 +8,10 @@ import math
 from pathlib import Path
 
 import pytest
+from demo_cache import run_demo
 
 from addin.actions.base import ActionContext
 from addin.actions.button_config import known_config
-from addin.cli.demo import run_demo
 from addin.report.content import report_content
 from addin.report.render import render_html
 from sheets_sync.i18n import translator

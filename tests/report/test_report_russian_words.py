@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import require
+from demo_cache import run_demo
 
-from addin.cli.demo import run_demo
 from addin.cli.main import main
 from addin.report.content import report_content
 from sheets_sync.i18n import translator

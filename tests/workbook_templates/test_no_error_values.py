@@ -16,11 +16,11 @@ from typing import Any
 
 import openpyxl
 import pytest
+from demo_cache import run_demo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from addin.actions.new_month import new_month
-from addin.cli.demo import run_demo
 from sheets_sync.libreoffice import recalculate
 from sheets_sync.workbooks.xlsx import XlsxWorkbook
 from workbook_templates import layout as L

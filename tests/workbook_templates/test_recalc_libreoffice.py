@@ -11,8 +11,8 @@ from typing import Any
 import openpyxl
 import pandas as pd
 import pytest
+from demo_cache import run_demo
 
-from addin.cli.demo import run_demo
 from planning.funnel import DEFAULT_FUNNEL, derive, rollup
 from planning.runrate import month_progress, plan_pct, required_pace
 from sheets_sync.libreoffice import recalculate

@@ -11,9 +11,9 @@ from typing import Any
 import openpyxl
 import pytest
 from conftest import require
+from demo_cache import run_demo
 from visual_check import pdftoppm_path, render_pngs, workbook_problems
 
-from addin.cli.demo import run_demo
 from sheets_sync.libreoffice import recalculate
 
 pytestmark = pytest.mark.slow

@@ -9,10 +9,10 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from demo_cache import run_demo
 
 from addin.actions.attribution import attribution, channels_of
 from addin.actions.optimize_split import optimize_split
-from addin.cli.demo import run_demo
 from planning.attribution import MODELS, attribute, build_paths
 from planning.errors import InputError
 from sheets_sync.mapping import Rule

@@ -11,10 +11,10 @@ from typing import Any
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from demo_cache import run_demo
 
 from addin.actions.compare_scenarios import compare_scenarios, read_base
 from addin.actions.optimize_split import read_history
-from addin.cli.demo import run_demo
 from addin.cli.main import main
 from addin.registry import FUNCTIONS, ActionContext, dispatch
 from planning.scenarios import compare

@@ -13,9 +13,9 @@ from typing import Any
 
 import openpyxl
 import pytest
+from demo_cache import run_demo
 from drill_table import drill_table
 
-from addin.cli.demo import run_demo
 from addin.registry import ActionContext, dispatch
 from planning.drill import LEVELS
 from sheets_sync.i18n import translator

@@ -11,9 +11,9 @@ from typing import Any
 
 import openpyxl
 import pytest
+from demo_cache import run_demo
 
 from addin.actions.new_month import new_month
-from addin.cli.demo import run_demo
 from addin.registry import ActionContext, dispatch
 from planning.drill import LEVELS
 from sheets_sync.i18n import translator

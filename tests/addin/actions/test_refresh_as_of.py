@@ -14,9 +14,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from demo_cache import run_demo
 
 from addin.actions.refresh_runrate import facts_as_of, refresh
-from addin.cli.demo import run_demo
 from addin.cli.main import main
 from planning.errors import InputError
 from planning.funnel import DEFAULT_FUNNEL

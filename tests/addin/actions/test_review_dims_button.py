@@ -14,8 +14,8 @@ from typing import Any
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from demo_cache import run_demo
 
-from addin.cli.demo import run_demo
 from addin.cli.main import main
 from addin.registry import ActionContext, dispatch
 from sheets_sync.i18n import translator

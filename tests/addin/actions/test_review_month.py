@@ -12,10 +12,10 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from demo_cache import run_demo
 
 from addin.actions.new_month import new_month
 from addin.actions.review_month import TOTAL, review_month
-from addin.cli.demo import run_demo
 from addin.registry import ActionContext, dispatch
 from sheets_sync.i18n import translator
 from sheets_sync.libreoffice import recalculate

@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from demo_cache import run_demo
 from hypothesis import given
 from hypothesis import strategies as st
 
 from addin.actions.review_rows import Recommendation, advice
 from addin.actions.split_flag_texts import flag_text, flags_text, has_flag, history_text
-from addin.cli.demo import DemoResult, run_demo
+from addin.cli.demo import DemoResult
 from planning.split_flags import FLAGS, Flag, flag
 from sheets_sync.i18n import translator
 from sheets_sync.workbooks.xlsx import XlsxWorkbook

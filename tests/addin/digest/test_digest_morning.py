@@ -12,11 +12,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from demo_cache import run_demo
 from notify_doubles import SlackWebhookDouble, SmtpDouble, TelegramDouble
 from notify_doubles.telegram import CHAT_ID, TOKEN
 
 from addin.actions.base import ActionContext
-from addin.cli.demo import run_demo
 from addin.cli.main import main
 from addin.digest.delivery import RetryPolicy
 from addin.digest.run import morning_sync, run_digest

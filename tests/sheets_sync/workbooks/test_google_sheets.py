@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from demo_cache import run_demo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sheets_double import Fault, SheetsDouble, changed_cells, gspread_client
 from sheets_double.seeding import seed_from_xlsx
 
 from addin.actions.refresh_runrate import refresh
-from addin.cli.demo import run_demo
 from sheets_sync.facts import METRICS
 from sheets_sync.google_http import RateLimiter, SheetsApiError
 from sheets_sync.workbooks.google_sheets import GoogleSheetsWorkbook
