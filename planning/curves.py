@@ -362,7 +362,7 @@ def given_curves(table: pd.DataFrame) -> dict[str, ChannelFit]:
             raise InputError(str(err), line=name) from None
         flags = [flag("given", form=curve.form)]
         if math.isfinite(cap):
-            flags.append(flag("flat_beyond", cap=_amount(cap)))
+            flags.append(flag("flat_beyond", cap=flag_number(cap)))
         fits[name] = ChannelFit(name, curve, "given", tuple(flags), (), 0, math.nan)
     return fits
 
@@ -423,14 +423,20 @@ def _number(v: Any, column: str, line: str | None, label: Any) -> float:
     return x
 
 
-def _amount(x: float) -> str:
-    """A spend for a flag: ``126,000`` or ``12.5``."""
-    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.3g}"
+def flag_number(x: float) -> str:
+    """A spend or a capacity for a flag: ``126,000``, ``1,234`` or ``12.5`` (never ``1.23e+03``,
+    which ``.3g`` alone writes from 1,000 up)."""
+    if abs(x) >= 100:
+        return f"{x:,.0f}"
+    return f"{x:.3g}" if abs(x) >= 0.0005 else "0"
 
 
 def _cap_flag(cap: float, options: FitOptions, observed: float) -> str:
     return flag(
-        "cap", cap=_amount(cap), times=f"{options.extrapolation:g}", observed=_amount(observed)
+        "cap",
+        cap=flag_number(cap),
+        times=f"{options.extrapolation:g}",
+        observed=flag_number(observed),
     )
 
 
@@ -520,7 +526,7 @@ def _fallback(channel: str, s: Floats, c: Floats, options: FitOptions, why: str)
         ok = (conv_b > 0) & (spend_b > 0)
         band = [Linear(cpa_b, cap / cpa_b, cap) for cpa_b in spend_b[ok] / conv_b[ok]]
     flags = (
-        flag("low_constant", why=why, cpa=_amount(cpa), capacity=f"{curve.capacity:,.3g}"),
+        flag("low_constant", why=why, cpa=flag_number(cpa), capacity=flag_number(curve.capacity)),
         _cap_flag(cap, options, observed),
     )
     return ChannelFit(channel, curve, "low", flags, tuple(band), len(s), observed, {}, options.band)

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from planning.curves import ChannelFit, FitOptions
+from planning.curves import ChannelFit, FitOptions, flag_number
 from planning.errors import InputError, PlanningError
 from planning.optimize import ChannelBounds, InfeasibleError, SplitResult, maximize
 from planning.response import Curve, Linear
@@ -488,5 +488,5 @@ def plan_cpa_fit(channel: str, spend: float, leads: float, days: int) -> Channel
     cpa = spend / leads
     capacity = FitOptions().extrapolation * leads / days
     band = (Linear(cpa * PLAN_CPA_BAND, capacity), Linear(cpa / PLAN_CPA_BAND, capacity))
-    note = flag("low_plan_cpa", cpa=f"{cpa:,.0f}", capacity=f"{capacity:,.3g}")
+    note = flag("low_plan_cpa", cpa=f"{cpa:,.0f}", capacity=flag_number(capacity))
     return ChannelFit(channel, Linear(cpa, capacity), "low", (note,), band, 0, 0.0, {}, (0.0, 1.0))

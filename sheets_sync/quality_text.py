@@ -117,6 +117,12 @@ READER_TEMPLATES = (
     "reached), no revenue",
     "{n} row(s) repeat a date and campaign already in the file (lines {lines}); the last row "
     "of each was kept",
+    "{n} row(s) repeat a date, campaign and ad group already in the file (lines {lines}); the "
+    "last row of each was kept",
+    "{n} row(s) repeat a date, campaign and ad already in the file (lines {lines}); the last row "
+    "of each was kept",
+    "{n} row(s) repeat a date, campaign, ad group and ad already in the file (lines {lines}); "
+    "the last row of each was kept",
     "{n} period row(s) spread evenly over {days} days (spread_periods = true): month-to-date is "
     "right, the daily shape is not",
     "line {line}: note below the table ignored: {text}",

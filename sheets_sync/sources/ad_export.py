@@ -159,6 +159,14 @@ BUILTIN_MAPS: dict[str, ColumnMap] = {
 }
 """The built-in column maps, in detection order (ties go to the earlier one)."""
 
+_DUPLICATE_KEY = {
+    (): "a date and campaign",
+    ("group",): "a date, campaign and ad group",
+    ("ad",): "a date, campaign and ad",
+    ("group", "ad"): "a date, campaign, ad group and ad",
+}
+"""What a duplicate repeats: the row's key, as the warning names it (quality_text's templates)."""
+
 
 def detect_platform(headers: Sequence[str]) -> str | None:
     """The built-in map whose required fields the headers hold, with the most fields matched."""
@@ -238,18 +246,18 @@ def _read(grid: Grid, cmap: ColumnMap, options: SourceOptions) -> ReadResult:
 
     day_codes = pd.factorize(dates.values)[0].astype(np.int64)
     key = day_codes * np.int64(len(campaign.categories) + 1) + (campaign.codes + 1)
-    aggregate = "group" in columns or "ad" in columns
-    for fieldname in ("group", "ad"):  # a row per ad group or ad: summed, not duplicates
-        if fieldname in columns:
-            group = stripped_codes(frame[columns[fieldname]])
-            key = key * np.int64(len(group.categories) + 1) + (group.codes + 1)
+    levels = [f for f in ("group", "ad") if f in columns]
+    aggregate = bool(levels)
+    for fieldname in levels:  # a row per ad group or ad: summed, not duplicates
+        group = stripped_codes(frame[columns[fieldname]])
+        key = key * np.int64(len(group.categories) + 1) + (group.codes + 1)
     duplicate = last_duplicates(key, bad)  # rows kept have a date and campaign: key >= 0
     keep = ~bad & ~duplicate
     if duplicate.any():
         lines = ", ".join(str(x) for x in grid.lines[duplicate][:10])
         info.warnings.append(
-            f"{int(duplicate.sum())} row(s) repeat a date and campaign already in the file "
-            f"(lines {lines}); the last row of each was kept"
+            f"{int(duplicate.sum())} row(s) repeat {_DUPLICATE_KEY[tuple(levels)]} already in "
+            f"the file (lines {lines}); the last row of each was kept"
         )
     if "currency" in columns:
         info.warnings.extend(_currency_warnings(frame[columns["currency"]], options.rate))

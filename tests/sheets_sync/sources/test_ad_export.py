@@ -11,6 +11,8 @@ import pytest
 
 from planning.errors import InputError
 from sheets_sync.facts import FACT_COLUMNS, QUARANTINE_COLUMNS
+from sheets_sync.i18n import translator
+from sheets_sync.quality_text import localize_line
 from sheets_sync.sources.ad_export import BUILTIN_MAPS, detect_platform, read_ad_export
 from sheets_sync.sources.column_map import ColumnMap, SourceOptions
 from sheets_sync.sources.inspect_file import detect_kind, inspect, render
@@ -176,6 +178,16 @@ def test_configured_map_with_ad_groups_sums_per_day_and_campaign(tmp_path: Path)
     )
     result = read_ad_export(path, SourceOptions("dsp", column_map=cmap))
     assert result.info.duplicates == 1  # g2 repeated: the last row kept
+    # the warning names the whole key (g1 and g2 on one day are not duplicates), in Russian too
+    (warning,) = [w for w in result.info.warnings if "repeat" in w]
+    assert warning == (
+        "1 row(s) repeat a date, campaign and ad group already in the file (lines 3); "
+        "the last row of each was kept"
+    )
+    assert localize_line(translator("ru"), warning) == (
+        "строк повторяют дату, кампанию и группу объявлений, уже бывшие в файле: 1 (строки 3); "
+        "оставлена последняя из каждых"
+    )
     facts = result.facts
     # one spend and one traffic row for 01.11 / Prog | A per ad group (the facts' segment,
     # issue 15): g1 100 + 10, g2 55 + 6 (the last of its two rows)
