@@ -241,9 +241,9 @@ def fit_channel(
         raise InputError("no days of history, so no curve can be fitted", line=line)
     if not np.any(c > 0):
         raise InputError(
-            f"{'the only day has' if len(c) == 1 else f'all {len(c)} days have'} 0 conversions, "
-            "so no response curve can be fitted; leave "
-            "the channel out or give its curve (`given_curves`)",
+            # a Flag: Optimize Split shows it as a locked channel's reason, in the workbook's
+            # language (the error's text is the same English sentence)
+            flag("no_conversions_one") if len(c) == 1 else flag("no_conversions", days=str(len(c))),
             line=line,
             column="conversions",
         )

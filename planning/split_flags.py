@@ -54,6 +54,14 @@ FLAGS: dict[str, str] = {
     "default_limits": "default limits ±{pct} of current (set min/max to change)",
     "kept": "no history and no plan CPA: kept at its current spend",
     "locked_no_curve": "locked; no curve: {reason}",
+    "no_conversions": (
+        "all {days} days have 0 conversions, so no response curve can be fitted; leave the "
+        "channel out or give its curve (`given_curves`)"
+    ),
+    "no_conversions_one": (
+        "the only day has 0 conversions, so no response curve can be fitted; leave the channel "
+        "out or give its curve (`given_curves`)"
+    ),
 }
 
 #: The curve families a flag can name (`planning.curves.FIT_FORMS` and the given forms).

@@ -30,7 +30,7 @@ import pandas as pd
 
 from addin.actions.apply_split import CONVERSION, plan_numbers
 from addin.actions.base import Action, ActionContext
-from addin.actions.split_flag_texts import flags_text, history_text
+from addin.actions.split_flag_texts import flags_text, history_text, word
 from addin.actions.texts import ENGLISH, number, signed, texts_of
 from planning.curves import ChannelFit, FitOptions, fit_history
 from planning.errors import InputError
@@ -182,7 +182,7 @@ def fit_channels(
                     raise InputError(
                         f"{err}; or lock the channel on sheet `{L.SPLIT}` to keep its spend"
                     ) from err
-                kept[channel] = flag("locked_no_curve", reason=f"{err.reason}")
+                kept[channel] = flag("locked_no_curve", reason=err.reason)
             continue
         fit = plan_cpa_fit(channel, plan.spend[channel], plan.leads[channel], days)
         if fit is None:
@@ -385,7 +385,7 @@ def _write_proposal(wb: WorkbookTarget, sheet: SplitSheet, proposal: Proposal, a
             L.SPLIT_LOW: cell(cp.low),
             L.SPLIT_HIGH: cell(cp.high),
             L.SPLIT_MARGINAL_CPA: cell(cp.marginal_cpa),
-            L.SPLIT_CONFIDENCE: cp.confidence,
+            L.SPLIT_CONFIDENCE: word("confidence", cp.confidence, say),
             L.SPLIT_FLAGS: flags_text(cp.flags, say) or None,
         }
     names = [cp.channel for cp in proposal.channels]
@@ -405,7 +405,9 @@ def _write_proposal(wb: WorkbookTarget, sheet: SplitSheet, proposal: Proposal, a
             "uplift %": cell(t.uplift_pct, 4),
             "value now": cell(t.value_now),
             "expected value": cell(t.value),
-            "solver": texts_of(wb)("{method}, {n} iterations", method=s.method, n=s.iterations),
+            "solver": say(
+                "{method}, {n} iterations", method=word("solver", s.method, say), n=s.iterations
+            ),
             "marginal return": cell(s.multiplier * 1000, 6),  # per 1,000 spent (readable)
             "status": status_text(proposal, texts_of(wb)),
             "history": proposal.history,

@@ -21,7 +21,7 @@ from addin.actions.texts import NBSP, day
 from planning.split_flags import FLAGS, FORM_NAMES, Flag
 from sheets_sync.i18n import Translator, translator
 
-__all__ = ["flag_text", "flags_text", "has_flag", "history_text"]
+__all__ = ["flag_text", "flags_text", "has_flag", "history_text", "word"]
 
 #: A parameter that holds a number (English-formatted): re-written in the language's way.
 _NUMBER = re.compile(r"^[+-]?[\d,]*\.?\d+(?:e[+-]?\d+)?%?$")
@@ -76,6 +76,13 @@ def flag_text(flag: str, t: Translator) -> str:
         else:
             params[key] = _number(value, t)
     return t(FLAGS[flag.code], **params)
+
+
+def word(kind: str, code: str, t: Translator) -> str:
+    """A code shown as a word: a channel's confidence (``high`` → «высокая»), the solver's
+    method (``bisection`` → «бисекция»). English, and a code the catalog lacks, as written."""
+    msgid = f"{kind}: {code}"
+    return t(msgid) if t.lang != "en" and t.has(msgid) else code
 
 
 def flags_text(flags: Iterable[str], t: Translator, sep: str = "; ") -> str:

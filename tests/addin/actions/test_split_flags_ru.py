@@ -55,6 +55,8 @@ SAMPLES: dict[str, dict[str, str]] = {
     "default_limits": {"pct": "50%"},
     "kept": {},
     "locked_no_curve": {"reason": "all conversions are 0"},
+    "no_conversions": {"days": "10"},
+    "no_conversions_one": {},
 }
 
 
@@ -197,3 +199,32 @@ def test_the_english_demos_flags_are_the_proposals(demos: dict[str, DemoResult])
         return {cp.channel: [getattr(f, "code", f) for f in cp.flags] for cp in d.split.channels}
 
     assert codes(demos["ru"]) == codes(demo)
+
+
+def test_confidence_and_solver_are_words_of_the_workbooks_language(
+    demos: dict[str, DemoResult],
+) -> None:
+    ru_sheet = read_split_sheet(XlsxWorkbook(demos["ru"].workbook))
+    en_sheet = read_split_sheet(XlsxWorkbook(demos["en"].workbook))
+    # English: the proposal's codes as they were; Russian: the same channels, in words
+    words = {"high": "высокая", "low": "низкая", "given": "задана", "none": "нет"}
+    for cp in demos["en"].split.channels:
+        assert en_sheet.rows[cp.channel][L.SPLIT_CONFIDENCE] == cp.confidence
+        assert ru_sheet.rows[cp.channel][L.SPLIT_CONFIDENCE] == words[cp.confidence]
+    iterations = demos["en"].split.result.iterations
+    assert en_sheet.info["solver"] == f"bisection, {iterations} iterations"
+    assert ru_sheet.info["solver"] == f"бисекция, итераций: {iterations}"
+
+
+def test_a_locked_channels_reason_reads_russian() -> None:
+    reason = flag("no_conversions", days="10")
+    said = flag_text(flag("locked_no_curve", reason=reason), RU)
+    assert said == (
+        "зафиксирован; кривой нет: за 10 дн. ни одной конверсии — кривую отклика не построить; "
+        "исключите канал или задайте его кривую"
+    )
+    # English: the sentence planning.curves always raised
+    assert flag("locked_no_curve", reason=reason) == (
+        "locked; no curve: all 10 days have 0 conversions, so no response curve can be fitted; "
+        "leave the channel out or give its curve (`given_curves`)"
+    )
