@@ -9,7 +9,9 @@ cluster started from tests/pg.py with ``fsync`` turned back on, so commits reach
 (a) the load (`FactStore.load`: one transaction, the window delete, the bulk insert, the log);
 (b) the same file again (the same hash: the idempotent skip);
 (c) a window restatement: a re-export of days 16-30 (half the rows) with new values;
-(d) the read-back of the month's facts (`FactStore.source_facts`, categorical keys).
+(d) the read-back of the month's facts (`FactStore.source_facts`, categorical keys);
+(e) the store's ordered sum (``SUM(value ORDER BY value)``: the same bits on every run) against a
+    plain ``SUM(value)``, grouped per fact key and per day and metric.
 
 The sums read back are checked equal on both stores. Then, on PostgreSQL, `--many` rows go into a
 table shaped like ``source_facts`` three ways: ``COPY`` from pandas' CSV (what the store does),
@@ -26,6 +28,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -85,8 +88,34 @@ def store_steps(location: Path | str, rows: int) -> dict[str, Any]:
         month, out["read the month"] = timed(
             lambda: store.source_facts(start=NOV, end=NOV.replace(day=30))
         )
+        out.update(sum_orders(store))
     assert not loaded.skipped and again.skipped and restated.replaced > 0
     out["rows"], out["sum"] = loaded.rows, float(month["value"].sum())
+    return out
+
+
+SUMS = {"plain": "SUM(value)", "ordered": "SUM(value ORDER BY value)"}
+GROUPINGS = {"per fact key": "date, utm_campaign, metric", "per day and metric": "date, metric"}
+
+
+def _frame(store: FactStore, sql: str) -> pd.DataFrame:
+    return store.con.execute(sql).df()
+
+
+def sum_orders(store: FactStore) -> dict[str, float]:
+    """(e) The store's ordered sum (`SUM(value ORDER BY value)`, the same bits whatever order a
+    parallel GROUP BY meets the rows in) against a plain `SUM(value)`: the whole table grouped
+    per fact key (one row a group, as the read's) and per day and metric (thousands a group).
+    Best of three each; the sums must agree to 1e-9."""
+    out: dict[str, float] = {}
+    for grouping, keys in GROUPINGS.items():
+        totals = {}
+        for name, aggregate in SUMS.items():
+            sql = f"SELECT {keys}, {aggregate} AS value FROM source_facts GROUP BY {keys}"
+            runs = [timed(partial(_frame, store, sql)) for _ in range(3)]
+            out[f"{name} sum {grouping}"] = min(seconds for _, seconds in runs)
+            totals[name] = float(runs[0][0]["value"].sum())
+        assert abs(totals["plain"] - totals["ordered"]) <= 1e-9 * abs(totals["plain"]), totals
     return out
 
 
@@ -161,10 +190,18 @@ def main() -> None:
         if cluster is not None:
             cluster.stop()
     print(f"{duck['rows']:,} fact rows; the month read back sums to {duck['sum']:,.0f} on both")
-    print(f"{'step':<24}{'DuckDB s':>10}{'PostgreSQL s':>14}{'PG / DuckDB':>13}")
-    for step in ("load", "same file again", "restate days 16-30", "read the month"):
+    print(f"{'step':<34}{'DuckDB s':>10}{'PostgreSQL s':>14}{'PG / DuckDB':>13}")
+    steps = ["load", "same file again", "restate days 16-30", "read the month"]
+    steps += [f"{name} sum {grouping}" for grouping in GROUPINGS for name in SUMS]
+    for step in steps:
         ratio = pg[step] / duck[step] if duck[step] else float("nan")
-        print(f"{step:<24}{duck[step]:>10.3f}{pg[step]:>14.3f}{ratio:>12.1f}x")
+        print(f"{step:<34}{duck[step]:>10.3f}{pg[step]:>14.3f}{ratio:>12.1f}x")
+    for grouping in GROUPINGS:
+        key = f"sum {grouping}"
+        print(
+            f"ordered / plain {key}: DuckDB {duck[f'ordered {key}'] / duck[f'plain {key}']:.1f}x, "
+            f"PostgreSQL {pg[f'ordered {key}'] / pg[f'plain {key}']:.1f}x"
+        )
     print(f"\n{args.many:,} rows into a PostgreSQL table:")
     fastest = min(ways.values())
     for name, seconds in ways.items():
