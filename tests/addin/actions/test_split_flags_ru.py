@@ -207,7 +207,7 @@ def test_confidence_and_solver_are_words_of_the_workbooks_language(
     ru_sheet = read_split_sheet(XlsxWorkbook(demos["ru"].workbook))
     en_sheet = read_split_sheet(XlsxWorkbook(demos["en"].workbook))
     # English: the proposal's codes as they were; Russian: the same channels, in words
-    words = {"high": "высокая", "low": "низкая", "given": "задана", "none": "нет"}
+    words = {"high": "высокая", "low": "низкая", "given": "задана", "none": "нет кривой"}
     for cp in demos["en"].split.channels:
         assert en_sheet.rows[cp.channel][L.SPLIT_CONFIDENCE] == cp.confidence
         assert ru_sheet.rows[cp.channel][L.SPLIT_CONFIDENCE] == words[cp.confidence]
