@@ -32,6 +32,7 @@ from collections.abc import Iterable
 from sheets_sync.i18n import Translator
 
 __all__ = [
+    "DUPLICATE_ROWS",
     "FILE_QUARANTINED",
     "MISMATCH_FLAG",
     "MISMATCH_NONE",
@@ -71,6 +72,19 @@ QUARANTINED_MONEY_FLAG = (
 )
 # --- a whole file no reader could read (sheets_sync.file_quarantine)
 FILE_QUARANTINED = "{source}: file {file} ({size}) could not be read and was quarantined: {reason}"
+
+# --- an ad export's repeated rows (sheets_sync.sources.ad_export), by the levels below the
+# campaign that its key has (ad group, ad): the warning names the whole key
+DUPLICATE_ROWS: dict[tuple[str, ...], str] = {
+    (): "{n} row(s) repeat a date and campaign already in the file (lines {lines}); the last row "
+    "of each was kept",
+    ("group",): "{n} row(s) repeat a date, campaign and ad group already in the file (lines "
+    "{lines}); the last row of each was kept",
+    ("ad",): "{n} row(s) repeat a date, campaign and ad already in the file (lines {lines}); the "
+    "last row of each was kept",
+    ("group", "ad"): "{n} row(s) repeat a date, campaign, ad group and ad already in the file "
+    "(lines {lines}); the last row of each was kept",
+}
 
 # --- what the readers write (sheets_sync.sources): file flags, warnings, quarantine reasons
 READER_TEMPLATES = (
@@ -115,14 +129,7 @@ READER_TEMPLATES = (
     "{file}: unknown stage {value} in {n} row(s) (column {column}, first at line {line}): {hint}",
     "{n} lost deal(s) with a purchase date or won status: counted as lost (negotiations "
     "reached), no revenue",
-    "{n} row(s) repeat a date and campaign already in the file (lines {lines}); the last row "
-    "of each was kept",
-    "{n} row(s) repeat a date, campaign and ad group already in the file (lines {lines}); the "
-    "last row of each was kept",
-    "{n} row(s) repeat a date, campaign and ad already in the file (lines {lines}); the last row "
-    "of each was kept",
-    "{n} row(s) repeat a date, campaign, ad group and ad already in the file (lines {lines}); "
-    "the last row of each was kept",
+    *DUPLICATE_ROWS.values(),
     "{n} period row(s) spread evenly over {days} days (spread_periods = true): month-to-date is "
     "right, the daily shape is not",
     "line {line}: note below the table ignored: {text}",

@@ -43,6 +43,7 @@ import pandas as pd
 
 from planning.errors import InputError
 from sheets_sync.facts import FileInfo, ReadResult
+from sheets_sync.quality_text import DUPLICATE_ROWS
 from sheets_sync.sources.ad_periods import (
     future_rows,
     outside_flags,
@@ -159,14 +160,6 @@ BUILTIN_MAPS: dict[str, ColumnMap] = {
 }
 """The built-in column maps, in detection order (ties go to the earlier one)."""
 
-_DUPLICATE_KEY = {
-    (): "a date and campaign",
-    ("group",): "a date, campaign and ad group",
-    ("ad",): "a date, campaign and ad",
-    ("group", "ad"): "a date, campaign, ad group and ad",
-}
-"""What a duplicate repeats: the row's key, as the warning names it (quality_text's templates)."""
-
 
 def detect_platform(headers: Sequence[str]) -> str | None:
     """The built-in map whose required fields the headers hold, with the most fields matched."""
@@ -256,8 +249,7 @@ def _read(grid: Grid, cmap: ColumnMap, options: SourceOptions) -> ReadResult:
     if duplicate.any():
         lines = ", ".join(str(x) for x in grid.lines[duplicate][:10])
         info.warnings.append(
-            f"{int(duplicate.sum())} row(s) repeat {_DUPLICATE_KEY[tuple(levels)]} already in "
-            f"the file (lines {lines}); the last row of each was kept"
+            DUPLICATE_ROWS[tuple(levels)].format(n=int(duplicate.sum()), lines=lines)
         )
     if "currency" in columns:
         info.warnings.extend(_currency_warnings(frame[columns["currency"]], options.rate))
